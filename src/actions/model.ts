@@ -1,0 +1,57 @@
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { ACTION_PRIORITIES, ACTION_STATUSES, ACTION_TYPES } from './schemas.js';
+
+const historyEntry = new Schema(
+  {
+    at: { type: Date, required: true },
+    by: { type: String, required: true },
+    field: { type: String, required: true },
+    from: Schema.Types.Mixed,
+    to: Schema.Types.Mixed,
+    note: String,
+  },
+  { _id: false },
+);
+
+const actionSchema = new Schema(
+  {
+    key: { type: String, required: true, unique: true },
+    seq: { type: Number, required: true },
+    incidentId: { type: Schema.Types.ObjectId, required: true, index: true },
+    incidentKey: { type: String, required: true, index: true },
+    title: { type: String, required: true },
+    description: String,
+    type: { type: String, enum: ACTION_TYPES, required: true },
+    priority: { type: String, enum: ACTION_PRIORITIES, required: true },
+    status: { type: String, enum: ACTION_STATUSES, required: true, default: 'open' },
+    owner: { type: String, index: true },
+    team: String,
+    /** A calendar date (yyyy-MM-dd) in `timezone`. */
+    dueDate: String,
+    dueDateSource: { type: String, enum: ['given', 'sla'] },
+    timezone: { type: String, required: true },
+    ticket: { key: String, url: String },
+    statusReason: String,
+    completionNote: String,
+    evidence: [String],
+    doneAt: Date,
+    verifiedBy: String,
+    verifiedAt: Date,
+    recheckOn: String,
+    recurredIn: String,
+    history: { type: [historyEntry], default: [] },
+    version: { type: Number, required: true, default: 0 },
+    // Set from the injected clock, not by mongoose, so tests can move time.
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, minimize: true },
+);
+actionSchema.index({ incidentId: 1, seq: 1 }, { unique: true });
+
+export type ActionDoc = InferSchemaType<typeof actionSchema> & { _id: import('mongoose').Types.ObjectId; createdAt: Date; updatedAt: Date };
+export type ActionModel = Model<ActionDoc>;
+
+export function actionModel(conn: Connection): ActionModel {
+  return (conn.models.Action as ActionModel | undefined) ?? conn.model<ActionDoc>('Action', actionSchema);
+}

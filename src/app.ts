@@ -1,0 +1,54 @@
+import express from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import { Api } from './http/api.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { incidentRoutes } from './incidents/routes.js';
+import { pingDb } from './lib/db.js';
+import type { Services } from './services.js';
+
+const VERSION = '0.1.0';
+
+/** Builds the express app from ready services; it neither listens nor connects. */
+export function createApp(services: Services): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger: services.logger,
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      genReqId: (req, res) => {
+        const id = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const db = await pingDb(services.conn);
+    res.status(db ? 200 : 503).json({ status: db ? 'ready' : 'unavailable', checks: { database: db ? 'ok' : 'unreachable' } });
+  });
+
+  const api = new Api();
+  incidentRoutes(api, services);
+  const openApi = api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL });
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.use('/api/v1', express.json({ limit: '1mb' }), api.router);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(services.logger));
+  return app;
+}

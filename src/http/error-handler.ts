@@ -1,0 +1,48 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '../lib/logger.js';
+import { HttpError, NotFound } from './errors.js';
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+/** Maps every error to a JSON problem response; only unexpected errors are 500s, logged with the request id. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const error = toHttpError(err);
+    if (!error) {
+      (req.log ?? logger).error({ err, reqId: req.id }, 'unhandled error');
+      res.status(500).json({ error: { status: 500, code: 'internal', message: 'Internal error', requestId: req.id } });
+      return;
+    }
+    res.status(error.status).json({
+      error: {
+        status: error.status,
+        code: error.code,
+        message: error.message,
+        ...(error.fields.length ? { fields: error.fields } : {}),
+        ...error.details,
+      },
+    });
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => next(new NotFound(`Route ${req.method} ${req.path}`));
+
+function toHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  const parserError = err as BodyParserError;
+  switch (parserError?.type) {
+    case 'entity.too.large':
+      return new HttpError(413, 'payload_too_large', `Request body is larger than the ${parserError.limit ?? ''} byte limit`);
+    case 'entity.parse.failed':
+      return new HttpError(400, 'bad_request', 'Request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpError(415, 'unsupported_media_type', 'Unsupported body encoding');
+    default:
+      return undefined;
+  }
+}

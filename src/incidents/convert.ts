@@ -1,0 +1,140 @@
+import { formatInstant, parseInstant, span, type Instant, type Span } from '../lib/time.js';
+import type { IncidentDoc } from './model.js';
+import { WINDOW_FIELDS, type CreateIncidentInput } from './schemas.js';
+
+/** The editable part of an incident in the API's own terms (local times as text), without actions. */
+export type IncidentFields = Omit<CreateIncidentInput, 'actions'>;
+
+/** Stored fields that an edit may change (everything but identity and bookkeeping). */
+export type StoredFields = Omit<IncidentDoc, '_id' | 'key' | 'year' | 'seq' | 'version' | 'createdAt' | 'updatedAt' | 'closedAt'>;
+
+const opt = <T, R>(value: T | undefined | null, f: (v: T) => R): R | undefined => (value === undefined || value === null ? undefined : f(value));
+
+/** API fields → stored document fields, reading local times in the incident's time zone. */
+export function toStored(input: IncidentFields & { timezone: string; locale: string; severity: string }): StoredFields {
+  const zone = input.timezone;
+  const at = (text: string): Instant => parseInstant(text, zone);
+  const window = input.window
+    ? Object.fromEntries(WINDOW_FIELDS.filter((f) => input.window![f]).map((f) => [f, at(input.window![f]!)]))
+    : undefined;
+  return stripUndefined({
+    title: input.title,
+    summary: input.summary,
+    severity: input.severity,
+    status: input.status,
+    timezone: zone,
+    locale: input.locale,
+    services: input.services,
+    tags: input.tags,
+    owner: input.owner,
+    reporter: input.reporter,
+    detection: input.detection,
+    window,
+    impact: input.impact,
+    cause: input.cause,
+    remediation: opt(input.remediation, (r) => ({
+      ...r,
+      timeline: opt(r.timeline, (t) =>
+        t.map((e) => ({ at: at(e.at), text: e.text })).sort((a, b) => a.at.at.getTime() - b.at.at.getTime()),
+      ),
+    })),
+    dataRepair: opt(input.dataRepair, (d) => ({
+      ...d,
+      startedAt: opt(d.startedAt, at),
+      completedAt: opt(d.completedAt, at),
+    })),
+    lessons: input.lessons,
+    review: input.review,
+    links: input.links,
+  }) as StoredFields;
+}
+
+/** Stored document → API fields; the inverse of toStored. */
+export function toFields(doc: IncidentDoc): IncidentFields & { timezone: string; locale: string; severity: string } {
+  const zone = doc.timezone;
+  const local = (i: Instant) => formatInstant(i, zone);
+  const window = doc.window
+    ? Object.fromEntries(WINDOW_FIELDS.filter((f) => doc.window![f]).map((f) => [f, local(doc.window![f]!)]))
+    : undefined;
+  return stripUndefined({
+    title: doc.title,
+    summary: doc.summary,
+    severity: doc.severity,
+    status: doc.status,
+    timezone: zone,
+    locale: doc.locale as IncidentFields['locale'] & string,
+    services: doc.services,
+    tags: doc.tags,
+    owner: doc.owner,
+    reporter: doc.reporter,
+    detection: doc.detection as IncidentFields['detection'],
+    window,
+    impact: doc.impact,
+    cause: doc.cause,
+    remediation: opt(doc.remediation, (r) => ({
+      ...r,
+      timeline: opt(r.timeline, (t) => t.map((e) => ({ at: local(e.at), text: e.text }))),
+    })),
+    dataRepair: opt(doc.dataRepair, (d) => ({
+      ...d,
+      startedAt: opt(d.startedAt, local),
+      completedAt: opt(d.completedAt, local),
+    })),
+    lessons: doc.lessons,
+    review: doc.review,
+    links: doc.links,
+  }) as IncidentFields & { timezone: string; locale: string; severity: string };
+}
+
+export interface Durations {
+  timeToDetect?: Span;
+  timeToMitigate?: Span;
+  timeToResolve?: Span;
+  impactDuration?: Span;
+  dataRepair?: Span;
+}
+
+/** Durations derived from the time window; approximate when a day-precision time is involved. */
+export function durations(doc: Pick<IncidentDoc, 'window' | 'dataRepair'>): Durations {
+  const w = doc.window ?? {};
+  return stripUndefined({
+    timeToDetect: span(w.startedAt, w.detectedAt),
+    timeToMitigate: span(w.startedAt, w.mitigatedAt),
+    timeToResolve: span(w.startedAt, w.resolvedAt),
+    impactDuration: span(w.startedAt, w.resolvedAt ?? w.mitigatedAt),
+    dataRepair: span(doc.dataRepair?.startedAt, doc.dataRepair?.completedAt),
+  });
+}
+
+export function errorRatio(r: { totalRows: number; errorRows: number }): number {
+  return r.errorRows / r.totalRows;
+}
+
+/** The API's view of an incident: its fields, derived values and bookkeeping. */
+export function toView(doc: IncidentDoc) {
+  const fields = toFields(doc);
+  const instants = Object.fromEntries(
+    WINDOW_FIELDS.filter((f) => doc.window?.[f]).map((f) => [f, { at: doc.window![f]!.at.toISOString(), precision: doc.window![f]!.precision }]),
+  );
+  return {
+    id: String(doc._id),
+    key: doc.key,
+    ...fields,
+    impact: fields.impact && {
+      ...fields.impact,
+      errorRatios: fields.impact.errorRatios?.map((r) => ({ ...r, ratio: errorRatio(r) })),
+    },
+    instants,
+    durations: durations(doc),
+    closedAt: doc.closedAt?.toISOString(),
+    version: doc.version,
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+  };
+}
+export type IncidentView = ReturnType<typeof toView>;
+
+/** Drops undefined values and empty objects so stored documents and views carry only what was said. */
+function stripUndefined<T extends Record<string, unknown>>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,104 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import type { Instant } from '../lib/time.js';
+import { DETECTION_SOURCES, INCIDENT_STATUSES, type IncidentStatus } from './schemas.js';
+
+const instant = new Schema({ at: { type: Date, required: true }, precision: { type: String, enum: ['minute', 'day'], required: true } }, { _id: false });
+const strings = { type: [String], default: undefined };
+
+const incidentSchema = new Schema(
+  {
+    key: { type: String, required: true, unique: true },
+    year: { type: Number, required: true },
+    seq: { type: Number, required: true },
+    title: { type: String, required: true },
+    summary: String,
+    severity: { type: String, required: true },
+    status: { type: String, enum: INCIDENT_STATUSES, required: true },
+    timezone: { type: String, required: true },
+    locale: { type: String, required: true },
+    services: strings,
+    tags: strings,
+    owner: String,
+    reporter: String,
+    detection: { source: { type: String, enum: DETECTION_SOURCES }, detail: String },
+    window: { startedAt: instant, detectedAt: instant, mitigatedAt: instant, resolvedAt: instant },
+    impact: {
+      summary: String,
+      customerFacing: Boolean,
+      affected: { type: [new Schema({ label: String, count: Number }, { _id: false })], default: undefined },
+      errorRatios: { type: [new Schema({ label: String, totalRows: Number, errorRows: Number }, { _id: false })], default: undefined },
+    },
+    cause: { trigger: String, rootCauses: strings, contributingFactors: strings },
+    remediation: {
+      summary: String,
+      timeline: { type: [new Schema({ at: instant, text: String }, { _id: false })], default: undefined },
+    },
+    dataRepair: {
+      description: String,
+      range: { from: String, to: String },
+      startedAt: instant,
+      completedAt: instant,
+      rowsRepaired: Number,
+    },
+    lessons: { wentWell: strings, wentWrong: strings, gotLucky: strings },
+    review: { participants: strings, reportUrl: String },
+    links: { type: [new Schema({ title: String, url: String }, { _id: false })], default: undefined },
+    closedAt: Date,
+    version: { type: Number, required: true, default: 0 },
+    // Set from the injected clock, not by mongoose, so tests can move time.
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, minimize: true },
+);
+incidentSchema.index({ year: 1, seq: -1 });
+incidentSchema.index({ 'window.startedAt.at': -1 });
+incidentSchema.index({ status: 1 });
+
+/** The stored shape, as services read it with lean(). */
+export interface IncidentDoc {
+  _id: Types.ObjectId;
+  key: string;
+  year: number;
+  seq: number;
+  title: string;
+  summary?: string;
+  severity: string;
+  status: IncidentStatus;
+  timezone: string;
+  locale: string;
+  services?: string[];
+  tags?: string[];
+  owner?: string;
+  reporter?: string;
+  detection?: { source?: string; detail?: string };
+  window?: Partial<Record<'startedAt' | 'detectedAt' | 'mitigatedAt' | 'resolvedAt', Instant>>;
+  impact?: {
+    summary?: string;
+    customerFacing?: boolean;
+    affected?: { label: string; count: number }[];
+    errorRatios?: { label: string; totalRows: number; errorRows: number }[];
+  };
+  cause?: { trigger?: string; rootCauses?: string[]; contributingFactors?: string[] };
+  remediation?: { summary?: string; timeline?: { at: Instant; text: string }[] };
+  dataRepair?: {
+    description?: string;
+    range?: { from: string; to: string };
+    startedAt?: Instant;
+    completedAt?: Instant;
+    rowsRepaired?: number;
+  };
+  lessons?: { wentWell?: string[]; wentWrong?: string[]; gotLucky?: string[] };
+  review?: { participants?: string[]; reportUrl?: string };
+  links?: { title?: string; url: string }[];
+  closedAt?: Date;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type IncidentModel = Model<IncidentDoc>;
+
+export function incidentModel(conn: Connection): IncidentModel {
+  return (conn.models.Incident as IncidentModel | undefined) ?? conn.model<IncidentDoc>('Incident', incidentSchema);
+}

@@ -1,0 +1,53 @@
+import { DateTime } from 'luxon';
+import type { FieldError } from '../http/errors.js';
+import { bounds, parseInstant } from '../lib/time.js';
+import type { IncidentFields } from './convert.js';
+import { WINDOW_FIELDS, type IncidentStatus } from './schemas.js';
+
+/** Checks that need more than one field: severity scale, time order, what a status needs. */
+export function checkIncidentFields(fields: IncidentFields & { timezone: string; severity: string }, severities: string[]): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!severities.includes(fields.severity)) {
+    errors.push({ field: 'severity', message: `must be one of ${severities.join(', ')}` });
+  }
+  const zone = fields.timezone;
+  const present = WINDOW_FIELDS.filter((f) => fields.window?.[f]);
+  for (let i = 0; i < present.length; i++) {
+    for (let j = i + 1; j < present.length; j++) {
+      const [a, b] = [present[i]!, present[j]!];
+      if (!inOrder(fields.window![a]!, fields.window![b]!, zone)) {
+        errors.push({ field: `window.${b}`, message: `must not be before window.${a} (${fields.window![a]})` });
+      }
+    }
+  }
+  const repair = fields.dataRepair;
+  if (repair?.startedAt && repair.completedAt && !inOrder(repair.startedAt, repair.completedAt, zone)) {
+    errors.push({ field: 'dataRepair.completedAt', message: `must not be before dataRepair.startedAt (${repair.startedAt})` });
+  }
+  if (repair?.range && DateTime.fromISO(repair.range.to) < DateTime.fromISO(repair.range.from)) {
+    errors.push({ field: 'dataRepair.range.to', message: `must not be before dataRepair.range.from (${repair.range.from})` });
+  }
+  const needs: Partial<Record<IncidentStatus, (typeof WINDOW_FIELDS)[number]>> = {
+    mitigated: 'mitigatedAt',
+    resolved: 'resolvedAt',
+    closed: 'resolvedAt',
+  };
+  const needed = fields.status ? needs[fields.status] : undefined;
+  if (needed && !fields.window?.[needed]) {
+    errors.push({ field: `window.${needed}`, message: `required when status is ${fields.status}` });
+  }
+  return errors;
+}
+
+/** a ≤ b, where a day-precision time may stand for any moment of its day. */
+function inOrder(a: string, b: string, zone: string): boolean {
+  return bounds(parseInstant(a, zone), zone).earliest <= bounds(parseInstant(b, zone), zone).latest;
+}
+
+/** Status moves an incident may make; reopening is allowed, jumping back from closed to investigating is not. */
+export const INCIDENT_TRANSITIONS: Record<IncidentStatus, IncidentStatus[]> = {
+  investigating: ['mitigated', 'resolved'],
+  mitigated: ['investigating', 'resolved'],
+  resolved: ['investigating', 'mitigated', 'closed'],
+  closed: ['resolved'],
+};

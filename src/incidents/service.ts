@@ -1,0 +1,202 @@
+import { DateTime } from 'luxon';
+import type { ActionsService } from '../actions/service.js';
+import { isDuplicateKey } from '../lib/db.js';
+import type { Clock } from '../lib/clock.js';
+import type { Config } from '../lib/config.js';
+import { escapeRegExp } from '../lib/text.js';
+import { bounds, parseInstant } from '../lib/time.js';
+import { BadRequest, Conflict, NotFound, staleVersion } from '../http/errors.js';
+import { toFields, toStored, toView, type IncidentFields, type IncidentView } from './convert.js';
+import { formatIncidentKey, incidentLookup } from './keys.js';
+import type { IncidentDoc, IncidentModel } from './model.js';
+import { checkIncidentFields, INCIDENT_TRANSITIONS } from './rules.js';
+import type { CreateIncidentInput, ListIncidentsQuery, PatchIncidentInput } from './schemas.js';
+
+export interface Actor {
+  email: string;
+}
+
+const MAX_KEY_ATTEMPTS = 200;
+const SECTIONS = new Set(['detection', 'window', 'impact', 'cause', 'remediation', 'dataRepair', 'lessons', 'review']);
+
+export class IncidentsService {
+  constructor(
+    private readonly deps: { incidents: IncidentModel; actions: ActionsService; clock: Clock; config: Config },
+  ) {}
+
+  async create(input: CreateIncidentInput, actor: Actor): Promise<IncidentView & { actions: unknown[] }> {
+    const { actions: actionInputs = [], ...rest } = input;
+    const fields = this.withDefaults(rest);
+    this.check(fields);
+    if (fields.status === 'closed' && actionInputs.length > 0) {
+      throw new Conflict('An incident with open corrective actions cannot be filed as closed', {
+        openActions: actionInputs.map((a) => a.title),
+      });
+    }
+    const stored = toStored(fields);
+    const now = this.deps.clock.now();
+    const year = this.keyYear(stored, now);
+    const doc = await this.insertWithKey(stored, year, now, fields.status === 'closed');
+    try {
+      await this.deps.actions.createForIncident(doc, actionInputs, actor);
+    } catch (err) {
+      // No transactions on FerretDB: undo the incident so a failed import leaves nothing half-written.
+      await this.deps.incidents.deleteOne({ _id: doc._id });
+      await this.deps.actions.deleteForIncident(doc._id);
+      throw err;
+    }
+    return this.get(doc.key);
+  }
+
+  async get(keyOrId: string): Promise<IncidentView & { actions: unknown[] }> {
+    const doc = await this.find(keyOrId);
+    return { ...toView(doc), actions: await this.deps.actions.listForIncident(doc._id) };
+  }
+
+  async find(keyOrId: string): Promise<IncidentDoc> {
+    const lookup = incidentLookup(keyOrId);
+    const doc = lookup && (await this.deps.incidents.findOne(lookup).lean<IncidentDoc>());
+    if (!doc) throw new NotFound(`Incident ${keyOrId}`);
+    return doc;
+  }
+
+  async list(q: ListIncidentsQuery): Promise<{ items: IncidentView[]; total: number; page: number; pageSize: number }> {
+    const filter: Record<string, unknown> = {};
+    if (q.status?.length) filter.status = { $in: q.status };
+    if (q.severity?.length) filter.severity = { $in: q.severity };
+    if (q.service) filter.services = q.service;
+    if (q.tag) filter.tags = q.tag;
+    if (q.owner) filter.owner = q.owner.toLowerCase();
+    const zone = this.deps.config.DEFAULT_TIMEZONE;
+    const started: Record<string, Date> = {};
+    if (q.startedFrom) started.$gte = new Date(bounds(parseInstant(q.startedFrom, zone), zone).earliest);
+    if (q.startedTo) started.$lte = new Date(bounds(parseInstant(q.startedTo, zone), zone).latest);
+    if (Object.keys(started).length) filter['window.startedAt.at'] = started;
+    if (q.q) {
+      const re = { $regex: escapeRegExp(q.q), $options: 'i' };
+      filter.$or = ['title', 'summary', 'impact.summary', 'cause.trigger', 'cause.rootCauses', 'cause.contributingFactors'].map((f) => ({ [f]: re }));
+    }
+    const desc = q.sort.startsWith('-');
+    const field = q.sort.replace(/^-/, '');
+    const sortField = field === 'startedAt' ? 'window.startedAt.at' : field;
+    const [docs, total] = await Promise.all([
+      this.deps.incidents
+        .find(filter)
+        .sort({ [sortField]: desc ? -1 : 1, _id: desc ? -1 : 1 })
+        .skip((q.page - 1) * q.pageSize)
+        .limit(q.pageSize)
+        .lean<IncidentDoc[]>(),
+      this.deps.incidents.countDocuments(filter),
+    ]);
+    return { items: docs.map(toView), total, page: q.page, pageSize: q.pageSize };
+  }
+
+  async patch(keyOrId: string, patch: PatchIncidentInput, actor: Actor): Promise<IncidentView & { actions: unknown[] }> {
+    const doc = await this.find(keyOrId);
+    if (patch.version !== doc.version) throw staleVersion(`Incident ${doc.key}`, patch.version, doc.version);
+    const { version, ...changes } = patch;
+    const fields = merge(toFields(doc), changes);
+    this.check(fields);
+    if (fields.status !== doc.status) await this.checkTransition(doc, fields.status);
+    const closedAt = fields.status === 'closed' ? (doc.closedAt ?? this.deps.clock.now()) : undefined;
+    const replacement = {
+      ...toStored(fields),
+      key: doc.key,
+      year: doc.year,
+      seq: doc.seq,
+      ...(closedAt ? { closedAt } : {}),
+      version: doc.version + 1,
+      createdAt: doc.createdAt,
+      updatedAt: this.deps.clock.now(),
+    };
+    const result = await this.deps.incidents.replaceOne({ _id: doc._id, version }, replacement, { timestamps: false });
+    if (result.matchedCount === 0) {
+      const current = await this.deps.incidents.findById(doc._id).select('version').lean<{ version: number }>();
+      throw staleVersion(`Incident ${doc.key}`, version, current?.version);
+    }
+    void actor;
+    return this.get(doc.key);
+  }
+
+  private async checkTransition(doc: IncidentDoc, to: IncidentFields['status'] & string): Promise<void> {
+    const allowed = INCIDENT_TRANSITIONS[doc.status];
+    if (!allowed.includes(to)) {
+      throw new Conflict(`Incident ${doc.key} cannot move from ${doc.status} to ${to}; allowed: ${allowed.join(', ')}`, {
+        from: doc.status,
+        to,
+        allowed,
+      });
+    }
+    if (to === 'closed') {
+      const open = await this.deps.actions.openForIncident(doc._id);
+      if (open.length) {
+        throw new Conflict(`Incident ${doc.key} has ${open.length} open corrective action(s); close, verify or decline them first`, {
+          openActions: open,
+        });
+      }
+    }
+  }
+
+  private withDefaults(input: Omit<CreateIncidentInput, 'actions'>) {
+    const { config } = this.deps;
+    return {
+      ...input,
+      severity: input.severity ?? config.SEVERITY_LEVELS[config.SEVERITY_LEVELS.length - 1]!,
+      timezone: input.timezone ?? config.DEFAULT_TIMEZONE,
+      locale: input.locale ?? config.DEFAULT_LOCALE,
+    };
+  }
+
+  private check(fields: IncidentFields & { timezone: string; severity: string }): void {
+    const errors = checkIncidentFields(fields, this.deps.config.SEVERITY_LEVELS);
+    if (errors.length) throw new BadRequest('Invalid incident', errors);
+  }
+
+  /** Keys count per year of the incident's start (in its time zone), so a late filing gets its real year. */
+  private keyYear(stored: ReturnType<typeof toStored>, now: Date): number {
+    const at = stored.window?.startedAt?.at ?? stored.window?.detectedAt?.at ?? now;
+    return DateTime.fromJSDate(at, { zone: stored.timezone }).year;
+  }
+
+  /**
+   * Takes the next number of the year. Two creates may pick the same number; the unique index on
+   * `key` refuses the second, which retries with the next one, so no read-modify-write race remains.
+   */
+  private async insertWithKey(stored: ReturnType<typeof toStored>, year: number, now: Date, closed: boolean): Promise<IncidentDoc> {
+    for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++) {
+      const last = await this.deps.incidents.findOne({ year }).sort({ seq: -1 }).select('seq').lean<{ seq: number }>();
+      const seq = (last?.seq ?? 0) + 1 + (attempt > 0 ? Math.floor(Math.random() * Math.min(attempt, 3)) : 0);
+      try {
+        const created = await this.deps.incidents.create({
+          ...stored,
+          key: formatIncidentKey(year, seq),
+          year,
+          seq,
+          version: 0,
+          ...(closed ? { closedAt: now } : {}),
+          createdAt: now,
+          updatedAt: now,
+        });
+        return created.toObject() as IncidentDoc;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+    }
+    throw new Conflict('Could not assign an incident key under heavy concurrent filing; retry');
+  }
+}
+
+/** Applies a PATCH: named fields replace, named keys inside a section replace, a field sent as null is cleared. */
+function merge<T extends Record<string, unknown>>(current: T, changes: Record<string, unknown>): T {
+  const out: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    if (value === null) delete out[key];
+    else if (SECTIONS.has(key) && typeof value === 'object' && !Array.isArray(value)) {
+      const section: Record<string, unknown> = { ...((out[key] as Record<string, unknown>) ?? {}) };
+      for (const [k, v] of Object.entries(value)) if (v !== undefined) section[k] = v;
+      out[key] = section;
+    } else out[key] = value;
+  }
+  return out as T;
+}

@@ -1,0 +1,61 @@
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
+
+export const LOCALES = ['en', 'zh-CN'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+const days = (fallback: number) => z.coerce.number().int().min(1).max(3650).default(fallback);
+
+/** Every variable the service reads; `.env.example` lists the same ones. */
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  BASE_URL: z.url().optional(),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  FERRETDB_BIN: z.string().min(1).optional(),
+  DEFAULT_TIMEZONE: zone.default('Asia/Shanghai'),
+  DEFAULT_LOCALE: z.enum(LOCALES).default('zh-CN'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SEED_DEMO: bool.default(true),
+  SEVERITY_LEVELS: z
+    .string()
+    .default('A,B,C,D,E')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((v) => v.length > 0 && new Set(v).size === v.length, 'a comma-separated list of distinct levels'),
+  ACTION_SLA_DAYS_HIGH: days(28),
+  ACTION_SLA_DAYS_MEDIUM: days(56),
+  ACTION_SLA_DAYS_LOW: days(90),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Omit<Env, 'BASE_URL'> {
+  BASE_URL: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and checks the environment once; the message names the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const blankless = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(blankless);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
+  }
+  const c = parsed.data;
+  return { ...c, BASE_URL: (c.BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, '') };
+}

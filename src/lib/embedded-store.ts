@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface EmbeddedStore {
+  /** mongodb:// URI without a database name; append one. */
+  uri: string;
+  stop(): Promise<void>;
+}
+
+/** The binary scripts/build-ferretdb.sh produces for the FerretDB version scripts/ferretdb/go.mod pins. */
+export function defaultFerretdbBinary(): string {
+  const goMod = readFileSync(path.join(projectRoot, 'scripts/ferretdb/go.mod'), 'utf8');
+  const version = /FerretDB\/FerretDB (v\S+)/.exec(goMod)?.[1];
+  return path.join(projectRoot, '.cache/ferretdb', `ferretdb-${version}`);
+}
+
+/**
+ * Starts FerretDB on a free loopback port with its SQLite files under `dataDir`, and resolves once
+ * it accepts connections (the binary prints its URI then).
+ */
+export async function startEmbeddedStore(opts: { dataDir: string; binary?: string; timeoutMs?: number }): Promise<EmbeddedStore> {
+  const binary = opts.binary ?? defaultFerretdbBinary();
+  if (!existsSync(binary)) {
+    throw new Error(`Embedded store not built (${binary} is missing): run "npm run db:build" or set MONGODB_URI`);
+  }
+  const child = spawn(binary, ['-listen', '127.0.0.1:0', '-dir', path.resolve(opts.dataDir, 'ferretdb')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const uri = await firstLine(child, opts.timeoutMs ?? 30_000);
+  return { uri, stop: () => stopChild(child) };
+}
+
+function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`Embedded store did not start within ${timeoutMs} ms`));
+    }, timeoutMs);
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      resolve(line.trim());
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Embedded store exited during start-up (code ${code})`));
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,71 @@
+import { DateTime, Duration } from 'luxon';
+
+/**
+ * A point in time known to the minute, or only to the day (the seed reports often say "from 2/9").
+ * Stored as a UTC instant plus its precision; a day-precision value is stored as the start of that day
+ * in the incident's time zone.
+ */
+export type Precision = 'minute' | 'day';
+
+export interface Instant {
+  at: Date;
+  precision: Precision;
+}
+
+const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+const LOCAL_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/;
+const ZONED_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** What an API client may send for a point in time; checked for form here, read in a zone by parseInstant. */
+export const INSTANT_FORMAT_HINT =
+  'a date (2023-02-09), a local time in the incident time zone (2023-02-05T08:48) or an ISO instant with offset';
+
+export function isInstantText(text: string): boolean {
+  if (!DAY_RE.test(text) && !LOCAL_RE.test(text) && !ZONED_RE.test(text)) return false;
+  return DateTime.fromISO(text, { setZone: true }).isValid;
+}
+
+export function isDateText(text: string): boolean {
+  return DAY_RE.test(text) && DateTime.fromISO(text).isValid;
+}
+
+/** Reads an instant written by a client: a date, a local time in `zone`, or an instant with an offset. */
+export function parseInstant(text: string, zone: string): Instant {
+  if (DAY_RE.test(text)) {
+    return { at: DateTime.fromISO(text, { zone }).startOf('day').toJSDate(), precision: 'day' };
+  }
+  const dt = ZONED_RE.test(text) ? DateTime.fromISO(text, { setZone: true }) : DateTime.fromISO(text, { zone });
+  if (!dt.isValid) throw new RangeError(`not a valid time: ${text}`);
+  return { at: dt.toJSDate(), precision: 'minute' };
+}
+
+/** The inverse of parseInstant for a local time in `zone`: `2023-02-09` or `2023-02-05T08:48` (seconds kept when set). */
+export function formatInstant(instant: Instant, zone: string): string {
+  const dt = DateTime.fromJSDate(instant.at, { zone });
+  if (instant.precision === 'day') return dt.toFormat('yyyy-MM-dd');
+  if (dt.millisecond) return dt.toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS");
+  return dt.toFormat(dt.second ? "yyyy-MM-dd'T'HH:mm:ss" : "yyyy-MM-dd'T'HH:mm");
+}
+
+/** Earliest and latest moment an instant can stand for: a day-precision value covers its whole day. */
+export function bounds(instant: Instant, zone: string): { earliest: number; latest: number } {
+  const earliest = instant.at.getTime();
+  if (instant.precision === 'minute') return { earliest, latest: earliest };
+  const end = DateTime.fromJSDate(instant.at, { zone }).endOf('day').toMillis();
+  return { earliest, latest: end };
+}
+
+export interface Span {
+  minutes: number;
+  /** True when either end is known only to the day. */
+  approximate: boolean;
+  /** ISO 8601 duration, e.g. P5DT12H4M. */
+  iso: string;
+}
+
+export function span(from: Instant | undefined, to: Instant | undefined): Span | undefined {
+  if (!from || !to) return undefined;
+  const minutes = Math.round((to.at.getTime() - from.at.getTime()) / 60_000);
+  const iso = Duration.fromObject({ minutes }).shiftTo('days', 'hours', 'minutes').toISO() ?? 'PT0M';
+  return { minutes, approximate: from.precision === 'day' || to.precision === 'day', iso };
+}

@@ -1,0 +1,56 @@
+import { createApp } from './app.js';
+import { listen } from './http/server.js';
+import { seedDemo } from './demo/seed.js';
+import { systemClock } from './lib/clock.js';
+import { ConfigError, loadConfig } from './lib/config.js';
+import { createLogger } from './lib/logger.js';
+import { openStore } from './runtime.js';
+import { buildServices, syncIndexes } from './services.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const store = await openStore(config, logger);
+  const services = buildServices({ config, conn: store.conn, clock: systemClock, logger });
+  await syncIndexes(services);
+  if (config.SEED_DEMO && store.embedded && (await services.models.incidents.estimatedDocumentCount()) === 0) {
+    const { created } = await seedDemo(services);
+    logger.info({ created }, 'empty database: demo incidents loaded (SEED_DEMO=false turns this off)');
+  }
+
+  const http = await listen(createApp(services), config.PORT, config.HOST);
+  const { port } = http;
+  logger.info({ port, url: config.BASE_URL }, `Debrief listening on http://${config.HOST}:${port}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    force.unref();
+    await http.close();
+    await store.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
