@@ -28,7 +28,7 @@ export async function startEmbeddedStore(opts: { dataDir: string; binary?: strin
   if (!existsSync(binary)) {
     throw new Error(`Embedded store not built (${binary} is missing): run "npm run db:build" or set MONGODB_URI`);
   }
-  const child = spawn(binary, ['-listen', '127.0.0.1:0', '-dir', path.resolve(opts.dataDir, 'ferretdb')], {
+  const child = spawn(binary, ['-listen', '127.0.0.1:0', '-dir', path.resolve(opts.dataDir, 'ferretdb'), '-log-level', 'error'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const uri = await firstLine(child, opts.timeoutMs ?? 30_000);
