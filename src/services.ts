@@ -3,6 +3,7 @@ import { actionModel } from './actions/model.js';
 import { ActionsService } from './actions/service.js';
 import { incidentModel } from './incidents/model.js';
 import { IncidentsService } from './incidents/service.js';
+import { revisionModel, Revisions } from './lib/revisions.js';
 import type { Clock } from './lib/clock.js';
 import type { Config } from './lib/config.js';
 import type { Logger } from './lib/logger.js';
@@ -10,10 +11,11 @@ import type { Logger } from './lib/logger.js';
 /** The composition root: every service is built once here and handed to routes and jobs. */
 export function buildServices(deps: { config: Config; conn: Connection; clock: Clock; logger: Logger }) {
   const { config, conn, clock, logger } = deps;
-  const models = { incidents: incidentModel(conn), actions: actionModel(conn) };
+  const models = { incidents: incidentModel(conn), actions: actionModel(conn), revisions: revisionModel(conn) };
+  const revisions = new Revisions(models.revisions);
   const actions = new ActionsService({ actions: models.actions, clock, config });
-  const incidents = new IncidentsService({ incidents: models.incidents, actions, clock, config });
-  return { config, conn, clock, logger, models, actions, incidents };
+  const incidents = new IncidentsService({ incidents: models.incidents, actions, revisions, clock, config });
+  return { config, conn, clock, logger, models, revisions, actions, incidents };
 }
 
 export type Services = ReturnType<typeof buildServices>;

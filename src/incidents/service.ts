@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import type { ActionsService } from '../actions/service.js';
 import { isDuplicateKey } from '../lib/db.js';
+import type { Revisions } from '../lib/revisions.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { escapeRegExp } from '../lib/text.js';
@@ -21,7 +22,7 @@ const SECTIONS = new Set(['detection', 'window', 'impact', 'cause', 'remediation
 
 export class IncidentsService {
   constructor(
-    private readonly deps: { incidents: IncidentModel; actions: ActionsService; clock: Clock; config: Config },
+    private readonly deps: { incidents: IncidentModel; actions: ActionsService; revisions: Revisions; clock: Clock; config: Config },
   ) {}
 
   async create(input: CreateIncidentInput, actor: Actor): Promise<IncidentView & { actions: unknown[] }> {
@@ -57,7 +58,7 @@ export class IncidentsService {
     const lookup = incidentLookup(keyOrId);
     const doc = lookup && (await this.deps.incidents.findOne(lookup).lean<IncidentDoc>());
     if (!doc) throw new NotFound(`Incident ${keyOrId}`);
-    return doc;
+    return this.deps.revisions.rollForward(this.deps.incidents, 'incident', doc);
   }
 
   async list(q: ListIncidentsQuery): Promise<{ items: IncidentView[]; total: number; page: number; pageSize: number }> {
@@ -99,6 +100,7 @@ export class IncidentsService {
     this.check(fields);
     if (fields.status !== doc.status) await this.checkTransition(doc, fields.status);
     const closedAt = fields.status === 'closed' ? (doc.closedAt ?? this.deps.clock.now()) : undefined;
+    const now = this.deps.clock.now();
     const replacement = {
       ...toStored(fields),
       key: doc.key,
@@ -107,14 +109,12 @@ export class IncidentsService {
       ...(closedAt ? { closedAt } : {}),
       version: doc.version + 1,
       createdAt: doc.createdAt,
-      updatedAt: this.deps.clock.now(),
+      updatedAt: now,
     };
-    const result = await this.deps.incidents.replaceOne({ _id: doc._id, version }, replacement, { timestamps: false });
-    if (result.matchedCount === 0) {
-      const current = await this.deps.incidents.findById(doc._id).select('version').lean<{ version: number }>();
-      throw staleVersion(`Incident ${doc.key}`, version, current?.version);
+    if (!(await this.deps.revisions.replace(this.deps.incidents, 'incident', doc, replacement, actor.email, now))) {
+      const current = await this.find(doc.key);
+      throw staleVersion(`Incident ${doc.key}`, version, current.version);
     }
-    void actor;
     return this.get(doc.key);
   }
 

@@ -196,6 +196,19 @@ describe('incidents API', () => {
       expect([a.status, b.status].sort()).to.deep.equal([200, 409]);
     });
 
+    it('rolls forward an edit whose writer stopped after claiming its version', async () => {
+      const { body } = await file({ title: 'before' }).expect(201);
+      const stored = await t.services.models.incidents.findOne({ key: body.key }).lean();
+      // The claim is written; the process "dies" before the document is replaced.
+      await t.services.models.revisions.create({
+        entity: 'incident', entityId: stored!._id, version: 1, by: 'x@example.com', at: t.clock.now(),
+        state: { ...stored, _id: undefined, title: 'after', version: 1 },
+      });
+      const read = await t.api.get(`/api/v1/incidents/${body.key}`).expect(200);
+      expect(read.body).to.include({ title: 'after', version: 1 });
+      await t.api.patch(`/api/v1/incidents/${body.key}`).send({ version: 0, title: 'lost?' }).expect(409);
+    });
+
     it('checks status transitions', async () => {
       const { body } = await file({ title: 't', window: { startedAt: '2023-01-01T10:00' } }).expect(201);
       expect(body.status).to.equal('investigating');

@@ -1,0 +1,78 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { isDuplicateKey } from './db.js';
+
+/**
+ * Versioned writes that stay correct on FerretDB, whose conditional updates are not atomic across
+ * concurrent writers: a writer first claims version N+1 by inserting the new state as a revision
+ * (unique on entity, id and version), and only the winner then replaces the document. A writer that
+ * died between the two steps is rolled forward by the next reader, so an acknowledged change is never lost.
+ * The revisions double as the record's history of states.
+ */
+export interface RevisionDoc {
+  entity: string;
+  entityId: Types.ObjectId;
+  version: number;
+  state: Record<string, unknown>;
+  by: string;
+  at: Date;
+}
+
+const revisionSchema = new Schema<RevisionDoc>(
+  {
+    entity: { type: String, required: true },
+    entityId: { type: Schema.Types.ObjectId, required: true },
+    version: { type: Number, required: true },
+    state: { type: Schema.Types.Mixed, required: true },
+    by: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false, minimize: false },
+);
+revisionSchema.index({ entity: 1, entityId: 1, version: 1 }, { unique: true });
+
+export type RevisionModel = Model<RevisionDoc>;
+
+export function revisionModel(conn: Connection): RevisionModel {
+  return (conn.models.Revision as RevisionModel | undefined) ?? conn.model<RevisionDoc>('Revision', revisionSchema);
+}
+
+interface Versioned {
+  _id: Types.ObjectId;
+  version: number;
+}
+
+export class Revisions {
+  constructor(private readonly revisions: RevisionModel) {}
+
+  /**
+   * Replaces `current` with `next` (which must carry version current.version + 1).
+   * Returns false, changing nothing, when another writer got that version first.
+   */
+  async replace<T extends Versioned>(model: Model<T>, entity: string, current: T, next: Omit<T, '_id'>, by: string, at: Date): Promise<boolean> {
+    const version = current.version + 1;
+    if (next.version !== version) throw new Error(`next state must carry version ${version}`);
+    try {
+      await this.revisions.create({ entity, entityId: current._id, version, state: next as Record<string, unknown>, by, at });
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+    await model.replaceOne({ _id: current._id, version: current.version } as never, next as never);
+    return true;
+  }
+
+  /** Applies a claimed revision whose writer stopped before replacing the document. */
+  async rollForward<T extends Versioned>(model: Model<T>, entity: string, doc: T): Promise<T> {
+    const latest = await this.revisions
+      .findOne({ entity, entityId: doc._id, version: { $gt: doc.version } })
+      .sort({ version: -1 })
+      .lean<RevisionDoc>();
+    if (!latest) return doc;
+    await model.replaceOne({ _id: doc._id, version: doc.version } as never, latest.state as never);
+    return { ...(latest.state as Omit<T, '_id'>), _id: doc._id } as T;
+  }
+
+  async list(entity: string, entityId: Types.ObjectId): Promise<RevisionDoc[]> {
+    return this.revisions.find({ entity, entityId }).sort({ version: 1 }).lean<RevisionDoc[]>();
+  }
+}
