@@ -41,6 +41,9 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+/** The names of every variable the service reads. */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
+
 export interface Config extends Omit<Env, 'BASE_URL'> {
   BASE_URL: string;
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/lib/config.js';
+import { readFileSync } from 'node:fs';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/lib/config.js';
 
 describe('config', () => {
   it('has defaults for a local install', () => {
@@ -30,5 +31,10 @@ describe('config', () => {
     expect(bad({ MONGODB_URI: 'postgres://x' })).to.match(/MONGODB_URI/);
     expect(bad({ LOG_LEVEL: 'loud' })).to.match(/LOG_LEVEL/);
     expect(bad({ DEFAULT_LOCALE: 'fr' })).to.match(/DEFAULT_LOCALE/);
+  });
+
+  it('is documented: .env.example lists every variable the service reads', () => {
+    const listed = readFileSync('.env.example', 'utf8').match(/^[A-Z_]+(?==)/gm) ?? [];
+    expect(listed).to.have.members(CONFIG_VARIABLES);
   });
 });
