@@ -2,6 +2,7 @@ import express from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
+import { actionRoutes } from './actions/routes.js';
 import { Api } from './http/api.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { incidentRoutes } from './incidents/routes.js';
@@ -42,6 +43,7 @@ export function createApp(services: Services): express.Express {
 
   const api = new Api();
   incidentRoutes(api, services);
+  actionRoutes(api, services);
   const openApi = api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL });
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);

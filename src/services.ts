@@ -13,7 +13,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const { config, conn, clock, logger } = deps;
   const models = { incidents: incidentModel(conn), actions: actionModel(conn), revisions: revisionModel(conn) };
   const revisions = new Revisions(models.revisions);
-  const actions = new ActionsService({ actions: models.actions, clock, config });
+  const actions = new ActionsService({ actions: models.actions, incidents: models.incidents, revisions, clock, config });
   const incidents = new IncidentsService({ incidents: models.incidents, actions, revisions, clock, config });
   return { config, conn, clock, logger, models, revisions, actions, incidents };
 }

@@ -29,11 +29,13 @@ const actionSchema = new Schema(
     /** A calendar date (yyyy-MM-dd) in `timezone`. */
     dueDate: String,
     dueDateSource: { type: String, enum: ['given', 'sla'] },
+    /** Where the SLA counts from, kept so a cleared due date or a new priority can be refilled by policy. */
+    slaFrom: { type: Date, required: true },
     timezone: { type: String, required: true },
     ticket: { key: String, url: String },
     statusReason: String,
     completionNote: String,
-    evidence: [String],
+    evidence: { type: [String], default: undefined },
     doneAt: Date,
     verifiedBy: String,
     verifiedAt: Date,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isDateText } from '../lib/time.js';
-import { pageQuery } from '../incidents/schemas.js';
+import { pageQuery } from '../http/paging.js';
 
 export const ACTION_TYPES = ['mitigate', 'prevent', 'detect', 'process', 'other'] as const;
 export const ACTION_PRIORITIES = ['high', 'medium', 'low'] as const;
@@ -103,7 +103,7 @@ const actionFilters = {
   unowned: flag.describe('true: only actions without an owner; false: only owned ones'),
 };
 
-export const ACTION_SORTS = ['dueDate', 'createdAt', 'updatedAt', 'key', 'status', 'priority'] as const;
+export const ACTION_SORTS = ['dueDate', 'createdAt', 'updatedAt', 'key', 'status'] as const;
 
 export const listActionsQuery = z.strictObject({
   ...actionFilters,

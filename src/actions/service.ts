@@ -2,29 +2,102 @@ import { DateTime } from 'luxon';
 import type { Types } from 'mongoose';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
-import type { IncidentDoc } from '../incidents/model.js';
+import { isDuplicateKey } from '../lib/db.js';
+import type { Revisions } from '../lib/revisions.js';
+import { escapeRegExp } from '../lib/text.js';
+import { Conflict, HttpError, NotFound, Unprocessable, staleVersion, type FieldError } from '../http/errors.js';
+import type { IncidentDoc, IncidentModel } from '../incidents/model.js';
 import type { ActionDoc, ActionModel } from './model.js';
-import { CLOSED_ACTION_STATUSES, type ActionInput, type ActionPriority, type ActionStatus } from './schemas.js';
+import {
+  CLOSED_ACTION_STATUSES,
+  type ActionFilters,
+  type ActionInput,
+  type ActionPriority,
+  type ActionStatus,
+  type ListActionsQuery,
+  type PatchActionInput,
+  type TransitionInput,
+} from './schemas.js';
 
 interface Actor {
   email: string;
+}
+
+/** What actorOf() (src/http/actor.ts) answers for a request that carries no identity. */
+const NO_IDENTITY = 'anonymous';
+const ACTION_KEY_RE = /^INC-\d{4}-\d{4,}-A\d+$/i;
+const MAX_KEY_ATTEMPTS = 100;
+const DAY_MS = 86_400_000;
+const OLDEST_OPEN_SHOWN = 10;
+
+/** Where each status may go. Leaving done, verified or wont_fix is a reopen and needs a reason. */
+export const ACTION_TRANSITIONS: Record<ActionStatus, ActionStatus[]> = {
+  open: ['in_progress', 'blocked', 'done', 'wont_fix'],
+  in_progress: ['open', 'blocked', 'done', 'wont_fix'],
+  blocked: ['open', 'in_progress', 'done', 'wont_fix'],
+  done: ['verified', 'open', 'in_progress'],
+  verified: ['open', 'in_progress'],
+  wont_fix: ['open', 'in_progress'],
+};
+
+/**
+ * Who may accept that an action will not be done: the incident owner or an approver. Until users and
+ * roles exist, a request without identity is accepted too; the roles work tightens this one function.
+ */
+export function mayAcceptWontFix(actor: Actor, incident: Pick<IncidentDoc, 'owner'>): boolean {
+  return actor.email === NO_IDENTITY || (!!incident.owner && actor.email === incident.owner);
 }
 
 export function formatActionKey(incidentKey: string, seq: number): string {
   return `${incidentKey}-A${seq}`;
 }
 
+const isClosed = (status: string) => CLOSED_ACTION_STATUSES.includes(status as ActionStatus);
+const todayIn = (zone: string, now: Date) => DateTime.fromJSDate(now, { zone }).toFormat('yyyy-MM-dd');
+
+/** A 422 that names the rule a transition broke. */
+function ruleFailed(rule: string, message: string, fields: FieldError[]): Unprocessable {
+  return new Unprocessable(message, fields, { rule });
+}
+
 export class ActionsService {
-  constructor(private readonly deps: { actions: ActionModel; clock: Clock; config: Config }) {}
+  constructor(
+    private readonly deps: { actions: ActionModel; incidents: IncidentModel; revisions: Revisions; clock: Clock; config: Config },
+  ) {}
 
   /** Creates the actions filed with an incident, numbered A1, A2, … in the order given. */
   async createForIncident(incident: IncidentDoc, inputs: ActionInput[], actor: Actor): Promise<void> {
     if (!inputs.length) return;
     const now = this.deps.clock.now();
+    // Actions in the postmortem itself count their SLA from the resolution, as the team committed to them then.
+    const slaFrom = incident.window?.resolvedAt?.at ?? now;
     await this.deps.actions.insertMany(
-      inputs.map((input, i) => this.newAction(incident, input, i + 1, now, actor)),
+      inputs.map((input, i) => this.newAction(incident, input, i + 1, slaFrom, now, actor)),
       { ordered: true },
     );
+  }
+
+  /**
+   * Adds an action to an existing incident with the next A-number. Two adds may pick the same number;
+   * the unique index on the key refuses the second, which retries with the next one.
+   */
+  async create(incidentKey: string, input: ActionInput, actor: Actor) {
+    const incident = await this.findIncident(incidentKey);
+    if (incident.status === 'closed') {
+      throw new Conflict(`Incident ${incident.key} is closed; reopen it before adding actions`, { rule: 'incident-closed' });
+    }
+    const now = this.deps.clock.now();
+    for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++) {
+      const last = await this.deps.actions.findOne({ incidentId: incident._id }).sort({ seq: -1 }).select('seq').lean<{ seq: number }>();
+      try {
+        // Added after the postmortem: the SLA counts from now, or it could be overdue on arrival.
+        const created = await this.deps.actions.create(this.newAction(incident, input, (last?.seq ?? 0) + 1, now, now, actor));
+        return this.toView(created.toObject() as ActionDoc);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+    }
+    throw new Conflict('Could not assign an action key under heavy concurrent filing; retry');
   }
 
   async deleteForIncident(incidentId: Types.ObjectId): Promise<void> {
@@ -45,18 +118,190 @@ export class ActionsService {
     return docs.map((d) => ({ key: d.key, title: d.title, status: d.status, owner: d.owner ?? null }));
   }
 
-  /** A missing due date comes from the priority's SLA, counted from the incident's resolution or from now. */
-  slaDueDate(priority: ActionPriority, incident: IncidentDoc, now: Date): string {
-    const { config } = this.deps;
-    const days = { high: config.ACTION_SLA_DAYS_HIGH, medium: config.ACTION_SLA_DAYS_MEDIUM, low: config.ACTION_SLA_DAYS_LOW }[priority];
-    const from = incident.window?.resolvedAt?.at ?? now;
-    return DateTime.fromJSDate(from, { zone: incident.timezone }).plus({ days }).toFormat('yyyy-MM-dd');
+  async find(key: string): Promise<ActionDoc> {
+    const doc = ACTION_KEY_RE.test(key) ? await this.deps.actions.findOne({ key: key.toUpperCase() }).lean<ActionDoc>() : null;
+    if (!doc) throw new NotFound(`Action ${key}`);
+    return this.deps.revisions.rollForward(this.deps.actions, 'action', doc);
   }
 
+  async get(key: string) {
+    return this.toView(await this.find(key));
+  }
+
+  async history(key: string) {
+    const doc = await this.find(key);
+    return doc.history.map((h) => ({ at: h.at.toISOString(), by: h.by, field: h.field, from: h.from ?? null, to: h.to ?? null, note: h.note ?? undefined }));
+  }
+
+  async list(q: ListActionsQuery) {
+    const filter = await this.filter(q);
+    const desc = q.sort.startsWith('-');
+    const field = q.sort.replace(/^-/, '');
+    const dir = desc ? -1 : 1;
+    const sort = field === 'key' ? { incidentKey: dir, seq: dir } : { [field]: dir, _id: dir };
+    const [docs, total] = await Promise.all([
+      this.deps.actions
+        .find(filter)
+        .sort(sort as Record<string, 1 | -1>)
+        .skip((q.page - 1) * q.pageSize)
+        .limit(q.pageSize)
+        .lean<ActionDoc[]>(),
+      this.deps.actions.countDocuments(filter),
+    ]);
+    return { items: docs.map((d) => this.toView(d)), total, page: q.page, pageSize: q.pageSize };
+  }
+
+  async patch(key: string, patch: PatchActionInput, actor: Actor) {
+    const doc = await this.find(key);
+    if (patch.version !== doc.version) throw staleVersion(`Action ${doc.key}`, patch.version, doc.version);
+    const { version: _version, status: _status, ...fields } = patch;
+    const changes: Record<string, unknown> = {};
+    // null clears a field: it becomes undefined, which apply() removes from the record.
+    for (const [field, value] of Object.entries(fields)) if (value !== undefined) changes[field] = value ?? undefined;
+    if (patch.recurredIn) await this.checkRecurredIn(patch.recurredIn, doc);
+    const priority = (patch.priority ?? doc.priority) as ActionPriority;
+    const priorityMoved = patch.priority !== undefined && patch.priority !== doc.priority;
+    if (patch.dueDate === null || (patch.dueDate === undefined && doc.dueDateSource === 'sla' && priorityMoved)) {
+      // Actions filed before slaFrom was recorded count from their creation.
+      changes.dueDate = this.slaDueDate(priority, doc.slaFrom ?? doc.createdAt, doc.timezone);
+      changes.dueDateSource = 'sla';
+    } else if (patch.dueDate) {
+      changes.dueDateSource = 'given';
+    }
+    return this.apply(doc, changes, actor);
+  }
+
+  /** Moves an action through its lifecycle; each refusal names the rule that failed. */
+  async transition(key: string, input: TransitionInput, actor: Actor) {
+    const doc = await this.find(key);
+    if (input.version !== undefined && input.version !== doc.version) throw staleVersion(`Action ${doc.key}`, input.version, doc.version);
+    const from = doc.status as ActionStatus;
+    const { to } = input;
+    const allowed = ACTION_TRANSITIONS[from];
+    if (!allowed.includes(to)) {
+      throw new Conflict(`Action ${doc.key} cannot move from ${from} to ${to}; allowed: ${allowed.join(', ')}`, {
+        rule: 'allowed-transitions',
+        from,
+        to,
+        allowed,
+      });
+    }
+    const now = this.deps.clock.now();
+    const changes: Record<string, unknown> = { status: to, statusReason: undefined };
+    const needReason = (rule: string, why: string) => {
+      if (!input.reason) throw ruleFailed(rule, `${why} needs a reason`, [{ field: 'reason', message: `required when ${why}` }]);
+      changes.statusReason = input.reason;
+    };
+
+    if (isClosed(from) && !isClosed(to)) {
+      const incident = await this.incidentOf(doc);
+      if (incident.status === 'closed') {
+        throw new Conflict(`Incident ${incident.key} is closed; reopen it before reopening ${doc.key}`, { rule: 'incident-closed' });
+      }
+      needReason('reopen-needs-reason', `reopening a ${from} action`);
+      // The old completion and verification no longer hold; history keeps them.
+      Object.assign(changes, { completionNote: undefined, evidence: undefined, doneAt: undefined, verifiedBy: undefined, verifiedAt: undefined, recheckOn: undefined });
+    }
+    if (input.recurredIn) {
+      await this.checkRecurredIn(input.recurredIn, doc);
+      changes.recurredIn = input.recurredIn;
+    }
+
+    if (to === 'blocked') needReason('blocked-needs-reason', 'blocking an action');
+    if (to === 'wont_fix') {
+      needReason('wont-fix-needs-reason', 'declining an action (wont_fix)');
+      const incident = await this.incidentOf(doc);
+      if (!mayAcceptWontFix(actor, incident)) {
+        throw new HttpError(403, 'forbidden', `Only the owner of incident ${incident.key} or an approver may accept wont_fix`, [], {
+          rule: 'wont-fix-needs-approver',
+        });
+      }
+    }
+    if (to === 'done') {
+      const missing: FieldError[] = [];
+      if (!input.note) missing.push({ field: 'note', message: 'required when marking done: what was changed' });
+      if (!input.evidence) missing.push({ field: 'evidence', message: 'required when marking done: a link or text (the merged change, the new alert, the runbook)' });
+      if (missing.length) throw ruleFailed('done-needs-note-and-evidence', `Marking ${doc.key} done needs a completion note and evidence`, missing);
+      Object.assign(changes, { completionNote: input.note, evidence: input.evidence, doneAt: now });
+    }
+    if (to === 'verified') {
+      if (doc.owner && actor.email === doc.owner) {
+        throw ruleFailed('verifier-not-owner', `${doc.key} must be verified by someone other than its owner (${doc.owner})`, [
+          { field: 'actor', message: 'the owner cannot verify their own action' },
+        ]);
+      }
+      if (input.recheckOn && input.recheckOn <= todayIn(doc.timezone, now)) {
+        throw ruleFailed('recheck-in-future', 'A recheck date must be after today', [{ field: 'recheckOn', message: `must be after ${todayIn(doc.timezone, now)}` }]);
+      }
+      Object.assign(changes, {
+        verifiedBy: actor.email,
+        verifiedAt: now,
+        recheckOn: input.recheckOn,
+        evidence: input.evidence ? [...(doc.evidence ?? []), ...input.evidence] : doc.evidence,
+      });
+    }
+    return this.apply(doc, changes, actor, input.reason ?? input.note);
+  }
+
+  /** Counts a team lead asks for, over the actions the filters select. */
+  async stats(q: ActionFilters) {
+    const now = this.deps.clock.now();
+    const docs = await this.deps.actions
+      .find(await this.filter(q))
+      .select('key seq title incidentKey status owner team dueDate timezone createdAt doneAt')
+      .lean<ActionDoc[]>();
+    const totals = blankTally();
+    const byOwner = new Map<string | null, Tally>();
+    const byTeam = new Map<string | null, Tally>();
+    for (const d of docs) {
+      for (const tally of [totals, getOr(byOwner, d.owner ?? null, blankTally), getOr(byTeam, d.team ?? null, blankTally)]) {
+        tally.total++;
+        if (!isClosed(d.status)) {
+          tally.open++;
+          if (!d.owner) tally.unowned++;
+        }
+        if (this.isOverdue(d, now)) tally.overdue++;
+        if (d.status === 'done') tally.done++;
+        if (d.status === 'verified') tally.verified++;
+        if (d.status === 'wont_fix') tally.wontFix++;
+      }
+    }
+    const finished = docs.filter((d) => d.doneAt);
+    const days = finished.map((d) => (d.doneAt!.getTime() - d.createdAt.getTime()) / DAY_MS).sort((a, b) => a - b);
+    const onTime = finished.filter((d) => d.dueDate && todayIn(d.timezone, d.doneAt!) <= d.dueDate).length;
+    return {
+      ...totals,
+      byOwner: ranked(byOwner, 'owner'),
+      byTeam: ranked(byTeam, 'team'),
+      timeToDone: { count: days.length, medianDays: round2(percentile(days, 0.5)), p90Days: round2(percentile(days, 0.9)) },
+      withinSla: { closed: finished.length, onTime, share: finished.length ? round2(onTime / finished.length) : null },
+      oldestOpen: docs
+        .filter((d) => !isClosed(d.status))
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq)
+        .slice(0, OLDEST_OPEN_SHOWN)
+        .map((d) => ({
+          key: d.key,
+          title: d.title,
+          incidentKey: d.incidentKey,
+          status: d.status,
+          owner: d.owner ?? null,
+          dueDate: d.dueDate ?? undefined,
+          overdue: this.isOverdue(d, now),
+          ageDays: Math.floor((now.getTime() - d.createdAt.getTime()) / DAY_MS),
+        })),
+    };
+  }
+
+  slaDueDate(priority: ActionPriority, from: Date, zone: string): string {
+    const { config } = this.deps;
+    const days = { high: config.ACTION_SLA_DAYS_HIGH, medium: config.ACTION_SLA_DAYS_MEDIUM, low: config.ACTION_SLA_DAYS_LOW }[priority];
+    return DateTime.fromJSDate(from, { zone }).plus({ days }).toFormat('yyyy-MM-dd');
+  }
+
+  /** Overdue once the due date has passed in the owner's zone (for now the action's, i.e. the incident's). */
   isOverdue(action: Pick<ActionDoc, 'dueDate' | 'status' | 'timezone'>, now: Date): boolean {
-    if (!action.dueDate || CLOSED_ACTION_STATUSES.includes(action.status as ActionStatus)) return false;
-    const today = DateTime.fromJSDate(now, { zone: action.timezone }).toFormat('yyyy-MM-dd');
-    return today > action.dueDate;
+    if (!action.dueDate || isClosed(action.status)) return false;
+    return todayIn(action.timezone, now) > action.dueDate;
   }
 
   toView(doc: ActionDoc) {
@@ -69,6 +314,7 @@ export class ActionsService {
       type: doc.type,
       priority: doc.priority,
       status: doc.status,
+      statusReason: doc.statusReason ?? undefined,
       owner: doc.owner ?? null,
       unowned: !doc.owner,
       team: doc.team ?? undefined,
@@ -77,27 +323,154 @@ export class ActionsService {
       overdue: this.isOverdue(doc, this.deps.clock.now()),
       timezone: doc.timezone,
       ticket: doc.ticket?.key ? doc.ticket : undefined,
+      completionNote: doc.completionNote ?? undefined,
+      evidence: doc.evidence?.length ? doc.evidence : undefined,
+      doneAt: doc.doneAt?.toISOString(),
+      verifiedBy: doc.verifiedBy ?? undefined,
+      verifiedAt: doc.verifiedAt?.toISOString(),
+      recheckOn: doc.recheckOn ?? undefined,
+      recurring: !!doc.recurredIn,
+      recurredIn: doc.recurredIn ?? undefined,
       version: doc.version,
       createdAt: doc.createdAt.toISOString(),
       updatedAt: doc.updatedAt.toISOString(),
     };
   }
 
-  private newAction(incident: IncidentDoc, input: ActionInput, seq: number, now: Date, actor: Actor) {
+  /**
+   * Writes `changes` (undefined removes a field) as the next version, with one history entry per
+   * field that really changed. The version is claimed through a revision, so of two concurrent
+   * writers exactly one wins and the other gets 409.
+   */
+  private async apply(doc: ActionDoc, changes: Record<string, unknown>, actor: Actor, note?: string) {
+    const now = this.deps.clock.now();
+    const { _id, ...next } = doc as ActionDoc & Record<string, unknown>;
+    const entries = [];
+    for (const [field, value] of Object.entries(changes)) {
+      const before = next[field];
+      if (same(before, value)) continue;
+      if (value === undefined) delete next[field];
+      else next[field] = value;
+      entries.push({ at: now, by: actor.email, field, from: before ?? null, to: value ?? null, ...(field === 'status' && note ? { note } : {}) });
+    }
+    if (!entries.length) return this.toView(doc);
+    const replacement = { ...next, history: [...doc.history, ...entries], version: doc.version + 1, updatedAt: now } as Omit<ActionDoc, '_id'>;
+    if (!(await this.deps.revisions.replace(this.deps.actions, 'action', doc, replacement, actor.email, now))) {
+      const current = await this.find(doc.key);
+      throw staleVersion(`Action ${doc.key}`, doc.version, current.version);
+    }
+    return this.get(doc.key);
+  }
+
+  /** Builds the query for list and stats; incident severity and service become incident ids (no $lookup on FerretDB). */
+  private async filter(q: ActionFilters & Partial<Pick<ListActionsQuery, 'overdue' | 'dueBefore' | 'dueAfter' | 'q'>>) {
+    const and: Record<string, unknown>[] = [];
+    if (q.owner) and.push({ owner: q.owner.toLowerCase() });
+    if (q.team) and.push({ team: q.team });
+    if (q.status?.length) and.push({ status: { $in: q.status } });
+    if (q.type?.length) and.push({ type: { $in: q.type } });
+    if (q.priority?.length) and.push({ priority: { $in: q.priority } });
+    if (q.incident) and.push({ incidentKey: q.incident.toUpperCase() });
+    if (q.unowned !== undefined) and.push({ owner: q.unowned ? null : { $ne: null } });
+    if (q.severity || q.service) {
+      const incidentFilter: Record<string, unknown> = {};
+      if (q.severity) incidentFilter.severity = { $in: q.severity.split(',').map((s) => s.trim()) };
+      if (q.service) incidentFilter.services = q.service;
+      const ids = await this.deps.incidents.find(incidentFilter).select('_id').lean<{ _id: Types.ObjectId }[]>();
+      and.push({ incidentId: { $in: ids.map((i) => i._id) } });
+    }
+    if (q.dueAfter) and.push({ dueDate: { $gte: q.dueAfter } });
+    if (q.dueBefore) and.push({ dueDate: { $lte: q.dueBefore } });
+    if (q.q) {
+      const re = { $regex: escapeRegExp(q.q), $options: 'i' };
+      and.push({ $or: [{ title: re }, { description: re }] });
+    }
+    if (q.overdue !== undefined) {
+      const overdue = await this.overdueFilter();
+      and.push(q.overdue ? overdue : { $nor: [overdue] });
+    }
+    return and.length ? { $and: and } : {};
+  }
+
+  /** "Today" differs per time zone, so the overdue test is one clause per zone in use. */
+  private async overdueFilter() {
+    const now = this.deps.clock.now();
+    const zones = (await this.deps.actions.distinct('timezone')) as string[];
+    return {
+      status: { $nin: CLOSED_ACTION_STATUSES },
+      dueDate: { $exists: true },
+      ...(zones.length ? { $or: zones.map((zone) => ({ timezone: zone, dueDate: { $lt: todayIn(zone, now) } })) } : {}),
+    };
+  }
+
+  private async checkRecurredIn(incidentKey: string, doc: ActionDoc): Promise<void> {
+    if (incidentKey === doc.incidentKey) {
+      throw new Unprocessable('An action cannot recur in its own incident', [{ field: 'recurredIn', message: 'name the later incident where the cause came back' }]);
+    }
+    if (!(await this.deps.incidents.exists({ key: incidentKey }))) {
+      throw new Unprocessable(`Incident ${incidentKey} does not exist`, [{ field: 'recurredIn', message: `no incident ${incidentKey}` }]);
+    }
+  }
+
+  private async findIncident(key: string): Promise<IncidentDoc> {
+    const doc = await this.deps.incidents.findOne({ key: key.toUpperCase() }).lean<IncidentDoc>();
+    if (!doc) throw new NotFound(`Incident ${key}`);
+    return doc;
+  }
+
+  private async incidentOf(doc: ActionDoc): Promise<IncidentDoc> {
+    return this.findIncident(doc.incidentKey);
+  }
+
+  private newAction(incident: IncidentDoc, input: ActionInput, seq: number, slaFrom: Date, now: Date, actor: Actor) {
     return {
       ...input,
       key: formatActionKey(incident.key, seq),
       seq,
       incidentId: incident._id,
       incidentKey: incident.key,
-      status: 'open',
+      status: 'open' as const,
       timezone: incident.timezone,
-      dueDate: input.dueDate ?? this.slaDueDate(input.priority, incident, now),
-      dueDateSource: input.dueDate ? 'given' : 'sla',
+      dueDate: input.dueDate ?? this.slaDueDate(input.priority, slaFrom, incident.timezone),
+      dueDateSource: input.dueDate ? ('given' as const) : ('sla' as const),
+      slaFrom,
       history: [{ at: now, by: actor.email, field: 'created', to: input.title }],
       version: 0,
       createdAt: now,
       updatedAt: now,
     };
   }
+}
+
+const blankTally = () => ({ total: 0, open: 0, overdue: 0, unowned: 0, done: 0, verified: 0, wontFix: 0 });
+type Tally = ReturnType<typeof blankTally>;
+
+/** Rows of a per-owner or per-team tally, most open first; the null row (unowned, no team) last among equals. */
+function ranked<K extends string>(map: Map<string | null, Tally>, label: K) {
+  return [...map]
+    .sort(([a, x], [b, y]) => y.open - x.open || (a ?? '\uffff').localeCompare(b ?? '\uffff'))
+    .map(([name, tally]) => ({ [label]: name, ...tally }) as Record<K, string | null> & Tally);
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+function getOr<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = make()));
+  return value;
+}
+
+/** Linear interpolation between the closest ranks (the common spreadsheet and numpy definition). */
+function percentile(sorted: number[], p: number): number | null {
+  if (!sorted.length) return null;
+  const rank = (sorted.length - 1) * p;
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
+}
+
+function round2(n: number | null): number | null {
+  return n === null ? null : Math.round(n * 100) / 100;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { LOCALES } from '../lib/config.js';
 import { INSTANT_FORMAT_HINT, isDateText, isInstantText } from '../lib/time.js';
 import { actionInput } from '../actions/schemas.js';
+import { pageQuery } from '../http/paging.js';
 
 export const INCIDENT_STATUSES = ['investigating', 'mitigated', 'resolved', 'closed'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
@@ -105,11 +106,6 @@ const csv = z
   .optional();
 
 export const SORTABLE = ['startedAt', 'createdAt', 'updatedAt', 'key', 'severity', 'status'] as const;
-
-export const pageQuery = {
-  page: z.coerce.number().int().min(1).max(100_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(200).default(20),
-};
 
 export const listIncidentsQuery = z.strictObject({
   status: csv.describe('comma-separated statuses'),

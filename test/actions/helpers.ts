@@ -1,0 +1,23 @@
+import type { TestContext } from '../support/context.js';
+
+/** Files an incident through the API and answers its key. */
+export async function fileIncident(t: TestContext, body: Record<string, unknown> = {}): Promise<string> {
+  const res = await t.api.post('/api/v1/incidents').send({ title: 'Checkout errors', ...body });
+  if (res.status !== 201) throw new Error(`filing failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.key;
+}
+
+/** Adds an action to an incident through the API and answers the created action. */
+export async function addAction(t: TestContext, incidentKey: string, body: Record<string, unknown> = {}) {
+  const res = await t.api.post(`/api/v1/incidents/${incidentKey}/actions`).send({ title: 'Add an alert', ...body });
+  if (res.status !== 201) throw new Error(`adding failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { key: string; version: number; dueDate: string; status: string };
+}
+
+export function move(t: TestContext, key: string, body: Record<string, unknown>) {
+  return t.api.post(`/api/v1/actions/${key}/transitions`).send(body);
+}
+
+export async function resetData(t: TestContext): Promise<void> {
+  for (const model of Object.values(t.services.models)) await (model as { deleteMany(f: object): Promise<unknown> }).deleteMany({});
+}
