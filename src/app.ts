@@ -5,7 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { actionRoutes } from './actions/routes.js';
 import { Api } from './http/api.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { authenticate, csrf, parseCookies } from './http/auth.js';
+import { documentRoutes } from './documents/routes.js';
 import { incidentRoutes } from './incidents/routes.js';
+import { userRoutes } from './users/routes.js';
 import { pingDb } from './lib/db.js';
 import type { Services } from './services.js';
 
@@ -44,11 +47,15 @@ export function createApp(services: Services): express.Express {
   const api = new Api();
   incidentRoutes(api, services);
   actionRoutes(api, services);
+  documentRoutes(api, services);
+  userRoutes(api, services);
   const openApi = api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL });
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
   });
-  app.use('/api/v1', express.json({ limit: '1mb' }), api.router);
+  const csrfGuard = csrf(services.config);
+  app.use(parseCookies, authenticate(services.users));
+  app.use('/api/v1', express.json({ limit: '1mb' }), csrfGuard.api, api.router);
 
   app.use(notFoundHandler);
   app.use(errorHandler(services.logger));

@@ -22,6 +22,14 @@ async function main(): Promise<void> {
   const store = await openStore(config, logger);
   const services = buildServices({ config, conn: store.conn, clock: systemClock, logger });
   await syncIndexes(services);
+  const admin = await services.users.bootstrapAdmin(config.ADMIN_EMAIL);
+  if (admin) {
+    logger.warn(
+      { email: admin.email },
+      `No people yet: created admin ${admin.email}. Sign in once at ${config.BASE_URL}/login/link?token=${admin.signInToken} (valid 24 h) and set a password`,
+    );
+  }
+  if (config.ephemeralSecret) logger.warn('SESSION_SECRET is not set: browser sessions end when this process stops');
   if (config.SEED_DEMO && store.embedded && (await services.models.incidents.estimatedDocumentCount()) === 0) {
     const { created } = await seedDemo(services);
     logger.info({ created }, 'empty database: demo incidents loaded (SEED_DEMO=false turns this off)');

@@ -3,7 +3,16 @@ import { actionModel } from './actions/model.js';
 import { ActionsService } from './actions/service.js';
 import { incidentModel } from './incidents/model.js';
 import { IncidentsService } from './incidents/service.js';
+import { snapshotModel } from './documents/model.js';
+import { createRenderer } from './documents/renderer.js';
+import { DocumentsService } from './documents/service.js';
+import { auditModel } from './audit/model.js';
+import { AuditService } from './audit/service.js';
+import { claimModel, Claims } from './lib/claims.js';
 import { revisionModel, Revisions } from './lib/revisions.js';
+import { buildReminders, reminderModels } from './reminders/compose.js';
+import { credentialModel, userModel } from './users/model.js';
+import { UsersService } from './users/service.js';
 import type { Clock } from './lib/clock.js';
 import type { Config } from './lib/config.js';
 import type { Logger } from './lib/logger.js';
@@ -11,11 +20,28 @@ import type { Logger } from './lib/logger.js';
 /** The composition root: every service is built once here and handed to routes and jobs. */
 export function buildServices(deps: { config: Config; conn: Connection; clock: Clock; logger: Logger }) {
   const { config, conn, clock, logger } = deps;
-  const models = { incidents: incidentModel(conn), actions: actionModel(conn), revisions: revisionModel(conn) };
+  const models = {
+    incidents: incidentModel(conn),
+    snapshots: snapshotModel(conn),
+    actions: actionModel(conn),
+    revisions: revisionModel(conn),
+    claims: claimModel(conn),
+    audit: auditModel(conn),
+    users: userModel(conn),
+    credentials: credentialModel(conn),
+    ...reminderModels(conn),
+  };
   const revisions = new Revisions(models.revisions);
+  const claims = new Claims(models.claims);
+  const audit = new AuditService({ audit: models.audit, clock });
+  const users = new UsersService({ users: models.users, credentials: models.credentials, revisions, claims, audit, clock, config });
   const actions = new ActionsService({ actions: models.actions, incidents: models.incidents, revisions, clock, config });
   const incidents = new IncidentsService({ incidents: models.incidents, actions, revisions, clock, config });
-  return { config, conn, clock, logger, models, revisions, actions, incidents };
+  const renderer = createRenderer({ userDir: config.TEMPLATES_DIR });
+  const documents = new DocumentsService({ incidents, actions, snapshots: models.snapshots, renderer, clock });
+  const people = async (email: string) => (await models.users.findOne({ email }).lean()) ?? undefined;
+  const mail = buildReminders({ config, clock, logger, models, actions, renderer, people });
+  return { config, conn, clock, logger, models, revisions, claims, audit, users, actions, incidents, renderer, documents, ...mail };
 }
 
 export type Services = ReturnType<typeof buildServices>;

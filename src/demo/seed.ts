@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SYSTEM_ACTOR } from '../http/actor.js';
 import { createIncidentBody } from '../incidents/schemas.js';
 import type { Services } from '../services.js';
 
@@ -16,7 +17,7 @@ export async function seedDemo(services: Services): Promise<{ created: string[];
       skipped.push(file);
       continue;
     }
-    const incident = await services.incidents.create(input, { email: 'demo@debrief.local' });
+    const incident = await services.incidents.create(input, SYSTEM_ACTOR);
     created.push(incident.key);
   }
   return { created, skipped };

@@ -1,5 +1,16 @@
 import type { Request } from 'express';
-import type { Actor } from '../incidents/service.js';
+import { Unauthorized } from './errors.js';
+import type { Role } from '../users/permissions.js';
+
+/** The signed-in person a request acts for. */
+export interface Actor {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  timezone: string;
+  locale: string;
+}
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -7,7 +18,21 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Who is making the request; until sign-in exists every request acts as "anonymous". */
+/** The request's actor; API routes run only after authentication set it. */
 export function actorOf(req: Request): Actor {
-  return req.actor ?? { email: 'anonymous' };
+  if (!req.actor) throw new Unauthorized();
+  return req.actor;
 }
+
+/** Changes made by Debrief itself (demo data, jobs) are recorded under this actor. */
+export const SYSTEM_ACTOR: Actor = {
+  id: 'system',
+  email: 'system@debrief.local',
+  name: 'Debrief',
+  role: 'admin',
+  timezone: 'UTC',
+  locale: 'en',
+};
+
+/** Transitional: the identity of requests made before sign-in existed; removed once actions use roles. */
+export const ANONYMOUS = { email: 'anonymous' } as const;

@@ -1,5 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { can, PERMISSIONS, type Permission } from '../users/permissions.js';
+import { actorOf } from './actor.js';
+import { Forbidden } from './errors.js';
 import { parseOr400 } from './validate.js';
 
 type Method = 'get' | 'post' | 'patch' | 'put' | 'delete';
@@ -18,6 +21,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   path: string;
   summary: string;
   tag: string;
+  /** Who may call it (see src/users/permissions.ts); defaults to `read` for GET and `incidents:write` otherwise. */
+  permission?: Permission;
   params?: P;
   query?: Q;
   body?: B;
@@ -33,18 +38,27 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
 
 const empty = z.strictObject({});
 
+export function permissionOf(spec: Pick<RouteSpec<z.ZodType, z.ZodType, z.ZodType>, 'method' | 'permission'>): Permission {
+  return spec.permission ?? (spec.method === 'get' ? 'read' : 'incidents:write');
+}
+
 /**
  * One way to declare an API route: its schemas validate the request and document it in OpenAPI.
  */
 export class Api {
   readonly router = Router();
-  private readonly specs: RouteSpec<z.ZodType, z.ZodType, z.ZodType>[] = [];
+  readonly specs: RouteSpec<z.ZodType, z.ZodType, z.ZodType>[] = [];
 
   route<P extends z.ZodType = typeof empty, Q extends z.ZodType = typeof empty, B extends z.ZodType = typeof empty>(
     spec: RouteSpec<P, Q, B>,
   ): void {
     this.specs.push(spec as unknown as RouteSpec<z.ZodType, z.ZodType, z.ZodType>);
+    const permission = permissionOf(spec);
     this.router[spec.method](spec.path, async (req, res) => {
+      const actor = actorOf(req);
+      if (!can(actor.role, permission)) {
+        throw new Forbidden(`A ${actor.role} may not ${spec.summary.charAt(0).toLowerCase()}${spec.summary.slice(1)} (needs ${PERMISSIONS[permission].join(' or ')})`);
+      }
       const params = parseOr400(spec.params ?? z.object({}), req.params, 'path');
       const query = parseOr400(spec.query ?? empty, req.query ?? {}, 'query');
       const body = spec.body ? parseOr400(spec.body, req.body ?? {}, 'body') : undefined;
@@ -73,6 +87,7 @@ export class Api {
       };
       (paths[`/api/v1${oasPath}`] ??= {})[spec.method] = {
         summary: spec.summary,
+        description: `Roles: ${PERMISSIONS[permissionOf(spec)].join(', ')}.`,
         tags: [spec.tag],
         ...(parameters.length ? { parameters } : {}),
         ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(spec.body, 'input') } } } } : {}),

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { ActionsService } from '../actions/service.js';
+import type { Actor } from '../http/actor.js';
 import { isDuplicateKey } from '../lib/db.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { Clock } from '../lib/clock.js';
@@ -12,10 +13,6 @@ import { formatIncidentKey, incidentLookup } from './keys.js';
 import type { IncidentDoc, IncidentModel } from './model.js';
 import { checkIncidentFields, INCIDENT_TRANSITIONS } from './rules.js';
 import type { CreateIncidentInput, ListIncidentsQuery, PatchIncidentInput } from './schemas.js';
-
-export interface Actor {
-  email: string;
-}
 
 const MAX_KEY_ATTEMPTS = 200;
 const SECTIONS = new Set(['detection', 'window', 'impact', 'cause', 'remediation', 'dataRepair', 'lessons', 'review']);

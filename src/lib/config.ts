@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
@@ -23,6 +25,11 @@ const envSchema = z.object({
     .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** Templates that add to or replace the built-in ones (same layout as templates/). */
+  TEMPLATES_DIR: z
+    .string()
+    .refine((v) => statSync(v, { throwIfNoEntry: false })?.isDirectory() === true, 'not a directory')
+    .optional(),
   FERRETDB_BIN: z.string().min(1).optional(),
   DEFAULT_TIMEZONE: zone.default('Asia/Shanghai'),
   DEFAULT_LOCALE: z.enum(LOCALES).default('zh-CN'),
@@ -36,7 +43,30 @@ const envSchema = z.object({
   ACTION_SLA_DAYS_HIGH: days(28),
   ACTION_SLA_DAYS_MEDIUM: days(56),
   ACTION_SLA_DAYS_LOW: days(90),
+  ADMIN_EMAIL: z.email().default('admin@localhost'),
+  /** Signs CSRF tokens; set it (and keep it) in production. Unset: a random one per process. */
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
+  // Email and reminders (see README "Reminders and email").
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('Debrief <debrief@localhost>'),
+  LINK_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  LINK_TTL_DAYS: days(14),
+  REMIND_BEFORE_DAYS: z
+    .string()
+    .default('3,0')
+    .transform((v) => v.split(',').map((s) => Number(s.trim())))
+    .refine((v) => v.every((n) => Number.isInteger(n) && n >= 0 && n <= 365), 'a comma-separated list of whole days (0 = the due date)'),
+  REMIND_OVERDUE_EVERY_DAYS: days(7),
+  ESCALATE_AFTER_DAYS: days(14),
+  DIGEST_HOUR: z.coerce.number().int().min(0).max(23).default(9),
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+  OUTBOX_RETRY_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
+  OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(10).max(86400).default(600),
+  RUN_WORKER: bool.default(true),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -44,8 +74,11 @@ export type Env = z.infer<typeof envSchema>;
 /** The names of every variable the service reads. */
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
 
-export interface Config extends Omit<Env, 'BASE_URL'> {
+export interface Config extends Omit<Env, 'BASE_URL' | 'SESSION_SECRET'> {
   BASE_URL: string;
+  SESSION_SECRET: string;
+  /** True when SESSION_SECRET was not set and a random one is used. */
+  ephemeralSecret: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -60,5 +93,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
   }
   const c = parsed.data;
-  return { ...c, BASE_URL: (c.BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, '') };
+  if (c.NODE_ENV === 'production' && !c.SESSION_SECRET) {
+    throw new ConfigError('Invalid configuration: SESSION_SECRET="": required when NODE_ENV=production');
+  }
+  return {
+    ...c,
+    BASE_URL: (c.BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
+    SESSION_SECRET: c.SESSION_SECRET ?? randomBytes(32).toString('hex'),
+    ephemeralSecret: !c.SESSION_SECRET,
+  };
 }

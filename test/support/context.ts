@@ -2,6 +2,8 @@ import type { Express } from 'express';
 import type { Connection } from 'mongoose';
 import supertest from 'supertest';
 import { createApp } from '../../src/app.js';
+import { SYSTEM_ACTOR } from '../../src/http/actor.js';
+import type { Role } from '../../src/users/permissions.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { loadConfig, type Config } from '../../src/lib/config.js';
 import { connectDb } from '../../src/lib/db.js';
@@ -11,7 +13,10 @@ import { serverUri } from './hooks.js';
 
 export interface TestContext {
   app: Express;
+  /** An agent signed in as an admin (admin@example.com). */
   api: supertest.Agent;
+  /** An agent signed in as a new person with this role (and email, default <role>@example.com). */
+  as(role: Role, email?: string): Promise<supertest.Agent>;
   services: Services;
   clock: ManualClock;
   config: Config;
@@ -31,5 +36,12 @@ export async function createTestContext(name: string, env: Record<string, string
   const services = buildServices({ config, conn, clock, logger: createLogger('silent') });
   await syncIndexes(services);
   const app = createApp(services);
-  return { app, api: supertest(app), services, clock, config, conn, close: () => conn.close() };
+  const as = async (role: Role, email = `${role}@example.com`) => {
+    const existing = (await services.users.byEmail([email])).get(email);
+    if (!existing) await services.users.create({ email, name: email.split('@')[0]!, role }, SYSTEM_ACTOR);
+    const { token } = await services.users.issueToken(email, 'test', SYSTEM_ACTOR);
+    return supertest.agent(app).set('Authorization', `Bearer ${token}`);
+  };
+  const api = await as('admin');
+  return { app, api, as, services, clock, config, conn, close: () => conn.close() };
 }

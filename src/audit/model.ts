@@ -1,0 +1,35 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+
+export interface AuditDoc {
+  _id: Types.ObjectId;
+  entity: 'incident' | 'action' | 'comment' | 'review' | 'user' | 'token';
+  /** The record's key (INC-2023-0002, INC-2023-0002-A1) or id. */
+  key: string;
+  /** The incident the record belongs to, for filtering an incident's whole story. */
+  incidentKey?: string;
+  event: string;
+  by: string;
+  at: Date;
+  changes: { field: string; from?: unknown; to?: unknown }[];
+  note?: string;
+}
+
+const auditSchema = new Schema<AuditDoc>(
+  {
+    entity: { type: String, required: true },
+    key: { type: String, required: true },
+    incidentKey: { type: String, index: true },
+    event: { type: String, required: true },
+    by: { type: String, required: true, index: true },
+    at: { type: Date, required: true, index: true },
+    changes: { type: Schema.Types.Mixed, default: [] },
+    note: String,
+  },
+  { versionKey: false, minimize: false },
+);
+
+export type AuditModel = Model<AuditDoc>;
+
+export function auditModel(conn: Connection): AuditModel {
+  return (conn.models.Audit as AuditModel | undefined) ?? conn.model<AuditDoc>('Audit', auditSchema);
+}

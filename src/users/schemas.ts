@@ -1,0 +1,35 @@
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+import { LOCALES } from '../lib/config.js';
+import { ROLES } from './permissions.js';
+
+const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
+export const password = z.string().min(12, 'must be at least 12 characters').max(200);
+
+export const createUserBody = z.strictObject({
+  email: z.email().max(254).toLowerCase(),
+  name: z.string().trim().min(1).max(200),
+  role: z.enum(ROLES),
+  timezone: zone.optional(),
+  locale: z.enum(LOCALES).optional(),
+  team: z.string().trim().min(1).max(100).optional(),
+  manager: z.email().max(254).toLowerCase().optional(),
+  password: password.optional(),
+});
+export type CreateUserInput = z.output<typeof createUserBody>;
+
+export const patchUserBody = z.strictObject({
+  version: z.number().int().min(0),
+  name: z.string().trim().min(1).max(200).optional(),
+  role: z.enum(ROLES).optional(),
+  timezone: zone.optional(),
+  locale: z.enum(LOCALES).optional(),
+  team: z.string().trim().min(1).max(100).nullable().optional(),
+  manager: z.email().max(254).toLowerCase().nullable().optional(),
+  disabled: z.boolean().optional(),
+});
+export type PatchUserInput = z.output<typeof patchUserBody>;
+
+export const createTokenBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+export const userParams = z.strictObject({ user: z.string().max(254) });
+export const tokenParams = z.strictObject({ id: z.string().max(100) });
