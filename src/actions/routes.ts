@@ -54,6 +54,7 @@ export function actionRoutes(api: Api, { actions }: Services): void {
     path: '/actions/:key/transitions',
     tag: 'actions',
     summary: 'Move an action through open → in_progress → done → verified (or blocked, wont_fix, reopen)',
+    permission: 'actions:transition',
     params: actionKeyParams,
     body: transitionBody,
     handler: ({ params, body, req }) => actions.transition(params.key, body, actorOf(req)),

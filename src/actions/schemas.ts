@@ -76,6 +76,9 @@ export const transitionBody = z
     if (b.evidence && b.to !== 'done' && b.to !== 'verified') {
       ctx.addIssue({ code: 'custom', path: ['evidence'], message: 'only with to=done or to=verified' });
     }
+    if (b.recurredIn && b.to !== 'open' && b.to !== 'in_progress') {
+      ctx.addIssue({ code: 'custom', path: ['recurredIn'], message: 'only when reopening (to=open or to=in_progress); otherwise PATCH it' });
+    }
   });
 export type TransitionInput = z.output<typeof transitionBody>;
 

@@ -5,8 +5,10 @@ import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
 import type { Revisions } from '../lib/revisions.js';
 import { escapeRegExp } from '../lib/text.js';
+import type { Actor as RequestActor } from '../http/actor.js';
 import { Conflict, HttpError, NotFound, Unprocessable, staleVersion, type FieldError } from '../http/errors.js';
 import type { IncidentDoc, IncidentModel } from '../incidents/model.js';
+import { can, type Permission } from '../users/permissions.js';
 import type { ActionDoc, ActionModel } from './model.js';
 import {
   CLOSED_ACTION_STATUSES,
@@ -19,12 +21,13 @@ import {
   type TransitionInput,
 } from './schemas.js';
 
-interface Actor {
-  email: string;
-}
+/**
+ * Who acts: the email (history, verifier) and the role (who may move what). Without a role (a one-click
+ * link from an email) the actor has only the rights of an action owner.
+ */
+type Actor = Pick<RequestActor, 'email'> & Partial<Pick<RequestActor, 'role'>>;
+const hasRight = (actor: Actor, permission: Permission) => !!actor.role && can(actor.role, permission);
 
-/** What actorOf() (src/http/actor.ts) answers for a request that carries no identity. */
-const NO_IDENTITY = 'anonymous';
 const ACTION_KEY_RE = /^INC-\d{4}-\d{4,}-A\d+$/i;
 const MAX_KEY_ATTEMPTS = 100;
 const DAY_MS = 86_400_000;
@@ -40,12 +43,18 @@ export const ACTION_TRANSITIONS: Record<ActionStatus, ActionStatus[]> = {
   wont_fix: ['open', 'in_progress'],
 };
 
-/**
- * Who may accept that an action will not be done: the incident owner or an approver. Until users and
- * roles exist, a request without identity is accepted too; the roles work tightens this one function.
- */
+/** Approvers (who may decide on postmortems) accept wont_fix for any action; the incident owner for theirs. */
 export function mayAcceptWontFix(actor: Actor, incident: Pick<IncidentDoc, 'owner'>): boolean {
-  return actor.email === NO_IDENTITY || (!!incident.owner && actor.email === incident.owner);
+  return hasRight(actor, 'reviews:decide') || (!!incident.owner && actor.email === incident.owner);
+}
+
+/**
+ * Editors move any action; anyone moves the actions they own; approvers also verify and decline
+ * others' actions (the rules for verified and wont_fix then apply).
+ */
+export function mayMove(actor: Actor, action: Pick<ActionDoc, 'owner'>, to: ActionStatus): boolean {
+  if (hasRight(actor, 'incidents:write') || (!!action.owner && actor.email === action.owner)) return true;
+  return (to === 'verified' || to === 'wont_fix') && hasRight(actor, 'reviews:decide');
 }
 
 export function formatActionKey(incidentKey: string, seq: number): string {
@@ -186,6 +195,11 @@ export class ActionsService {
         allowed,
       });
     }
+    if (!mayMove(actor, doc, to)) {
+      throw new HttpError(403, 'forbidden', `A ${actor.role ?? 'link holder'} may move only the actions they own; ${doc.key} is ${doc.owner ? `owned by ${doc.owner}` : 'unowned'}`, [], {
+        rule: 'own-actions-only',
+      });
+    }
     const now = this.deps.clock.now();
     const changes: Record<string, unknown> = { status: to, statusReason: undefined };
     const needReason = (rule: string, why: string) => {
@@ -212,7 +226,7 @@ export class ActionsService {
       needReason('wont-fix-needs-reason', 'declining an action (wont_fix)');
       const incident = await this.incidentOf(doc);
       if (!mayAcceptWontFix(actor, incident)) {
-        throw new HttpError(403, 'forbidden', `Only the owner of incident ${incident.key} or an approver may accept wont_fix`, [], {
+        throw new HttpError(403, 'forbidden', `Only the owner of incident ${incident.key} or an approver (admin, reviewer) may accept wont_fix`, [], {
           rule: 'wont-fix-needs-approver',
         });
       }

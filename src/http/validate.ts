@@ -30,7 +30,8 @@ function findOperatorKey(value: unknown, path: string[]): string[] | undefined {
 /** Parses `input` with `schema`, or throws a 400 listing every bad field by its path. */
 export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, where: string): z.output<S> {
   refuseOperators(input, where);
-  const result = schema.safeParse(input);
+  // reportInput lets zodFieldErrors tell a missing field ("required") from one of the wrong type.
+  const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   throw new BadRequest(`Invalid ${where}`, zodFieldErrors(result.error));
 }

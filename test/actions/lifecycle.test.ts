@@ -53,7 +53,7 @@ describe('action lifecycle', () => {
       expect(d.body.evidence).to.deep.equal([done.evidence]);
       t.clock.advance(3_600_000);
       const v = await move(t, key, { to: 'verified', recheckOn: '2027-03-01', evidence: ['DR drill 2026-11 passed'] }).expect(200);
-      expect(v.body).to.include({ status: 'verified', verifiedBy: 'anonymous', verifiedAt: t.clock.now().toISOString(), recheckOn: '2027-03-01' });
+      expect(v.body).to.include({ status: 'verified', verifiedBy: 'admin@example.com', verifiedAt: t.clock.now().toISOString(), recheckOn: '2027-03-01' });
       expect(v.body.evidence).to.deep.equal([done.evidence, 'DR drill 2026-11 passed']);
       expect(await read(key)).to.include({ status: 'verified', version: 3 });
     });
@@ -92,32 +92,46 @@ describe('action lifecycle', () => {
       expect(resumed.body.statusReason).to.equal(undefined);
     });
 
-    it('needs a reason for wont_fix and accepts it only from the incident owner (or a request without identity)', async () => {
+    it('needs a reason for wont_fix and accepts it only from the incident owner or an approver', async () => {
       const incident = await fileIncident(t, { owner: 'lead@example.com' });
-      const { key } = await addAction(t, incident);
+      const { key } = await addAction(t, incident, { owner: 'dev@example.com' });
       expect((await move(t, key, { to: 'wont_fix' }).expect(422)).body.error.rule).to.equal('wont-fix-needs-reason');
-      const actions = t.services.actions;
-      const declined = { to: 'wont_fix' as const, reason: 'Service is being retired' };
-      const refused = await actions.transition(key, declined, { email: 'dev@example.com' }).catch((e: unknown) => e);
-      expect(refused).to.include({ status: 403 });
-      expect((refused as { details: object }).details).to.deep.equal({ rule: 'wont-fix-needs-approver' });
+      const declined = { to: 'wont_fix', reason: 'Service is being retired' };
+      const dev = await t.as('editor', 'dev@example.com');
+      const refused = await dev.post(`/api/v1/actions/${key}/transitions`).send(declined).expect(403);
+      expect(refused.body.error.rule).to.equal('wont-fix-needs-approver');
       expect(await read(key)).to.include({ status: 'open' });
-      const accepted = await actions.transition(key, declined, { email: 'lead@example.com' });
-      expect(accepted).to.include({ status: 'wont_fix', statusReason: 'Service is being retired' });
+      const lead = await t.as('editor', 'lead@example.com');
+      const accepted = await lead.post(`/api/v1/actions/${key}/transitions`).send(declined).expect(200);
+      expect(accepted.body).to.include({ status: 'wont_fix', statusReason: 'Service is being retired' });
 
       const other = await addAction(t, incident);
-      expect((await move(t, other.key, declined).expect(200)).body.status).to.equal('wont_fix');
+      const reviewer = await t.as('reviewer', 'approver@example.com');
+      expect((await reviewer.post(`/api/v1/actions/${other.key}/transitions`).send(declined).expect(200)).body.status).to.equal('wont_fix');
     });
 
     it('refuses verification by the action owner and records who verified', async () => {
       const { key } = await addAction(t, await fileIncident(t), { owner: 'dev@example.com' });
       await move(t, key, done).expect(200);
-      const actions = t.services.actions;
-      const refused = await actions.transition(key, { to: 'verified' }, { email: 'dev@example.com' }).catch((e: unknown) => e);
-      expect(refused).to.include({ status: 422 });
-      expect((refused as { details: object }).details).to.deep.equal({ rule: 'verifier-not-owner' });
-      const verified = await actions.transition(key, { to: 'verified' }, { email: 'sre@example.com' });
-      expect(verified).to.include({ status: 'verified', verifiedBy: 'sre@example.com' });
+      const owner = await t.as('editor', 'dev@example.com');
+      const refused = await owner.post(`/api/v1/actions/${key}/transitions`).send({ to: 'verified' }).expect(422);
+      expect(refused.body.error.rule).to.equal('verifier-not-owner');
+      const sre = await t.as('reviewer', 'sre@example.com');
+      const verified = await sre.post(`/api/v1/actions/${key}/transitions`).send({ to: 'verified' }).expect(200);
+      expect(verified.body).to.include({ status: 'verified', verifiedBy: 'sre@example.com' });
+    });
+
+    it('lets viewers and reviewers move only the actions they own', async () => {
+      const incident = await fileIncident(t);
+      const mine = await addAction(t, incident, { owner: 'viewer@example.com' });
+      const theirs = await addAction(t, incident, { owner: 'someone@example.com' });
+      const viewer = await t.as('viewer');
+      await viewer.post(`/api/v1/actions/${mine.key}/transitions`).send({ to: 'in_progress' }).expect(200);
+      const refused = await viewer.post(`/api/v1/actions/${theirs.key}/transitions`).send({ to: 'in_progress' }).expect(403);
+      expect(refused.body.error.rule).to.equal('own-actions-only');
+      const reviewer = await t.as('reviewer');
+      await reviewer.post(`/api/v1/actions/${theirs.key}/transitions`).send({ to: 'in_progress' }).expect(403);
+      expect(await read(theirs.key)).to.include({ status: 'open', version: 0 });
     });
 
     it('takes a recheck date only on verification, and only after today in the action zone', async () => {

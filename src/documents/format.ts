@@ -1,0 +1,131 @@
+import { DateTime } from 'luxon';
+import type { Span } from '../lib/time.js';
+
+/**
+ * Locale-aware formatting for rendered documents. Pure functions of (value, locale, zone), so the
+ * renderer's helpers stay thin and golden files do not depend on the machine's locale or zone.
+ */
+
+export interface InstantValue {
+  at: string;
+  precision: 'minute' | 'day';
+}
+
+/**
+ * Intl names many zones only "GMT+8"; readers of the seed reports know these by their abbreviation.
+ */
+const ZONE_ABBREVIATIONS: Record<string, string> = {
+  'Asia/Shanghai': 'CST',
+  'Asia/Hong_Kong': 'HKT',
+  'Asia/Taipei': 'CST',
+  'Asia/Singapore': 'SGT',
+  'Asia/Tokyo': 'JST',
+  'Asia/Kolkata': 'IST',
+};
+
+export type TimeStyle = 'full' | 'short' | 'date' | 'clock';
+
+/**
+ * `full` 2023-02-14 12:04 CST, `short` 2/14 12:04 (the seed's style), `date` 2023-02-14, `clock` 12:04.
+ * A time known only to the day is always shown as a date (2023-02-09, or 2/9 in the short style).
+ */
+export function formatTime(value: InstantValue | string, style: TimeStyle, zone: string): string {
+  const instant = typeof value === 'string' ? toInstant(value, zone) : value;
+  const dt = DateTime.fromISO(instant.at, { zone });
+  if (!dt.isValid) throw new RangeError(`not a time: ${JSON.stringify(value)}`);
+  const short = style === 'short' || style === 'clock';
+  if (instant.precision === 'day') return dt.toFormat(short ? 'M/d' : 'yyyy-MM-dd');
+  switch (style) {
+    case 'short':
+      return dt.toFormat('M/d H:mm');
+    case 'clock':
+      return dt.toFormat('H:mm');
+    case 'date':
+      return dt.toFormat('yyyy-MM-dd');
+    case 'full':
+      return `${dt.toFormat('yyyy-MM-dd HH:mm')} ${zoneAbbreviation(zone, dt)}`;
+  }
+}
+
+/** `2/5 8:48~9:50` on one day, `2/14 21:45~2/15 15:00` across days, as the seed writes time ranges. */
+export function formatTimeRange(from: InstantValue, to: InstantValue | undefined, zone: string): string {
+  const start = formatTime(from, 'short', zone);
+  if (!to) return start;
+  const sameDay = DateTime.fromISO(from.at, { zone }).hasSame(DateTime.fromISO(to.at, { zone }), 'day');
+  const end = formatTime(to, sameDay && from.precision === 'minute' ? 'clock' : 'short', zone);
+  return `${start}~${end}`;
+}
+
+/** A calendar date (2023-02-09) is a day-precision instant at the start of that day in `zone`. */
+function toInstant(text: string, zone: string): InstantValue {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return { at: DateTime.fromISO(text, { zone }).toISO()!, precision: 'day' };
+  return { at: text, precision: 'minute' };
+}
+
+function zoneAbbreviation(zone: string, dt: DateTime): string {
+  return ZONE_ABBREVIATIONS[zone] ?? dt.setLocale('en-US').toFormat('ZZZZ');
+}
+
+const DURATION_UNITS = {
+  en: { d: 'd', h: 'h', min: 'min', about: 'about ' },
+  'zh-CN': { d: '天', h: '小时', min: '分钟', about: '约 ' },
+} as const;
+
+/** `1 h 2 min` / `1 小时 2 分钟`; `about 6 d 15 h` / `约 6 天 15 小时` when either end is known only to the day. */
+export function formatDuration(span: Pick<Span, 'minutes' | 'approximate'>, locale: string): string {
+  const units = DURATION_UNITS[locale as keyof typeof DURATION_UNITS] ?? DURATION_UNITS.en;
+  const sign = span.minutes < 0 ? '-' : '';
+  let rest = Math.abs(span.minutes);
+  const parts: string[] = [];
+  for (const [unit, size] of [['d', 1440], ['h', 60], ['min', 1]] as const) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n) parts.push(`${n} ${units[unit]}`);
+  }
+  const text = sign + (parts.join(' ') || `0 ${units.min}`);
+  return span.approximate ? units.about + text : text;
+}
+
+/** 0.0040978 at 3 digits → 0.410% (rounded, never truncated). */
+export function formatPercent(ratio: number, digits: number, locale: string): string {
+  return new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }).format(ratio);
+}
+
+/** 1496160 → 1,496,160. */
+export function formatNumber(n: number, locale: string): string {
+  return new Intl.NumberFormat(locale).format(n);
+}
+
+/** a, b, and c / 研发、SRE、安全和数据平台. */
+export function formatList(items: string[], locale: string): string {
+  return new Intl.ListFormat(locale, { type: 'conjunction' }).format(items);
+}
+
+/** Display names (terms) for the enumerations templates show; an unknown value is shown as it is. */
+const LABELS: Record<string, Record<string, Record<string, string>>> = {
+  en: {
+    actionType: { mitigate: 'Mitigate', prevent: 'Prevent', detect: 'Detect', process: 'Process', other: 'Other' },
+    actionStatus: { open: 'Open', in_progress: 'In progress', blocked: 'Blocked', done: 'Done', verified: 'Verified', wont_fix: "Won't fix" },
+    priority: { high: 'High', medium: 'Medium', low: 'Low' },
+    incidentStatus: { investigating: 'Investigating', mitigated: 'Mitigated', resolved: 'Resolved', closed: 'Closed' },
+    detectionSource: {
+      monitoring: 'Monitoring',
+      alert: 'Alert',
+      customer_report: 'Customer report',
+      business_report: 'Business report',
+      internal: 'Internal',
+    },
+  },
+  'zh-CN': {
+    actionType: { mitigate: '止损', prevent: '预防', detect: '发现', process: '流程', other: '其他' },
+    actionStatus: { open: '待处理', in_progress: '进行中', blocked: '受阻', done: '已完成', verified: '已验证', wont_fix: '不处理' },
+    priority: { high: '高', medium: '中', low: '低' },
+    incidentStatus: { investigating: '排查中', mitigated: '已止损', resolved: '已解决', closed: '已关闭' },
+    detectionSource: { monitoring: '监控', alert: '告警', customer_report: '客户反馈', business_report: '业务方反馈', internal: '内部发现' },
+  },
+};
+export const LABEL_GROUPS = Object.keys(LABELS.en!);
+
+export function term(group: string, value: string, locale: string): string {
+  return LABELS[locale]?.[group]?.[value] ?? LABELS.en?.[group]?.[value] ?? value;
+}

@@ -1,0 +1,370 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { Marked } from 'marked';
+import sanitizeHtml from 'sanitize-html';
+import {
+  formatDuration,
+  formatList,
+  formatNumber,
+  formatPercent,
+  formatTime,
+  formatTimeRange,
+  term,
+  type TimeStyle,
+} from './format.js';
+
+/**
+ * The one template renderer (documents now, e-mails and pages later). Templates live in
+ * `templates/<kind>/<name>[.<locale>].<format>` (e.g. documents/postmortem.zh-CN.md,
+ * emails/action-reminder.en.html + emails/action-reminder.en.txt); partials in `templates/partials/`.
+ * A user directory laid out the same way adds templates or replaces built-ins by kind, name, locale and format.
+ */
+
+export const FORMATS = ['md', 'html', 'txt'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export const BUILTIN_TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
+
+export interface TemplateInfo {
+  /** kind/name[.locale].format, e.g. documents/postmortem.en.md */
+  id: string;
+  kind: string;
+  name: string;
+  /** null: used for every locale that has no template of its own */
+  locale: string | null;
+  format: string;
+  source: 'builtin' | 'user';
+  /** a user template that replaces a built-in one */
+  overrides: boolean;
+}
+
+export interface RenderRequest {
+  kind: string;
+  name: string;
+  locale: string;
+  /** html from a kind that only has markdown is rendered from the markdown, sanitised, in layouts/document */
+  format: Format;
+  data: object;
+  /** the zone times are shown in */
+  timezone: string;
+}
+
+/** A template that cannot be parsed or fails while rendering; `line` is 1-based in the template's own text. */
+export class TemplateError extends Error {
+  constructor(
+    public template: string | undefined,
+    readonly line: number | undefined,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export class TemplateNotFound extends Error {
+  constructor(
+    readonly wanted: string,
+    readonly available: string[],
+  ) {
+    super(`No template ${wanted}${available.length ? `; available: ${available.join(', ')}` : ''}`);
+  }
+}
+
+interface Frame {
+  locale: string;
+  timezone: string;
+  format: Format;
+}
+
+type HelperFn = (frame: Frame, ...args: any[]) => unknown;
+
+/** The helpers every template can use; GET /templates/variables lists them from here. */
+export const HELPERS: Record<string, { usage: string; description: string; fn: HelperFn }> = {
+  time: {
+    usage: '{{time instant [style]}}',
+    description: 'An instant or date in the incident time zone. style: full (2023-02-14 12:04 CST, default), short (2/14 12:04), date, clock (12:04). Day-precision times show as dates.',
+    fn: (f, value: unknown, style: unknown) => (value == null ? '' : formatTime(value as string, (typeof style === 'string' ? style : 'full') as TimeStyle, f.timezone)),
+  },
+  timeRange: {
+    usage: '{{timeRange from to}}',
+    description: 'The seed style range: 2/5 8:48~9:50, 2/14 21:45~2/15 15:00.',
+    fn: (f, from: unknown, to: unknown) => (from == null ? '' : formatTimeRange(from as never, (to ?? undefined) as never, f.timezone)),
+  },
+  duration: {
+    usage: '{{duration span}}',
+    description: 'A duration in the locale (1 h 2 min / 1 小时 2 分钟), prefixed "about"/"约" when approximate.',
+    fn: (f, span: unknown) => (span == null ? '' : formatDuration(span as never, f.locale)),
+  },
+  percent: {
+    usage: '{{percent ratio [digits]}}',
+    description: 'A ratio as a percentage rounded to digits (default 1): {{percent 0.0040978 3}} → 0.410%.',
+    fn: (f, ratio: unknown, digits: unknown) => (ratio == null ? '' : formatPercent(Number(ratio), typeof digits === 'number' ? digits : 1, f.locale)),
+  },
+  number: {
+    usage: '{{number n}}',
+    description: 'A number with digit grouping: 1,496,160.',
+    fn: (f, n: unknown) => (n == null ? '' : formatNumber(Number(n), f.locale)),
+  },
+  list: {
+    usage: '{{list items}}',
+    description: 'A list joined as a sentence in the locale: a, b, and c / 研发、SRE、安全和数据平台.',
+    fn: (f, items: unknown) => formatList(asStrings(items), f.locale),
+  },
+  join: {
+    usage: '{{join items separator}}',
+    description: 'A list joined with a literal separator: {{join participants "、"}}.',
+    fn: (_f, items: unknown, separator: unknown) => asStrings(items).join(typeof separator === 'string' ? separator : ', '),
+  },
+  term: {
+    usage: '{{term group value}}',
+    description: 'The display name of an enumerated value in the locale; groups: actionType, actionStatus, priority, incidentStatus, detectionSource.',
+    fn: (f, group: unknown, value: unknown) => (value == null ? '' : term(String(group), String(value), f.locale)),
+  },
+  eq: {
+    usage: '(eq a b)',
+    description: 'True when a equals b, for {{#if (eq a b)}}.',
+    fn: (_f, a: unknown, b: unknown) => a === b,
+  },
+  or: {
+    usage: '(or a b …)',
+    description: 'The first truthy argument (an empty list counts as false), for {{#if (or a b)}}.',
+    fn: (_f, ...values: unknown[]) => values.find((v) => (Array.isArray(v) ? v.length > 0 : !!v)) ?? false,
+  },
+  inc: {
+    usage: '{{inc @index}}',
+    description: 'n + 1, to number items from 1.',
+    fn: (_f, n: unknown) => Number(n) + 1,
+  },
+  includes: {
+    usage: '(includes list value)',
+    description: 'True when the list contains value, for {{#unless (includes cause.rootCauses cause.trigger)}}.',
+    fn: (_f, items: unknown, value: unknown) => Array.isArray(items) && items.includes(value),
+  },
+  markdown: {
+    usage: '{{markdown text}}',
+    description: 'User markdown rendered to sanitised HTML (for HTML templates).',
+    fn: (_f, text: unknown) => new Handlebars.SafeString(text == null ? '' : markdownToHtml(String(text))),
+  },
+};
+
+const asStrings = (items: unknown): string[] => (Array.isArray(items) ? items.map(String) : []);
+
+// GFM strikes through text between single tildes, which would eat the seed's "2/9~2/12" ranges; keep only ~~x~~.
+const marked = new Marked({ gfm: true }, { tokenizer: { del: (src: string) => (src.startsWith('~~') ? false : undefined) } });
+
+const SANITIZE: sanitizeHtml.IOptions = {
+  allowedTags: [...sanitizeHtml.defaults.allowedTags, 'del'],
+  allowedAttributes: { a: ['href', 'title'], ol: ['start'], th: ['align'], td: ['align'] },
+  allowedSchemes: ['http', 'https', 'mailto'],
+};
+
+/** Markdown to HTML that is safe to put in a page: whatever HTML the markdown carried is sanitised away. */
+export function markdownToHtml(md: string): string {
+  return sanitizeHtml(marked.parse(md, { async: false }), SANITIZE);
+}
+
+/**
+ * Markdown escaping for `{{x}}` in .md templates: raw HTML, entities and table pipes become text,
+ * and line breaks become spaces so a value cannot break out of its line, list item or table cell.
+ */
+function escapeMarkdown(text: string): string {
+  return text
+    .replace(/&(?=#?\w+;)/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '\\|')
+    .replace(/\s*[\r\n]+\s*/g, ' ');
+}
+
+const ESCAPE: Record<Format, (value: unknown) => string> = {
+  html: (v) => Handlebars.escapeExpression(v as string),
+  md: (v) => (v instanceof Handlebars.SafeString ? v.toHTML() : v == null ? '' : escapeMarkdown(String(v))),
+  txt: (v) => (v == null ? '' : String(v)),
+};
+
+interface Entry extends TemplateInfo {
+  file: string;
+}
+
+type Compiled = (data: object, frame: Frame) => string;
+
+export class Renderer {
+  private readonly hb = Handlebars.create();
+  private readonly templates = new Map<string, Entry>();
+  private readonly compiled = new Map<string, Compiled>();
+
+  /** `dirs`: the built-in directory first, then directories whose templates add to or replace it. */
+  constructor(dirs: { dir: string; source: 'builtin' | 'user' }[]) {
+    for (const [name, h] of Object.entries(HELPERS)) {
+      this.hb.registerHelper(name, (...args: unknown[]) => {
+        const options = args.pop() as Handlebars.HelperOptions & { loc?: { start: { line: number } } };
+        try {
+          return h.fn(options.data as Frame, ...args);
+        } catch (err) {
+          throw new TemplateError(undefined, options.loc?.start.line, `${name}: ${(err as Error).message}`);
+        }
+      });
+    }
+    // Every {{x}} is rewritten to {{__escape x}} (see rewrite), so each output format escapes its own way.
+    this.hb.registerHelper('__escape', (value: unknown, options: Handlebars.HelperOptions) => ESCAPE[(options.data as Frame).format](value));
+    for (const { dir, source } of dirs) this.load(dir, source);
+  }
+
+  list(): TemplateInfo[] {
+    return [...this.templates.values()].map(({ file: _f, ...info }) => info).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Renders a template to text; the whole text or an error, never part of it. */
+  render(req: RenderRequest): string {
+    const frame = { locale: req.locale, timezone: req.timezone };
+    const own = this.find(req.kind, req.name, req.locale, req.format);
+    if (own) return this.compiledFor(own)(req.data, { ...frame, format: req.format });
+    const md = req.format === 'html' && this.find(req.kind, req.name, req.locale, 'md');
+    if (!md) throw new TemplateNotFound(`${req.kind}/${req.name} in ${req.locale} as ${req.format}`, this.variants(req.kind, req.name));
+    return this.htmlPage(this.compiledFor(md)(req.data, { ...frame, format: 'md' }), req.name, frame);
+  }
+
+  /** Renders a template given as text (a preview of a template being written); md also gives its HTML page. */
+  renderSource(source: string, req: Omit<RenderRequest, 'kind'>): { output: string; html?: string } {
+    const frame = { locale: req.locale, timezone: req.timezone, format: req.format };
+    const output = this.compile(req.name, source)(req.data, frame);
+    return req.format === 'md' ? { output, html: this.htmlPage(output, req.name, frame) } : { output };
+  }
+
+  private htmlPage(md: string, fallbackTitle: string, frame: Omit<Frame, 'format'>): string {
+    const body = markdownToHtml(md);
+    const h1 = /<h1[^>]*>([\s\S]*?)<\/h1>/.exec(body)?.[1];
+    // sanitize-html with no tags gives the heading's text, still HTML-escaped, so it is marked safe as is.
+    const title = h1 === undefined ? fallbackTitle : new Handlebars.SafeString(sanitizeHtml(h1, { allowedTags: [] }));
+    const layout = this.find('layouts', 'document', frame.locale, 'html');
+    if (!layout) throw new TemplateNotFound('layouts/document as html', this.variants('layouts', 'document'));
+    return this.compiledFor(layout)({ title, body: new Handlebars.SafeString(body) }, { ...frame, format: 'html' });
+  }
+
+  /** The template for a locale, else the one for every locale. */
+  private find(kind: string, name: string, locale: string, format: Format): Entry | undefined {
+    return this.templates.get(templateId(kind, name, locale, format)) ?? this.templates.get(templateId(kind, name, null, format));
+  }
+
+  private variants(kind: string, name: string): string[] {
+    return this.list()
+      .filter((t) => t.kind === kind && t.name === name)
+      .map((t) => `${t.locale ?? 'any locale'} as ${t.format}`);
+  }
+
+  private compiledFor(entry: Entry): Compiled {
+    let fn = this.compiled.get(entry.id);
+    if (!fn) {
+      fn = this.compile(entry.source === 'user' ? `${entry.id} (user)` : entry.id, readFileSync(entry.file, 'utf8'));
+      this.compiled.set(entry.id, fn);
+    }
+    return fn;
+  }
+
+  private compile(name: string, source: string): Compiled {
+    let fn: HandlebarsTemplateDelegate;
+    try {
+      const ast = this.hb.parse(source);
+      this.rewrite(ast);
+      fn = this.hb.compile(ast, { noEscape: true });
+    } catch (err) {
+      throw asTemplateError(name, err);
+    }
+    return (data, frame) => {
+      try {
+        return fn(data, { data: frame });
+      } catch (err) {
+        throw asTemplateError(name, err);
+      }
+    };
+  }
+
+  /**
+   * Handlebars escapes for HTML only. Rewriting `{{expr}}` into `{{__escape expr}}` lets markdown and
+   * text escape their own way; unknown helpers and partials are refused here, with their line.
+   */
+  private rewrite(node: unknown): void {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach((n) => this.rewrite(n));
+    const n = node as AstNode;
+    const line = n.loc?.start.line;
+    if ((n.type === 'MustacheStatement' || n.type === 'SubExpression' || n.type === 'BlockStatement') && n.path.type === 'PathExpression') {
+      const isCall = n.params.length > 0 || !!n.hash || n.type === 'SubExpression';
+      if (isCall && !this.hb.helpers[n.path.original]) throw new TemplateError(undefined, line, `unknown helper "${n.path.original}"`);
+    }
+    if ((n.type === 'PartialStatement' || n.type === 'PartialBlockStatement') && n.name.type === 'PathExpression' && !this.hb.partials[n.name.original]) {
+      throw new TemplateError(undefined, line, `unknown partial "${n.name.original}"`);
+    }
+    for (const value of Object.values(n)) if (value && typeof value === 'object' && value !== n.loc) this.rewrite(value);
+    if (n.type === 'MustacheStatement' && n.escaped) {
+      const plainValue = n.params.length === 0 && !n.hash && !(n.path.type === 'PathExpression' && this.hb.helpers[n.path.original]);
+      const inner = plainValue ? n.path : { type: 'SubExpression', path: n.path, params: n.params, hash: n.hash, loc: n.loc };
+      n.path = { type: 'PathExpression', data: false, depth: 0, parts: ['__escape'], original: '__escape', loc: n.loc };
+      n.params = [inner];
+      n.hash = undefined;
+    }
+  }
+
+  private load(dir: string, source: 'builtin' | 'user'): void {
+    for (const kind of readdirSync(dir).filter((d) => statSync(path.join(dir, d)).isDirectory())) {
+      for (const file of readdirSync(path.join(dir, kind))) {
+        const full = path.join(dir, kind, file);
+        if (kind === 'partials') {
+          this.loadPartial(full, source);
+          continue;
+        }
+        const m = /^([\w-]+)(?:\.([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*))?\.(md|html|txt)$/.exec(file);
+        if (!m) continue;
+        const [, name, locale = null, format] = m as unknown as [string, string, string | undefined, Format];
+        const id = templateId(kind, name, locale, format);
+        this.templates.set(id, { id, kind, name, locale, format, source, overrides: source === 'user' && this.templates.has(id), file: full });
+      }
+    }
+  }
+
+  /** A partial is registered by its file name without extension, and compiled like a template on first use. */
+  private loadPartial(file: string, source: 'builtin' | 'user'): void {
+    const name = path.basename(file).replace(/\.[^.]+$/, '');
+    const id = `partials/${path.basename(file)}`;
+    this.templates.set(id, { id, kind: 'partials', name, locale: null, format: path.extname(file).slice(1), source, overrides: source === 'user' && this.templates.has(id), file });
+    let fn: Compiled | undefined;
+    this.hb.registerPartial(name, ((context: object, options: { data: Frame }) => {
+      fn ??= this.compile(source === 'user' ? `${id} (user)` : id, readFileSync(file, 'utf8'));
+      return fn(context, options.data);
+    }) as unknown as Handlebars.Template);
+  }
+}
+
+interface AstNode {
+  type: string;
+  loc?: { start: { line: number } };
+  path: { type: string; original: string; [key: string]: unknown };
+  name: { type: string; original: string };
+  params: unknown[];
+  hash?: unknown;
+  escaped?: boolean;
+}
+
+function templateId(kind: string, name: string, locale: string | null, format: string): string {
+  return `${kind}/${name}${locale ? `.${locale}` : ''}.${format}`;
+}
+
+function asTemplateError(template: string, err: unknown): TemplateError {
+  if (err instanceof TemplateError) {
+    err.template ??= template;
+    return err;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const line = (err as { lineNumber?: number }).lineNumber ?? Number(/line (\d+)/.exec(message)?.[1] ?? NaN);
+  // Handlebars appends " - line:column" and a caret picture; the line is reported separately.
+  const reason = message.replace(/ - \d+:\d+$/, '').split('\n').filter((l) => !/^[-\s]*\^$/.test(l)).join(' ');
+  return new TemplateError(template, Number.isNaN(line) ? undefined : line, reason);
+}
+
+export function createRenderer(options: { userDir?: string }): Renderer {
+  return new Renderer([
+    { dir: BUILTIN_TEMPLATES_DIR, source: 'builtin' },
+    ...(options.userDir ? [{ dir: path.resolve(options.userDir), source: 'user' as const }] : []),
+  ]);
+}
