@@ -124,7 +124,6 @@ const LABELS: Record<string, Record<string, Record<string, string>>> = {
     detectionSource: { monitoring: '监控', alert: '告警', customer_report: '客户反馈', business_report: '业务方反馈', internal: '内部发现' },
   },
 };
-export const LABEL_GROUPS = Object.keys(LABELS.en!);
 
 export function term(group: string, value: string, locale: string): string {
   return LABELS[locale]?.[group]?.[value] ?? LABELS.en?.[group]?.[value] ?? value;

@@ -25,7 +25,7 @@ import {
 export const FORMATS = ['md', 'html', 'txt'] as const;
 export type Format = (typeof FORMATS)[number];
 
-export const BUILTIN_TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
+const BUILTIN_TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
 
 export interface TemplateInfo {
   /** kind/name[.locale].format, e.g. documents/postmortem.en.md */
