@@ -8,6 +8,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { authenticate, csrf, parseCookies } from './http/auth.js';
 import { documentRoutes } from './documents/routes.js';
 import { incidentRoutes } from './incidents/routes.js';
+import { linkPages, reminderRoutes } from './reminders/routes.js';
 import { userRoutes } from './users/routes.js';
 import { pingDb } from './lib/db.js';
 import type { Services } from './services.js';
@@ -41,7 +42,9 @@ export function createApp(services: Services): express.Express {
   });
   app.get('/readyz', async (_req, res) => {
     const db = await pingDb(services.conn);
-    res.status(db ? 200 : 503).json({ status: db ? 'ready' : 'unavailable', checks: { database: db ? 'ok' : 'unreachable' } });
+    // Mail is a detail, not readiness: failed messages are listed here and in the logs, and the service stays up.
+    const mail = db ? await services.outbox.health() : undefined;
+    res.status(db ? 200 : 503).json({ status: db ? 'ready' : 'unavailable', checks: { database: db ? 'ok' : 'unreachable', ...(mail ? { mail } : {}) } });
   });
 
   const api = new Api();
@@ -49,6 +52,7 @@ export function createApp(services: Services): express.Express {
   actionRoutes(api, services);
   documentRoutes(api, services);
   userRoutes(api, services);
+  reminderRoutes(api, services);
   const openApi = api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL });
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
@@ -57,6 +61,7 @@ export function createApp(services: Services): express.Express {
   app.use(parseCookies, authenticate(services.users));
   app.use('/api/v1', express.json({ limit: '1mb' }), csrfGuard.api, api.router);
 
+  linkPages(app, services);
   app.use(notFoundHandler);
   app.use(errorHandler(services.logger));
   return app;

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './lib/config.js';
 import { createLogger } from './lib/logger.js';
 import { openStore } from './runtime.js';
 import { buildServices, syncIndexes } from './services.js';
+import { startWorker } from './worker.js';
 
 async function main(): Promise<void> {
   let config;
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
   const http = await listen(createApp(services), config.PORT, config.HOST);
   const { port } = http;
   logger.info({ port, url: config.BASE_URL }, `Debrief listening on http://${config.HOST}:${port}`);
+  // One machine, one command: the job worker runs beside the server unless RUN_WORKER=false.
+  const worker = config.RUN_WORKER ? startWorker(services) : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
     }, config.SHUTDOWN_TIMEOUT_MS);
     force.unref();
     await http.close();
+    await worker?.stop();
     await store.close();
     logger.info('stopped');
     process.exit(0);

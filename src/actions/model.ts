@@ -40,6 +40,8 @@ const actionSchema = new Schema(
     verifiedBy: String,
     verifiedAt: Date,
     recheckOn: String,
+    /** The owner's own reminders are quiet before this date (yyyy-MM-dd in `timezone`). */
+    snoozedUntil: String,
     recurredIn: String,
     history: { type: [historyEntry], default: [] },
     version: { type: Number, required: true, default: 0 },

@@ -50,6 +50,7 @@ export const patchActionBody = z.strictObject({
   dueDate: dueDate.nullable().optional(),
   ticket: ticket.nullable().optional(),
   recurredIn: incidentKey.nullable().optional().describe('the incident where the same cause came back'),
+  snoozedUntil: dueDate.nullable().optional().describe("no reminders to the owner before this date; null ends the snooze"),
   // Named so a client trying to PATCH the status learns where status changes go.
   status: z.undefined({ error: 'change the status with POST /api/v1/actions/{key}/transitions' }).optional(),
 });

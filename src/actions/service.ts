@@ -343,6 +343,7 @@ export class ActionsService {
       verifiedBy: doc.verifiedBy ?? undefined,
       verifiedAt: doc.verifiedAt?.toISOString(),
       recheckOn: doc.recheckOn ?? undefined,
+      snoozedUntil: doc.snoozedUntil ?? undefined,
       recurring: !!doc.recurredIn,
       recurredIn: doc.recurredIn ?? undefined,
       version: doc.version,

@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import type { Clock } from '../lib/clock.js';
+import type { Config } from '../lib/config.js';
+import { isDuplicateKey } from '../lib/db.js';
+import type { Logger } from '../lib/logger.js';
+import type { Mailer } from './mailer.js';
+
+export const OUTBOX_STATUSES = ['pending', 'sent', 'failed', 'unsent'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+const NO_SMTP = 'not sent: no SMTP';
+const MAX_BACKOFF_MS = 6 * 3600_000;
+
+/** A message as written before any send: the outbox is the durable record of everything we meant to send. */
+export interface OutboxDoc {
+  _id: Types.ObjectId;
+  /** Unique: enqueueing the same reminder or digest twice keeps one message. */
+  dedupeKey: string;
+  kind: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** Ids of the records this message reports (a digest's notifications), so a sender can reconcile after a crash. */
+  refs?: string[];
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError?: string;
+  sentAt?: Date;
+  createdAt: Date;
+}
+
+/**
+ * One attempt at sending one message, owned by the worker whose insert won (unique on message and
+ * attempt). FerretDB's conditional updates are not atomic across writers, so the claim, not a status
+ * flip, decides who sends; the outcome is written on the claim first and copied to the message,
+ * so anyone can finish the bookkeeping of a worker that stopped after sending.
+ */
+interface ClaimDoc {
+  messageId: Types.ObjectId;
+  attempt: number;
+  worker: string;
+  leaseUntil: Date;
+  outcome?: 'sent' | 'failed';
+  error?: string;
+  finishedAt?: Date;
+}
+
+const outboxSchema = new Schema<OutboxDoc>(
+  {
+    dedupeKey: { type: String, required: true, unique: true },
+    kind: { type: String, required: true },
+    to: { type: String, required: true },
+    subject: { type: String, required: true },
+    html: { type: String, required: true },
+    text: { type: String, required: true },
+    refs: { type: [String], default: undefined },
+    status: { type: String, enum: OUTBOX_STATUSES, required: true },
+    attempts: { type: Number, required: true },
+    nextAttemptAt: { type: Date, required: true },
+    lastError: String,
+    sentAt: Date,
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'outbox' },
+);
+outboxSchema.index({ status: 1, nextAttemptAt: 1 });
+
+const claimSchema = new Schema<ClaimDoc>(
+  {
+    messageId: { type: Schema.Types.ObjectId, required: true },
+    attempt: { type: Number, required: true },
+    worker: { type: String, required: true },
+    leaseUntil: { type: Date, required: true },
+    outcome: { type: String, enum: ['sent', 'failed'] },
+    error: String,
+    finishedAt: Date,
+  },
+  { versionKey: false, collection: 'outbox_claims' },
+);
+claimSchema.index({ messageId: 1, attempt: 1 }, { unique: true });
+
+export type OutboxModel = Model<OutboxDoc>;
+export type ClaimModel = Model<ClaimDoc>;
+
+export function outboxModels(conn: Connection): { outbox: OutboxModel; outboxClaims: ClaimModel } {
+  return {
+    outbox: (conn.models.Outbox as OutboxModel | undefined) ?? conn.model<OutboxDoc>('Outbox', outboxSchema),
+    outboxClaims: (conn.models.OutboxClaim as ClaimModel | undefined) ?? conn.model<ClaimDoc>('OutboxClaim', claimSchema),
+  };
+}
+
+export interface NewMessage {
+  dedupeKey: string;
+  kind: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  refs?: string[];
+}
+
+export interface DeliveryReport {
+  sent: number;
+  retrying: number;
+  failed: number;
+  unsent: number;
+  /** Messages another worker was already sending. */
+  skipped: number;
+}
+
+export class Outbox {
+  /** Identifies this process's claims in the database, for operators reading them. */
+  private readonly worker = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+  constructor(
+    private readonly deps: {
+      models: { outbox: OutboxModel; outboxClaims: ClaimModel };
+      mailer: Mailer | undefined;
+      clock: Clock;
+      config: Config;
+      logger: Logger;
+    },
+  ) {}
+
+  /** Writes a message to send; returns false (changing nothing) when its dedupe key is already there. */
+  async enqueue(m: NewMessage): Promise<boolean> {
+    const now = this.deps.clock.now();
+    try {
+      await this.deps.models.outbox.create({ ...m, status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  /** The refs of the message with this dedupe key, or undefined when there is none. */
+  async refsOf(dedupeKey: string): Promise<string[] | undefined> {
+    const doc = await this.deps.models.outbox.findOne({ dedupeKey }).select('refs').lean<Pick<OutboxDoc, 'refs'>>();
+    return doc ? (doc.refs ?? []) : undefined;
+  }
+
+  /** Sends every message that is due; safe to run on several workers at once. */
+  async deliver(limit = 500): Promise<DeliveryReport> {
+    const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0, unsent: 0, skipped: 0 };
+    const now = this.deps.clock.now();
+    const due = await this.deps.models.outbox
+      .find({ status: 'pending', nextAttemptAt: { $lte: now } })
+      .sort({ nextAttemptAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<OutboxDoc[]>();
+    for (const message of due) {
+      const result = await this.attempt(message);
+      report[result]++;
+    }
+    return report;
+  }
+
+  private async attempt(message: OutboxDoc): Promise<keyof DeliveryReport> {
+    const { models, mailer, clock, config } = this.deps;
+    if (!mailer) {
+      // Kept, not dropped: a local install reads what it would have sent at GET /api/v1/outbox.
+      await models.outbox.updateOne({ _id: message._id, status: 'pending' }, { $set: { status: 'unsent', lastError: NO_SMTP } });
+      return 'unsent';
+    }
+    const attempt = message.attempts + 1;
+    const now = clock.now();
+    try {
+      await models.outboxClaims.create({
+        messageId: message._id,
+        attempt,
+        worker: this.worker,
+        leaseUntil: new Date(now.getTime() + config.OUTBOX_LEASE_SECONDS * 1000),
+      });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      await this.settle(message, attempt);
+      return 'skipped';
+    }
+    let error: string | undefined;
+    try {
+      await mailer.send({ to: message.to, subject: message.subject, html: message.html, text: message.text, messageId: `<${message._id}@debrief>` });
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+    const claim = { outcome: error === undefined ? ('sent' as const) : ('failed' as const), finishedAt: clock.now(), ...(error ? { error } : {}) };
+    await models.outboxClaims.updateOne({ messageId: message._id, attempt }, { $set: claim });
+    return this.apply(message, attempt, claim);
+  }
+
+  /**
+   * Brings a message up to date with a claim someone else holds: copies a recorded outcome, or,
+   * once the lease has run out with no outcome (the worker died mid-send), counts the attempt as failed.
+   */
+  private async settle(message: OutboxDoc, attempt: number): Promise<void> {
+    const claim = await this.deps.models.outboxClaims.findOne({ messageId: message._id, attempt }).lean<ClaimDoc>();
+    if (!claim) return;
+    if (claim.outcome) {
+      await this.apply(message, attempt, { outcome: claim.outcome, finishedAt: claim.finishedAt ?? claim.leaseUntil, ...(claim.error ? { error: claim.error } : {}) });
+    } else if (claim.leaseUntil <= this.deps.clock.now()) {
+      await this.apply(message, attempt, { outcome: 'failed', finishedAt: claim.leaseUntil, error: `worker ${claim.worker} stopped mid-send` });
+    }
+  }
+
+  /** Records an attempt's outcome on the message. The values depend only on the claim, so repeating it is harmless. */
+  private async apply(
+    message: OutboxDoc,
+    attempt: number,
+    claim: { outcome: 'sent' | 'failed'; finishedAt: Date; error?: string },
+  ): Promise<'sent' | 'retrying' | 'failed'> {
+    const { models, config, logger } = this.deps;
+    const filter = { _id: message._id, status: 'pending' as const, attempts: { $lt: attempt } };
+    if (claim.outcome === 'sent') {
+      await models.outbox.updateOne(filter, { $set: { status: 'sent', attempts: attempt, sentAt: claim.finishedAt }, $unset: { lastError: 1 } });
+      return 'sent';
+    }
+    const failed = attempt >= config.OUTBOX_MAX_ATTEMPTS;
+    const delay = Math.min(config.OUTBOX_RETRY_SECONDS * 1000 * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+    await models.outbox.updateOne(filter, {
+      $set: {
+        status: failed ? 'failed' : 'pending',
+        attempts: attempt,
+        lastError: claim.error ?? 'unknown error',
+        nextAttemptAt: new Date(claim.finishedAt.getTime() + delay),
+      },
+    });
+    const details = { messageId: String(message._id), to: message.to, kind: message.kind, attempt, error: claim.error };
+    if (failed) logger.error(details, 'email failed for good after the last attempt; see GET /api/v1/outbox?status=failed');
+    else logger.warn(details, 'email not sent; will retry');
+    return failed ? 'failed' : 'retrying';
+  }
+
+  /** Mail health for /readyz: failed mail is reported there, it does not make the service unready. */
+  async health(): Promise<{ smtp: 'configured' | 'not configured'; pending: number; failed: number; unsent: number }> {
+    const count = (status: OutboxStatus) => this.deps.models.outbox.countDocuments({ status });
+    const [pending, failed, unsent] = await Promise.all([count('pending'), count('failed'), count('unsent')]);
+    return { smtp: this.deps.mailer ? 'configured' : 'not configured', pending, failed, unsent };
+  }
+
+  async list(q: { status?: OutboxStatus[]; to?: string; page: number; pageSize: number }) {
+    const filter: Record<string, unknown> = {};
+    if (q.status?.length) filter.status = { $in: q.status };
+    if (q.to) filter.to = q.to.toLowerCase();
+    const [docs, total] = await Promise.all([
+      this.deps.models.outbox
+        .find(filter)
+        .sort({ createdAt: -1, _id: -1 })
+        .skip((q.page - 1) * q.pageSize)
+        .limit(q.pageSize)
+        .lean<OutboxDoc[]>(),
+      this.deps.models.outbox.countDocuments(filter),
+    ]);
+    return { items: docs.map(toView), total, page: q.page, pageSize: q.pageSize };
+  }
+}
+
+function toView(d: OutboxDoc) {
+  return {
+    id: String(d._id),
+    dedupeKey: d.dedupeKey,
+    kind: d.kind,
+    to: d.to,
+    subject: d.subject,
+    status: d.status,
+    attempts: d.attempts,
+    nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt.toISOString() : undefined,
+    lastError: d.lastError,
+    sentAt: d.sentAt?.toISOString(),
+    createdAt: d.createdAt.toISOString(),
+    text: d.text,
+    html: d.html,
+  };
+}

@@ -1,0 +1,39 @@
+import type { Connection } from 'mongoose';
+import type { ActionsService } from '../actions/service.js';
+import type { ActionModel } from '../actions/model.js';
+import type { IncidentModel } from '../incidents/model.js';
+import type { ClaimModel } from '../lib/claims.js';
+import type { Clock } from '../lib/clock.js';
+import type { Config } from '../lib/config.js';
+import type { Logger } from '../lib/logger.js';
+import { createMailer } from '../mail/mailer.js';
+import { Outbox, outboxModels } from '../mail/outbox.js';
+import { ActionLinks, settingModel } from './links.js';
+import { notificationModel, Notifications } from './notifications.js';
+import { OneClick } from './one-click.js';
+import type { PeopleLookup } from './people.js';
+import { RemindersService, type TemplateRenderer } from './service.js';
+
+/** The collections of the mail path and reminders, for the composition root's model list. */
+export function reminderModels(conn: Connection) {
+  return { ...outboxModels(conn), notifications: notificationModel(conn), settings: settingModel(conn) };
+}
+
+/** Builds the outbox, reminders, digests and one-click links from the shared services. */
+export function buildReminders(deps: {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  models: ReturnType<typeof reminderModels> & { actions: ActionModel; incidents: IncidentModel; claims: ClaimModel };
+  actions: ActionsService;
+  renderer: TemplateRenderer;
+  people: PeopleLookup;
+}) {
+  const { config, clock, logger, models } = deps;
+  const outbox = new Outbox({ models, mailer: createMailer(config.SMTP_URL, config.MAIL_FROM), clock, config, logger });
+  const notifications = new Notifications({ notifications: models.notifications, clock });
+  const links = new ActionLinks({ settings: models.settings, claims: models.claims, config, clock, logger });
+  const reminders = new RemindersService({ ...deps, actions: models.actions, incidents: models.incidents, notifications, outbox, links });
+  const oneClick = new OneClick({ links, actions: deps.actions, clock });
+  return { outbox, notifications, links, reminders, oneClick };
+}

@@ -1,0 +1,121 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { Clock } from '../lib/clock.js';
+import type { Config } from '../lib/config.js';
+import { isDuplicateKey } from '../lib/db.js';
+import type { Logger } from '../lib/logger.js';
+import { Claims, type ClaimModel } from '../lib/claims.js';
+import { HttpError } from '../http/errors.js';
+
+/**
+ * One-click links in emails: "mark done", "snooze 7 days", "new due date". A token names the action,
+ * the recipient, the operation and an expiry, signed with HMAC-SHA256; its random id is claimed by a
+ * unique insert when the change is confirmed, so it works once.
+ */
+export const LINK_OPS = ['done', 'snooze', 'due'] as const;
+export type LinkOp = (typeof LINK_OPS)[number];
+
+export interface LinkToken {
+  id: string;
+  actionKey: string;
+  recipient: string;
+  op: LinkOp;
+  expiresAt: Date;
+}
+
+/** The link cannot be used; `reason` tells the page what to say. */
+export class LinkRefused extends HttpError {
+  constructor(status: 400 | 410, readonly reason: 'invalid' | 'expired' | 'used') {
+    super(status, `link_${reason}`, { invalid: 'This link is not valid', expired: 'This link has expired', used: 'This link has already been used' }[reason]);
+  }
+}
+
+interface SettingDoc {
+  _id: string;
+  value: string;
+}
+const settingSchema = new Schema<SettingDoc>({ _id: String, value: { type: String, required: true } }, { versionKey: false });
+export type SettingModel = Model<SettingDoc>;
+export function settingModel(conn: Connection): SettingModel {
+  return (conn.models.Setting as SettingModel | undefined) ?? conn.model<SettingDoc>('Setting', settingSchema);
+}
+
+const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+
+export class ActionLinks {
+  private secret: Promise<Buffer> | undefined;
+
+  constructor(
+    private readonly deps: {
+      settings: SettingModel;
+      claims: ClaimModel;
+      config: Config;
+      clock: Clock;
+      logger: Logger;
+    },
+  ) {}
+
+  async url(actionKey: string, recipient: string, op: LinkOp): Promise<string> {
+    const { config, clock } = this.deps;
+    const exp = Math.floor(clock.now().getTime() / 1000) + config.LINK_TTL_DAYS * 86_400;
+    const payload = b64(JSON.stringify({ i: randomBytes(12).toString('base64url'), a: actionKey, r: recipient, o: op, e: exp }));
+    return `${config.BASE_URL}/links/${payload}.${await this.sign(payload)}`;
+  }
+
+  /** Reads a token; throws LinkRefused when it is forged, altered, expired or already used. */
+  async verify(token: string): Promise<LinkToken> {
+    const [payload, sig, extra] = token.split('.');
+    if (!payload || !sig || extra !== undefined) throw new LinkRefused(400, 'invalid');
+    const expected = Buffer.from(await this.sign(payload));
+    const given = Buffer.from(sig);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new LinkRefused(400, 'invalid');
+    let data: { i?: unknown; a?: unknown; r?: unknown; o?: unknown; e?: unknown };
+    try {
+      data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    } catch {
+      throw new LinkRefused(400, 'invalid');
+    }
+    const { i, a, r, o, e } = data;
+    if (typeof i !== 'string' || typeof a !== 'string' || typeof r !== 'string' || !LINK_OPS.includes(o as LinkOp) || typeof e !== 'number') {
+      throw new LinkRefused(400, 'invalid');
+    }
+    const link = { id: i, actionKey: a, recipient: r, op: o as LinkOp, expiresAt: new Date(e * 1000) };
+    if (link.expiresAt <= this.deps.clock.now()) throw new LinkRefused(410, 'expired');
+    return link;
+  }
+
+  /** Takes the token for good; false when it was taken before (by this or a concurrent request). */
+  async use(link: LinkToken): Promise<boolean> {
+    return new Claims(this.deps.claims).claim(`link:${link.id}`, link.recipient, this.deps.clock.now());
+  }
+
+  async used(link: LinkToken): Promise<boolean> {
+    return !!(await this.deps.claims.exists({ key: `link:${link.id}` }));
+  }
+
+  private async sign(payload: string): Promise<string> {
+    return b64(createHmac('sha256', await this.key()).update(payload).digest());
+  }
+
+  private key(): Promise<Buffer> {
+    this.secret ??= this.deps.config.LINK_SECRET ? Promise.resolve(Buffer.from(this.deps.config.LINK_SECRET)) : this.storedSecret();
+    return this.secret;
+  }
+
+  /**
+   * Without LINK_SECRET a random secret is made once and kept in the database, so the server and
+   * every worker sign alike and links survive restarts. Anyone who can read the database can forge
+   * links with it, hence the warning.
+   */
+  private async storedSecret(): Promise<Buffer> {
+    const { settings, logger } = this.deps;
+    try {
+      await settings.create({ _id: 'link-secret', value: randomBytes(32).toString('base64url') });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    const doc = await settings.findById('link-secret').lean<SettingDoc>();
+    logger.warn('LINK_SECRET is not set: email links are signed with a generated secret kept in the database; set LINK_SECRET in production');
+    return Buffer.from(doc!.value);
+  }
+}

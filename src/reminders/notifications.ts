@@ -1,0 +1,80 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { isDuplicateKey } from '../lib/db.js';
+
+/**
+ * Things a person should hear about in their next digest: reminders the policy raised, and entries
+ * other features append (mentions from reviews, …). Independent of the outbox: a notification is a
+ * reason to write, the digest that reports it is the message.
+ */
+export interface NotificationDoc {
+  _id: Types.ObjectId;
+  /** Unique, so raising the same reminder twice keeps one, e.g. reminder:INC-2023-0002-A1:overdue:2023-03-20:a@x. */
+  key: string;
+  recipient: string;
+  kind: string;
+  actionKey?: string;
+  /** For entries without an action (mentions): what to show and where it points. */
+  text?: string;
+  url?: string;
+  /** Not reported before this instant (the start of the reminder's day in the action's time zone). */
+  dueAt: Date;
+  /** The digest's dedupe key once a digest reported it. */
+  digestKey?: string;
+  createdAt: Date;
+}
+
+const notificationSchema = new Schema<NotificationDoc>(
+  {
+    key: { type: String, required: true, unique: true },
+    recipient: { type: String, required: true },
+    kind: { type: String, required: true },
+    actionKey: String,
+    text: String,
+    url: String,
+    dueAt: { type: Date, required: true },
+    digestKey: String,
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+notificationSchema.index({ recipient: 1, digestKey: 1, dueAt: 1 });
+
+export type NotificationModel = Model<NotificationDoc>;
+
+export function notificationModel(conn: Connection): NotificationModel {
+  return (conn.models.Notification as NotificationModel | undefined) ?? conn.model<NotificationDoc>('Notification', notificationSchema);
+}
+
+export type NewNotification = Omit<NotificationDoc, '_id' | 'digestKey' | 'createdAt' | 'dueAt'> & { dueAt?: Date };
+
+export class Notifications {
+  constructor(private readonly deps: { notifications: NotificationModel; clock: { now(): Date } }) {}
+
+  /** Adds one for the next digest; false when one with the same key exists. Other features call this (mentions). */
+  async add(n: NewNotification): Promise<boolean> {
+    const now = this.deps.clock.now();
+    try {
+      await this.deps.notifications.create({ ...n, recipient: n.recipient.toLowerCase(), dueAt: n.dueAt ?? now, createdAt: now });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Not yet reported and due by `until`, grouped by recipient. */
+  async pending(until: Date): Promise<Map<string, NotificationDoc[]>> {
+    const docs = await this.deps.notifications
+      .find({ digestKey: null, dueAt: { $lte: until } })
+      .sort({ dueAt: 1, _id: 1 })
+      .lean<NotificationDoc[]>();
+    const byRecipient = new Map<string, NotificationDoc[]>();
+    for (const d of docs) byRecipient.set(d.recipient, [...(byRecipient.get(d.recipient) ?? []), d]);
+    return byRecipient;
+  }
+
+  /** Marks as reported; only ones still unreported, so a repeat changes nothing. */
+  async markReported(ids: string[], digestKey: string): Promise<void> {
+    await this.deps.notifications.updateMany({ _id: { $in: ids }, digestKey: null }, { $set: { digestKey } });
+  }
+}

@@ -1,0 +1,73 @@
+import express, { type Express } from 'express';
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { actionKeyParams, dueDate } from '../actions/schemas.js';
+import type { Api } from '../http/api.js';
+import { actorOf } from '../http/actor.js';
+import { Forbidden, Unprocessable } from '../http/errors.js';
+import { pageQuery } from '../http/paging.js';
+import { OUTBOX_STATUSES } from '../mail/outbox.js';
+import type { Services } from '../services.js';
+import { can } from '../users/permissions.js';
+import type { LinkPage } from './one-click.js';
+
+const outboxQuery = z.strictObject({
+  status: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(OUTBOX_STATUSES)))
+    .optional()
+    .describe('comma-separated: pending, sent, failed, unsent (not sent: no SMTP)'),
+  to: z.string().max(254).optional(),
+  ...pageQuery,
+});
+
+const snoozeBody = z.strictObject({
+  until: dueDate.nullable().describe("no reminders to the owner before this date (the action's time zone); null ends the snooze"),
+});
+
+export function reminderRoutes(api: Api, { outbox, actions, clock }: Services): void {
+  // For admins once roles exist: the bodies hold one-click links meant for their recipients only.
+  api.route({
+    method: 'get',
+    path: '/outbox',
+    tag: 'email',
+    summary: 'Messages written to the outbox: what was sent, is waiting, failed, or was not sent for lack of SMTP',
+    query: outboxQuery,
+    permission: 'admin',
+    handler: ({ query }) => outbox.list(query),
+  });
+  api.route({
+    method: 'post',
+    path: '/actions/:key/snooze',
+    tag: 'actions',
+    summary: "Quiet the owner's reminders for an action until a date (escalation to the incident owner goes on)",
+    params: actionKeyParams,
+    body: snoozeBody,
+    permission: 'actions:transition',
+    handler: async ({ params, body, req }) => {
+      const actor = actorOf(req);
+      const action = await actions.find(params.key);
+      if (actor.email !== action.owner && !can(actor.role, 'incidents:write')) throw new Forbidden(`Only the owner of ${action.key} or an editor may snooze it`);
+      const today = DateTime.fromJSDate(clock.now(), { zone: action.timezone }).toISODate()!;
+      if (body.until && body.until <= today) throw new Unprocessable('A snooze must end after today', [{ field: 'until', message: `must be after ${today}` }]);
+      return actions.patch(action.key, { version: action.version, snoozedUntil: body.until }, actor);
+    },
+  });
+}
+
+/** The pages behind the one-click links: GET shows a form, POST (the form) applies. Not under /api: the token is the credential. */
+export function linkPages(app: Express, { oneClick, renderer, config }: Services): void {
+  const send = (res: express.Response, page: LinkPage) => {
+    res
+      .status(page.status)
+      .type('html')
+      .set('cache-control', 'no-store')
+      .set('referrer-policy', 'no-referrer')
+      .send(renderer.render({ kind: 'pages', name: 'action-link', locale: config.DEFAULT_LOCALE, format: 'html', data: page, timezone: config.DEFAULT_TIMEZONE }));
+  };
+  app.get('/links/:token', async (req, res) => send(res, await oneClick.open(String(req.params.token))));
+  app.post('/links/:token', express.urlencoded({ extended: false, limit: '100kb' }), async (req, res) =>
+    send(res, await oneClick.confirm(String(req.params.token), (req.body ?? {}) as Record<string, unknown>)),
+  );
+}

@@ -1,0 +1,221 @@
+import { DateTime } from 'luxon';
+import type { Types } from 'mongoose';
+import type { ActionDoc, ActionModel } from '../actions/model.js';
+import { ACTION_STATUSES, CLOSED_ACTION_STATUSES, type ActionStatus } from '../actions/schemas.js';
+import type { IncidentModel } from '../incidents/model.js';
+import type { Clock } from '../lib/clock.js';
+import type { Config } from '../lib/config.js';
+import type { Logger } from '../lib/logger.js';
+import type { Outbox } from '../mail/outbox.js';
+import type { ActionLinks } from './links.js';
+import type { NotificationDoc, Notifications } from './notifications.js';
+import type { PeopleLookup } from './people.js';
+import { daysBetween, policyFrom, triggersOn, type ReminderKind } from './policy.js';
+
+/** The renderer documents use (src/documents); emails are templates/emails/<name>.<locale>.<html|txt>. */
+export interface TemplateRenderer {
+  render(req: { kind: string; name: string; locale: string; format: 'html' | 'txt'; data: object; timezone: string }): string;
+}
+
+/** Statuses that still owe work, reminded until done, verified or wont_fix. */
+const OPEN: readonly ActionStatus[] = ACTION_STATUSES.filter((s) => !CLOSED_ACTION_STATUSES.includes(s));
+/** Days a late run looks back, so a worker that was down over a reminder's day still raises it. */
+const CATCH_UP_DAYS = 2;
+const WEEK = 7;
+/** Kinds about the owner's own work, which the owner's snooze quiets. */
+const OWNER_KINDS: ReminderKind[] = ['before_due', 'due_today', 'overdue'];
+
+type Lean<T> = T & { _id: Types.ObjectId };
+interface IncidentRef {
+  _id: Types.ObjectId;
+  key: string;
+  title: string;
+  owner?: string;
+}
+
+export class RemindersService {
+  constructor(
+    private readonly deps: {
+      actions: ActionModel;
+      incidents: IncidentModel;
+      notifications: Notifications;
+      outbox: Outbox;
+      links: ActionLinks;
+      renderer: TemplateRenderer;
+      people: PeopleLookup;
+      clock: Clock;
+      config: Config;
+      logger: Logger;
+    },
+  ) {}
+
+  /** Job send-due-reminders: raises today's reminders (and any a stopped worker missed) as notifications. */
+  async raiseDue(): Promise<{ raised: number; unroutable: string[] }> {
+    const { actions, notifications, clock, config, people } = this.deps;
+    const now = clock.now();
+    const policy = policyFrom(config);
+    const docs = await actions
+      .find({ $or: [{ status: { $in: [...OPEN, 'done' as const] } }, { status: 'verified', recheckOn: { $exists: true } }] })
+      .lean<ActionDoc[]>();
+    const incidents = await this.incidentsById(docs.map((d) => d.incidentId));
+    let raised = 0;
+    const unroutable = new Set<string>();
+    for (const action of docs) {
+      const incidentOwner = incidents.get(String(action.incidentId))?.owner;
+      const ownerManager = action.owner ? (await people(action.owner))?.manager : undefined;
+      const today = DateTime.fromJSDate(now, { zone: action.timezone });
+      const created = DateTime.fromJSDate(action.createdAt, { zone: action.timezone }).toISODate()!;
+      for (let back = CATCH_UP_DAYS; back >= 0; back--) {
+        const day = today.minus({ days: back }).toISODate()!;
+        if (day < created) continue;
+        const dayStart = DateTime.fromISO(day, { zone: action.timezone }).toJSDate();
+        if (!action.owner && !incidentOwner && triggersOn(action, day, { incidentOwner: 'nobody' }, policy).length) unroutable.add(action.key);
+        for (const t of triggersOn(action, day, { incidentOwner, ownerManager }, policy)) {
+          const added = await notifications.add({
+            key: `reminder:${action.key}:${t.kind}:${day}:${t.recipient}`,
+            recipient: t.recipient,
+            kind: t.kind,
+            actionKey: action.key,
+            dueAt: dayStart,
+          });
+          if (added) raised++;
+        }
+      }
+    }
+    // Not dropped silently: an unowned action of an unowned incident has nobody to tell.
+    if (unroutable.size) this.deps.logger.warn({ actions: [...unroutable] }, 'reminders due for unowned actions of incidents without an owner');
+    return { raised, unroutable: [...unroutable] };
+  }
+
+  /**
+   * Job send-digests: at DIGEST_HOUR in each recipient's zone, one email with everything they owe,
+   * sent when something was raised for them. The digest's dedupe key (recipient and local date)
+   * makes it once a day however many workers run; the notifications it reports are marked from
+   * the stored message's refs, so a worker that stopped between the two steps is finished by the next run.
+   */
+  async sendDigests(): Promise<{ digests: number }> {
+    const { notifications, outbox, clock, config, people } = this.deps;
+    const now = clock.now();
+    let digests = 0;
+    for (const [recipient, pending] of await notifications.pending(now)) {
+      const person = await people(recipient);
+      const zone = person?.timezone ?? config.DEFAULT_TIMEZONE;
+      const locale = person?.locale ?? config.DEFAULT_LOCALE;
+      const local = DateTime.fromJSDate(now, { zone });
+      const sendAt = local.set({ hour: config.DIGEST_HOUR, minute: 0, second: 0, millisecond: 0 });
+      if (local < sendAt) continue;
+      const day = local.toISODate()!;
+      const key = `digest:${recipient}:${day}`;
+      const sent = await outbox.refsOf(key);
+      if (sent) {
+        await notifications.markReported(sent, key);
+        continue;
+      }
+      // What became due after today's digest time waits for tomorrow's.
+      const due = pending.filter((n) => n.dueAt <= sendAt.toJSDate());
+      if (!due.length) continue;
+      const digest = await this.compose(recipient, due, { now, zone, locale, day });
+      if (!digest) {
+        // Every reason went away (closed, snoozed) before the digest: nothing to say, nothing lost.
+        await notifications.markReported(due.map((n) => String(n._id)), `obsolete:${day}`);
+        continue;
+      }
+      if (await outbox.enqueue({ dedupeKey: key, kind: 'digest', to: recipient, ...digest, refs: due.map((n) => String(n._id)) })) digests++;
+      await notifications.markReported((await outbox.refsOf(key)) ?? [], key);
+    }
+    return { digests };
+  }
+
+  /** The digest's subject and bodies, or undefined when none of the reasons still holds. */
+  private async compose(recipient: string, due: NotificationDoc[], at: { now: Date; zone: string; locale: string; day: string }) {
+    const { actions, incidents, renderer, config } = this.deps;
+    const byKey = new Map<string, Lean<ActionDoc>>();
+    const remember = (docs: Lean<ActionDoc>[]) => docs.forEach((d) => byKey.set(d.key, d));
+    const today = (a: ActionDoc) => DateTime.fromJSDate(at.now, { zone: a.timezone }).toISODate()!;
+    const lateBy = (a: ActionDoc) => (a.dueDate ? daysBetween(a.dueDate, today(a)) : 0);
+    const snoozed = (a: ActionDoc) => !!a.snoozedUntil && today(a) < a.snoozedUntil;
+
+    remember(await actions.find({ key: { $in: due.flatMap((n) => n.actionKey ?? []) } }).lean<Lean<ActionDoc>[]>());
+    const stillHolds = (n: NotificationDoc) => {
+      if (!n.actionKey) return true;
+      const a = byKey.get(n.actionKey);
+      if (!a) return false;
+      if (n.kind === 'recheck') return a.status === 'verified';
+      if (n.kind === 'verify') return a.status === 'done';
+      if (OWNER_KINDS.includes(n.kind as ReminderKind) && snoozed(a)) return false;
+      return OPEN.includes(a.status as ActionStatus);
+    };
+    const reasons = due.filter(stillHolds);
+    if (!reasons.length) return undefined;
+
+    const owned = await actions.find({ owner: recipient, status: { $in: OPEN } }).lean<Lean<ActionDoc>[]>();
+    const ownIncidents = await incidents.find({ owner: recipient }).select('_id').lean<{ _id: Types.ObjectId }[]>();
+    const inOwnIncidents = await actions
+      .find({ incidentId: { $in: ownIncidents.map((i) => i._id) }, status: { $in: [...OPEN, 'done' as const] } })
+      .lean<Lean<ActionDoc>[]>();
+    remember(owned);
+    remember(inOwnIncidents);
+    const incidentRefs = await this.incidentsById([...byKey.values()].map((a) => a.incidentId));
+
+    const item = async (a: Lean<ActionDoc>, withLinks: boolean) => {
+      const incident = incidentRefs.get(String(a.incidentId));
+      const late = lateBy(a);
+      return {
+        key: a.key,
+        title: a.title,
+        url: `${config.BASE_URL}/api/v1/actions/${a.key}`,
+        incidentKey: a.incidentKey,
+        incidentTitle: incident?.title ?? '',
+        status: a.status,
+        owner: a.owner ?? undefined,
+        dueDate: a.dueDate ?? undefined,
+        daysOverdue: late > 0 ? late : undefined,
+        daysLeft: a.dueDate && late <= 0 ? -late : undefined,
+        recheckOn: a.recheckOn ?? undefined,
+        snoozedUntil: snoozed(a) ? a.snoozedUntil : undefined,
+        links: withLinks
+          ? { done: await this.deps.links.url(a.key, recipient, 'done'), snooze: await this.deps.links.url(a.key, recipient, 'snooze'), due: await this.deps.links.url(a.key, recipient, 'due') }
+          : undefined,
+      };
+    };
+    const items = (docs: Lean<ActionDoc>[], withLinks: boolean) => Promise.all(docs.map((a) => item(a, withLinks)));
+    const byDue = (x: ActionDoc, y: ActionDoc) => (x.dueDate ?? '').localeCompare(y.dueDate ?? '') || x.key.localeCompare(y.key);
+    const reasonActions = (kind: string) =>
+      reasons.filter((n) => n.kind === kind).flatMap((n) => byKey.get(n.actionKey ?? '') ?? []);
+    const unique = (docs: Lean<ActionDoc>[]) => [...new Map(docs.map((d) => [d.key, d])).values()];
+
+    const others = inOwnIncidents.filter((a) => a.owner !== recipient);
+    const sections = {
+      overdue: await items(owned.filter((a) => lateBy(a) > 0).sort(byDue), true),
+      dueThisWeek: await items(owned.filter((a) => a.dueDate && lateBy(a) <= 0 && -lateBy(a) < WEEK).sort(byDue), true),
+      noDueDate: await items(owned.filter((a) => !a.dueDate), true),
+      awaitingVerification: await items(others.filter((a) => a.status === 'done').sort(byDue), false),
+      unowned: await items(others.filter((a) => !a.owner && OPEN.includes(a.status as ActionStatus)).sort(byDue), false),
+      escalated: await items(
+        unique([...others.filter((a) => a.owner && OPEN.includes(a.status as ActionStatus) && lateBy(a) >= config.ESCALATE_AFTER_DAYS), ...reasonActions('escalation')]).sort(byDue),
+        false,
+      ),
+      recheck: await items(reasonActions('recheck'), false),
+      mentions: reasons.filter((n) => n.kind === 'mention').map((n) => ({ text: n.text ?? '', url: n.url })),
+    };
+    const laterCount = owned.filter((a) => a.dueDate && -lateBy(a) >= WEEK).length;
+    const data = {
+      recipient,
+      date: at.day,
+      baseUrl: config.BASE_URL,
+      counts: Object.fromEntries(Object.entries(sections).map(([k, v]) => [k, v.length])),
+      ...sections,
+      laterCount,
+    };
+    const render = (name: string, format: 'html' | 'txt') => renderer.render({ kind: 'emails', name, locale: at.locale, format, data, timezone: at.zone });
+    return { subject: render('digest-subject', 'txt').trim(), html: render('digest', 'html'), text: render('digest', 'txt') };
+  }
+
+  private async incidentsById(ids: Types.ObjectId[]): Promise<Map<string, IncidentRef>> {
+    const docs = await this.deps.incidents
+      .find({ _id: { $in: ids } })
+      .select('_id key title owner')
+      .lean<IncidentRef[]>();
+    return new Map(docs.map((d) => [String(d._id), d]));
+  }
+}
