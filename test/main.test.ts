@@ -16,12 +16,22 @@ function startMain(env: Record<string, string>): { child: ChildProcess; lines: A
   return { child, lines };
 }
 
-async function waitForPort(lines: AsyncIterableIterator<string>): Promise<number> {
+/** Reads the log until the server listens; returns its port and the first-admin sign-in link if one was logged. */
+async function waitForPort(lines: AsyncIterableIterator<string>): Promise<{ port: number; signIn?: string }> {
+  let signIn: string | undefined;
   for await (const line of { [Symbol.asyncIterator]: () => lines }) {
     const entry = JSON.parse(line) as { msg: string; port?: number };
-    if (entry.msg.startsWith('Debrief listening')) return entry.port!;
+    signIn ??= /Sign in once at \S+(\/login\/link\?token=\S+)/.exec(entry.msg)?.[1];
+    if (entry.msg.startsWith('Debrief listening')) return { port: entry.port!, signIn };
   }
   throw new Error('server never said it was listening');
+}
+
+/** Follows the one-time link like a browser and returns the session cookie it sets. */
+async function signIn(port: number, link: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}${link}`, { redirect: 'manual' });
+  expect(res.status).to.equal(303);
+  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
 }
 
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -34,10 +44,14 @@ describe('the service process', function () {
   });
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('starts its embedded store with the demo incidents, then stops cleanly on SIGTERM', async () => {
+  it('starts its embedded store with the demo incidents and a first admin, then stops cleanly on SIGTERM', async () => {
     const { child, lines } = startMain({ DATA_DIR: dataDir });
-    const port = await waitForPort(lines);
-    const list = await (await fetch(`http://127.0.0.1:${port}/api/v1/incidents`)).json();
+    const { port, signIn: link } = await waitForPort(lines);
+    expect(link, 'one-time sign-in link in the log').to.be.a('string');
+    const cookie = await signIn(port, link!);
+    expect((await fetch(`http://127.0.0.1:${port}/api/v1/incidents`)).status).to.equal(401);
+    const list = await (await fetch(`http://127.0.0.1:${port}/api/v1/incidents`, { headers: { cookie } })).json();
+    expect((await fetch(`http://127.0.0.1:${port}${link}`, { redirect: 'manual' })).status, 'the link works once').to.equal(410);
     expect(list.total).to.equal(2);
     expect(list.items.map((i: { key: string }) => i.key).sort()).to.deep.equal(['INC-2023-0001', 'INC-2023-0002']);
 
@@ -48,11 +62,14 @@ describe('the service process', function () {
     expect(Date.now() - started).to.be.below(10_000);
   });
 
-  it('keeps its data across restarts and does not seed twice', async () => {
+  it('keeps its data across restarts and does not seed or create an admin twice', async () => {
+    let cookie = '';
     for (let run = 0; run < 2; run++) {
-      const { child, lines } = startMain({ DATA_DIR: dataDir });
-      const port = await waitForPort(lines);
-      const list = await (await fetch(`http://127.0.0.1:${port}/api/v1/incidents`)).json();
+      const { child, lines } = startMain({ DATA_DIR: dataDir, SESSION_SECRET: 'x'.repeat(32) });
+      const { port, signIn: link } = await waitForPort(lines);
+      expect(Boolean(link), `run ${run} logs a sign-in link`).to.equal(run === 0);
+      if (link) cookie = await signIn(port, link);
+      const list = await (await fetch(`http://127.0.0.1:${port}/api/v1/incidents`, { headers: { cookie } })).json();
       expect(list.total, `run ${run}`).to.equal(2);
       const exit = exited(child);
       child.kill('SIGINT');

@@ -63,7 +63,15 @@ export function csrf(config: Config) {
   };
   /** For the API: requests riding on a session cookie; token clients are not browsers with ambient cookies. */
   const api: RequestHandler = (req, res, next) => (req.viaSession ? forms(req, res, next) : next());
-  return { forms, api, token: (req: Request, res: Response) => generateCsrfToken(req, res, { overwrite: false }) };
+  /** The form token for this session: the current one while it is valid, a new one after sign-in or sign-out. */
+  const token = (req: Request, res: Response): string => {
+    try {
+      return generateCsrfToken(req, res, { overwrite: false, validateOnReuse: true });
+    } catch {
+      return generateCsrfToken(req, res, { overwrite: true });
+    }
+  };
+  return { forms, api, token };
 }
 
 export const parseCookies = cookieParser();

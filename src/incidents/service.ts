@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { ActionsService } from '../actions/service.js';
+import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
 import { isDuplicateKey } from '../lib/db.js';
 import type { Revisions } from '../lib/revisions.js';
@@ -19,7 +20,14 @@ const SECTIONS = new Set(['detection', 'window', 'impact', 'cause', 'remediation
 
 export class IncidentsService {
   constructor(
-    private readonly deps: { incidents: IncidentModel; actions: ActionsService; revisions: Revisions; clock: Clock; config: Config },
+    private readonly deps: {
+      incidents: IncidentModel;
+      actions: ActionsService;
+      revisions: Revisions;
+      audit: AuditService;
+      clock: Clock;
+      config: Config;
+    },
   ) {}
 
   async create(input: CreateIncidentInput, actor: Actor): Promise<IncidentView & { actions: unknown[] }> {
@@ -37,12 +45,14 @@ export class IncidentsService {
     const doc = await this.insertWithKey(stored, year, now, fields.status === 'closed');
     try {
       await this.deps.actions.createForIncident(doc, actionInputs, actor);
+      await this.deps.revisions.recordInitial('incident', doc, actor.email, now);
     } catch (err) {
       // No transactions on FerretDB: undo the incident so a failed import leaves nothing half-written.
       await this.deps.incidents.deleteOne({ _id: doc._id });
       await this.deps.actions.deleteForIncident(doc._id);
       throw err;
     }
+    await this.deps.audit.record(actor, { entity: 'incident', key: doc.key, incidentKey: doc.key, event: 'filed', note: doc.title });
     return this.get(doc.key);
   }
 
@@ -112,6 +122,8 @@ export class IncidentsService {
       const current = await this.find(doc.key);
       throw staleVersion(`Incident ${doc.key}`, version, current.version);
     }
+    const event = fields.status !== doc.status ? `status ${doc.status} → ${fields.status}` : 'updated';
+    await this.deps.audit.recordChange(actor, { entity: 'incident', key: doc.key, incidentKey: doc.key, event }, toFields(doc), fields);
     return this.get(doc.key);
   }
 

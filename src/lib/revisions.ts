@@ -61,6 +61,16 @@ export class Revisions {
     return true;
   }
 
+  /** Keeps a new record's first state as version 0, so every version of it can be read back and compared. */
+  async recordInitial<T extends Versioned>(entity: string, doc: T, by: string, at: Date): Promise<void> {
+    const { _id, ...state } = doc;
+    await this.revisions.create({ entity, entityId: _id, version: doc.version, state, by, at });
+  }
+
+  async state(entity: string, entityId: Types.ObjectId, version: number): Promise<RevisionDoc | undefined> {
+    return (await this.revisions.findOne({ entity, entityId, version }).lean<RevisionDoc>()) ?? undefined;
+  }
+
   /** Applies a claimed revision whose writer stopped before replacing the document. */
   async rollForward<T extends Versioned>(model: Model<T>, entity: string, doc: T): Promise<T> {
     const latest = await this.revisions

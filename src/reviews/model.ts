@@ -1,0 +1,83 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { REVIEW_STATUSES, type ReviewStatus } from './schemas.js';
+
+/** The review of one incident's postmortem; rounds keep which incident version each review looked at. */
+export interface ReviewDoc {
+  _id: Types.ObjectId;
+  incidentId: Types.ObjectId;
+  incidentKey: string;
+  status: ReviewStatus;
+  /** Who asked for review; with the incident owner, the postmortem's authors. */
+  author?: string;
+  reviewers: string[];
+  noActionReason?: string;
+  rounds: { number: number; incidentVersion: number; requestedBy: string; requestedAt: Date; note?: string }[];
+  decisions: { round: number; reviewer: string; decision: 'approve' | 'request_changes'; note?: string; incidentVersion: number; at: Date }[];
+  publishedSnapshot?: number;
+  publishedAt?: Date;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const reviewSchema = new Schema<ReviewDoc>(
+  {
+    incidentId: { type: Schema.Types.ObjectId, required: true, unique: true },
+    incidentKey: { type: String, required: true },
+    status: { type: String, enum: REVIEW_STATUSES, required: true },
+    author: String,
+    reviewers: { type: [String], default: [] },
+    noActionReason: String,
+    rounds: { type: Schema.Types.Mixed, default: [] },
+    decisions: { type: Schema.Types.Mixed, default: [] },
+    publishedSnapshot: Number,
+    publishedAt: Date,
+    version: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, minimize: false },
+);
+
+export interface CommentDoc {
+  _id: Types.ObjectId;
+  incidentId: Types.ObjectId;
+  incidentKey: string;
+  /** The first comment of a thread has no threadId; replies carry their thread's id. */
+  threadId?: Types.ObjectId;
+  anchor?: { section: string; actionKey?: string };
+  author: string;
+  body: string;
+  mentions: string[];
+  resolved?: boolean;
+  resolvedBy?: string;
+  resolvedAt?: Date;
+  createdAt: Date;
+}
+
+const commentSchema = new Schema<CommentDoc>(
+  {
+    incidentId: { type: Schema.Types.ObjectId, required: true, index: true },
+    incidentKey: { type: String, required: true },
+    threadId: { type: Schema.Types.ObjectId, index: true },
+    anchor: { section: String, actionKey: String },
+    author: { type: String, required: true },
+    body: { type: String, required: true },
+    mentions: { type: [String], default: [] },
+    resolved: Boolean,
+    resolvedBy: String,
+    resolvedAt: Date,
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+export type ReviewModel = Model<ReviewDoc>;
+export type CommentModel = Model<CommentDoc>;
+
+export function reviewModels(conn: Connection): { reviews: ReviewModel; comments: CommentModel } {
+  return {
+    reviews: (conn.models.Review as ReviewModel | undefined) ?? conn.model<ReviewDoc>('Review', reviewSchema),
+    comments: (conn.models.Comment as CommentModel | undefined) ?? conn.model<CommentDoc>('Comment', commentSchema),
+  };
+}
