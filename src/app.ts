@@ -9,6 +9,10 @@ import { authenticate, csrf, parseCookies } from './http/auth.js';
 import { documentRoutes } from './documents/routes.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { linkPages, reminderRoutes } from './reminders/routes.js';
+import { actionPages } from './actions/pages.js';
+import { incidentPages } from './incidents/pages.js';
+import { reviewRoutes } from './reviews/routes.js';
+import { accountPages } from './users/pages.js';
 import { userRoutes } from './users/routes.js';
 import { pingDb } from './lib/db.js';
 import type { Services } from './services.js';
@@ -52,6 +56,7 @@ export function createApp(services: Services): express.Express {
   actionRoutes(api, services);
   documentRoutes(api, services);
   userRoutes(api, services);
+  reviewRoutes(api, services);
   reminderRoutes(api, services);
   const openApi = api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL });
   app.get('/api/v1/openapi.json', (_req, res) => {
@@ -62,6 +67,17 @@ export function createApp(services: Services): express.Express {
   app.use('/api/v1', express.json({ limit: '1mb' }), csrfGuard.api, api.router);
 
   linkPages(app, services);
+  app.use(
+    express.urlencoded({ extended: false, limit: '100kb' }),
+    (req, res, next) => {
+      res.locals.csrf = csrfGuard.token(req, res);
+      next();
+    },
+    csrfGuard.forms,
+    accountPages(services),
+    incidentPages(services),
+    actionPages(services),
+  );
   app.use(notFoundHandler);
   app.use(errorHandler(services.logger));
   return app;

@@ -11,6 +11,9 @@ import { AuditService } from './audit/service.js';
 import { claimModel, Claims } from './lib/claims.js';
 import { revisionModel, Revisions } from './lib/revisions.js';
 import { buildReminders, reminderModels } from './reminders/compose.js';
+import { CommentsService } from './reviews/comments.js';
+import { reviewModels } from './reviews/model.js';
+import { ReviewsService } from './reviews/service.js';
 import { credentialModel, userModel } from './users/model.js';
 import { UsersService } from './users/service.js';
 import type { Clock } from './lib/clock.js';
@@ -29,6 +32,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     audit: auditModel(conn),
     users: userModel(conn),
     credentials: credentialModel(conn),
+    ...reviewModels(conn),
     ...reminderModels(conn),
   };
   const revisions = new Revisions(models.revisions);
@@ -36,12 +40,26 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const audit = new AuditService({ audit: models.audit, clock });
   const users = new UsersService({ users: models.users, credentials: models.credentials, revisions, claims, audit, clock, config });
   const actions = new ActionsService({ actions: models.actions, incidents: models.incidents, revisions, clock, config });
-  const incidents = new IncidentsService({ incidents: models.incidents, actions, revisions, clock, config });
+  const incidents = new IncidentsService({ incidents: models.incidents, actions, revisions, audit, clock, config });
   const renderer = createRenderer({ userDir: config.TEMPLATES_DIR });
   const documents = new DocumentsService({ incidents, actions, snapshots: models.snapshots, renderer, clock });
   const people = async (email: string) => (await models.users.findOne({ email }).lean()) ?? undefined;
   const mail = buildReminders({ config, clock, logger, models, actions, renderer, people });
-  return { config, conn, clock, logger, models, revisions, claims, audit, users, actions, incidents, renderer, documents, ...mail };
+  const comments = new CommentsService({ comments: models.comments, audit, clock });
+  const reviews = new ReviewsService({
+    reviews: models.reviews,
+    comments,
+    incidents,
+    actions,
+    users,
+    documents,
+    notifications: mail.notifications,
+    revisions,
+    audit,
+    clock,
+    config,
+  });
+  return { config, conn, clock, logger, models, revisions, claims, audit, users, actions, incidents, renderer, documents, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;
