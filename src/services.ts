@@ -39,7 +39,15 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const claims = new Claims(models.claims);
   const audit = new AuditService({ audit: models.audit, clock });
   const users = new UsersService({ users: models.users, credentials: models.credentials, revisions, claims, audit, clock, config });
-  const actions = new ActionsService({ actions: models.actions, incidents: models.incidents, revisions, clock, config });
+  const actions = new ActionsService({
+    actions: models.actions,
+    incidents: models.incidents,
+    revisions,
+    audit,
+    ownerZone: async (email) => (await users.byEmail([email])).get(email)?.timezone,
+    clock,
+    config,
+  });
   const incidents = new IncidentsService({ incidents: models.incidents, actions, revisions, audit, clock, config });
   const renderer = createRenderer({ userDir: config.TEMPLATES_DIR });
   const documents = new DocumentsService({ incidents, actions, snapshots: models.snapshots, renderer, clock });

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Types } from 'mongoose';
+import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
@@ -71,7 +72,16 @@ function ruleFailed(rule: string, message: string, fields: FieldError[]): Unproc
 
 export class ActionsService {
   constructor(
-    private readonly deps: { actions: ActionModel; incidents: IncidentModel; revisions: Revisions; clock: Clock; config: Config },
+    private readonly deps: {
+      actions: ActionModel;
+      incidents: IncidentModel;
+      revisions: Revisions;
+      audit: AuditService;
+      /** A person's time zone, when they are known here: due dates are read in the owner's zone. */
+      ownerZone: (email: string) => Promise<string | undefined>;
+      clock: Clock;
+      config: Config;
+    },
   ) {}
 
   /** Creates the actions filed with an incident, numbered A1, A2, … in the order given. */
@@ -80,8 +90,9 @@ export class ActionsService {
     const now = this.deps.clock.now();
     // Actions in the postmortem itself count their SLA from the resolution, as the team committed to them then.
     const slaFrom = incident.window?.resolvedAt?.at ?? now;
+    const zones = await Promise.all(inputs.map((input) => this.zoneFor(input.owner, incident)));
     await this.deps.actions.insertMany(
-      inputs.map((input, i) => this.newAction(incident, input, i + 1, slaFrom, now, actor)),
+      inputs.map((input, i) => this.newAction(incident, input, i + 1, slaFrom, now, actor, zones[i]!)),
       { ordered: true },
     );
   }
@@ -96,12 +107,14 @@ export class ActionsService {
       throw new Conflict(`Incident ${incident.key} is closed; reopen it before adding actions`, { rule: 'incident-closed' });
     }
     const now = this.deps.clock.now();
+    const zone = await this.zoneFor(input.owner, incident);
     for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++) {
       const last = await this.deps.actions.findOne({ incidentId: incident._id }).sort({ seq: -1 }).select('seq').lean<{ seq: number }>();
       try {
         // Added after the postmortem: the SLA counts from now, or it could be overdue on arrival.
-        const created = await this.deps.actions.create(this.newAction(incident, input, (last?.seq ?? 0) + 1, now, now, actor));
-        return this.toView(created.toObject() as ActionDoc);
+        const created = (await this.deps.actions.create(this.newAction(incident, input, (last?.seq ?? 0) + 1, now, now, actor, zone))).toObject() as ActionDoc;
+        await this.deps.audit.record(actor, { entity: 'action', key: created.key, incidentKey: incident.key, event: 'action added', note: created.title });
+        return this.toView(created);
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
       }
@@ -359,6 +372,9 @@ export class ActionsService {
    */
   private async apply(doc: ActionDoc, changes: Record<string, unknown>, actor: Actor, note?: string) {
     const now = this.deps.clock.now();
+    if ('owner' in changes && changes.owner !== doc.owner) {
+      changes.timezone = await this.zoneFor(changes.owner as string | undefined, await this.incidentOf(doc));
+    }
     const { _id, ...next } = doc as ActionDoc & Record<string, unknown>;
     const entries = [];
     for (const [field, value] of Object.entries(changes)) {
@@ -374,6 +390,15 @@ export class ActionsService {
       const current = await this.find(doc.key);
       throw staleVersion(`Action ${doc.key}`, doc.version, current.version);
     }
+    const status = entries.find((e) => e.field === 'status');
+    await this.deps.audit.record(actor, {
+      entity: 'action',
+      key: doc.key,
+      incidentKey: doc.incidentKey,
+      event: status ? `status ${String(status.from)} → ${String(status.to)}` : 'updated',
+      changes: entries.map(({ field, from, to }) => ({ field, from, to })),
+      ...(note ? { note } : {}),
+    });
     return this.get(doc.key);
   }
 
@@ -437,7 +462,12 @@ export class ActionsService {
     return this.findIncident(doc.incidentKey);
   }
 
-  private newAction(incident: IncidentDoc, input: ActionInput, seq: number, slaFrom: Date, now: Date, actor: Actor) {
+  /** The zone an owner's due date is read in: theirs when they are a person here, else the incident's. */
+  private async zoneFor(owner: string | undefined, incident: IncidentDoc): Promise<string> {
+    return (owner && (await this.deps.ownerZone(owner))) || incident.timezone;
+  }
+
+  private newAction(incident: IncidentDoc, input: ActionInput, seq: number, slaFrom: Date, now: Date, actor: Actor, zone: string) {
     return {
       ...input,
       key: formatActionKey(incident.key, seq),
@@ -445,7 +475,7 @@ export class ActionsService {
       incidentId: incident._id,
       incidentKey: incident.key,
       status: 'open' as const,
-      timezone: incident.timezone,
+      timezone: zone,
       dueDate: input.dueDate ?? this.slaDueDate(input.priority, slaFrom, incident.timezone),
       dueDateSource: input.dueDate ? ('given' as const) : ('sla' as const),
       slaFrom,

@@ -33,6 +33,3 @@ export const SYSTEM_ACTOR: Actor = {
   timezone: 'UTC',
   locale: 'en',
 };
-
-/** Transitional: the identity of requests made before sign-in existed; removed once actions use roles. */
-export const ANONYMOUS = { email: 'anonymous' } as const;
