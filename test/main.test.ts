@@ -6,12 +6,13 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** Runs the real entry point (src/main.ts) as `npm start` does, with its own embedded store. */
-function startMain(env: Record<string, string>): { child: ChildProcess; lines: AsyncIterableIterator<string> } {
+function startMain(env: Record<string, string>, started: ChildProcess[]): { child: ChildProcess; lines: AsyncIterableIterator<string> } {
   const { MONGODB_URI: _ignored, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: { ...inherited, PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  started.push(child);
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   return { child, lines };
 }
@@ -39,13 +40,22 @@ const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => 
 describe('the service process', function () {
   this.timeout(60_000);
   let dataDir: string;
+  const children: ChildProcess[] = [];
   beforeEach(() => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'debrief-main-'));
   });
-  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+  afterEach(async () => {
+    // A failed test must not leave a server (and its store) running.
+    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) {
+      const exit = exited(child);
+      child.kill('SIGKILL');
+      await exit;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('starts its embedded store with the demo incidents and a first admin, then stops cleanly on SIGTERM', async () => {
-    const { child, lines } = startMain({ DATA_DIR: dataDir });
+    const { child, lines } = startMain({ DATA_DIR: dataDir }, children);
     const { port, signIn: link } = await waitForPort(lines);
     expect(link, 'one-time sign-in link in the log').to.be.a('string');
     const cookie = await signIn(port, link!);
@@ -65,7 +75,7 @@ describe('the service process', function () {
   it('keeps its data across restarts and does not seed or create an admin twice', async () => {
     let cookie = '';
     for (let run = 0; run < 2; run++) {
-      const { child, lines } = startMain({ DATA_DIR: dataDir, SESSION_SECRET: 'x'.repeat(32) });
+      const { child, lines } = startMain({ DATA_DIR: dataDir, SESSION_SECRET: 'x'.repeat(32) }, children);
       const { port, signIn: link } = await waitForPort(lines);
       expect(Boolean(link), `run ${run} logs a sign-in link`).to.equal(run === 0);
       if (link) cookie = await signIn(port, link);
