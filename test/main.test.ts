@@ -87,6 +87,34 @@ describe('the service process', function () {
     }
   });
 
+  it('lets an operator add a person beside the running service, printing a token that works', async () => {
+    const { child, lines } = startMain({ DATA_DIR: dataDir }, children);
+    const { port } = await waitForPort(lines);
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const { MONGODB_URI: _ignored, ...env } = process.env;
+        const cli = spawn(process.execPath, ['--import', 'tsx', 'scripts/user.ts', ...args], { env: { ...env, DATA_DIR: dataDir } });
+        let stdout = '';
+        let stderr = '';
+        cli.stdout.on('data', (d) => (stdout += d));
+        cli.stderr.on('data', (d) => (stderr += d));
+        cli.once('exit', (code) => resolve({ code, stdout, stderr }));
+      });
+    const added = await run(['add', '--email', 'Wang@Example.com', '--name', 'Wang Wei', '--role', 'editor']);
+    expect(added.code, added.stderr).to.equal(0);
+    const token = added.stdout.trim().split('\n').pop()!;
+    const me = await fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await me.json()).to.include({ email: 'wang@example.com', role: 'editor' });
+    const second = await run(['token', '--email', 'wang@example.com']);
+    expect(second.stdout.trim()).to.match(/^dbr_\S+$/);
+    const bad = await run(['add', '--email', 'x@example.com', '--name', 'X', '--role', 'boss']);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/--role: /);
+    const exit = exited(child);
+    child.kill('SIGTERM');
+    expect(await exit).to.equal(0);
+  });
+
   it('refuses to start with a bad setting, naming it on one line', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       env: { ...process.env, PORT: 'eighty' },
