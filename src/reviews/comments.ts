@@ -19,7 +19,7 @@ export function mentionsIn(text: string): string[] {
   return [...new Set([...text.matchAll(MENTION_RE)].map((m) => m[1]!.toLowerCase()))];
 }
 
-function commentView(c: CommentDoc) {
+export function commentView(c: CommentDoc) {
   return {
     id: String(c._id),
     author: c.author,

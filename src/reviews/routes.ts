@@ -4,7 +4,7 @@ import { incidentKeyParams } from '../incidents/schemas.js';
 import type { Services } from '../services.js';
 import { commentParams, decisionBody, diffParams, newThreadBody, publishBody, replyBody, requestReviewBody } from './schemas.js';
 
-export function reviewRoutes(api: Api, { reviews, comments, incidents, actions }: Services): void {
+export function reviewRoutes(api: Api, { reviews, comments, incidents }: Services): void {
   api.route({
     method: 'get',
     path: '/incidents/:key/review',
@@ -76,14 +76,7 @@ export function reviewRoutes(api: Api, { reviews, comments, incidents, actions }
     params: incidentKeyParams,
     body: newThreadBody,
     status: 201,
-    handler: async ({ params, body, req }) => {
-      const actor = actorOf(req);
-      const incident = await incidents.find(params.key);
-      const keys = (await actions.listForIncident(incident._id)).map((a) => a.key);
-      const { comment, notices } = await comments.start(incident, body.anchor, body.body, keys, actor);
-      await reviews.notifyComment(incident, notices, actor);
-      return { id: String(comment._id), anchor: comment.anchor, author: comment.author, body: comment.body, mentions: comment.mentions };
-    },
+    handler: ({ params, body, req }) => reviews.comment(params.key, body.anchor, body.body, actorOf(req)),
   });
   api.route({
     method: 'post',
@@ -94,13 +87,7 @@ export function reviewRoutes(api: Api, { reviews, comments, incidents, actions }
     params: commentParams,
     body: replyBody,
     status: 201,
-    handler: async ({ params, body, req }) => {
-      const actor = actorOf(req);
-      const incident = await incidents.find(params.key);
-      const { comment, notices } = await comments.reply(incident, params.id, body.body, actor);
-      await reviews.notifyComment(incident, notices, actor);
-      return { id: String(comment._id), threadId: params.id, author: comment.author, body: comment.body, mentions: comment.mentions };
-    },
+    handler: ({ params, body, req }) => reviews.reply(params.key, params.id, body.body, actorOf(req)),
   });
   for (const [verb, resolved] of [['resolve', true], ['reopen', false]] as const) {
     api.route({

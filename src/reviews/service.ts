@@ -12,7 +12,7 @@ import type { Config } from '../lib/config.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { Notifications } from '../reminders/notifications.js';
 import type { UsersService } from '../users/service.js';
-import type { CommentNotice, CommentsService } from './comments.js';
+import { commentView, type CommentNotice, type CommentsService } from './comments.js';
 import type { ReviewDoc, ReviewModel } from './model.js';
 import type { ReviewStatus } from './schemas.js';
 
@@ -149,7 +149,24 @@ export class ReviewsService {
     };
   }
 
-  async notifyComment(incident: IncidentDoc, notices: CommentNotice[], actor: Actor): Promise<void> {
+  /** Starts a thread on a section or one of the incident's actions; mentioned people are notified. */
+  async comment(key: string, anchor: { section: string; actionKey?: string }, body: string, actor: Actor) {
+    const incident = await this.deps.incidents.find(key);
+    const actionKeys = (await this.deps.actions.listForIncident(incident._id)).map((a) => a.key);
+    const { comment, notices } = await this.deps.comments.start(incident, anchor, body, actionKeys, actor);
+    await this.notifyComment(incident, notices, actor);
+    return { ...commentView(comment), anchor: comment.anchor };
+  }
+
+  /** Answers in a thread; the thread's people and mentioned people are notified. */
+  async reply(key: string, threadId: string, body: string, actor: Actor) {
+    const incident = await this.deps.incidents.find(key);
+    const { comment, notices } = await this.deps.comments.reply(incident, threadId, body, actor);
+    await this.notifyComment(incident, notices, actor);
+    return { ...commentView(comment), threadId };
+  }
+
+  private async notifyComment(incident: IncidentDoc, notices: CommentNotice[], actor: Actor): Promise<void> {
     for (const n of notices) {
       const text = n.kind === 'mention' ? `${actor.name} mentioned you on ${incident.key}: ${excerpt(n.comment.body)}` : `${actor.name} replied on ${incident.key}: ${excerpt(n.comment.body)}`;
       await this.deps.notifications.add({
