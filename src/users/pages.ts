@@ -11,10 +11,12 @@ export function accountPages(services: Services): Router {
   const router = express.Router();
   const cookie = sessionCookieOptions(config);
 
-  // Ten tries per address and email in 15 minutes: enough for typos, too few for guessing.
+  // Ten failed tries per address and email in 15 minutes: enough for typos, too few for guessing.
+  // Successful sign-ins are not counted, or someone signing in on a few devices would be locked out.
   const loginLimit = rateLimit({
     windowMs: 15 * 60_000,
     limit: 10,
+    skipSuccessfulRequests: true,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}:${String((req.body as { email?: unknown })?.email ?? '').toLowerCase()}`,
