@@ -12,6 +12,8 @@ import { linkPages, reminderRoutes } from './reminders/routes.js';
 import { actionPages } from './actions/pages.js';
 import { incidentPages } from './incidents/pages.js';
 import { reviewRoutes } from './reviews/routes.js';
+import { reportPages } from './reports/pages.js';
+import { reportRoutes } from './reports/routes.js';
 import { accountPages } from './users/pages.js';
 import { userRoutes } from './users/routes.js';
 import { pingDb } from './lib/db.js';
@@ -58,6 +60,7 @@ export function createApp(services: Services): express.Express {
   userRoutes(api, services);
   reviewRoutes(api, services);
   reminderRoutes(api, services);
+  reportRoutes(api, services);
   const openApi = api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL });
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
@@ -77,6 +80,7 @@ export function createApp(services: Services): express.Express {
     accountPages(services),
     incidentPages(services),
     actionPages(services),
+    reportPages(services),
   );
   app.use(notFoundHandler);
   app.use(errorHandler(services.logger));

@@ -14,6 +14,7 @@ import { buildReminders, reminderModels } from './reminders/compose.js';
 import { CommentsService } from './reviews/comments.js';
 import { reviewModels } from './reviews/model.js';
 import { ReviewsService } from './reviews/service.js';
+import { ReportsService } from './reports/service.js';
 import { credentialModel, userModel } from './users/model.js';
 import { UsersService } from './users/service.js';
 import type { Clock } from './lib/clock.js';
@@ -51,6 +52,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const incidents = new IncidentsService({ incidents: models.incidents, actions, revisions, audit, clock, config });
   const renderer = createRenderer({ userDir: config.TEMPLATES_DIR });
   const documents = new DocumentsService({ incidents, actions, snapshots: models.snapshots, renderer, clock });
+  const reports = new ReportsService({ incidents, actions, documents, renderer, clock, config });
   const people = async (email: string) => (await models.users.findOne({ email }).lean()) ?? undefined;
   const mail = buildReminders({ config, clock, logger, models, actions, renderer, people });
   const comments = new CommentsService({ comments: models.comments, audit, clock });
@@ -67,7 +69,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     clock,
     config,
   });
-  return { config, conn, clock, logger, models, revisions, claims, audit, users, actions, incidents, renderer, documents, ...mail, comments, reviews };
+  return { config, conn, clock, logger, models, revisions, claims, audit, users, actions, incidents, renderer, documents, reports, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;

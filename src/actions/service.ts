@@ -319,6 +319,20 @@ export class ActionsService {
     };
   }
 
+  /** Actions created in [from, to), and those whose closing (see closedAt) fell in it. */
+  async openedAndClosedBetween(from: Date, to: Date) {
+    // Closing an action moves its updatedAt, so updatedAt >= from narrows the closed ones without reading every history.
+    const docs = await this.deps.actions
+      .find({ $or: [{ createdAt: { $gte: from, $lt: to } }, { status: { $in: CLOSED_ACTION_STATUSES }, updatedAt: { $gte: from } }] })
+      .sort({ incidentKey: 1, seq: 1 })
+      .lean<ActionDoc[]>();
+    const within = (at: Date | undefined) => !!at && at >= from && at < to;
+    return {
+      opened: docs.filter((d) => within(d.createdAt)).map((d) => this.toView(d)),
+      closed: docs.filter((d) => within(closedAt(d))).map((d) => this.toView(d)),
+    };
+  }
+
   slaDueDate(priority: ActionPriority, from: Date, zone: string): string {
     const { config } = this.deps;
     const days = { high: config.ACTION_SLA_DAYS_HIGH, medium: config.ACTION_SLA_DAYS_MEDIUM, low: config.ACTION_SLA_DAYS_LOW }[priority];
@@ -485,6 +499,15 @@ export class ActionsService {
       updatedAt: now,
     };
   }
+}
+
+/**
+ * When an action was last closed: its last move from an open status to done or wont_fix. Verifying a
+ * done action does not close it again, so it stays counted in the week it was done.
+ */
+function closedAt(doc: ActionDoc): Date | undefined {
+  if (!isClosed(doc.status)) return undefined;
+  return [...doc.history].reverse().find((h) => h.field === 'status' && isClosed(String(h.to)) && !isClosed(String(h.from)))?.at;
 }
 
 const blankTally = () => ({ total: 0, open: 0, overdue: 0, unowned: 0, done: 0, verified: 0, wontFix: 0 });

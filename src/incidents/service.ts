@@ -99,6 +99,19 @@ export class IncidentsService {
     return { items: docs.map(toView), total, page: q.page, pageSize: q.pageSize };
   }
 
+  /**
+   * Incidents that began in [from, to): by their start, or by their detection when the start is not
+   * recorded (a late filing may only know when it was noticed). Earliest first.
+   */
+  async begunBetween(from: Date, to: Date): Promise<IncidentDoc[]> {
+    const range = { $gte: from, $lt: to };
+    const docs = await this.deps.incidents
+      .find({ $or: [{ 'window.startedAt.at': range }, { 'window.startedAt': { $exists: false }, 'window.detectedAt.at': range }] })
+      .lean<IncidentDoc[]>();
+    const begun = (d: IncidentDoc) => (d.window?.startedAt ?? d.window?.detectedAt)!.at.getTime();
+    return docs.sort((a, b) => begun(a) - begun(b) || a.key.localeCompare(b.key));
+  }
+
   async patch(keyOrId: string, patch: PatchIncidentInput, actor: Actor): Promise<IncidentView & { actions: unknown[] }> {
     const doc = await this.find(keyOrId);
     if (patch.version !== doc.version) throw staleVersion(`Incident ${doc.key}`, patch.version, doc.version);
