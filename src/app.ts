@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { actionRoutes } from './actions/routes.js';
 import { Api } from './http/api.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { pageErrors } from './http/pages.js';
 import { authenticate, csrf, parseCookies } from './http/auth.js';
 import { documentRoutes } from './documents/routes.js';
 import { incidentRoutes } from './incidents/routes.js';
@@ -83,6 +84,7 @@ export function createApp(services: Services): express.Express {
     reportPages(services),
   );
   app.use(notFoundHandler);
+  app.use(pageErrors(services));
   app.use(errorHandler(services.logger));
   return app;
 }

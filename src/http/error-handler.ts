@@ -31,7 +31,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => next(new NotFound(`Route ${req.method} ${req.path}`));
 
-function toHttpError(err: unknown): HttpError | undefined {
+export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   const parserError = err as BodyParserError;
   switch (parserError?.type) {

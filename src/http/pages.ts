@@ -1,4 +1,5 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { toHttpError } from './error-handler.js';
 import type { Services } from '../services.js';
 
 /** Renders a page template (templates/pages/<name>.html) through the one renderer, in the reader's locale. */
@@ -25,4 +26,13 @@ export const requireSignIn: RequestHandler = (req, res, next) => {
 /** Only local paths are followed after sign-in, so a crafted link cannot send people elsewhere. */
 export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?!\/)[^\s\\]*$/.test(next) ? next : '/';
+}
+
+/** A person browsing gets a page for a known error (unknown incident, refused role); API clients keep JSON. */
+export function pageErrors(services: Services): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    const error = toHttpError(err);
+    if (!error || req.path.startsWith('/api/') || req.accepts(['json', 'html']) !== 'html') return next(err);
+    renderPage(services, req, res, 'message', { title: `${error.status} ${error.code.replace(/_/g, ' ')}`, message: error.message }, error.status);
+  };
 }

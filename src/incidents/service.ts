@@ -100,16 +100,17 @@ export class IncidentsService {
   }
 
   /**
-   * Incidents that began in [from, to): by their start, or by their detection when the start is not
-   * recorded (a late filing may only know when it was noticed). Earliest first.
+   * Incidents noticed in [from, to): by their detection, or by their start when detection is not
+   * recorded. A weekly report lists an incident in the week it came to light, as the seed reports do
+   * (the decrypt failure began 2/9 but was found 2/14, and was reported that week). Earliest first.
    */
-  async begunBetween(from: Date, to: Date): Promise<IncidentDoc[]> {
+  async noticedBetween(from: Date, to: Date): Promise<IncidentDoc[]> {
     const range = { $gte: from, $lt: to };
     const docs = await this.deps.incidents
-      .find({ $or: [{ 'window.startedAt.at': range }, { 'window.startedAt': { $exists: false }, 'window.detectedAt.at': range }] })
+      .find({ $or: [{ 'window.detectedAt.at': range }, { 'window.detectedAt': { $exists: false }, 'window.startedAt.at': range }] })
       .lean<IncidentDoc[]>();
-    const begun = (d: IncidentDoc) => (d.window?.startedAt ?? d.window?.detectedAt)!.at.getTime();
-    return docs.sort((a, b) => begun(a) - begun(b) || a.key.localeCompare(b.key));
+    const noticed = (d: IncidentDoc) => (d.window?.detectedAt ?? d.window?.startedAt)!.at.getTime();
+    return docs.sort((a, b) => noticed(a) - noticed(b) || a.key.localeCompare(b.key));
   }
 
   async patch(keyOrId: string, patch: PatchIncidentInput, actor: Actor): Promise<IncidentView & { actions: unknown[] }> {

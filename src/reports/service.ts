@@ -53,9 +53,9 @@ export class ReportsService {
 
     const { buckets, stability } = severityBuckets(config.SEVERITY_LEVELS);
     const bucketOf = (severity: string) => buckets.find((b) => b.levels.includes(severity))?.label ?? null;
-    const docs = await this.deps.incidents.begunBetween(from, to);
+    const docs = await this.deps.incidents.noticedBetween(from, to);
     const incidents = docs.map((d) => {
-      const countedBy = d.window?.startedAt ? ('startedAt' as const) : ('detectedAt' as const);
+      const countedBy = d.window?.detectedAt ? ('detectedAt' as const) : ('startedAt' as const);
       return { key: d.key, title: d.title, severity: d.severity, status: d.status, bucket: bucketOf(d.severity), countedBy, at: d.window![countedBy]!.at.toISOString() };
     });
 

@@ -36,12 +36,12 @@ describe('weekly report', () => {
     expect(md).to.contain('1. 生产稳定性事件：\n- 2/5 8:48~9:50 Oracle 到 TiDB 同步链路中断，影响到商户账单生成延迟\n');
   });
 
-  it('puts the decrypt incident in the week it started (2/9, 2023-W06) with its weekly entry, 0.410% included', async () => {
-    const { body } = await weekly(t, { week: '2023-W06', format: 'json' }).expect(200);
+  it('puts the decrypt incident in the week it was found (2/14, 2023-W07, as the seed report of 2/18 did) with its weekly entry, 0.410% included', async () => {
+    const { body } = await weekly(t, { week: '2023-W07', format: 'json' }).expect(200);
     expect(body.incidents).to.have.length(1);
-    expect(body.incidents[0]).to.include({ key: decryptKey, severity: 'E', bucket: null, countedBy: 'startedAt' });
+    expect(body.incidents[0]).to.include({ key: decryptKey, severity: 'E', bucket: null, countedBy: 'detectedAt' });
 
-    const md = (await weekly(t, { week: '2023-W06' }).expect(200)).text;
+    const md = (await weekly(t, { week: '2023-W07' }).expect(200)).text;
     // The same bullet the incident's own weekly-entry document gives, word for word.
     const entry = (await t.api.get(`/api/v1/incidents/${decryptKey}/document`).query({ template: 'weekly-entry' }).expect(200)).text;
     expect(md).to.contain(entry);
@@ -49,8 +49,8 @@ describe('weekly report', () => {
     expect(md).to.contain('数据全量共1496160条数据，其中错误数据量6131条，错误占比0.410%。');
     expect(md).not.to.contain('Oracle 到 TiDB');
 
-    const html = (await weekly(t, { week: '2023-W06', format: 'html' }).expect(200).expect('content-type', /text\/html/)).text;
-    expect(html).to.contain('<title>稳定性周报 2023-W06（2023-02-06 ~ 2023-02-12）</title>');
+    const html = (await weekly(t, { week: '2023-W07', format: 'html' }).expect(200).expect('content-type', /text\/html/)).text;
+    expect(html).to.contain('<title>稳定性周报 2023-W07（2023-02-13 ~ 2023-02-19）</title>');
     expect(html).to.contain('错误占比0.410%');
   });
 
@@ -67,16 +67,16 @@ describe('weekly report', () => {
   });
 
   it('says so when a week had no incidents, in either language', async () => {
-    const zh = (await weekly(t, { week: '2023-W07' }).expect(200)).text;
+    const zh = (await weekly(t, { week: '2023-W06' }).expect(200)).text;
     expect(zh).to.contain('- 事故数AB级0次，CD级0次');
     expect(zh).to.contain('- 本期无生产稳定性事件。');
-    const en = (await weekly(t, { week: '2023-W07', locale: 'en' }).expect(200)).text;
-    expect(en).to.match(/^# Weekly stability report 2023-W07 \(2023-02-13 to 2023-02-19\)/);
+    const en = (await weekly(t, { week: '2023-W06', locale: 'en' }).expect(200)).text;
+    expect(en).to.match(/^# Weekly stability report 2023-W06 \(2023-02-06 to 2023-02-12\)/);
     expect(en).to.contain('- Accidents: 0 of level AB, 0 of level CD');
     expect(en).to.contain('- No incidents in this period.');
   });
 
-  it('counts accidents by bucket, by start or else detection, with days starting in the report time zone', async () => {
+  it('counts accidents by bucket, by detection or else start, with days starting in the report time zone', async () => {
     const base = fixture('tidb-sync');
     // Monday 00:30 in Shanghai is still Sunday in UTC.
     await t.api.post('/api/v1/incidents').send({ ...base, title: 'B-level outage', severity: 'B', window: { startedAt: '2023-03-06T00:30', resolvedAt: '2023-03-06T02:00' } }).expect(201);
