@@ -85,6 +85,15 @@ describe('account pages: sign-in, CSRF, rate limit, redirects', function () {
     expect(res.headers.location).to.equal('/actions');
   });
 
+  it('answers a page for an unknown incident with a readable 404 page, and the API with JSON', async () => {
+    const { agent } = await signedIn();
+    const page = await agent.get('/incidents/INC-1999-0001').set('accept', 'text/html').expect(404);
+    expect(page.headers['content-type']).to.match(/text\/html/);
+    expect(page.text).to.contain('Incident INC-1999-0001 not found');
+    const api = await t.api.get('/api/v1/incidents/INC-1999-0001').expect(404);
+    expect(api.body.error.code).to.equal('not_found');
+  });
+
   it('rate-limits the sign-in form: the 11th wrong attempt for one email gets 429', async () => {
     const agent = supertest.agent(t.app);
     // Dana has signed in several times above: successful sign-ins do not count toward the limit.
@@ -101,4 +110,5 @@ describe('account pages: sign-in, CSRF, rate limit, redirects', function () {
     await attempt('dana@example.com', PASSWORD).expect(429);
     await attempt('erin@example.com', 'whatever it is').expect(401);
   });
+
 });
