@@ -7,8 +7,12 @@ import { isDuplicateKey } from './db.js';
  * (unique on entity, id and version), and only the winner then replaces the document. A writer that
  * died between the two steps is rolled forward by the next reader, so an acknowledged change is never lost.
  * The revisions double as the record's history of states.
+ *
+ * A revision's _id is "<entity>:<id>:<version>": FerretDB on SQLite answers lookups by _id from its
+ * primary key but scans for any other filter, and every read checks for a newer revision.
  */
 export interface RevisionDoc {
+  _id: string;
   entity: string;
   entityId: Types.ObjectId;
   version: number;
@@ -19,6 +23,7 @@ export interface RevisionDoc {
 
 const revisionSchema = new Schema<RevisionDoc>(
   {
+    _id: { type: String, required: true },
     entity: { type: String, required: true },
     entityId: { type: Schema.Types.ObjectId, required: true },
     version: { type: Number, required: true },
@@ -29,6 +34,8 @@ const revisionSchema = new Schema<RevisionDoc>(
   { versionKey: false, minimize: false },
 );
 revisionSchema.index({ entity: 1, entityId: 1, version: 1 }, { unique: true });
+
+export const revisionId = (entity: string, entityId: Types.ObjectId, version: number) => `${entity}:${String(entityId)}:${version}`;
 
 export type RevisionModel = Model<RevisionDoc>;
 
@@ -52,7 +59,7 @@ export class Revisions {
     const version = current.version + 1;
     if (next.version !== version) throw new Error(`next state must carry version ${version}`);
     try {
-      await this.revisions.create({ entity, entityId: current._id, version, state: next as Record<string, unknown>, by, at });
+      await this.revisions.create({ _id: revisionId(entity, current._id, version), entity, entityId: current._id, version, state: next as Record<string, unknown>, by, at });
     } catch (err) {
       if (isDuplicateKey(err)) return false;
       throw err;
@@ -64,25 +71,21 @@ export class Revisions {
   /** Keeps a new record's first state as version 0, so every version of it can be read back and compared. */
   async recordInitial<T extends Versioned>(entity: string, doc: T, by: string, at: Date): Promise<void> {
     const { _id, ...state } = doc;
-    await this.revisions.create({ entity, entityId: _id, version: doc.version, state, by, at });
+    await this.revisions.create({ _id: revisionId(entity, _id, doc.version), entity, entityId: _id, version: doc.version, state, by, at });
   }
 
   async state(entity: string, entityId: Types.ObjectId, version: number): Promise<RevisionDoc | undefined> {
-    return (await this.revisions.findOne({ entity, entityId, version }).lean<RevisionDoc>()) ?? undefined;
+    return (await this.revisions.findById(revisionId(entity, entityId, version)).lean<RevisionDoc>()) ?? undefined;
   }
 
-  /** Applies a claimed revision whose writer stopped before replacing the document. */
+  /**
+   * Applies a claimed revision whose writer stopped before replacing the document. At most one can be
+   * pending: claiming the next version starts from a read that has rolled this one forward.
+   */
   async rollForward<T extends Versioned>(model: Model<T>, entity: string, doc: T): Promise<T> {
-    const latest = await this.revisions
-      .findOne({ entity, entityId: doc._id, version: { $gt: doc.version } })
-      .sort({ version: -1 })
-      .lean<RevisionDoc>();
+    const latest = await this.revisions.findById(revisionId(entity, doc._id, doc.version + 1)).lean<RevisionDoc>();
     if (!latest) return doc;
     await model.replaceOne({ _id: doc._id, version: doc.version } as never, latest.state as never);
     return { ...(latest.state as Omit<T, '_id'>), _id: doc._id } as T;
-  }
-
-  async list(entity: string, entityId: Types.ObjectId): Promise<RevisionDoc[]> {
-    return this.revisions.find({ entity, entityId }).sort({ version: 1 }).lean<RevisionDoc[]>();
   }
 }

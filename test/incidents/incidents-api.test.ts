@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { revisionId } from '../../src/lib/revisions.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
 
@@ -201,7 +202,7 @@ describe('incidents API', () => {
       const stored = await t.services.models.incidents.findOne({ key: body.key }).lean();
       // The claim is written; the process "dies" before the document is replaced.
       await t.services.models.revisions.create({
-        entity: 'incident', entityId: stored!._id, version: 1, by: 'x@example.com', at: t.clock.now(),
+        _id: revisionId('incident', stored!._id, 1), entity: 'incident', entityId: stored!._id, version: 1, by: 'x@example.com', at: t.clock.now(),
         state: { ...stored, _id: undefined, title: 'after', version: 1 },
       });
       const read = await t.api.get(`/api/v1/incidents/${body.key}`).expect(200);
