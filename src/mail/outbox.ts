@@ -92,15 +92,7 @@ export function outboxModels(conn: Connection): { outbox: OutboxModel; outboxCla
   };
 }
 
-export interface NewMessage {
-  dedupeKey: string;
-  kind: string;
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-  refs?: string[];
-}
+export type NewMessage = Pick<OutboxDoc, 'dedupeKey' | 'kind' | 'to' | 'subject' | 'html' | 'text' | 'refs'>;
 
 export interface DeliveryReport {
   sent: number;
