@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import { actionModel } from './actions/model.js';
 import { ActionsService } from './actions/service.js';
-import { incidentModel } from './incidents/model.js';
+import { incidentKeyModels, incidentModel } from './incidents/model.js';
 import { IncidentsService } from './incidents/service.js';
 import { snapshotModel } from './documents/model.js';
 import { createRenderer } from './documents/renderer.js';
@@ -26,6 +26,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const { config, conn, clock, logger } = deps;
   const models = {
     incidents: incidentModel(conn),
+    ...incidentKeyModels(conn),
     snapshots: snapshotModel(conn),
     actions: actionModel(conn),
     revisions: revisionModel(conn),
@@ -49,7 +50,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     clock,
     config,
   });
-  const incidents = new IncidentsService({ incidents: models.incidents, actions, revisions, audit, clock, config });
+  const incidents = new IncidentsService({ incidents: models.incidents, incidentKeys: models.incidentKeys, keyCounters: models.keyCounters, actions, revisions, audit, clock, config });
   const renderer = createRenderer({ userDir: config.TEMPLATES_DIR });
   const documents = new DocumentsService({ incidents, actions, snapshots: models.snapshots, renderer, clock });
   const reports = new ReportsService({ incidents, actions, documents, renderer, clock, config });

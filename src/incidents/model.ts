@@ -99,6 +99,31 @@ export interface IncidentDoc {
 
 export type IncidentModel = Model<IncidentDoc>;
 
+/**
+ * Incident keys as _ids, pointing at the incident. FerretDB on SQLite answers an _id lookup from its
+ * primary key but scans the collection for any other filter, so reading an incident by key goes
+ * through here; inserting a key is also how a new incident claims it.
+ */
+export interface IncidentKeyDoc {
+  _id: string;
+  incidentId: Types.ObjectId;
+}
+
+/** The highest number taken in a year (`_id` "incidents:2023"): a hint, so a stale value only costs a retry. */
+export interface KeyCounterDoc {
+  _id: string;
+  seq: number;
+}
+
+export function incidentKeyModels(conn: Connection) {
+  const keys = new Schema<IncidentKeyDoc>({ _id: { type: String, required: true }, incidentId: { type: Schema.Types.ObjectId, required: true } }, { versionKey: false });
+  const counters = new Schema<KeyCounterDoc>({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { versionKey: false });
+  return {
+    incidentKeys: (conn.models.IncidentKey as Model<IncidentKeyDoc> | undefined) ?? conn.model<IncidentKeyDoc>('IncidentKey', keys),
+    keyCounters: (conn.models.KeyCounter as Model<KeyCounterDoc> | undefined) ?? conn.model<KeyCounterDoc>('KeyCounter', counters),
+  };
+}
+
 export function incidentModel(conn: Connection): IncidentModel {
   return (conn.models.Incident as IncidentModel | undefined) ?? conn.model<IncidentDoc>('Incident', incidentSchema);
 }

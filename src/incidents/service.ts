@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { Types, type Model } from 'mongoose';
 import type { ActionsService } from '../actions/service.js';
 import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
@@ -11,7 +12,7 @@ import { bounds, parseInstant } from '../lib/time.js';
 import { BadRequest, Conflict, NotFound, staleVersion } from '../http/errors.js';
 import { toFields, toStored, toView, type IncidentFields, type IncidentView } from './convert.js';
 import { formatIncidentKey, incidentLookup } from './keys.js';
-import type { IncidentDoc, IncidentModel } from './model.js';
+import type { IncidentDoc, IncidentKeyDoc, IncidentModel, KeyCounterDoc } from './model.js';
 import { checkIncidentFields, INCIDENT_TRANSITIONS } from './rules.js';
 import type { CreateIncidentInput, ListIncidentsQuery, PatchIncidentInput } from './schemas.js';
 
@@ -22,6 +23,8 @@ export class IncidentsService {
   constructor(
     private readonly deps: {
       incidents: IncidentModel;
+      incidentKeys: Model<IncidentKeyDoc>;
+      keyCounters: Model<KeyCounterDoc>;
       actions: ActionsService;
       revisions: Revisions;
       audit: AuditService;
@@ -49,6 +52,7 @@ export class IncidentsService {
     } catch (err) {
       // No transactions on FerretDB: undo the incident so a failed import leaves nothing half-written.
       await this.deps.incidents.deleteOne({ _id: doc._id });
+      await this.deps.incidentKeys.deleteOne({ _id: doc.key });
       await this.deps.actions.deleteForIncident(doc._id);
       throw err;
     }
@@ -63,7 +67,14 @@ export class IncidentsService {
 
   async find(keyOrId: string): Promise<IncidentDoc> {
     const lookup = incidentLookup(keyOrId);
-    const doc = lookup && (await this.deps.incidents.findOne(lookup).lean<IncidentDoc>());
+    let doc: IncidentDoc | null | undefined;
+    if (lookup && 'key' in lookup) {
+      const byKey = await this.deps.incidentKeys.findById(lookup.key).lean<IncidentKeyDoc>();
+      // Incidents stored before keys had their own collection are found the slow way.
+      doc = byKey ? await this.deps.incidents.findById(byKey.incidentId).lean<IncidentDoc>() : await this.deps.incidents.findOne(lookup).lean<IncidentDoc>();
+    } else if (lookup) {
+      doc = await this.deps.incidents.findById(lookup._id).lean<IncidentDoc>();
+    }
     if (!doc) throw new NotFound(`Incident ${keyOrId}`);
     return this.deps.revisions.rollForward(this.deps.incidents, 'incident', doc);
   }
@@ -182,17 +193,29 @@ export class IncidentsService {
   }
 
   /**
-   * Takes the next number of the year. Two creates may pick the same number; the unique index on
-   * `key` refuses the second, which retries with the next one, so no read-modify-write race remains.
+   * Takes the next number of the year by inserting its key (unique as an _id): of two creates that
+   * pick the same number, the second is refused and tries the next one, so no read-modify-write race
+   * remains. The per-year counter only says where to start.
    */
   private async insertWithKey(stored: ReturnType<typeof toStored>, year: number, now: Date, closed: boolean): Promise<IncidentDoc> {
-    for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++) {
-      const last = await this.deps.incidents.findOne({ year }).sort({ seq: -1 }).select('seq').lean<{ seq: number }>();
-      const seq = (last?.seq ?? 0) + 1 + (attempt > 0 ? Math.floor(Math.random() * Math.min(attempt, 3)) : 0);
+    const _id = new Types.ObjectId();
+    const counterId = `incidents:${year}`;
+    const hint = await this.deps.keyCounters.findById(counterId).lean<KeyCounterDoc>();
+    let seq = (hint?.seq ?? (await this.deps.incidents.findOne({ year }).sort({ seq: -1 }).select('seq').lean<{ seq: number }>())?.seq ?? 0) + 1;
+    for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++, seq++) {
+      const key = formatIncidentKey(year, seq);
       try {
-        const created = await this.deps.incidents.create({
+        await this.deps.incidentKeys.create({ _id: key, incidentId: _id });
+      } catch (err) {
+        if (isDuplicateKey(err)) continue;
+        throw err;
+      }
+      let created;
+      try {
+        created = await this.deps.incidents.create({
           ...stored,
-          key: formatIncidentKey(year, seq),
+          _id,
+          key,
           year,
           seq,
           version: 0,
@@ -200,12 +223,25 @@ export class IncidentsService {
           createdAt: now,
           updatedAt: now,
         });
-        return created.toObject() as IncidentDoc;
       } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
+        await this.deps.incidentKeys.deleteOne({ _id: key });
+        // A key taken by an incident stored before keys had their own collection: try the next one.
+        if (isDuplicateKey(err)) continue;
+        throw err;
       }
+      await this.raiseCounter(counterId, seq);
+      return created.toObject() as IncidentDoc;
     }
     throw new Conflict('Could not assign an incident key under heavy concurrent filing; retry');
+  }
+
+  /** Moves the year's counter up to `seq`. Two first filings of a year may race to create it; either value is a fine hint. */
+  private async raiseCounter(counterId: string, seq: number): Promise<void> {
+    try {
+      await this.deps.keyCounters.updateOne({ _id: counterId }, { $max: { seq } }, { upsert: true });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
   }
 }
 
