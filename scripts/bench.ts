@@ -20,6 +20,7 @@ import { loadConfig } from '../src/lib/config.js';
 import { connectDb } from '../src/lib/db.js';
 import { startEmbeddedStore, type EmbeddedStore } from '../src/lib/embedded-store.js';
 import { createLogger } from '../src/lib/logger.js';
+import { revisionId } from '../src/lib/revisions.js';
 import { formatIncidentKey } from '../src/incidents/keys.js';
 import { buildServices, syncIndexes, type Services } from '../src/services.js';
 
@@ -76,8 +77,8 @@ async function measure(name: string, count: number, op: (i: number) => Promise<b
 }
 
 /**
- * Copies the filed incidents, with everything that points at them, until there are `target`:
- * the read paths scan revisions and audit entries too, so those must grow with the incidents.
+ * Copies the filed incidents, with everything that points at them (keys, actions, revisions, audit
+ * entries), until there are `target`, so every collection a read touches grows with the incidents.
  */
 async function cloneTo(services: Services, target: number): Promise<void> {
   const { incidents, actions, revisions, audit } = services.models;
@@ -85,7 +86,7 @@ async function cloneTo(services: Services, target: number): Promise<void> {
   const [incs, acts, revs, auds] = await Promise.all([all(incidents), all(actions), all(revisions), all(audit)]);
   const isId = (v: unknown): v is mongo.ObjectId => typeof v === 'object' && v !== null && (v as { _bsontype?: string })._bsontype === 'ObjectId';
   let seq = Math.max(...incs.map((d) => d.seq as number));
-  const out = { incidents: [] as object[], actions: [] as object[], revisions: [] as object[], audit: [] as object[] };
+  const out = { incidents: [] as object[], incidentKeys: [] as object[], actions: [] as object[], revisions: [] as object[], audit: [] as object[] };
   for (let n = 0; incs.length + n < target; n++) {
     const t = incs[n % incs.length]!;
     const oldKey = t.key as string;
@@ -100,9 +101,16 @@ async function cloneTo(services: Services, target: number): Promise<void> {
       return v;
     };
     const copy = (d: Record<string, any>) => ({ ...(remap(d) as object), _id: ids.get(String(d._id)) ?? new mongo.ObjectId() });
-    out.incidents.push({ ...copy(t), seq, title: `${t.title as string} (clone ${n})` });
+    const incident = { ...copy(t), seq, title: `${t.title as string} (clone ${n})` };
+    out.incidents.push(incident);
+    out.incidentKeys.push({ _id: newKey, incidentId: incident._id });
     out.actions.push(...own.map(copy));
-    out.revisions.push(...revs.filter((r) => ids.has(String(r.entityId))).map(copy));
+    // Revisions are keyed by entity, id and version, as the service writes them.
+    out.revisions.push(
+      ...revs
+        .filter((r) => ids.has(String(r.entityId)))
+        .map((r) => ({ ...(remap(r) as object), _id: revisionId(r.entity as string, ids.get(String(r.entityId))!, r.version as number) })),
+    );
     out.audit.push(...auds.filter((a) => a.incidentKey === oldKey).map(copy));
   }
   for (const [name, docs] of Object.entries(out)) {
