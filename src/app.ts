@@ -12,6 +12,7 @@ import { incidentRoutes } from './incidents/routes.js';
 import { linkPages, reminderRoutes } from './reminders/routes.js';
 import { actionPages } from './actions/pages.js';
 import { incidentPages } from './incidents/pages.js';
+import { reviewPages } from './reviews/pages.js';
 import { reviewRoutes } from './reviews/routes.js';
 import { reportPages } from './reports/pages.js';
 import { reportRoutes } from './reports/routes.js';
@@ -80,6 +81,7 @@ export function createApp(services: Services): express.Express {
     csrfGuard.forms,
     accountPages(services),
     incidentPages(services),
+    reviewPages(services),
     actionPages(services),
     reportPages(services),
   );

@@ -1,8 +1,11 @@
 import express, { type Router } from 'express';
-import { renderPage, requireSignIn } from '../http/pages.js';
+import { compact, formLines, formPost, formText, renderPage, requireSignIn } from '../http/pages.js';
+import { parseOr400 } from '../http/validate.js';
+import { renderIncident } from '../incidents/pages.js';
 import type { Services } from '../services.js';
+import { transitionBody } from './schemas.js';
 
-/** Every open corrective action across incidents, soonest due first. */
+/** Every open corrective action across incidents, soonest due first; the incident page's transition forms. */
 export function actionPages(services: Services): Router {
   const router = express.Router();
   router.get('/actions', requireSignIn, async (req, res) => {
@@ -12,5 +15,20 @@ export function actionPages(services: Services): Router {
     ]);
     renderPage(services, req, res, 'actions', { title: 'Actions', items: list.items, total: list.total, overdue: stats.overdue, unowned: stats.unowned });
   });
+
+  // As POST /api/v1/actions/:key/transitions: the service applies the lifecycle rules and who may move what.
+  router.post(
+    '/actions/:key/transitions',
+    ...formPost(
+      'actions:transition',
+      async (req, actor) => {
+        const f = (name: string) => formText(req.body, name);
+        const form = { to: f('to'), note: f('note'), evidence: formLines(req.body, 'evidence'), reason: f('reason'), recheckOn: f('recheckOn'), version: f('version') && Number(f('version')) };
+        const action = await services.actions.transition(String(req.params.key), parseOr400(transitionBody, compact(form), 'transition'), actor);
+        return `/incidents/${action.incidentKey}#${action.key}`;
+      },
+      async (req, res, error) => renderIncident(services, req, res, (await services.actions.get(String(req.params.key))).incidentKey, error),
+    ),
+  );
   return router;
 }

@@ -1,17 +1,25 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { can, PERMISSIONS, type Permission } from '../users/permissions.js';
+import type { Actor } from './actor.js';
 import { toHttpError } from './error-handler.js';
+import { Forbidden, type HttpError } from './errors.js';
 import type { Services } from '../services.js';
 
-/** Renders a page template (templates/pages/<name>.html) through the one renderer, in the reader's locale. */
+/**
+ * Renders a page template (templates/pages/<name>.html) through the one renderer, in the reader's locale.
+ * `may` says what the reader's role may do, by permission name (`may.[incidents:write]`), so pages hide
+ * the controls a role may not use.
+ */
 export function renderPage(services: Services, req: Request, res: Response, name: string, data: object, status = 200): void {
   const { config, renderer } = services;
   const me = req.actor;
+  const may = Object.fromEntries(Object.keys(PERMISSIONS).map((p) => [p, !!me && can(me.role, p as Permission)]));
   const html = renderer.render({
     kind: 'pages',
     name,
     locale: me?.locale ?? config.DEFAULT_LOCALE,
     format: 'html',
-    data: { ...data, me, csrf: res.locals.csrf },
+    data: { ...data, me, may, csrf: res.locals.csrf },
     timezone: me?.timezone ?? config.DEFAULT_TIMEZONE,
   });
   res.status(status).type('html').send(html);
@@ -22,6 +30,47 @@ export const requireSignIn: RequestHandler = (req, res, next) => {
   if (req.actor) return next();
   res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
 };
+
+/** The signed-in person, when their role has `permission` (the API's table); otherwise a 403 page. */
+export function allow(req: Request, permission: Permission): Actor {
+  const actor = req.actor!;
+  if (!can(actor.role, permission)) throw new Forbidden(`A ${actor.role} may not do this (needs ${PERMISSIONS[permission].join(' or ')})`);
+  return actor;
+}
+
+/** A text field of a posted form, trimmed; '' when absent (a repeated field gives its last value). */
+export function formText(body: unknown, name: string): string {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  const last = Array.isArray(value) ? value[value.length - 1] : value;
+  return typeof last === 'string' ? last.trim() : '';
+}
+
+/**
+ * A form post on a page (Post/Redirect/Get): `change` makes the change through the services, as the API
+ * does, and returns where to go (303). A service's refusal (400, 403, 409, 422) is handed to `refused`
+ * to show on the page; an unknown record and anything else go to the error pages.
+ */
+export function formPost(
+  permission: Permission,
+  change: (req: Request, actor: Actor) => Promise<string>,
+  refused: (req: Request, res: Response, error: HttpError) => Promise<void>,
+): RequestHandler[] {
+  return [
+    requireSignIn,
+    async (req, res) => {
+      const actor = allow(req, permission);
+      let to: string;
+      try {
+        to = await change(req, actor);
+      } catch (err) {
+        const error = toHttpError(err);
+        if (!error || error.status === 404 || error.status >= 500) throw err;
+        return refused(req, res, error);
+      }
+      res.redirect(303, to);
+    },
+  ];
+}
 
 /** Only local paths are followed after sign-in, so a crafted link cannot send people elsewhere. */
 export function safeNext(next: unknown): string {
@@ -35,4 +84,23 @@ export function pageErrors(services: Services): ErrorRequestHandler {
     if (!error || req.path.startsWith('/api/') || req.accepts(['json', 'html']) !== 'html') return next(err);
     renderPage(services, req, res, 'message', { title: `${error.status} ${error.code.replace(/_/g, ' ')}`, message: error.message }, error.status);
   };
+}
+
+/** A form field with one item a line (root causes, evidence, actions), blank lines dropped. */
+export function formLines(body: unknown, name: string): string[] {
+  return formText(body, name).split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * A request body from form fields as the API would receive it: empty strings, lists and sections are
+ * left out, so an empty input means "not given" and the schema's defaults and "required" apply.
+ */
+export function compact(value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const kept = v && typeof v === 'object' && !Array.isArray(v) ? compact(v as Record<string, unknown>) : v;
+    const empty = kept === undefined || kept === '' || (Array.isArray(kept) && !kept.length) || (typeof kept === 'object' && kept !== null && !Array.isArray(kept) && !Object.keys(kept).length);
+    if (!empty) out[key] = kept;
+  }
+  return out;
 }

@@ -191,6 +191,41 @@ describe('pages in a browser (Chromium)', function () {
     await page.getByRole('heading', { name: '没有做任何修改' }).waitFor();
   });
 
+  it('an editor files an incident through the New incident form and lands on its page', async () => {
+    await t.services.users.create({ email: 'erin@example.com', name: 'Erin', role: 'editor' }, SYSTEM_ACTOR);
+    await signInAs('erin@example.com');
+
+    await page.goto('/');
+    await page.getByRole('link', { name: 'New incident' }).click();
+    await page.getByRole('heading', { name: 'New incident' }).waitFor();
+    expect(await page.getByLabel('Time zone').inputValue()).to.equal('Asia/Shanghai');
+    await page.getByLabel('Title', { exact: true }).fill('Search index lag');
+    await page.getByLabel('Severity', { exact: true }).selectOption('C');
+    await page.getByLabel('Status', { exact: true }).selectOption('mitigated');
+    // Known only to the day: the day field, not the time.
+    await page.getByLabel('Started: only the day').fill('2026-11-22');
+    await page.getByLabel('Detected', { exact: true }).fill('2026-11-24T08:15');
+    await page.getByLabel('Mitigated', { exact: true }).fill('2026-11-24T09:40');
+    await page.getByLabel(/^Services/).fill('search, indexer');
+    await page.getByLabel('Impact', { exact: true }).fill('Search results were up to 40 minutes stale');
+    await page.getByLabel(/^Root causes/).fill('Indexer queue unbounded\nNo alert on index lag');
+    await page.getByLabel(/^Corrective actions/).fill('Alert on index lag\nBound the indexer queue');
+    await page.getByRole('button', { name: 'File incident' }).click();
+
+    await page.waitForURL(/\/incidents\/INC-2026-\d{4}$/);
+    const key = new URL(page.url()).pathname.split('/').pop()!;
+    await page.locator('article').getByRole('heading', { level: 1 }).waitFor();
+    expect(await page.locator('article').innerText()).to.include('Search index lag').and.include('Indexer queue unbounded');
+    expect(await page.locator(`[id="${key}-A2"]`).innerText()).to.include('Bound the indexer queue');
+    await page.getByRole('heading', { name: 'Comments' }).waitFor();
+
+    const incident = (await t.api.get(`/api/v1/incidents/${key}`).expect(200)).body;
+    expect(incident).to.include({ status: 'mitigated', severity: 'C' });
+    expect(incident.instants.startedAt).to.deep.equal({ at: '2026-11-21T16:00:00.000Z', precision: 'day' });
+    expect(incident.instants.detectedAt).to.deep.equal({ at: '2026-11-24T00:15:00.000Z', precision: 'minute' });
+    expect(dialogs).to.deep.equal([]);
+  });
+
   it('an incident title with HTML in it is shown as text and runs no script', async () => {
     const key = (await t.api.post('/api/v1/incidents').send({ title: `Broken ${XSS} banner`, severity: 'D' }).expect(201)).body.key;
     await signInAs('admin@example.com');

@@ -1,0 +1,254 @@
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { SYSTEM_ACTOR } from '../../src/http/actor.js';
+import type { Role } from '../../src/users/permissions.js';
+import { createTestContext, type TestContext } from '../support/context.js';
+
+const PASSWORD = 'a long enough password';
+
+/** The form token on a page (every page form carries one). */
+function formToken(html: string): string {
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (!token) throw new Error('no _csrf field on the page');
+  return token;
+}
+
+/** The text of the page's message box (a refusal shown on the page). */
+function notice(html: string): string {
+  return /<div class="notice" role="alert">([\s\S]*?)<\/div>/.exec(html)?.[1]?.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim() ?? '';
+}
+
+describe('page forms: file an incident, comment, review, move actions', function () {
+  this.timeout(60_000);
+  let t: TestContext;
+
+  const people: [string, Role][] = [
+    ['ed@example.com', 'editor'],
+    ['rita@example.com', 'reviewer'],
+    ['vic@example.com', 'viewer'],
+  ];
+
+  before(async () => {
+    t = await createTestContext('pages_forms', { DEFAULT_LOCALE: 'en', DEFAULT_TIMEZONE: 'Asia/Shanghai' });
+    for (const [email, role] of people) {
+      const user = await t.services.users.create({ email, name: email.split('@')[0]!, role }, SYSTEM_ACTOR);
+      await t.services.users.setPassword(user.id, PASSWORD, SYSTEM_ACTOR);
+    }
+  });
+  after(() => t.close());
+
+  /** A browser-like agent signed in through the login form, and the form token of its session. */
+  async function signedIn(email: string): Promise<{ agent: supertest.Agent; token: string }> {
+    const agent = supertest.agent(t.app);
+    const login = await agent.get('/login').expect(200);
+    await agent.post('/login').type('form').send({ _csrf: formToken(login.text), email, password: PASSWORD, next: '/' }).expect(303);
+    return { agent, token: formToken((await agent.get('/').expect(200)).text) };
+  }
+
+  const count = async () => (await t.api.get('/api/v1/incidents').expect(200)).body.total as number;
+
+  /** An incident ready for review (impact, cause, two actions: A1 unowned, A2 owned by Vic), filed through the API. */
+  async function reviewable(title: string): Promise<string> {
+    const res = await t.api
+      .post('/api/v1/incidents')
+      .send({
+        title,
+        severity: 'C',
+        impact: { summary: 'Checkout failed for 12 minutes' },
+        cause: { trigger: 'A config push' },
+        actions: [{ title: 'Validate config before push' }, { title: 'Alert on checkout errors', owner: 'vic@example.com' }],
+      })
+      .expect(201);
+    return res.body.key;
+  }
+
+  it('files an incident through the form: instants in its zone, a date-only start kept to the day, lists split', async () => {
+    const { agent, token } = await signedIn('ed@example.com');
+    const form = await agent.get('/incidents/new').expect(200);
+    expect(form.text).to.include('name="timezone" value="Asia/Shanghai"').and.include('<option value="E" selected>');
+
+    const res = await agent
+      .post('/incidents/new')
+      .type('form')
+      .send({
+        _csrf: token,
+        title: 'Ledger double-posting',
+        severity: 'B',
+        status: 'resolved',
+        timezone: 'Asia/Shanghai',
+        startedAt: '',
+        startedAtDay: '2026-11-20',
+        detectedAt: '2026-11-24T09:30',
+        mitigatedAt: '2026-11-24T11:05',
+        resolvedAt: '2026-11-24T16:00',
+        services: 'ledger, payments-api,',
+        impact: '6,131 postings were doubled',
+        trigger: 'A retry storm after a deploy',
+        rootCauses: 'No idempotency key on postings\r\n\r\nRetries without backoff\r\n',
+        remediation: 'Rolled back and reversed the duplicates',
+        actions: 'Add idempotency keys\r\nBack off retries',
+      })
+      .expect(303);
+    const key = /^\/incidents\/(INC-2026-\d{4})$/.exec(res.headers.location!)?.[1];
+    expect(key, res.headers.location).to.be.a('string');
+
+    const incident = (await t.api.get(`/api/v1/incidents/${key}`).expect(200)).body;
+    expect(incident).to.include({ title: 'Ledger double-posting', severity: 'B', status: 'resolved', timezone: 'Asia/Shanghai' });
+    expect(incident.window).to.deep.equal({ startedAt: '2026-11-20', detectedAt: '2026-11-24T09:30', mitigatedAt: '2026-11-24T11:05', resolvedAt: '2026-11-24T16:00' });
+    expect(incident.instants.startedAt).to.deep.equal({ at: '2026-11-19T16:00:00.000Z', precision: 'day' });
+    expect(incident.instants.detectedAt).to.deep.equal({ at: '2026-11-24T01:30:00.000Z', precision: 'minute' });
+    expect(incident.instants.resolvedAt).to.deep.equal({ at: '2026-11-24T08:00:00.000Z', precision: 'minute' });
+    expect(incident.services).to.deep.equal(['ledger', 'payments-api']);
+    expect(incident.impact.summary).to.equal('6,131 postings were doubled');
+    expect(incident.cause).to.deep.equal({ trigger: 'A retry storm after a deploy', rootCauses: ['No idempotency key on postings', 'Retries without backoff'] });
+    expect(incident.remediation.summary).to.equal('Rolled back and reversed the duplicates');
+    expect(incident.actions.map((a: { key: string; title: string }) => [a.key, a.title])).to.deep.equal([
+      [`${key}-A1`, 'Add idempotency keys'],
+      [`${key}-A2`, 'Back off retries'],
+    ]);
+
+    const page = await agent.get(res.headers.location!).expect(200);
+    expect(page.text).to.include('Ledger double-posting').and.include(`id="${key}-A2"`);
+  });
+
+  it('a bad form is shown again with the values kept and each message by its field, and files nothing', async () => {
+    const { agent, token } = await signedIn('ed@example.com');
+    const before = await count();
+    // Refused by the schema (and the form's own "time or day" rule).
+    const bad = await agent
+      .post('/incidents/new')
+      .type('form')
+      .send({ _csrf: token, title: '  ', timezone: 'Mars/Olympus', startedAt: '2026-11-24T10:00', startedAtDay: '2026-11-24', services: 'ledger', actions: 'Fix it' })
+      .expect(400);
+    expect(bad.headers['content-type']).to.match(/text\/html/);
+    expect(bad.text).to.match(/<input id="title"[^>]*>\s*<p class="field-error">required<\/p>/);
+    expect(bad.text).to.match(/<input id="timezone"[^>]*value="Mars\/Olympus"[^>]*>\s*<p class="field-error">not an IANA time zone/);
+    expect(bad.text).to.include('Started: give the time or only the day, not both');
+    expect(bad.text).to.include('name="services" value="ledger"').and.include('>Fix it</textarea>');
+    expect(bad.text).to.include('name="startedAt" type="datetime-local" value="2026-11-24T10:00"').and.include('name="startedAtDay" type="date" value="2026-11-24"');
+    expect(bad.text).to.include('nothing was filed');
+
+    // Refused by the service's rules: times out of order, a resolved incident without its resolution time.
+    const late = await agent
+      .post('/incidents/new')
+      .type('form')
+      .send({ _csrf: token, title: 'Out of order', status: 'resolved', startedAt: '2026-11-24T10:00', detectedAt: '2026-11-23T09:00', rootCauses: 'x' })
+      .expect(400);
+    expect(late.text).to.include('Detected: must not be before window.startedAt').and.include('Resolved: required when status is resolved');
+    expect(late.text).to.include('value="Out of order"');
+    expect(await count()).to.equal(before);
+  });
+
+  it('a viewer sees no New incident link, and gets a 403 page for the form and its post', async () => {
+    const editor = await signedIn('ed@example.com');
+    expect((await editor.agent.get('/').expect(200)).text).to.include('<a href="/incidents/new">New incident</a>');
+
+    const { agent, token } = await signedIn('vic@example.com');
+    const home = await agent.get('/').expect(200);
+    expect(home.text).not.to.include('/incidents/new');
+    const page = await agent.get('/incidents/new').set('accept', 'text/html').expect(403);
+    expect(page.headers['content-type']).to.match(/text\/html/);
+    const before = await count();
+    const post = await agent.post('/incidents/new').set('accept', 'text/html').type('form').send({ _csrf: token, title: 'Filed by a viewer' }).expect(403);
+    expect(post.text).to.include('A viewer may not do this');
+    expect(await count()).to.equal(before);
+
+    // Nor does a viewer get comment forms, or a comment in by posting anyway.
+    const key = await reviewable('Viewer reads only');
+    const incident = await agent.get(`/incidents/${key}`).expect(200);
+    expect(incident.text).not.to.include(`action="/incidents/${key}/comments"`);
+    await agent.post(`/incidents/${key}/comments`).type('form').send({ _csrf: token, section: 'impact', body: 'sneaky' }).expect(403);
+    expect((await t.api.get(`/api/v1/incidents/${key}/comments`).expect(200)).body).to.deep.equal([]);
+  });
+
+  it('starts a thread on an action, replies and resolves it through the forms; a refusal is shown on the page', async () => {
+    const key = await reviewable('Comments by form');
+    const { agent, token } = await signedIn('rita@example.com');
+    const page = await agent.get(`/incidents/${key}`).expect(200);
+    expect(page.text).to.include(`<option value="action:${key}-A1">`);
+
+    const started = await agent.post(`/incidents/${key}/comments`).type('form').send({ _csrf: token, section: `action:${key}-A1`, body: 'Who owns this? @ed@example.com' }).expect(303);
+    const id = new RegExp(`^/incidents/${key}#comment-([0-9a-f]{24})$`).exec(started.headers.location!)?.[1];
+    expect(id, started.headers.location).to.be.a('string');
+    await agent.post(`/incidents/${key}/comments/${id}/replies`).type('form').send({ _csrf: token, body: 'Ed will take it' }).expect(303);
+
+    // An empty comment is refused by the schema; the page says so in its box, not as JSON.
+    const empty = await agent.post(`/incidents/${key}/comments`).type('form').send({ _csrf: token, section: 'impact', body: '' }).expect(400);
+    expect(empty.headers['content-type']).to.match(/text\/html/);
+    expect(notice(empty.text)).to.include('body: required');
+
+    await agent.post(`/incidents/${key}/comments/${id}/resolve`).type('form').send({ _csrf: token }).expect(303);
+    const threads = (await t.api.get(`/api/v1/incidents/${key}/comments`).expect(200)).body;
+    expect(threads).to.have.length(1);
+    expect(threads[0]).to.deep.include({ id, body: 'Who owns this? @ed@example.com', anchor: { section: 'action', actionKey: `${key}-A1` }, resolved: true, resolvedBy: 'rita@example.com' });
+    expect(threads[0].replies.map((r: { body: string }) => r.body)).to.deep.equal(['Ed will take it']);
+    const after = await agent.get(`/incidents/${key}`).expect(200);
+    expect(after.text).to.include(`action="/incidents/${key}/comments/${id}/reopen"`);
+  });
+
+  it('review by form: the editor requests it, the reviewer approves (after a 409 for an open thread), the editor publishes', async () => {
+    const key = await reviewable('Review by form');
+    const ed = await signedIn('ed@example.com');
+    const rita = await signedIn('rita@example.com');
+
+    // A viewer is not a reviewer: 422 on the page, nothing requested.
+    const wrong = await ed.agent.post(`/incidents/${key}/review/request`).type('form').send({ _csrf: ed.token, reviewers: 'vic@example.com' }).expect(422);
+    expect(notice(wrong.text)).to.include('reviewers.0: vic@example.com is a viewer, not a reviewer');
+    expect((await ed.agent.get(`/incidents/${key}`).expect(200)).text).not.to.include('value="approve"');
+
+    await ed.agent.post(`/incidents/${key}/review/request`).type('form').send({ _csrf: ed.token, reviewers: 'rita@example.com', note: 'Please look' }).expect(303);
+    expect((await ed.agent.get(`/incidents/${key}`).expect(200)).text).not.to.include('value="approve"');
+    expect((await rita.agent.get(`/incidents/${key}`).expect(200)).text).to.include('value="approve"');
+
+    const thread = await t.api.post(`/api/v1/incidents/${key}/comments`).send({ anchor: { section: 'cause' }, body: 'Why did the push skip CI?' }).expect(201);
+    const refused = await rita.agent.post(`/incidents/${key}/review/decisions`).type('form').send({ _csrf: rita.token, decision: 'approve' }).expect(409);
+    expect(notice(refused.text)).to.include('unresolved');
+    expect((await t.api.get(`/api/v1/incidents/${key}/review`).expect(200)).body.status).to.equal('in_review');
+
+    await rita.agent.post(`/incidents/${key}/comments/${thread.body.id}/resolve`).type('form').send({ _csrf: rita.token }).expect(303);
+    const approved = await rita.agent.post(`/incidents/${key}/review/decisions`).type('form').send({ _csrf: rita.token, decision: 'approve', note: 'Good write-up' }).expect(303);
+    expect(approved.headers.location).to.equal(`/incidents/${key}#review`);
+    const review = (await t.api.get(`/api/v1/incidents/${key}/review`).expect(200)).body;
+    expect(review.status).to.equal('approved');
+    expect(review.decisions[0]).to.include({ reviewer: 'rita@example.com', decision: 'approve', note: 'Good write-up' });
+
+    // The reviewer may not publish (403 page); the editor sees the form and publishes.
+    expect((await rita.agent.get(`/incidents/${key}`).expect(200)).text).not.to.include('/review/publish');
+    await rita.agent.post(`/incidents/${key}/review/publish`).type('form').send({ _csrf: rita.token }).expect(403);
+    expect((await ed.agent.get(`/incidents/${key}`).expect(200)).text).to.include(`action="/incidents/${key}/review/publish"`);
+    await ed.agent.post(`/incidents/${key}/review/publish`).type('form').send({ _csrf: ed.token }).expect(303);
+    expect((await t.api.get(`/api/v1/incidents/${key}/review`).expect(200)).body.status).to.equal('published');
+  });
+
+  it('marks an action done by form with its note and evidence; a viewer gets moves only for the action they own', async () => {
+    const key = await reviewable('Actions by form');
+    const vic = await signedIn('vic@example.com');
+    const vicPage = (await vic.agent.get(`/incidents/${key}`).expect(200)).text;
+    expect(vicPage).to.include(`action="/actions/${key}-A2/transitions"`).and.not.include(`action="/actions/${key}-A1/transitions"`);
+    // Posting anyway is refused by the service's rule, shown on the page.
+    const refused = await vic.agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: vic.token, to: 'in_progress' }).expect(403);
+    expect(notice(refused.text)).to.include('may move only the actions they own');
+
+    const { agent, token } = await signedIn('ed@example.com');
+    const page = (await agent.get(`/incidents/${key}`).expect(200)).text;
+    expect(page).to.include(`id="${key}-A1-done-note"`).and.include(`id="${key}-A1-blocked-reason"`);
+
+    const missing = await agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: token, to: 'done', version: '0', note: 'Added a schema check' }).expect(422);
+    expect(notice(missing.text)).to.include('needs a completion note and evidence').and.include('evidence: required when marking done');
+    expect((await t.api.get(`/api/v1/actions/${key}-A1`).expect(200)).body.status).to.equal('open');
+
+    const done = await agent
+      .post(`/actions/${key}-A1/transitions`)
+      .type('form')
+      .send({ _csrf: token, to: 'done', version: '0', note: 'Added a schema check to the push job', evidence: 'https://git.example.com/infra/-/merge_requests/7\r\nRunbook updated' })
+      .expect(303);
+    expect(done.headers.location).to.equal(`/incidents/${key}#${key}-A1`);
+    const action = (await t.api.get(`/api/v1/actions/${key}-A1`).expect(200)).body;
+    expect(action).to.include({ status: 'done', completionNote: 'Added a schema check to the push job' });
+    expect(action.evidence).to.deep.equal(['https://git.example.com/infra/-/merge_requests/7', 'Runbook updated']);
+
+    // The form's version is checked: a second post of the same form is stale (409 on the page).
+    const stale = await agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: token, to: 'verified', version: '0' }).expect(409);
+    expect(notice(stale.text)).to.include('changed by someone else');
+  });
+});
