@@ -8,6 +8,7 @@ import { BadRequest, type FieldError, type HttpError } from '../http/errors.js';
 import { compact, formLines, formPost, formText, renderPage, requireSignIn, allow } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import { SECTIONS } from '../reviews/schemas.js';
+import { REQUESTABLE } from '../reviews/service.js';
 import type { Services } from '../services.js';
 import { can } from '../users/permissions.js';
 import type { IncidentDoc } from './model.js';
@@ -115,9 +116,6 @@ function moves(actor: Actor, incident: IncidentDoc, action: { status: string; ow
       };
     });
 }
-
-/** Review statuses a new review can be requested from (the reviews service refuses the others with 409). */
-const REQUESTABLE = ['draft', 'changes_requested', 'published'];
 
 /**
  * The postmortem page: the rendered document, its actions, review and comment threads, and the forms

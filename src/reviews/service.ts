@@ -18,7 +18,7 @@ import type { ReviewStatus } from './schemas.js';
 
 /** Concurrent decisions by different reviewers commute, so a lost version race is simply retried. */
 const MAX_RETRIES = 5;
-const REQUESTABLE: ReviewStatus[] = ['draft', 'changes_requested', 'published'];
+export const REQUESTABLE: readonly ReviewStatus[] = ['draft', 'changes_requested', 'published'];
 
 export class ReviewsService {
   constructor(
