@@ -1,4 +1,5 @@
-// Command ferretdb runs FerretDB (SQLite handler) as Debrief's embedded MongoDB-compatible store.
+// Command ferretdb runs FerretDB as Debrief's embedded MongoDB-compatible store: on SQLite files by
+// default, or on PostgreSQL with -postgresql-url (how the suite is checked against FerretDB on PostgreSQL).
 //
 // It uses FerretDB's embeddable package rather than its own command, which refuses to start when
 // built from the module proxy (the release's version file is not in the module zip).
@@ -22,6 +23,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "TCP address to listen on (port 0 picks a free one)")
 	dir := flag.String("dir", "data/ferretdb", "directory holding the SQLite files")
 	level := flag.String("log-level", "warn", "log level: debug, info, warn or error")
+	pgURL := flag.String("postgresql-url", "", "use PostgreSQL at this URL instead of SQLite files")
 	flag.Parse()
 
 	var lv slog.Level
@@ -35,12 +37,16 @@ func main() {
 	}
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
-	f, err := ferretdb.New(&ferretdb.Config{
+	config := &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + *dir + "/",
-	})
+	}
+	if *pgURL != "" {
+		config.Handler, config.SQLiteURL, config.PostgreSQLURL = "postgresql", "", *pgURL
+	}
+	f, err := ferretdb.New(config)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
 		os.Exit(1)

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,11 +13,13 @@ export interface EmbeddedStore {
   stop(): Promise<void>;
 }
 
-/** The binary scripts/build-ferretdb.sh produces for the FerretDB version scripts/ferretdb/go.mod pins. */
+/** The binary scripts/build-ferretdb.sh produces from scripts/ferretdb/ (named by FerretDB version and source hash). */
 export function defaultFerretdbBinary(): string {
-  const goMod = readFileSync(path.join(projectRoot, 'scripts/ferretdb/go.mod'), 'utf8');
-  const version = /FerretDB\/FerretDB (v\S+)/.exec(goMod)?.[1];
-  return path.join(projectRoot, '.cache/ferretdb', `ferretdb-${version}`);
+  const src = path.join(projectRoot, 'scripts/ferretdb');
+  const files = ['main.go', 'go.mod', 'go.sum'].map((f) => readFileSync(path.join(src, f)));
+  const version = /FerretDB\/FerretDB (v\S+)/.exec(files[1]!.toString('utf8'))?.[1];
+  const hash = createHash('sha256').update(Buffer.concat(files)).digest('hex').slice(0, 12);
+  return path.join(projectRoot, '.cache/ferretdb', `ferretdb-${version}-${hash}`);
 }
 
 /**
