@@ -8,8 +8,3 @@ export interface Person {
 
 export type PeopleLookup = (email: string) => Promise<Person | undefined>;
 
-/**
- * Until people are recorded (users issue), everyone gets DEFAULT_TIMEZONE and DEFAULT_LOCALE and no
- * manager is known; the composition root swaps in a lookup over users when they exist.
- */
-export const nobodyKnown: PeopleLookup = async () => undefined;
