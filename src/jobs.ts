@@ -13,6 +13,7 @@ export function jobRegistry(s: Services): Job[] {
   return [
     { name: 'send-due-reminders', everyMs: 15 * MINUTE, run: () => s.reminders.raiseDue() },
     { name: 'send-digests', everyMs: 5 * MINUTE, run: () => s.reminders.sendDigests() },
+    { name: 'send-review-notices', everyMs: MINUTE, run: () => s.reviewNotices.send() },
     { name: 'deliver-outbox', everyMs: 0.5 * MINUTE, run: () => s.outbox.deliver() },
   ];
 }

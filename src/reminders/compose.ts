@@ -8,18 +8,20 @@ import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import { createMailer } from '../mail/mailer.js';
 import { Outbox, outboxModels } from '../mail/outbox.js';
+import type { TemplateRenderer } from './email.js';
 import { ActionLinks, settingModel } from './links.js';
+import { ReviewNotices } from './notices.js';
 import { notificationModel, Notifications } from './notifications.js';
 import { OneClick } from './one-click.js';
 import type { PeopleLookup } from './people.js';
-import { RemindersService, type TemplateRenderer } from './service.js';
+import { RemindersService } from './service.js';
 
 /** The collections of the mail path and reminders, for the composition root's model list. */
 export function reminderModels(conn: Connection) {
   return { ...outboxModels(conn), notifications: notificationModel(conn), settings: settingModel(conn) };
 }
 
-/** Builds the outbox, reminders, digests and one-click links from the shared services. */
+/** Builds the outbox, reminders, digests, review notices and one-click links from the shared services. */
 export function buildReminders(deps: {
   config: Config;
   clock: Clock;
@@ -34,6 +36,7 @@ export function buildReminders(deps: {
   const notifications = new Notifications({ notifications: models.notifications, clock });
   const links = new ActionLinks({ settings: models.settings, claims: models.claims, config, clock, logger });
   const reminders = new RemindersService({ ...deps, actions: models.actions, incidents: models.incidents, notifications, outbox, links });
+  const reviewNotices = new ReviewNotices({ ...deps, notifications, outbox });
   const oneClick = new OneClick({ links, actions: deps.actions, clock });
-  return { outbox, notifications, links, reminders, oneClick };
+  return { outbox, notifications, links, reminders, reviewNotices, oneClick };
 }

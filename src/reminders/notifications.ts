@@ -2,9 +2,9 @@ import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { isDuplicateKey } from '../lib/db.js';
 
 /**
- * Things a person should hear about in their next digest: reminders the policy raised, and entries
- * other features append (mentions from reviews, …). Independent of the outbox: a notification is a
- * reason to write, the digest that reports it is the message.
+ * Things a person should hear about: reminders the policy raised, reported in their next digest, and
+ * entries reviews append (PROMPT_KINDS), sent within a minute by send-review-notices. Independent of
+ * the outbox: a notification is a reason to write, the digest or notice that reports it is the message.
  */
 export interface NotificationDoc {
   _id: Types.ObjectId;
@@ -18,7 +18,7 @@ export interface NotificationDoc {
   url?: string;
   /** Not reported before this instant (the start of the reminder's day in the action's time zone). */
   dueAt: Date;
-  /** The digest's dedupe key once a digest reported it. */
+  /** The dedupe key of the digest or notice that reported it, once one did. */
   digestKey?: string;
   createdAt: Date;
 }
@@ -45,12 +45,15 @@ export function notificationModel(conn: Connection): NotificationModel {
   return (conn.models.Notification as NotificationModel | undefined) ?? conn.model<NotificationDoc>('Notification', notificationSchema);
 }
 
+/** Kinds sent promptly by send-review-notices; every other kind (the reminders) waits for the digest. */
+export const PROMPT_KINDS: readonly string[] = ['review_requested', 'review_decision', 'mention', 'reply'];
+
 export type NewNotification = Omit<NotificationDoc, '_id' | 'digestKey' | 'createdAt' | 'dueAt'> & { dueAt?: Date };
 
 export class Notifications {
   constructor(private readonly deps: { notifications: NotificationModel; clock: { now(): Date } }) {}
 
-  /** Adds one for the next digest; false when one with the same key exists. Other features call this (mentions). */
+  /** Adds one to be reported; false when one with the same key exists. Other features call this (reviews). */
   async add(n: NewNotification): Promise<boolean> {
     const now = this.deps.clock.now();
     try {
@@ -62,10 +65,11 @@ export class Notifications {
     }
   }
 
-  /** Not yet reported and due by `until`, grouped by recipient. */
-  async pending(until: Date): Promise<Map<string, NotificationDoc[]>> {
+  /** Not yet reported and due by `until`, of the digest's kinds or the prompt ones, oldest first, grouped by recipient. */
+  async pending(until: Date, which: 'digest' | 'prompt'): Promise<Map<string, NotificationDoc[]>> {
+    const kind = which === 'prompt' ? { $in: PROMPT_KINDS } : { $nin: PROMPT_KINDS };
     const docs = await this.deps.notifications
-      .find({ digestKey: null, dueAt: { $lte: until } })
+      .find({ digestKey: null, dueAt: { $lte: until }, kind })
       .sort({ dueAt: 1, _id: 1 })
       .lean<NotificationDoc[]>();
     const byRecipient = new Map<string, NotificationDoc[]>();

@@ -7,15 +7,11 @@ import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Outbox } from '../mail/outbox.js';
+import { readerOf, renderEmail, type Reader, type TemplateRenderer } from './email.js';
 import type { ActionLinks } from './links.js';
 import type { NotificationDoc, Notifications } from './notifications.js';
 import type { PeopleLookup } from './people.js';
 import { daysBetween, policyFrom, triggersOn, type ReminderKind } from './policy.js';
-
-/** The renderer documents use (src/documents); emails are templates/emails/<name>.<locale>.<html|txt>. */
-export interface TemplateRenderer {
-  render(req: { kind: string; name: string; locale: string; format: 'html' | 'txt'; data: object; timezone: string }): string;
-}
 
 /** Statuses that still owe work, reminded until done, verified or wont_fix. */
 const OPEN: readonly ActionStatus[] = ACTION_STATUSES.filter((s) => !CLOSED_ACTION_STATUSES.includes(s));
@@ -97,11 +93,9 @@ export class RemindersService {
     const { notifications, outbox, clock, config, people } = this.deps;
     const now = clock.now();
     let digests = 0;
-    for (const [recipient, pending] of await notifications.pending(now)) {
-      const person = await people(recipient);
-      const zone = person?.timezone ?? config.DEFAULT_TIMEZONE;
-      const locale = person?.locale ?? config.DEFAULT_LOCALE;
-      const local = DateTime.fromJSDate(now, { zone });
+    for (const [recipient, pending] of await notifications.pending(now, 'digest')) {
+      const reader = await readerOf(people, config, recipient);
+      const local = DateTime.fromJSDate(now, { zone: reader.zone });
       const sendAt = local.set({ hour: config.DIGEST_HOUR, minute: 0, second: 0, millisecond: 0 });
       if (local < sendAt) continue;
       const day = local.toISODate()!;
@@ -114,7 +108,7 @@ export class RemindersService {
       // What became due after today's digest time waits for tomorrow's.
       const due = pending.filter((n) => n.dueAt <= sendAt.toJSDate());
       if (!due.length) continue;
-      const digest = await this.compose(recipient, due, { now, zone, locale, day });
+      const digest = await this.compose(recipient, due, { now, day }, reader);
       if (!digest) {
         // Every reason went away (closed, snoozed) before the digest: nothing to say, nothing lost.
         await notifications.markReported(due.map((n) => String(n._id)), `obsolete:${day}`);
@@ -127,7 +121,7 @@ export class RemindersService {
   }
 
   /** The digest's subject and bodies, or undefined when none of the reasons still holds. */
-  private async compose(recipient: string, due: NotificationDoc[], at: { now: Date; zone: string; locale: string; day: string }) {
+  private async compose(recipient: string, due: NotificationDoc[], at: { now: Date; day: string }, reader: Reader) {
     const { actions, incidents, renderer, config } = this.deps;
     const byKey = new Map<string, Lean<ActionDoc>>();
     const remember = (docs: Lean<ActionDoc>[]) => docs.forEach((d) => byKey.set(d.key, d));
@@ -196,7 +190,6 @@ export class RemindersService {
         false,
       ),
       recheck: await items(reasonActions('recheck'), false),
-      mentions: reasons.filter((n) => n.kind === 'mention').map((n) => ({ text: n.text ?? '', url: n.url })),
     };
     const laterCount = owned.filter((a) => a.dueDate && -lateBy(a) >= WEEK).length;
     const data = {
@@ -207,8 +200,7 @@ export class RemindersService {
       ...sections,
       laterCount,
     };
-    const render = (name: string, format: 'html' | 'txt') => renderer.render({ kind: 'emails', name, locale: at.locale, format, data, timezone: at.zone });
-    return { subject: render('digest-subject', 'txt').trim(), html: render('digest', 'html'), text: render('digest', 'txt') };
+    return renderEmail(renderer, 'digest', data, reader);
   }
 
   private async incidentsById(ids: Types.ObjectId[]): Promise<Map<string, IncidentRef>> {
