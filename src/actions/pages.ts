@@ -1,5 +1,6 @@
 import express, { type Router } from 'express';
-import { compact, formLines, formPost, formText, renderPage, requireSignIn } from '../http/pages.js';
+import { ui } from '../documents/ui-strings.js';
+import { compact, formLines, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import { renderIncident } from '../incidents/pages.js';
 import type { Services } from '../services.js';
@@ -13,7 +14,7 @@ export function actionPages(services: Services): Router {
       services.actions.list({ status: ['open', 'in_progress', 'blocked'], sort: 'dueDate', page: 1, pageSize: 200 } as Parameters<typeof services.actions.list>[0]),
       services.actions.stats({} as Parameters<typeof services.actions.stats>[0]),
     ]);
-    renderPage(services, req, res, 'actions', { title: 'Actions', items: list.items, total: list.total, overdue: stats.overdue, unowned: stats.unowned });
+    renderPage(services, req, res, 'actions', { title: ui(pageLocale(services.config, req), 'actions.title'), items: list.items, total: list.total, overdue: stats.overdue, unowned: stats.unowned });
   });
 
   // As POST /api/v1/actions/:key/transitions: the service applies the lifecycle rules and who may move what.

@@ -14,6 +14,7 @@ import {
   term,
   type TimeStyle,
 } from './format.js';
+import { ui, type UiKey } from './ui-strings.js';
 
 /**
  * The one template renderer (documents now, e-mails and pages later). Templates live in
@@ -79,8 +80,8 @@ interface Frame {
 
 type HelperFn = (frame: Frame, ...args: any[]) => unknown;
 
-/** The helpers every template can use; GET /templates/variables lists them from here. */
-export const HELPERS: Record<string, { usage: string; description: string; fn: HelperFn }> = {
+/** The helpers every template can use; GET /templates/variables lists them from here. `hash`: fn gets the key=value pairs last. */
+export const HELPERS: Record<string, { usage: string; description: string; fn: HelperFn; hash?: true }> = {
   time: {
     usage: '{{time instant [style]}}',
     description: 'An instant or date in the incident time zone. style: full (2023-02-14 12:04 CST, default), short (2/14 12:04), date, clock (12:04). Day-precision times show as dates.',
@@ -118,8 +119,15 @@ export const HELPERS: Record<string, { usage: string; description: string; fn: H
   },
   term: {
     usage: '{{term group value}}',
-    description: 'The display name of an enumerated value in the locale; groups: actionType, actionStatus, priority, incidentStatus, detectionSource.',
+    description:
+      'The display name of an enumerated value in the locale; groups: actionType, actionStatus, priority, incidentStatus, detectionSource, reviewStatus, decision, section, role.',
     fn: (f, group: unknown, value: unknown) => (value == null ? '' : term(String(group), String(value), f.locale)),
+  },
+  ui: {
+    usage: '{{ui "key" [name=value …]}}',
+    description: 'A page string (src/documents/ui-strings.ts) in the locale, its {name} placeholders filled: {{ui "actions.summary" total=total overdue=overdue unowned=unowned}}.',
+    fn: (f, key: unknown, hash: Record<string, unknown>) => ui(f.locale, String(key) as UiKey, hash),
+    hash: true,
   },
   eq: {
     usage: '(eq a b)',
@@ -200,7 +208,7 @@ export class Renderer {
       this.hb.registerHelper(name, (...args: unknown[]) => {
         const options = args.pop() as Handlebars.HelperOptions & { loc?: { start: { line: number } } };
         try {
-          return h.fn(options.data as Frame, ...args);
+          return h.fn(options.data as Frame, ...args, ...(h.hash ? [options.hash ?? {}] : []));
         } catch (err) {
           throw new TemplateError(undefined, options.loc?.start.line, `${name}: ${(err as Error).message}`);
         }

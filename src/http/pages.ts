@@ -1,4 +1,6 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { isUiKey, ui } from '../documents/ui-strings.js';
+import type { Config, Locale } from '../lib/config.js';
 import { can, PERMISSIONS, type Permission } from '../users/permissions.js';
 import type { Actor } from './actor.js';
 import { toHttpError } from './error-handler.js';
@@ -6,18 +8,46 @@ import { Forbidden, type HttpError } from './errors.js';
 import type { Services } from '../services.js';
 
 /**
- * Renders a page template (templates/pages/<name>.html) through the one renderer, in the reader's locale.
- * `may` says what the reader's role may do, by permission name (`may.[incidents:write]`), so pages hide
- * the controls a role may not use.
+ * The locale a page is in: the signed-in reader's own; before sign-in, the browser's Accept-Language
+ * when it names English or Chinese (any zh is zh-CN), else DEFAULT_LOCALE.
+ */
+export function pageLocale(config: Config, req: Request): Locale {
+  if (req.actor) return req.actor.locale as Locale;
+  return acceptedLocale(req.headers['accept-language']) ?? config.DEFAULT_LOCALE;
+}
+
+/** The first of en / zh-CN an Accept-Language header names, by its q order; undefined when it names neither. */
+export function acceptedLocale(header: string | undefined): Locale | undefined {
+  const ranges = (header ?? '')
+    .split(',')
+    .map((part, i) => {
+      const [tag = '', ...params] = part.split(';').map((s) => s.trim());
+      const q = params.map((p) => /^q=([\d.]+)$/i.exec(p)?.[1]).find((v) => v !== undefined);
+      return { primary: tag.toLowerCase().split('-')[0], q: q === undefined ? 1 : Number(q), i };
+    })
+    .filter((r) => r.primary && r.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i);
+  for (const { primary } of ranges) {
+    if (primary === 'en') return 'en';
+    if (primary === 'zh') return 'zh-CN';
+  }
+  return undefined;
+}
+
+/**
+ * Renders a page template (templates/pages/<name>.html) through the one renderer, in the reader's locale
+ * (pageLocale); the pages' own text comes from the `ui` strings. `may` says what the reader's role may do,
+ * by permission name (`may.[incidents:write]`), so pages hide the controls a role may not use.
  */
 export function renderPage(services: Services, req: Request, res: Response, name: string, data: object, status = 200): void {
   const { config, renderer } = services;
   const me = req.actor;
   const may = Object.fromEntries(Object.keys(PERMISSIONS).map((p) => [p, !!me && can(me.role, p as Permission)]));
+  if (!me) res.vary('Accept-Language');
   const html = renderer.render({
     kind: 'pages',
     name,
-    locale: me?.locale ?? config.DEFAULT_LOCALE,
+    locale: pageLocale(config, req),
     format: 'html',
     data: { ...data, me, may, csrf: res.locals.csrf },
     timezone: me?.timezone ?? config.DEFAULT_TIMEZONE,
@@ -82,7 +112,9 @@ export function pageErrors(services: Services): ErrorRequestHandler {
   return (err, req, res, next) => {
     const error = toHttpError(err);
     if (!error || req.path.startsWith('/api/') || req.accepts(['json', 'html']) !== 'html') return next(err);
-    renderPage(services, req, res, 'message', { title: `${error.status} ${error.code.replace(/_/g, ' ')}`, message: error.message }, error.status);
+    const key = `error.${error.code}`;
+    const title = `${error.status} ${isUiKey(key) ? ui(pageLocale(services.config, req), key) : error.code.replace(/_/g, ' ')}`;
+    renderPage(services, req, res, 'message', { title, message: error.message }, error.status);
   };
 }
 

@@ -1,7 +1,8 @@
-import express, { type Router } from 'express';
+import express, { type Request, type Router } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { sessionCookieOptions, SESSION_COOKIE } from '../http/auth.js';
-import { renderPage, requireSignIn, safeNext } from '../http/pages.js';
+import { ui } from '../documents/ui-strings.js';
+import { pageLocale, renderPage, requireSignIn, safeNext } from '../http/pages.js';
 import type { Services } from '../services.js';
 import { password as passwordSchema } from './schemas.js';
 
@@ -10,6 +11,7 @@ export function accountPages(services: Services): Router {
   const { users, config } = services;
   const router = express.Router();
   const cookie = sessionCookieOptions(config);
+  const text = (req: Request, key: Parameters<typeof ui>[1]) => ui(pageLocale(config, req), key);
 
   // Ten failed tries per address and email in 15 minutes: enough for typos, too few for guessing.
   // Successful sign-ins are not counted, or someone signing in on a few devices would be locked out.
@@ -21,16 +23,16 @@ export function accountPages(services: Services): Router {
     legacyHeaders: false,
     keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}:${String((req.body as { email?: unknown })?.email ?? '').toLowerCase()}`,
     handler: (req, res) =>
-      renderPage(services, req, res, 'login', { title: 'Sign in', error: 'Too many attempts; wait 15 minutes and try again.', next: '/' }, 429),
+      renderPage(services, req, res, 'login', { title: text(req, 'login.title'), error: text(req, 'login.tooMany'), next: '/' }, 429),
   });
 
-  router.get('/login', (req, res) => renderPage(services, req, res, 'login', { title: 'Sign in', next: safeNext(req.query.next) }));
+  router.get('/login', (req, res) => renderPage(services, req, res, 'login', { title: text(req, 'login.title'), next: safeNext(req.query.next) }));
 
   router.post('/login', loginLimit, async (req, res) => {
     const { email, password, next } = req.body as Record<string, unknown>;
     const user = typeof email === 'string' && typeof password === 'string' ? await users.checkPassword(email, password) : undefined;
     if (!user) {
-      return renderPage(services, req, res, 'login', { title: 'Sign in', error: 'Wrong email or password.', email, next: safeNext(next) }, 401);
+      return renderPage(services, req, res, 'login', { title: text(req, 'login.title'), error: text(req, 'login.wrong'), email, next: safeNext(next) }, 401);
     }
     res.cookie(SESSION_COOKIE, await users.startSession(String(user._id)), cookie);
     res.redirect(303, safeNext(next));
@@ -40,21 +42,25 @@ export function accountPages(services: Services): Router {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
     const user = token ? await users.consumeSignInLink(token) : undefined;
     if (!user) {
-      return renderPage(services, req, res, 'message', { title: 'Link not valid', message: 'This sign-in link is unknown, used or expired. Ask an admin for a new one.' }, 410);
+      return renderPage(services, req, res, 'message', { title: text(req, 'link.invalid.title'), message: text(req, 'link.invalid.message') }, 410);
     }
     res.cookie(SESSION_COOKIE, await users.startSession(String(user._id)), cookie);
     res.redirect(303, user.passwordHash ? '/' : '/account/password');
   });
 
-  router.get('/account/password', requireSignIn, (req, res) => renderPage(services, req, res, 'password', { title: 'Password' }));
+  router.get('/account/password', requireSignIn, (req, res) => renderPage(services, req, res, 'password', { title: text(req, 'password.title') }));
 
   router.post('/account/password', requireSignIn, async (req, res) => {
     const parsed = passwordSchema.safeParse((req.body as { password?: unknown }).password);
     if (!parsed.success) {
-      return renderPage(services, req, res, 'password', { title: 'Password', error: `Password ${parsed.error.issues[0]!.message}.` }, 422);
+      const issue = parsed.error.issues[0]!;
+      const locale = pageLocale(config, req);
+      const error =
+        issue.code === 'too_small' ? ui(locale, 'password.tooShort') : issue.code === 'too_big' ? ui(locale, 'password.tooLong') : ui(locale, 'password.invalid', { reason: issue.message });
+      return renderPage(services, req, res, 'password', { title: text(req, 'password.title'), error }, 422);
     }
     await users.setPassword(req.actor!.id, parsed.data, req.actor!);
-    renderPage(services, req, res, 'password', { title: 'Password', done: true });
+    renderPage(services, req, res, 'password', { title: text(req, 'password.title'), done: true });
   });
 
   router.post('/logout', async (req, res) => {

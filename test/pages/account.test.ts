@@ -19,16 +19,18 @@ describe('account pages: sign-in, CSRF, rate limit, redirects', function () {
 
   before(async () => {
     t = await createTestContext('pages_account', { DEFAULT_LOCALE: 'en' });
-    const dana = await t.services.users.create({ email: 'dana@example.com', name: 'Dana', role: 'editor' }, SYSTEM_ACTOR);
+    const dana = await t.services.users.create({ email: 'dana@example.com', name: 'Dana', role: 'editor', locale: 'en' }, SYSTEM_ACTOR);
     await t.services.users.setPassword(dana.id, PASSWORD, SYSTEM_ACTOR);
+    const wei = await t.services.users.create({ email: 'wei@example.com', name: '王伟', role: 'editor', locale: 'zh-CN' }, SYSTEM_ACTOR);
+    await t.services.users.setPassword(wei.id, PASSWORD, SYSTEM_ACTOR);
   });
   after(() => t.close());
 
   /** A browser-like agent signed in through the login form, and the form token of its session. */
-  async function signedIn(): Promise<{ agent: supertest.Agent; token: string }> {
+  async function signedIn(email = 'dana@example.com'): Promise<{ agent: supertest.Agent; token: string }> {
     const agent = supertest.agent(t.app);
     const login = await agent.get('/login').expect(200);
-    await agent.post('/login').type('form').send({ _csrf: formToken(login.text), email: 'dana@example.com', password: PASSWORD, next: '/' }).expect(303);
+    await agent.post('/login').type('form').send({ _csrf: formToken(login.text), email, password: PASSWORD, next: '/' }).expect(303);
     const page = await agent.get('/account/password').expect(200);
     return { agent, token: formToken(page.text) };
   }
@@ -89,9 +91,60 @@ describe('account pages: sign-in, CSRF, rate limit, redirects', function () {
     const { agent } = await signedIn();
     const page = await agent.get('/incidents/INC-1999-0001').set('accept', 'text/html').expect(404);
     expect(page.headers['content-type']).to.match(/text\/html/);
-    expect(page.text).to.contain('Incident INC-1999-0001 not found');
+    expect(page.text).to.contain('<title>404 Not found · Debrief</title>').and.contain('Incident INC-1999-0001 not found');
+    // A zh-CN reader gets the page's own words in Chinese; the service's message stays as it is.
+    const wei = await signedIn('wei@example.com');
+    const zh = await wei.agent.get('/incidents/INC-1999-0001').set('accept', 'text/html').expect(404);
+    expect(zh.text).to.contain('<title>404 未找到 · Debrief</title>').and.contain('<a href="/">事件</a>').and.contain('Incident INC-1999-0001 not found');
     const api = await t.api.get('/api/v1/incidents/INC-1999-0001').expect(404);
     expect(api.body.error.code).to.equal('not_found');
+  });
+
+  it('the pages speak the reader\'s locale: Dana (en) and Wei (zh-CN) see the same pages in their own words', async () => {
+    const dana = await signedIn('dana@example.com');
+    const en = (await dana.agent.get('/').expect(200)).text;
+    expect(en).to.include('<html lang="en">').and.include('<a href="/">Incidents</a>').and.include('<a href="/actions">Actions</a>');
+    expect(en).to.include('<h1>Incidents</h1>').and.include('Dana (editor)').and.include('>Sign out</button>').and.not.match(/[\u4e00-\u9fff]/);
+
+    const wei = await signedIn('wei@example.com');
+    const zh = (await wei.agent.get('/').expect(200)).text;
+    expect(zh).to.include('<html lang="zh-CN">').and.include('<a href="/">事件</a>').and.include('<a href="/actions">改进措施</a>');
+    expect(zh).to.include('<a href="/reports/weekly">周报</a>').and.include('<a href="/incidents/new">新建事件</a>').and.include('王伟 (编辑)').and.include('>退出登录</button>');
+    expect(zh).to.include('<h1>事件</h1>').and.include('<th>编号</th><th>标题</th><th>级别</th><th>状态</th>').and.include('共 0 个事件').and.include('暂无事件。');
+    expect(zh).not.to.match(/>(Incidents|Actions|Sign out|Search)</);
+
+    const actions = (await wei.agent.get('/actions').expect(200)).text;
+    expect(actions).to.include('<title>改进措施 · Debrief</title>').and.include('<h1>未完成的改进措施</h1>').and.include('0 项未完成 · 0 项已逾期 · 0 项未认领');
+    const password = (await wei.agent.get('/account/password').expect(200)).text;
+    expect(password).to.include('<h1>设置密码</h1>').and.include('新密码（至少 12 个字符）');
+    const short = await wei.agent.post('/account/password').type('form').send({ _csrf: wei.token, password: 'short' }).expect(422);
+    expect(short.text).to.include('<p class="error">密码至少需要 12 个字符。</p>');
+    const shortEn = await dana.agent.post('/account/password').type('form').send({ _csrf: dana.token, password: 'short' }).expect(422);
+    expect(shortEn.text).to.include('<p class="error">Password must be at least 12 characters.</p>');
+  });
+
+  it('before sign-in the page follows Accept-Language when it names en or zh, else DEFAULT_LOCALE', async () => {
+    const zh = await supertest(t.app).get('/login').set('accept-language', 'zh-CN,zh;q=0.9,en;q=0.8').expect(200);
+    expect(zh.headers.vary).to.match(/Accept-Language/i);
+    expect(zh.text).to.include('<html lang="zh-CN">').and.include('<title>登录 · Debrief</title>').and.include('<h1>登录</h1>');
+    expect(zh.text).to.include('<label for="email">邮箱</label>').and.include('<label for="password">密码</label>').and.include('>登录</button>');
+    expect(zh.text).to.include('还没有密码？请管理员发一个登录链接。');
+
+    // This test's DEFAULT_LOCALE is en: no header, or one naming neither language, gives English.
+    for (const header of [undefined, 'fr-FR,de;q=0.8']) {
+      const req = supertest(t.app).get('/login');
+      const page = await (header ? req.set('accept-language', header) : req).expect(200);
+      expect(page.text, header).to.include('<html lang="en">').and.include('<h1>Sign in</h1>');
+    }
+    expect((await supertest(t.app).get('/login').set('accept-language', 'fr, zh-TW;q=0.5').expect(200)).text).to.include('<h1>登录</h1>');
+
+    // A wrong password is told in the browser's language; an expired link too.
+    const agent = supertest.agent(t.app);
+    const token = formToken((await agent.get('/login').set('accept-language', 'zh-CN').expect(200)).text);
+    const wrong = await agent.post('/login').set('accept-language', 'zh-CN').type('form').send({ _csrf: token, email: 'nobody@example.com', password: 'not it at all', next: '/' }).expect(401);
+    expect(wrong.text).to.include('<p class="error">邮箱或密码错误。</p>');
+    const link = await supertest(t.app).get('/login/link?token=nope').set('accept-language', 'zh-CN').expect(410);
+    expect(link.text).to.include('<h1>链接无效</h1>').and.include('这个登录链接无效、已用过或已过期。');
   });
 
   it('rate-limits the sign-in form: the 11th wrong attempt for one email gets 429', async () => {

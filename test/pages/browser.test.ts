@@ -60,15 +60,19 @@ describe('pages in a browser (Chromium)', function () {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   });
 
-  beforeEach(async () => {
-    context = await browser.newContext({ baseURL: base });
+  /** A fresh browser whose Accept-Language is `locale` (what the sign-in page speaks before anyone signs in). */
+  const openBrowser = async (locale: string) => {
+    await context?.close();
+    context = await browser.newContext({ baseURL: base, locale });
     page = await context.newPage();
     dialogs = [];
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
     });
-  });
+  };
+
+  beforeEach(() => openBrowser('en-US'));
 
   afterEach(async () => {
     await context?.close();
@@ -80,32 +84,37 @@ describe('pages in a browser (Chromium)', function () {
     await t?.close();
   });
 
-  it('first admin: one-time link → set password → sign out → sign in → incidents → rendered postmortem with comments', async () => {
+  it('first admin (zh-CN): one-time link → set password → sign out → sign in → incidents → rendered postmortem with comments, all in Chinese', async () => {
+    // The default locale (zh-CN) is the lead's, and a Chinese browser's.
+    await openBrowser('zh-CN');
     await t.services.users.create({ email: 'lead@example.com', name: 'Lead', role: 'admin' }, SYSTEM_ACTOR);
     const token = await t.services.users.issueSignInLink('lead@example.com');
 
     await page.goto(`/login/link?token=${encodeURIComponent(token)}`);
     expect(new URL(page.url()).pathname).to.equal('/account/password');
-    await page.getByRole('heading', { name: 'Set your password' }).waitFor();
-    await page.getByLabel('New password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Set password' }).click();
-    await page.getByText('Your password is set.').waitFor();
+    await page.getByRole('heading', { name: '设置密码' }).waitFor();
+    await page.getByLabel('新密码').fill('correct horse battery');
+    await page.getByRole('button', { name: '设置密码' }).click();
+    await page.getByText('密码已设置。').waitFor();
 
     // The link worked once: opening it again signs nobody in.
     const again = await context.request.get(`/login/link?token=${encodeURIComponent(token)}`, { maxRedirects: 0 });
     expect(again.status()).to.equal(410);
 
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: '退出登录' }).click();
     await page.waitForURL(`${base}/login`);
-    await page.getByLabel('Email').fill('lead@example.com');
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: '登录' }).waitFor();
+    await page.getByLabel('邮箱').fill('lead@example.com');
+    await page.getByLabel('密码').fill('correct horse battery');
+    await page.getByRole('button', { name: '登录' }).click();
     await page.waitForURL(`${base}/`);
 
-    await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+    await page.getByRole('heading', { name: '事件' }).waitFor();
+    const nav = await page.locator('header').innerText();
+    expect(nav).to.include('事件').and.include('改进措施').and.include('周报').and.include('新建事件').and.include('Lead (管理员)').and.not.include('Incidents');
     expect(await page.getByRole('row', { name: /Oracle→TiDB 同步链路中断/ }).textContent()).to.include(keys.tidb);
     const row = page.getByRole('row', { name: /解密服务初始化失败/ });
-    expect(await row.textContent()).to.include(keys.decrypt).and.include('resolved');
+    expect(await row.textContent()).to.include(keys.decrypt).and.include('已解决');
 
     await row.getByRole('link', { name: keys.decrypt }).click();
     await page.waitForURL(`${base}/incidents/${keys.decrypt}`);
@@ -118,7 +127,10 @@ describe('pages in a browser (Chromium)', function () {
     for (const n of [1, 2, 3]) expect(doc).to.include(`${keys.decrypt}-A${n}`);
     // The reader's locale is the default zh-CN: unowned actions say 未认领, three times.
     expect(doc.match(/未认领/g)?.length).to.be.at.least(3);
-    await page.getByRole('heading', { name: 'Comments' }).waitFor();
+    await page.getByRole('heading', { name: '措施进展' }).waitFor();
+    await page.getByRole('heading', { name: '评审' }).waitFor();
+    await page.getByRole('heading', { name: '评论' }).waitFor();
+    expect(await page.locator(`[id="${keys.decrypt}-A1"]`).innerText()).to.include('未认领').and.include('已逾期');
     await page.getByText('Is the 0.410% counted before or after the repair run?').waitFor();
     await page.getByText('Before: the repair run fixed all of them.').waitFor();
 
@@ -133,7 +145,7 @@ describe('pages in a browser (Chromium)', function () {
     }
   });
 
-  it('a wrong password shows an error and stays on the sign-in page', async () => {
+  it('a wrong password shows an error and stays on the sign-in page (in English, the browser\'s language)', async () => {
     const bob = await t.services.users.create({ email: 'bob@example.com', name: 'Bob', role: 'editor' }, SYSTEM_ACTOR);
     await t.services.users.setPassword(bob.id, 'bobs real password', SYSTEM_ACTOR);
 
@@ -150,7 +162,8 @@ describe('pages in a browser (Chromium)', function () {
   });
 
   it('the Actions page lists open actions and marks the overdue ones', async () => {
-    await signInAs('admin@example.com');
+    await t.services.users.create({ email: 'ann@example.com', name: 'Ann', role: 'admin', locale: 'en' }, SYSTEM_ACTOR);
+    await signInAs('ann@example.com');
     await page.goto('/actions');
     await page.getByRole('heading', { name: 'Open corrective actions' }).waitFor();
     for (const n of [1, 2, 3]) {
@@ -192,7 +205,7 @@ describe('pages in a browser (Chromium)', function () {
   });
 
   it('an editor files an incident through the New incident form and lands on its page', async () => {
-    await t.services.users.create({ email: 'erin@example.com', name: 'Erin', role: 'editor' }, SYSTEM_ACTOR);
+    await t.services.users.create({ email: 'erin@example.com', name: 'Erin', role: 'editor', locale: 'en' }, SYSTEM_ACTOR);
     await signInAs('erin@example.com');
 
     await page.goto('/');

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { SYSTEM_ACTOR } from '../../src/http/actor.js';
+import type { Locale } from '../../src/lib/config.js';
 import type { Role } from '../../src/users/permissions.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 
@@ -22,16 +23,18 @@ describe('page forms: file an incident, comment, review, move actions', function
   this.timeout(60_000);
   let t: TestContext;
 
-  const people: [string, Role][] = [
-    ['ed@example.com', 'editor'],
-    ['rita@example.com', 'reviewer'],
-    ['vic@example.com', 'viewer'],
+  // The English assertions below are what these people see in their locale; Mei reads Chinese.
+  const people: [string, Role, Locale][] = [
+    ['ed@example.com', 'editor', 'en'],
+    ['rita@example.com', 'reviewer', 'en'],
+    ['vic@example.com', 'viewer', 'en'],
+    ['mei@example.com', 'editor', 'zh-CN'],
   ];
 
   before(async () => {
     t = await createTestContext('pages_forms', { DEFAULT_LOCALE: 'en', DEFAULT_TIMEZONE: 'Asia/Shanghai' });
-    for (const [email, role] of people) {
-      const user = await t.services.users.create({ email, name: email.split('@')[0]!, role }, SYSTEM_ACTOR);
+    for (const [email, role, locale] of people) {
+      const user = await t.services.users.create({ email, name: email.split('@')[0]!, role, locale }, SYSTEM_ACTOR);
       await t.services.users.setPassword(user.id, PASSWORD, SYSTEM_ACTOR);
     }
   });
@@ -250,5 +253,34 @@ describe('page forms: file an incident, comment, review, move actions', function
     // The form's version is checked: a second post of the same form is stale (409 on the page).
     const stale = await agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: token, to: 'verified', version: '0' }).expect(409);
     expect(notice(stale.text)).to.include('changed by someone else');
+  });
+
+  it('a zh-CN editor gets the form, the incident page and its refusals in Chinese around the Chinese postmortem', async () => {
+    const key = await reviewable('Chinese reader');
+    const { agent, token } = await signedIn('mei@example.com');
+
+    const form = (await agent.get('/incidents/new').expect(200)).text;
+    expect(form).to.include('<title>新建事件 · Debrief</title>').and.include('<h1>新建事件</h1>').and.include('<legend>时间</legend>');
+    expect(form).to.include('<label for="title">标题</label>').and.include('<option value="A">A (最严重)</option>').and.include('<option value="investigating" selected>排查中</option>');
+    expect(form).to.include('aria-label="开始：只填日期"').and.include('>创建事件</button>').and.not.include('File incident');
+    const bad = await agent
+      .post('/incidents/new')
+      .type('form')
+      .send({ _csrf: token, title: 'Twice', startedAt: '2026-11-24T10:00', startedAtDay: '2026-11-24', rootCauses: 'a\r\n ' })
+      .expect(400);
+    expect(bad.text).to.include('开始：时间和日期只填一个').and.include('：未创建。请修改下面标出的字段。');
+
+    const page = (await agent.get(`/incidents/${key}`).expect(200)).text;
+    expect(page).to.include('<html lang="zh-CN">').and.include('<a href="/">事件</a>').and.include('<a href="/actions">改进措施</a>');
+    // The document is the zh-CN postmortem; the page around it speaks the same language.
+    expect(page).to.include('复盘报告：Chinese reader').and.include('<h2 id="actions">措施进展</h2>').and.include('<h2 id="review">评审</h2>').and.include('<h2 id="comments">评论</h2>');
+    expect(page).to.include('评审： <span class="badge">草稿</span>').and.include('<span class="badge">待处理</span>').and.include('<span class="overdue">未认领</span>');
+    expect(page).to.include('>标记完成</summary>').and.include('>改了什么</label>').and.include('>请求评审</button>').and.include('<option value="impact">影响</option>');
+    expect(page).to.include(`<option value="action:${key}-A1">措施 ${key}-A1：Validate config before push</option>`).and.include('>发表评论</button>').and.include('还没有评论。');
+    expect(page).not.to.match(/>(Action progress|Comments|Review|Request review|Mark done|printable)</);
+
+    // A refusal's box is in Chinese too; the service's own message may stay English.
+    const empty = await agent.post(`/incidents/${key}/comments`).type('form').send({ _csrf: token, section: 'impact', body: '' }).expect(400);
+    expect(notice(empty.text)).to.match(/^未完成（400）： /).and.include('body: required');
   });
 });

@@ -121,7 +121,8 @@ describe('weekly report', () => {
 
   it('has a page linked from the navigation, with the weeks around it', async () => {
     const html = (await t.api.get('/reports/weekly').query({ week: '2023-W05' }).expect(200)).text;
-    expect(html).to.contain('<a href="/reports/weekly">Weekly report</a>');
+    // The admin reads zh-CN (the default locale): the page's own words are Chinese, like the report.
+    expect(html).to.contain('<a href="/reports/weekly">周报</a>').and.contain('<title>周报 2023-W05 · Debrief</title>').and.contain('>打印版</a>');
     expect(html).to.contain('<h1>稳定性周报 2023-W05（2023-01-30 ~ 2023-02-05）</h1>');
     expect(html).to.contain('2/5 8:48~9:50 Oracle 到 TiDB 同步链路中断');
     expect(html).to.contain('<a href="/reports/weekly?week=2023-W04">');
