@@ -70,7 +70,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     clock,
     config,
   });
-  return { config, conn, clock, logger, models, revisions, claims, audit, users, actions, incidents, renderer, documents, reports, ...mail, comments, reviews };
+  return { config, conn, clock, logger, models, revisions, claims, audit, users, actions, incidents, renderer, documents, reports, people, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -125,7 +125,7 @@ export const HELPERS: Record<string, { usage: string; description: string; fn: H
   },
   ui: {
     usage: '{{ui "key" [name=value …]}}',
-    description: 'A page string (src/documents/ui-strings.ts) in the locale, its {name} placeholders filled: {{ui "actions.summary" total=total overdue=overdue unowned=unowned}}.',
+    description: 'A page or email string (src/documents/ui-strings.ts) in the locale, its {name} placeholders filled: {{ui "actions.summary" total=total overdue=overdue unowned=unowned}}.',
     fn: (f, key: unknown, hash: Record<string, unknown>) => ui(f.locale, String(key) as UiKey, hash),
     hash: true,
   },

@@ -64,6 +64,23 @@ export class ActionLinks {
 
   /** Reads a token; throws LinkRefused when it is forged, altered, expired or already used. */
   async verify(token: string): Promise<LinkToken> {
+    const link = await this.read(token);
+    if (link.expiresAt <= this.deps.clock.now()) throw new LinkRefused(410, 'expired');
+    return link;
+  }
+
+  /** Whom a genuine token was made for, expired or used alike (the page speaks their language); undefined for a forged one. */
+  async recipientOf(token: string): Promise<string | undefined> {
+    try {
+      return (await this.read(token)).recipient;
+    } catch (err) {
+      if (err instanceof LinkRefused) return undefined;
+      throw err;
+    }
+  }
+
+  /** A token's content once its signature holds, whatever its expiry. */
+  private async read(token: string): Promise<LinkToken> {
     const [payload, sig, extra] = token.split('.');
     if (!payload || !sig || extra !== undefined) throw new LinkRefused(400, 'invalid');
     const expected = Buffer.from(await this.sign(payload));
@@ -79,9 +96,7 @@ export class ActionLinks {
     if (typeof i !== 'string' || typeof a !== 'string' || typeof r !== 'string' || !LINK_OPS.includes(o as LinkOp) || typeof e !== 'number') {
       throw new LinkRefused(400, 'invalid');
     }
-    const link = { id: i, actionKey: a, recipient: r, op: o as LinkOp, expiresAt: new Date(e * 1000) };
-    if (link.expiresAt <= this.deps.clock.now()) throw new LinkRefused(410, 'expired');
-    return link;
+    return { id: i, actionKey: a, recipient: r, op: o as LinkOp, expiresAt: new Date(e * 1000) };
   }
 
   /** Takes the token for good; false when it was taken before (by this or a concurrent request). */

@@ -9,6 +9,7 @@ import { pageQuery } from '../http/paging.js';
 import { OUTBOX_STATUSES } from '../mail/outbox.js';
 import type { Services } from '../services.js';
 import { can } from '../users/permissions.js';
+import { readerOf } from './email.js';
 import type { LinkPage } from './one-click.js';
 
 const outboxQuery = z.strictObject({
@@ -57,17 +58,24 @@ export function reminderRoutes(api: Api, { outbox, actions, clock }: Services): 
 }
 
 /** The pages behind the one-click links: GET shows a form, POST (the form) applies. Not under /api: the token is the credential. */
-export function linkPages(app: Express, { oneClick, renderer, config }: Services): void {
-  const send = (res: express.Response, page: LinkPage) => {
+export function linkPages(app: Express, { oneClick, links, people, renderer, config }: Services): void {
+  // In the recipient's locale and zone, as their email was; a forged token's page in the defaults.
+  const send = async (res: express.Response, token: string, page: LinkPage) => {
+    const recipient = await links.recipientOf(token);
+    const reader = recipient ? await readerOf(people, config, recipient) : { locale: config.DEFAULT_LOCALE, zone: config.DEFAULT_TIMEZONE };
     res
       .status(page.status)
       .type('html')
       .set('cache-control', 'no-store')
       .set('referrer-policy', 'no-referrer')
-      .send(renderer.render({ kind: 'pages', name: 'action-link', locale: config.DEFAULT_LOCALE, format: 'html', data: page, timezone: config.DEFAULT_TIMEZONE }));
+      .send(renderer.render({ kind: 'pages', name: 'action-link', locale: reader.locale, format: 'html', data: page, timezone: reader.zone }));
   };
-  app.get('/links/:token', async (req, res) => send(res, await oneClick.open(String(req.params.token))));
-  app.post('/links/:token', express.urlencoded({ extended: false, limit: '100kb' }), async (req, res) =>
-    send(res, await oneClick.confirm(String(req.params.token), (req.body ?? {}) as Record<string, unknown>)),
-  );
+  app.get('/links/:token', async (req, res) => {
+    const token = String(req.params.token);
+    await send(res, token, await oneClick.open(token));
+  });
+  app.post('/links/:token', express.urlencoded({ extended: false, limit: '100kb' }), async (req, res) => {
+    const token = String(req.params.token);
+    await send(res, token, await oneClick.confirm(token, (req.body ?? {}) as Record<string, unknown>));
+  });
 }

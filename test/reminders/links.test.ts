@@ -81,6 +81,21 @@ describe('one-click links from emails', function () {
     expect(await action()).to.include({ dueDate: '2027-01-31', dueDateSource: 'given' });
   });
 
+  it("speaks the recipient's locale: theirs from their profile, else DEFAULT_LOCALE, and DEFAULT_LOCALE for a forged link", async () => {
+    const p = await path('due');
+    // Alice has no profile yet: this test's DEFAULT_LOCALE, en.
+    expect((await ctx.api.get(p).expect(200)).text).to.include('<html lang="en">').and.include('Choose a new due date (now 2026-12-05)');
+    await ctx.services.users.create({ email: 'alice@example.com', name: 'Alice', role: 'editor', locale: 'zh-CN' }, SYSTEM_ACTOR);
+    const form = await ctx.api.get(p).expect(200);
+    expect(form.text).to.include('<html lang="zh-CN">').and.include('选择新的截止日期 (当前 2026-12-05)').and.include('设置截止日期').and.not.include('Set due date');
+    await ctx.api.post(p).type('form').send({ dueDate: '2027-01-31' }).expect(200);
+    expect((await ctx.api.get(p).expect(410)).text).to.include('没有做任何修改');
+    const expired = await path('snooze');
+    ctx.clock.advance(ctx.config.LINK_TTL_DAYS * DAY + 1000);
+    expect((await ctx.api.get(expired).expect(410)).text).to.include('没有做任何修改');
+    expect((await ctx.api.get('/links/garbage').expect(400)).text).to.include('Nothing was changed');
+  });
+
   it('refuses a link to an action that is already closed', async () => {
     const p = await path('snooze');
     await ctx.services.actions.transition(key, { to: 'done', note: 'n', evidence: ['e'] }, { email: 'alice@example.com' });
