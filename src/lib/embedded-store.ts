@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -13,10 +13,11 @@ export interface EmbeddedStore {
   stop(): Promise<void>;
 }
 
-/** The binary scripts/build-ferretdb.sh produces from scripts/ferretdb/ (named by FerretDB version and source hash). */
+/** The binary scripts/build-ferretdb.sh produces from scripts/ferretdb/ (named by FerretDB version and the hash of its sources and patches). */
 export function defaultFerretdbBinary(): string {
   const src = path.join(projectRoot, 'scripts/ferretdb');
-  const files = ['main.go', 'go.mod', 'go.sum'].map((f) => readFileSync(path.join(src, f)));
+  const patches = readdirSync(src).filter((f) => f.endsWith('.patch')).sort();
+  const files = ['main.go', 'go.mod', 'go.sum', ...patches].map((f) => readFileSync(path.join(src, f)));
   const version = /FerretDB\/FerretDB (v\S+)/.exec(files[1]!.toString('utf8'))?.[1];
   const hash = createHash('sha256').update(Buffer.concat(files)).digest('hex').slice(0, 12);
   return path.join(projectRoot, '.cache/ferretdb', `ferretdb-${version}-${hash}`);
