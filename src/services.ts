@@ -9,6 +9,8 @@ import { DocumentsService } from './documents/service.js';
 import { auditModel } from './audit/model.js';
 import { AuditService } from './audit/service.js';
 import { claimModel, Claims } from './lib/claims.js';
+import { Feed, feedModels } from './lib/feed.js';
+import { Mirror } from './lib/mirror.js';
 import { revisionModel, Revisions } from './lib/revisions.js';
 import { buildReminders, reminderModels } from './reminders/compose.js';
 import { CommentsService } from './reviews/comments.js';
@@ -30,6 +32,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     snapshots: snapshotModel(conn),
     actions: actionModel(conn),
     revisions: revisionModel(conn),
+    ...feedModels(conn),
     claims: claimModel(conn),
     audit: auditModel(conn),
     users: userModel(conn),
@@ -37,26 +40,49 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     ...reviewModels(conn),
     ...reminderModels(conn),
   };
-  const revisions = new Revisions(models.revisions);
+  const feed = new Feed({ feed: models.feed, feedMeta: models.feedMeta, clock });
+  const revisions = new Revisions(models.revisions, feed);
+  const mirror = new Mirror(
+    [
+      { entity: 'incident', model: models.incidents, versioned: true, indexes: { key: (d) => d.key, owner: (d) => d.owner } },
+      { entity: 'action', model: models.actions, versioned: true, indexes: { incident: (d) => String(d.incidentId), owner: (d) => d.owner } },
+      { entity: 'user', model: models.users, versioned: true, indexes: { email: (d) => d.email } },
+      { entity: 'review', model: models.reviews, versioned: true },
+      { entity: 'comment', model: models.comments, versioned: false, indexes: { incident: (d) => String(d.incidentId) } },
+    ],
+    { feed, revisions, clock },
+  );
   const claims = new Claims(models.claims);
   const audit = new AuditService({ audit: models.audit, clock });
-  const users = new UsersService({ users: models.users, credentials: models.credentials, revisions, claims, audit, clock, config });
+  const users = new UsersService({ users: models.users, credentials: models.credentials, mirror, feed, revisions, claims, audit, clock, config });
   const actions = new ActionsService({
     actions: models.actions,
-    incidents: models.incidents,
+    mirror,
+    feed,
     revisions,
     audit,
     ownerZone: async (email) => (await users.byEmail([email])).get(email)?.timezone,
     clock,
     config,
   });
-  const incidents = new IncidentsService({ incidents: models.incidents, incidentKeys: models.incidentKeys, keyCounters: models.keyCounters, actions, revisions, audit, clock, config });
+  const incidents = new IncidentsService({
+    incidents: models.incidents,
+    incidentKeys: models.incidentKeys,
+    keyCounters: models.keyCounters,
+    mirror,
+    feed,
+    actions,
+    revisions,
+    audit,
+    clock,
+    config,
+  });
   const renderer = createRenderer({ userDir: config.TEMPLATES_DIR });
   const documents = new DocumentsService({ incidents, actions, snapshots: models.snapshots, renderer, clock });
   const reports = new ReportsService({ incidents, actions, documents, renderer, clock, config });
-  const people = async (email: string) => (await models.users.findOne({ email }).lean()) ?? undefined;
-  const mail = buildReminders({ config, clock, logger, models, actions, renderer, people });
-  const comments = new CommentsService({ comments: models.comments, audit, clock });
+  const people = async (email: string) => (await users.byEmail([email])).get(email);
+  const mail = buildReminders({ config, clock, logger, models, mirror, actions, renderer, people });
+  const comments = new CommentsService({ comments: models.comments, mirror, feed, audit, clock });
   const reviews = new ReviewsService({
     reviews: models.reviews,
     comments,
@@ -66,11 +92,12 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     documents,
     notifications: mail.notifications,
     revisions,
+    feed,
     audit,
     clock,
     config,
   });
-  return { config, conn, clock, logger, models, revisions, claims, audit, users, actions, incidents, renderer, documents, reports, people, ...mail, comments, reviews };
+  return { config, conn, clock, logger, models, feed, mirror, revisions, claims, audit, users, actions, incidents, renderer, documents, reports, people, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -51,9 +51,8 @@ const incidentSchema = new Schema(
   },
   { versionKey: false, minimize: true },
 );
-incidentSchema.index({ year: 1, seq: -1 });
-incidentSchema.index({ 'window.startedAt.at': -1 });
-incidentSchema.index({ status: 1 });
+// Lists, search and reports read the read model (src/lib/mirror.ts), not the collection: FerretDB would
+// decode every document for any filter but _id, and each secondary index costs every write.
 
 /** The stored shape, as services read it with lean(). */
 export interface IncidentDoc {

@@ -9,6 +9,7 @@ import type { IncidentDoc } from '../incidents/model.js';
 import type { IncidentsService } from '../incidents/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
+import type { Feed } from '../lib/feed.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { Notifications } from '../reminders/notifications.js';
 import type { UsersService } from '../users/service.js';
@@ -31,6 +32,7 @@ export class ReviewsService {
       documents: DocumentsService;
       notifications: Notifications;
       revisions: Revisions;
+      feed: Feed;
       audit: AuditService;
       clock: Clock;
       config: Config;
@@ -184,15 +186,15 @@ export class ReviewsService {
     if (!incident.impact?.summary && !incident.impact?.errorRatios?.length) missing.push({ field: 'impact', message: 'describe the impact (summary or error ratios)' });
     if (!incident.cause?.trigger && !incident.cause?.rootCauses?.length) missing.push({ field: 'cause', message: 'give the trigger or a root cause' });
     const actions = await this.deps.actions.listForIncident(incident._id);
-    const existing = await this.deps.reviews.findOne({ incidentId: incident._id }).select('noActionReason').lean<{ noActionReason?: string }>();
-    if (!actions.length && !noActionReason && !existing?.noActionReason) {
+    const existing = await this.load(incident);
+    if (!actions.length && !noActionReason && !existing.noActionReason) {
       missing.push({ field: 'actions', message: 'add a corrective action, or say why none is needed (noActionReason)' });
     }
     return missing;
   }
 
   private async load(incident: IncidentDoc): Promise<ReviewDoc> {
-    const doc = await this.deps.reviews.findOne({ incidentId: incident._id }).lean<ReviewDoc>();
+    const doc = await this.deps.reviews.findById(incident._id).lean<ReviewDoc>();
     if (doc) return this.deps.revisions.rollForward(this.deps.reviews, 'review', doc);
     const now = this.deps.clock.now();
     // Not stored until the first change: a draft is what every postmortem starts as.
@@ -225,10 +227,13 @@ export class ReviewsService {
     throw new Conflict(`The review of ${incident.key} is changing fast; retry`);
   }
 
+  /** The first write of a review; its _id is the incident's, so two first writers cannot both succeed. */
   private async insertFirst(doc: Omit<ReviewDoc, '_id'> & { _id?: unknown }): Promise<ReviewDoc | undefined> {
     const { _id: _none, ...fields } = doc;
     try {
-      return (await this.deps.reviews.create(fields)).toObject() as ReviewDoc;
+      const created = (await this.deps.reviews.create({ ...fields, _id: doc.incidentId })).toObject() as ReviewDoc;
+      await this.deps.feed.append('review', String(created._id));
+      return created;
     } catch (err) {
       if ((err as { code?: number }).code === 11000) return undefined;
       throw err;

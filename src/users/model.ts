@@ -19,6 +19,7 @@ export interface UserDoc {
   updatedAt: Date;
 }
 
+// People are found by email through the read model (src/lib/mirror.ts); the unique index keeps two creates of one email apart.
 const userSchema = new Schema<UserDoc>(
   {
     email: { type: String, required: true, unique: true },
@@ -40,11 +41,14 @@ const userSchema = new Schema<UserDoc>(
 /**
  * Secrets a person holds, stored only as SHA-256 hashes of high-entropy random values:
  * API tokens (until revoked), one-time sign-in links, and browser sessions (until they expire).
+ * The hash is the _id, so checking a secret on every request is a primary-key read.
  */
 export interface CredentialDoc {
-  _id: Types.ObjectId;
+  /** SHA-256 of the secret. */
+  _id: string;
   kind: 'api' | 'signin' | 'session';
-  hash: string;
+  /** How people and routes name an API token (never the hash). */
+  tokenId?: string;
   userId: Types.ObjectId;
   /** First characters of an API token, so a person can tell their tokens apart. */
   prefix?: string;
@@ -57,8 +61,9 @@ export interface CredentialDoc {
 
 const credentialSchema = new Schema<CredentialDoc>(
   {
+    _id: { type: String, required: true },
     kind: { type: String, enum: ['api', 'signin', 'session'], required: true },
-    hash: { type: String, required: true, unique: true },
+    tokenId: String,
     userId: { type: Schema.Types.ObjectId, required: true, index: true },
     prefix: String,
     name: String,

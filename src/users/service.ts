@@ -1,4 +1,5 @@
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
+import { Types } from 'mongoose';
 import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
 import { Conflict, NotFound, staleVersion } from '../http/errors.js';
@@ -6,6 +7,8 @@ import type { Claims } from '../lib/claims.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
+import type { Feed } from '../lib/feed.js';
+import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { CredentialDoc, CredentialModel, UserDoc, UserModel } from './model.js';
 import type { CreateUserInput, PatchUserInput } from './schemas.js';
@@ -38,7 +41,7 @@ export function userView(u: UserDoc) {
 
 function tokenView(c: CredentialDoc) {
   return {
-    id: String(c._id),
+    id: c.tokenId!,
     name: c.name,
     prefix: c.prefix,
     createdAt: c.createdAt.toISOString(),
@@ -52,6 +55,9 @@ export class UsersService {
     private readonly deps: {
       users: UserModel;
       credentials: CredentialModel;
+      /** People are looked up by email here, kept fresh through `feed`. */
+      mirror: Mirror;
+      feed: Feed;
       revisions: Revisions;
       claims: Claims;
       audit: AuditService;
@@ -65,6 +71,7 @@ export class UsersService {
     const { password, ...fields } = input;
     try {
       const doc = await this.deps.users.create({
+        _id: new Types.ObjectId(),
         ...fields,
         timezone: fields.timezone ?? this.deps.config.DEFAULT_TIMEZONE,
         locale: fields.locale ?? this.deps.config.DEFAULT_LOCALE,
@@ -74,6 +81,7 @@ export class UsersService {
         updatedAt: now,
       });
       const view = userView(doc.toObject());
+      await this.deps.feed.append('user', view.id);
       await this.deps.audit.recordChange(by, { entity: 'user', key: view.email, event: 'created' }, undefined, view);
       return view;
     } catch (err) {
@@ -83,20 +91,30 @@ export class UsersService {
   }
 
   async list(): Promise<ReturnType<typeof userView>[]> {
-    return (await this.deps.users.find().sort({ email: 1 }).lean<UserDoc[]>()).map(userView);
+    await this.deps.mirror.sync();
+    return this.deps.mirror
+      .all<UserDoc>('user')
+      .sort((a, b) => (a.email < b.email ? -1 : 1))
+      .map(userView);
   }
 
+  /** A person by id or email: the email names the id through the read model, the record itself is read by id. */
   async find(emailOrId: string): Promise<UserDoc> {
-    const filter = /^[0-9a-f]{24}$/i.test(emailOrId) ? { _id: emailOrId } : { email: emailOrId.toLowerCase() };
-    const doc = await this.deps.users.findOne(filter).lean<UserDoc>();
+    const id = /^[0-9a-f]{24}$/i.test(emailOrId) ? emailOrId : (await this.byEmail([emailOrId.toLowerCase()])).get(emailOrId.toLowerCase())?._id;
+    const doc = id && (await this.deps.users.findById(id).lean<UserDoc>());
     if (!doc) throw new NotFound(`Person ${emailOrId}`);
     return this.deps.revisions.rollForward(this.deps.users, 'user', doc);
   }
 
   /** People by email, for showing names and time zones; unknown emails are simply absent. */
   async byEmail(emails: string[]): Promise<Map<string, UserDoc>> {
-    const docs = await this.deps.users.find({ email: { $in: emails } }).lean<UserDoc[]>();
-    return new Map(docs.map((d) => [d.email, d]));
+    await this.deps.mirror.sync();
+    const out = new Map<string, UserDoc>();
+    for (const email of emails) {
+      const doc = this.deps.mirror.find<UserDoc>('user', 'email', email)[0];
+      if (doc) out.set(email, doc);
+    }
+    return out;
   }
 
   async update(emailOrId: string, patch: PatchUserInput, by: Pick<Actor, 'email'>): Promise<ReturnType<typeof userView>> {
@@ -128,7 +146,8 @@ export class UsersService {
 
   /** The person with this email and password, or undefined; takes as long whether the email exists or not. */
   async checkPassword(email: string, password: string): Promise<UserDoc | undefined> {
-    const doc = await this.deps.users.findOne({ email: email.toLowerCase() }).lean<UserDoc>();
+    const known = (await this.byEmail([email.toLowerCase()])).get(email.toLowerCase());
+    const doc = known && (await this.find(String(known._id)));
     if (!doc?.passwordHash || doc.disabled) {
       await argonVerify(await (dummyHash ??= argonHash('not-a-password-of-anyone')), password);
       return undefined;
@@ -143,8 +162,9 @@ export class UsersService {
     const user = await this.find(emailOrId);
     const token = newSecret('dbr');
     const doc = await this.deps.credentials.create({
+      _id: hashSecret(token),
       kind: 'api',
-      hash: hashSecret(token),
+      tokenId: String(new Types.ObjectId()),
       userId: user._id,
       prefix: token.slice(0, 8),
       name,
@@ -154,15 +174,17 @@ export class UsersService {
     return { token, ...tokenView(doc.toObject()) };
   }
 
+  /**
+   * A person's API tokens. Filtered by person, which FerretDB answers by reading the credentials; they
+   * stay few, because the prune-credentials job deletes expired sessions and sign-in links.
+   */
   async listTokens(userId: string) {
     const docs = await this.deps.credentials.find({ userId, kind: 'api' }).sort({ createdAt: 1 }).lean<CredentialDoc[]>();
     return docs.map(tokenView);
   }
 
   async revokeToken(userId: string, tokenId: string, by: Pick<Actor, 'email'>): Promise<ReturnType<typeof tokenView>> {
-    const doc = /^[0-9a-f]{24}$/i.test(tokenId)
-      ? await this.deps.credentials.findOne({ _id: tokenId, userId, kind: 'api' }).lean<CredentialDoc>()
-      : undefined;
+    const doc = /^[0-9a-f]{24}$/i.test(tokenId) ? await this.deps.credentials.findOne({ tokenId, userId, kind: 'api' }).lean<CredentialDoc>() : undefined;
     if (!doc) throw new NotFound(`Token ${tokenId}`);
     if (!doc.revokedAt) {
       await this.deps.credentials.updateOne({ _id: doc._id }, { $set: { revokedAt: this.deps.clock.now() } });
@@ -183,7 +205,7 @@ export class UsersService {
     const user = await this.find(emailOrId);
     const token = newSecret('dbs');
     const now = this.deps.clock.now();
-    await this.deps.credentials.create({ kind: 'signin', hash: hashSecret(token), userId: user._id, createdAt: now, expiresAt: new Date(now.getTime() + SIGNIN_LINK_TTL_MS) });
+    await this.deps.credentials.create({ _id: hashSecret(token), kind: 'signin', userId: user._id, createdAt: now, expiresAt: new Date(now.getTime() + SIGNIN_LINK_TTL_MS) });
     return token;
   }
 
@@ -193,14 +215,14 @@ export class UsersService {
     if (!user) return undefined;
     const now = this.deps.clock.now();
     if (!(await this.deps.claims.claim(`signin:${hashSecret(token)}`, user.email, now))) return undefined;
-    await this.deps.credentials.updateOne({ hash: hashSecret(token) }, { $set: { revokedAt: now } });
+    await this.deps.credentials.updateOne({ _id: hashSecret(token) }, { $set: { revokedAt: now } });
     return user;
   }
 
   async startSession(userId: string): Promise<string> {
     const session = newSecret('dbc');
     const now = this.deps.clock.now();
-    await this.deps.credentials.create({ kind: 'session', hash: hashSecret(session), userId, createdAt: now, expiresAt: new Date(now.getTime() + SESSION_TTL_MS) });
+    await this.deps.credentials.create({ _id: hashSecret(session), kind: 'session', userId, createdAt: now, expiresAt: new Date(now.getTime() + SESSION_TTL_MS) });
     return session;
   }
 
@@ -209,7 +231,7 @@ export class UsersService {
   }
 
   async endSession(session: string): Promise<void> {
-    await this.deps.credentials.updateOne({ kind: 'session', hash: hashSecret(session) }, { $set: { revokedAt: this.deps.clock.now() } });
+    await this.deps.credentials.updateOne({ _id: hashSecret(session), kind: 'session' }, { $set: { revokedAt: this.deps.clock.now() } });
   }
 
   /**
@@ -227,10 +249,16 @@ export class UsersService {
     return { email, signInToken: await this.issueSignInLink(email) };
   }
 
+  /** Deletes expired sessions and sign-in links (a job), so the credentials stay as few as the people's tokens. */
+  async pruneCredentials(): Promise<{ deleted: number }> {
+    const { deletedCount } = await this.deps.credentials.deleteMany({ kind: { $in: ['session', 'signin'] }, expiresAt: { $lt: this.deps.clock.now() } });
+    return { deleted: deletedCount };
+  }
+
   private async authenticate(kind: CredentialDoc['kind'], secret: string): Promise<UserDoc | undefined> {
     const now = this.deps.clock.now();
-    const cred = await this.deps.credentials.findOne({ kind, hash: hashSecret(secret) }).lean<CredentialDoc>();
-    if (!cred || cred.revokedAt || (cred.expiresAt && cred.expiresAt <= now)) return undefined;
+    const cred = await this.deps.credentials.findById(hashSecret(secret)).lean<CredentialDoc>();
+    if (!cred || cred.kind !== kind || cred.revokedAt || (cred.expiresAt && cred.expiresAt <= now)) return undefined;
     const user = await this.deps.users.findById(cred.userId).lean<UserDoc>();
     if (!user || user.disabled) return undefined;
     if (!cred.lastUsedAt || now.getTime() - cred.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {

@@ -12,6 +12,7 @@ describe('incidents API', () => {
   beforeEach(async () => {
     const { incidents, incidentKeys, keyCounters, actions } = t.services.models;
     for (const model of [incidents, incidentKeys, keyCounters, actions] as { deleteMany(f: object): Promise<unknown> }[]) await model.deleteMany({});
+    await t.services.mirror.reload();
   });
 
   const file = (body: unknown) => t.api.post('/api/v1/incidents').send(body as object);
