@@ -19,6 +19,7 @@ import { reportRoutes } from './reports/routes.js';
 import { accountPages } from './users/pages.js';
 import { userRoutes } from './users/routes.js';
 import { pingDb } from './lib/db.js';
+import { inRequestScope } from './lib/request-scope.js';
 import type { Services } from './services.js';
 
 const VERSION = '0.1.0';
@@ -28,6 +29,7 @@ export function createApp(services: Services): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use((_req, _res, next) => inRequestScope(next));
   app.use(helmet());
   app.use(
     pinoHttp({

@@ -92,6 +92,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     documents,
     notifications: mail.notifications,
     revisions,
+    mirror,
     feed,
     audit,
     clock,

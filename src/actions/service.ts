@@ -150,10 +150,12 @@ export class ActionsService {
       .map((d) => ({ key: d.key, title: d.title, status: d.status, owner: d.owner ?? null }));
   }
 
+  /** The action as of every write acknowledged so far, from the read model. */
   async find(key: string): Promise<ActionDoc> {
-    const doc = ACTION_KEY_RE.test(key) ? await this.deps.actions.findById(key.toUpperCase()).lean<ActionDoc>() : null;
+    await this.deps.mirror.sync();
+    const doc = ACTION_KEY_RE.test(key) ? this.deps.mirror.get<ActionDoc>('action', key.toUpperCase()) : undefined;
     if (!doc) throw new NotFound(`Action ${key}`);
-    return this.deps.revisions.rollForward(this.deps.actions, 'action', doc);
+    return doc;
   }
 
   async get(key: string) {

@@ -72,17 +72,17 @@ export class IncidentsService {
     return { ...toView(doc), actions: await this.deps.actions.listForIncident(doc._id) };
   }
 
+  /** The incident as of every write acknowledged so far, from the read model (which rolled a stopped writer forward). */
   async find(keyOrId: string): Promise<IncidentDoc> {
     const lookup = incidentLookup(keyOrId);
-    let doc: IncidentDoc | null | undefined;
-    if (lookup && 'key' in lookup) {
-      const byKey = await this.deps.incidentKeys.findById(lookup.key).lean<IncidentKeyDoc>();
-      doc = byKey && (await this.deps.incidents.findById(byKey.incidentId).lean<IncidentDoc>());
-    } else if (lookup) {
-      doc = await this.deps.incidents.findById(lookup._id).lean<IncidentDoc>();
-    }
+    await this.deps.mirror.sync();
+    const doc = !lookup
+      ? undefined
+      : 'key' in lookup
+        ? this.deps.mirror.find<IncidentDoc>('incident', 'key', lookup.key)[0]
+        : this.deps.mirror.get<IncidentDoc>('incident', lookup._id);
     if (!doc) throw new NotFound(`Incident ${keyOrId}`);
-    return this.deps.revisions.rollForward(this.deps.incidents, 'incident', doc);
+    return doc;
   }
 
   async list(q: ListIncidentsQuery): Promise<{ items: IncidentView[]; total: number; page: number; pageSize: number }> {

@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Clock } from './clock.js';
 import { isDuplicateKey } from './db.js';
+import { markWritten } from './request-scope.js';
 
 /**
  * The change feed: every write to a mirrored collection appends one entry naming the record, so each
@@ -51,6 +52,7 @@ export class Feed {
 
   /** Records that `entity` `id` changed. */
   async append(entity: string, id: string): Promise<void> {
+    markWritten();
     let seq = (await this.head()) + 1;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       try {

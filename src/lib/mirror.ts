@@ -1,6 +1,7 @@
 import type { Model } from 'mongoose';
 import type { Clock } from './clock.js';
 import type { Feed, FeedEntry } from './feed.js';
+import { freshInRequest, markFresh } from './request-scope.js';
 import type { Revisions } from './revisions.js';
 
 /**
@@ -54,7 +55,14 @@ export class Mirror {
    * while a read is in flight may follow a write that read missed, so it waits for the next read,
    * which every such caller shares.
    */
-  sync(): Promise<void> {
+  async sync(): Promise<void> {
+    // Within one request, once is enough until the request itself writes.
+    if (freshInRequest(this)) return;
+    await this.read();
+    markFresh(this);
+  }
+
+  private read(): Promise<void> {
     if (!this.running) {
       this.running = this.catchUp().finally(() => (this.running = undefined));
       return this.running;
@@ -63,7 +71,7 @@ export class Mirror {
       .catch(() => undefined)
       .then(() => {
         this.queued = undefined;
-        return this.sync();
+        return this.read();
       });
     return this.queued;
   }
@@ -131,14 +139,19 @@ export class Mirror {
     this.lastRead = now;
   }
 
+  /**
+   * Loads every record. The feed's head is read first: a write after it is announced after it, so it
+   * is read next time. A change claimed by a writer that stopped before writing it was never
+   * acknowledged, so it is not looked for here; the next writer's claim of that version fails and
+   * announces the record, which is then rolled forward (Revisions.replace).
+   */
   private async loadAll(): Promise<void> {
-    // The feed's head is read first: a write after it is announced after it, so it is read next time.
     const head = await this.deps.feed.head();
     for (const [entity, source] of this.sources) {
       const docs = await source.model.find({}).lean();
       this.docs.set(entity, new Map());
       for (const name of Object.keys(source.indexes ?? {})) this.byIndex.set(`${entity}.${name}`, new Map());
-      for (const doc of docs) this.put(entity, String(doc._id), await this.current(source, doc));
+      for (const doc of docs) this.put(entity, String(doc._id), doc);
     }
     this.seen = head;
     this.generation++;

@@ -71,8 +71,11 @@ export class Revisions {
     try {
       await this.revisions.create({ _id: revisionId(entity, current._id, version), entity, entityId: current._id, version, state: next as Record<string, unknown>, by, at });
     } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
+      if (!isDuplicateKey(err)) throw err;
+      // Someone else has this version; announce the record so every read model rolls it forward,
+      // even if that writer stopped before writing it or announcing it.
+      await this.feed.append(entity, String(current._id));
+      return false;
     }
     await this.feed.append(entity, String(current._id));
     await model.replaceOne({ _id: current._id, version: current.version } as never, next as never);

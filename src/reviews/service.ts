@@ -10,6 +10,7 @@ import type { IncidentsService } from '../incidents/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import type { Feed } from '../lib/feed.js';
+import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { Notifications } from '../reminders/notifications.js';
 import type { UsersService } from '../users/service.js';
@@ -32,6 +33,8 @@ export class ReviewsService {
       documents: DocumentsService;
       notifications: Notifications;
       revisions: Revisions;
+      /** Reviews are read from the read model, kept fresh through `feed`. */
+      mirror: Mirror;
       feed: Feed;
       audit: AuditService;
       clock: Clock;
@@ -194,8 +197,9 @@ export class ReviewsService {
   }
 
   private async load(incident: IncidentDoc): Promise<ReviewDoc> {
-    const doc = await this.deps.reviews.findById(incident._id).lean<ReviewDoc>();
-    if (doc) return this.deps.revisions.rollForward(this.deps.reviews, 'review', doc);
+    await this.deps.mirror.sync();
+    const doc = this.deps.mirror.get<ReviewDoc>('review', String(incident._id));
+    if (doc) return doc;
     const now = this.deps.clock.now();
     // Not stored until the first change: a draft is what every postmortem starts as.
     return { _id: undefined as never, incidentId: incident._id, incidentKey: incident.key, status: 'draft', reviewers: [], rounds: [], decisions: [], version: -1, createdAt: now, updatedAt: now };

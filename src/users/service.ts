@@ -98,12 +98,14 @@ export class UsersService {
       .map(userView);
   }
 
-  /** A person by id or email: the email names the id through the read model, the record itself is read by id. */
+  /** A person by id or email, as of every write acknowledged so far, from the read model. */
   async find(emailOrId: string): Promise<UserDoc> {
-    const id = /^[0-9a-f]{24}$/i.test(emailOrId) ? emailOrId : (await this.byEmail([emailOrId.toLowerCase()])).get(emailOrId.toLowerCase())?._id;
-    const doc = id && (await this.deps.users.findById(id).lean<UserDoc>());
+    await this.deps.mirror.sync();
+    const doc = /^[0-9a-f]{24}$/i.test(emailOrId)
+      ? this.deps.mirror.get<UserDoc>('user', emailOrId)
+      : this.deps.mirror.find<UserDoc>('user', 'email', emailOrId.toLowerCase())[0];
     if (!doc) throw new NotFound(`Person ${emailOrId}`);
-    return this.deps.revisions.rollForward(this.deps.users, 'user', doc);
+    return doc;
   }
 
   /** People by email, for showing names and time zones; unknown emails are simply absent. */
@@ -146,8 +148,7 @@ export class UsersService {
 
   /** The person with this email and password, or undefined; takes as long whether the email exists or not. */
   async checkPassword(email: string, password: string): Promise<UserDoc | undefined> {
-    const known = (await this.byEmail([email.toLowerCase()])).get(email.toLowerCase());
-    const doc = known && (await this.find(String(known._id)));
+    const doc = (await this.byEmail([email.toLowerCase()])).get(email.toLowerCase());
     if (!doc?.passwordHash || doc.disabled) {
       await argonVerify(await (dummyHash ??= argonHash('not-a-password-of-anyone')), password);
       return undefined;
@@ -259,7 +260,8 @@ export class UsersService {
     const now = this.deps.clock.now();
     const cred = await this.deps.credentials.findById(hashSecret(secret)).lean<CredentialDoc>();
     if (!cred || cred.kind !== kind || cred.revokedAt || (cred.expiresAt && cred.expiresAt <= now)) return undefined;
-    const user = await this.deps.users.findById(cred.userId).lean<UserDoc>();
+    await this.deps.mirror.sync();
+    const user = this.deps.mirror.get<UserDoc>('user', String(cred.userId));
     if (!user || user.disabled) return undefined;
     if (!cred.lastUsedAt || now.getTime() - cred.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await this.deps.credentials.updateOne({ _id: cred._id }, { $set: { lastUsedAt: now } });
