@@ -44,11 +44,11 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const revisions = new Revisions(models.revisions, feed);
   const mirror = new Mirror(
     [
-      { entity: 'incident', model: models.incidents, versioned: true, indexes: { key: (d) => d.key, owner: (d) => d.owner } },
-      { entity: 'action', model: models.actions, versioned: true, indexes: { incident: (d) => String(d.incidentId), owner: (d) => d.owner } },
-      { entity: 'user', model: models.users, versioned: true, indexes: { email: (d) => d.email } },
-      { entity: 'review', model: models.reviews, versioned: true },
-      { entity: 'comment', model: models.comments, versioned: false, indexes: { incident: (d) => String(d.incidentId) } },
+      { entity: 'incident', model: models.incidents, indexes: { key: (d) => d.key, owner: (d) => d.owner } },
+      { entity: 'action', model: models.actions, indexes: { incident: (d) => String(d.incidentId), owner: (d) => d.owner } },
+      { entity: 'user', model: models.users, indexes: { email: (d) => d.email } },
+      { entity: 'review', model: models.reviews },
+      { entity: 'comment', model: models.comments, indexes: { incident: (d) => String(d.incidentId) } },
     ],
     { feed, revisions, clock },
   );
@@ -82,7 +82,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const reports = new ReportsService({ incidents, actions, documents, renderer, clock, config });
   const people = async (email: string) => (await users.byEmail([email])).get(email);
   const mail = buildReminders({ config, clock, logger, models, mirror, actions, renderer, people });
-  const comments = new CommentsService({ comments: models.comments, mirror, feed, audit, clock });
+  const comments = new CommentsService({ comments: models.comments, mirror, feed, revisions, audit, clock });
   const reviews = new ReviewsService({
     reviews: models.reviews,
     comments,

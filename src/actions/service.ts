@@ -4,7 +4,7 @@ import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
-import type { Feed } from '../lib/feed.js';
+import { REMOVED, type Feed } from '../lib/feed.js';
 import { pageOf, sortBy, type SortKey } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
@@ -98,8 +98,8 @@ export class ActionsService {
     const slaFrom = incident.window?.resolvedAt?.at ?? now;
     const zones = await Promise.all(inputs.map((input) => this.zoneFor(input.owner, incident)));
     const docs = inputs.map((input, i) => this.newAction(incident, input, i + 1, slaFrom, now, actor, zones[i]!));
+    for (const d of docs) await this.deps.feed.append('action', d._id, 0);
     await this.deps.actions.insertMany(docs, { ordered: true });
-    for (const d of docs) await this.deps.feed.append('action', d._id);
   }
 
   /**
@@ -117,8 +117,9 @@ export class ActionsService {
     for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++, seq++) {
       try {
         // Added after the postmortem: the SLA counts from now, or it could be overdue on arrival.
-        const created = (await this.deps.actions.create(this.newAction(incident, input, seq, now, now, actor, zone))).toObject() as ActionDoc;
-        await this.deps.feed.append('action', created._id);
+        const action = this.newAction(incident, input, seq, now, now, actor, zone);
+        await this.deps.feed.append('action', action._id, 0);
+        const created = (await this.deps.actions.create(action)).toObject() as ActionDoc;
         await this.deps.audit.record(actor, { entity: 'action', key: created.key, incidentKey: incident.key, event: 'action added', note: created.title });
         return this.toView(created);
       } catch (err) {
@@ -133,7 +134,7 @@ export class ActionsService {
     for (let seq = 1; seq <= count; seq++) {
       const key = formatActionKey(incident.key, seq);
       await this.deps.actions.deleteOne({ _id: key });
-      await this.deps.feed.append('action', key);
+      await this.deps.feed.append('action', key, REMOVED);
     }
   }
 

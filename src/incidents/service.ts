@@ -4,7 +4,7 @@ import type { ActionsService } from '../actions/service.js';
 import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
 import { isDuplicateKey } from '../lib/db.js';
-import type { Feed } from '../lib/feed.js';
+import { REMOVED, type Feed } from '../lib/feed.js';
 import { pageOf, sortBy } from '../lib/listing.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
@@ -58,7 +58,7 @@ export class IncidentsService {
     } catch (err) {
       // No transactions on FerretDB: undo the incident so a failed import leaves nothing half-written.
       await this.deps.incidents.deleteOne({ _id: doc._id });
-      await this.deps.feed.append('incident', String(doc._id));
+      await this.deps.feed.append('incident', String(doc._id), REMOVED);
       await this.deps.incidentKeys.deleteOne({ _id: doc.key });
       await this.deps.actions.deleteForIncident(doc, actionInputs.length);
       throw err;
@@ -219,6 +219,7 @@ export class IncidentsService {
       }
       let created;
       try {
+        await this.deps.feed.append('incident', String(_id), 0);
         created = await this.deps.incidents.create({
           ...stored,
           _id,
@@ -236,7 +237,6 @@ export class IncidentsService {
         if (isDuplicateKey(err)) continue;
         throw err;
       }
-      await this.deps.feed.append('incident', String(_id));
       await this.raiseCounter(counterId, seq);
       return created.toObject() as IncidentDoc;
     }

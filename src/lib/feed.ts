@@ -17,8 +17,15 @@ export interface FeedEntry {
   /** The mirrored entity: incident, action, user, review, comment. */
   entity: string;
   id: string;
+  /**
+   * The version the record has once the write lands (0 for a new record, REMOVED for a deletion), so a
+   * reader that arrives before the write keeps looking; absent when the record is only to be reloaded.
+   */
+  v?: number;
   at: Date;
 }
+
+export const REMOVED = -1;
 
 /** `_id: "pruned"`: entries up to `seq` were deleted; a reader behind it must load everything again. */
 interface FeedMetaDoc {
@@ -34,7 +41,7 @@ const MAX_APPEND_ATTEMPTS = 1000;
 
 export function feedModels(conn: Connection) {
   const entry = new Schema<FeedEntry>(
-    { _id: { type: String, required: true }, entity: { type: String, required: true }, id: { type: String, required: true }, at: { type: Date, required: true } },
+    { _id: { type: String, required: true }, entity: { type: String, required: true }, id: { type: String, required: true }, v: Number, at: { type: Date, required: true } },
     { versionKey: false },
   );
   const meta = new Schema<FeedMetaDoc>({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { versionKey: false });
@@ -50,13 +57,17 @@ export class Feed {
 
   constructor(private readonly deps: { feed: Model<FeedEntry>; feedMeta: Model<FeedMetaDoc>; clock: Clock }) {}
 
-  /** Records that `entity` `id` changed. */
-  async append(entity: string, id: string): Promise<void> {
+  /**
+   * Announces a write of `entity` `id` that leaves it at `version` (see FeedEntry.v). Announced before
+   * the write (new records) or between claiming and writing (versioned edits), so a writer that stops
+   * after writing has always announced it.
+   */
+  async append(entity: string, id: string, version?: number): Promise<void> {
     markWritten();
     let seq = (await this.head()) + 1;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       try {
-        await this.deps.feed.create({ _id: seqId(seq), entity, id, at: this.deps.clock.now() });
+        await this.deps.feed.create({ _id: seqId(seq), entity, id, ...(version === undefined ? {} : { v: version }), at: this.deps.clock.now() });
         this.known = Math.max(this.known, seq);
         return;
       } catch (err) {
@@ -87,18 +98,23 @@ export class Feed {
     return lo;
   }
 
-  /** The entries after `seq`, in order, until the first number not taken yet. */
+  /** The entries after `seq`, in order, until the first number not taken yet: one read when there is none, then batches. */
   async after(seq: number): Promise<FeedEntry[]> {
-    const out: FeedEntry[] = [];
-    for (;;) {
-      const batch = await Promise.all(Array.from({ length: READ_BATCH }, (_, i) => this.deps.feed.findById(seqId(seq + 1 + i)).lean<FeedEntry>()));
-      const found = batch.findIndex((e) => !e);
-      out.push(...(batch.slice(0, found < 0 ? READ_BATCH : found) as FeedEntry[]));
-      if (found >= 0) break;
-      seq += READ_BATCH;
+    const first = await this.read(seq + 1);
+    if (!first) return [];
+    const out = [first];
+    for (let next = seq + 2; ; next += READ_BATCH) {
+      const batch = await Promise.all(Array.from({ length: READ_BATCH }, (_, i) => this.read(next + i)));
+      const missing = batch.indexOf(null);
+      out.push(...(batch.slice(0, missing < 0 ? READ_BATCH : missing) as FeedEntry[]));
+      if (missing >= 0) break;
     }
-    if (out.length) this.known = Math.max(this.known, Number(out[out.length - 1]!._id));
+    this.known = Math.max(this.known, Number(out[out.length - 1]!._id));
     return out;
+  }
+
+  private read(seq: number): Promise<FeedEntry | null> {
+    return this.deps.feed.findById(seqId(seq)).lean<FeedEntry>();
   }
 
   /** Entries up to this number were deleted by prune(); 0 when nothing was. */
@@ -119,7 +135,7 @@ export class Feed {
     let hi = head;
     while (hi - lo > 1) {
       const mid = Math.floor((lo + hi) / 2);
-      const entry = await this.deps.feed.findById(seqId(mid)).lean<FeedEntry>();
+      const entry = await this.read(mid);
       if (entry && entry.at < cutoff) lo = mid;
       else hi = mid;
     }

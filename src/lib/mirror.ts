@@ -1,6 +1,6 @@
 import type { Model } from 'mongoose';
 import type { Clock } from './clock.js';
-import type { Feed, FeedEntry } from './feed.js';
+import { REMOVED, type Feed, type FeedEntry } from './feed.js';
 import { freshInRequest, markFresh } from './request-scope.js';
 import type { Revisions } from './revisions.js';
 
@@ -11,27 +11,40 @@ import type { Revisions } from './revisions.js';
  * with nothing new costs one `_id` read; FerretDB would otherwise decode the whole collection for every
  * filter, count or sort.
  *
- * Every writer (the server, the worker, the CLI) appends to the feed, so no process misses another's
- * change: versioned records between claiming their revision and writing (a reader then rolls a
- * stopped writer forward), other writes right after. A writer killed between a plain write and its
- * entry leaves drift, which the `repair-read-model` job finds and announces on the feed.
+ * Every writer (the server, the worker, the CLI) announces each write on the feed with the version it
+ * leaves the record at: new records before they are inserted, edits between claiming their revision
+ * and writing (src/lib/revisions.ts). A reader that loads a record before the write lands keeps it
+ * pending and looks again on each read until the record reaches that version; a claimed edit whose
+ * writer stopped is rolled forward by the reader. So no process misses another's change, whichever
+ * moment a writer stops at. The `repair-read-model` job announces anything changed behind the
+ * services' back (by hand in the database).
  */
 export interface MirrorSource {
   entity: string;
+  /** Versioned records (a `version` field, edits claimed through Revisions). */
   model: Model<any>;
-  /** Versioned records are rolled forward through their revisions when loaded. */
-  versioned: boolean;
   /** Secondary keys kept as indexes (e.g. actions by incident): name → key of a record. */
   indexes?: Record<string, (doc: any) => string | undefined>;
 }
 
 /** A reader that has not read the feed for this long checks that prune() did not pass it. */
 const IDLE_CHECK_MS = 3600_000;
+/** How long an announced write that has not landed is looked for: a writer that stopped never writes it. */
+const PENDING_MS = 10 * 60_000;
+
+interface Pending {
+  entity: string;
+  id: string;
+  version: number;
+  until: number;
+}
 
 export class Mirror {
   private readonly docs = new Map<string, Map<string, any>>();
   private readonly byIndex = new Map<string, Map<string, Set<string>>>();
   private readonly sources = new Map<string, MirrorSource>();
+  /** Announced writes not seen yet, by entity:id. */
+  private readonly pending = new Map<string, Pending>();
   private seen = -1;
   private lastRead = 0;
   private running: Promise<void> | undefined;
@@ -133,8 +146,7 @@ export class Mirror {
     if (this.seen < 0) {
       await this.loadAll();
     } else {
-      const entries = await this.deps.feed.after(this.seen);
-      await this.apply(entries);
+      await this.apply(await this.deps.feed.after(this.seen));
     }
     this.lastRead = now;
   }
@@ -157,24 +169,29 @@ export class Mirror {
     this.generation++;
   }
 
+  /** Reloads the records the entries name (and the ones still pending) and notes the writes not landed yet. */
   private async apply(entries: FeedEntry[]): Promise<void> {
-    if (!entries.length) return;
-    const changed = new Map<string, { entity: string; id: string }>();
-    for (const e of entries) if (this.sources.has(e.entity)) changed.set(`${e.entity}:${e.id}`, e);
+    const now = this.deps.clock.now().getTime();
+    for (const e of entries) {
+      if (!this.sources.has(e.entity)) continue;
+      const key = `${e.entity}:${e.id}`;
+      const version = Math.max(e.v ?? -Infinity, this.pending.get(key)?.version ?? -Infinity);
+      this.pending.set(key, { entity: e.entity, id: e.id, version, until: now + PENDING_MS });
+    }
+    if (!entries.length && !this.pending.size) return;
     await Promise.all(
-      [...changed.values()].map(async ({ entity, id }) => {
-        const source = this.sources.get(entity)!;
-        const doc = await source.model.findById(id).lean();
-        if (doc) this.put(entity, id, await this.current(source, doc));
-        else this.remove(entity, id);
+      [...this.pending].map(async ([key, p]) => {
+        const source = this.sources.get(p.entity)!;
+        const found = await source.model.findById(p.id).lean();
+        const doc = found && (await this.deps.revisions.rollForward(source.model, p.entity, found));
+        if (doc) this.put(p.entity, p.id, doc);
+        else this.remove(p.entity, p.id);
+        const landed = p.version === REMOVED ? !doc : !!doc && (doc.version ?? 0) >= p.version;
+        if (landed || now > p.until) this.pending.delete(key);
       }),
     );
-    this.seen = Number(entries[entries.length - 1]!._id);
+    if (entries.length) this.seen = Number(entries[entries.length - 1]!._id);
     this.generation++;
-  }
-
-  private async current(source: MirrorSource, doc: any): Promise<any> {
-    return source.versioned ? this.deps.revisions.rollForward(source.model, source.entity, doc) : doc;
   }
 
   private put(entity: string, id: string, doc: any): void {

@@ -72,12 +72,12 @@ export class Revisions {
       await this.revisions.create({ _id: revisionId(entity, current._id, version), entity, entityId: current._id, version, state: next as Record<string, unknown>, by, at });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      // Someone else has this version; announce the record so every read model rolls it forward,
-      // even if that writer stopped before writing it or announcing it.
-      await this.feed.append(entity, String(current._id));
+      // Someone else has this version; announce it so every read model rolls it forward, even if that
+      // writer stopped before writing it or announcing it.
+      await this.feed.append(entity, String(current._id), version);
       return false;
     }
-    await this.feed.append(entity, String(current._id));
+    await this.feed.append(entity, String(current._id), version);
     await model.replaceOne({ _id: current._id, version: current.version } as never, next as never);
     return true;
   }
@@ -97,9 +97,11 @@ export class Revisions {
    * pending: claiming the next version starts from a read that has rolled this one forward.
    */
   async rollForward<T extends Versioned>(model: Model<T>, entity: string, doc: T): Promise<T> {
-    const latest = await this.revisions.findById(revisionId(entity, doc._id, doc.version + 1)).lean<RevisionDoc>();
+    // Records kept from before they had versions count as version 0.
+    const version = doc.version ?? 0;
+    const latest = await this.revisions.findById(revisionId(entity, doc._id, version + 1)).lean<RevisionDoc>();
     if (!latest) return doc;
-    await model.replaceOne({ _id: doc._id, version: doc.version } as never, latest.state as never);
+    await model.replaceOne({ _id: doc._id, ...(doc.version === undefined ? {} : { version }) } as never, latest.state as never);
     return { ...(latest.state as Omit<T, '_id'>), _id: doc._id } as T;
   }
 }

@@ -5,6 +5,7 @@ import { BadRequest, NotFound } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Feed } from '../lib/feed.js';
 import type { Mirror } from '../lib/mirror.js';
+import type { Revisions } from '../lib/revisions.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import type { CommentDoc, CommentModel } from './model.js';
 
@@ -32,7 +33,7 @@ export function commentView(c: CommentDoc) {
 }
 
 export class CommentsService {
-  constructor(private readonly deps: { comments: CommentModel; mirror: Mirror; feed: Feed; audit: AuditService; clock: Clock }) {}
+  constructor(private readonly deps: { comments: CommentModel; mirror: Mirror; feed: Feed; revisions: Revisions; audit: AuditService; clock: Clock }) {}
 
   async threads(incident: IncidentDoc) {
     const docs = await this.ofIncident(incident);
@@ -68,15 +69,17 @@ export class CommentsService {
     return { comment, notices: this.notices(comment, participants, actor) };
   }
 
+  /** Resolves or reopens a thread; of two people doing the same at once, one records it and the other finds it done. */
   async setResolved(incident: IncidentDoc, threadId: string, resolved: boolean, actor: Actor) {
-    const root = await this.root(incident, threadId);
-    if (Boolean(root.resolved) === resolved) return;
-    const now = this.deps.clock.now();
-    await this.deps.comments.updateOne(
-      { _id: root._id },
-      resolved ? { $set: { resolved: true, resolvedBy: actor.email, resolvedAt: now } } : { $set: { resolved: false }, $unset: { resolvedBy: 1, resolvedAt: 1 } },
-    );
-    await this.deps.feed.append('comment', String(root._id));
+    let root = await this.root(incident, threadId);
+    for (;;) {
+      if (Boolean(root.resolved) === resolved) return;
+      const now = this.deps.clock.now();
+      const { _id, resolvedBy: _by, resolvedAt: _at, ...rest } = root;
+      const next = { ...rest, resolved, ...(resolved ? { resolvedBy: actor.email, resolvedAt: now } : {}), version: (root.version ?? 0) + 1 };
+      if (await this.deps.revisions.replace(this.deps.comments, 'comment', { ...root, version: root.version ?? 0 }, next, actor.email, now)) break;
+      root = await this.root(incident, threadId);
+    }
     await this.deps.audit.record(actor, {
       entity: 'comment',
       key: String(root._id),
@@ -87,25 +90,27 @@ export class CommentsService {
   }
 
   private async root(incident: IncidentDoc, threadId: string): Promise<CommentDoc> {
-    const root = Types.ObjectId.isValid(threadId) && /^[0-9a-f]{24}$/i.test(threadId)
-      ? await this.deps.comments.findById(threadId).lean<CommentDoc>()
-      : undefined;
+    await this.deps.mirror.sync();
+    const root = Types.ObjectId.isValid(threadId) && /^[0-9a-f]{24}$/i.test(threadId) ? this.deps.mirror.get<CommentDoc>('comment', threadId) : undefined;
     if (!root || !root.incidentId.equals(incident._id) || root.threadId) throw new NotFound(`Comment thread ${threadId} on ${incident.key}`);
     return root;
   }
 
   private async insert(incident: IncidentDoc, place: Pick<CommentDoc, 'anchor' | 'threadId'>, body: string, actor: Actor): Promise<CommentDoc> {
+    const _id = new Types.ObjectId();
+    await this.deps.feed.append('comment', String(_id), 0);
     const doc = await this.deps.comments.create({
+      _id,
       incidentId: incident._id,
       incidentKey: incident.key,
       ...place,
       author: actor.email,
       body,
       mentions: mentionsIn(body),
+      version: 0,
       createdAt: this.deps.clock.now(),
     });
     const comment = doc.toObject() as CommentDoc;
-    await this.deps.feed.append('comment', String(comment._id));
     await this.deps.audit.record(actor, {
       entity: 'comment',
       key: String(comment._id),

@@ -56,6 +56,8 @@ export interface CommentDoc {
   resolved?: boolean;
   resolvedBy?: string;
   resolvedAt?: Date;
+  /** Resolving and reopening are versioned edits (comments stored before versions read as 0). */
+  version: number;
   createdAt: Date;
 }
 
@@ -71,6 +73,7 @@ const commentSchema = new Schema<CommentDoc>(
     resolved: Boolean,
     resolvedBy: String,
     resolvedAt: Date,
+    version: { type: Number, default: 0 },
     createdAt: { type: Date, required: true },
   },
   { versionKey: false },

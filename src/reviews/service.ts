@@ -235,9 +235,8 @@ export class ReviewsService {
   private async insertFirst(doc: Omit<ReviewDoc, '_id'> & { _id?: unknown }): Promise<ReviewDoc | undefined> {
     const { _id: _none, ...fields } = doc;
     try {
-      const created = (await this.deps.reviews.create({ ...fields, _id: doc.incidentId })).toObject() as ReviewDoc;
-      await this.deps.feed.append('review', String(created._id));
-      return created;
+      await this.deps.feed.append('review', String(doc.incidentId), 0);
+      return (await this.deps.reviews.create({ ...fields, _id: doc.incidentId })).toObject() as ReviewDoc;
     } catch (err) {
       if ((err as { code?: number }).code === 11000) return undefined;
       throw err;

@@ -70,8 +70,10 @@ export class UsersService {
     const now = this.deps.clock.now();
     const { password, ...fields } = input;
     try {
+      const _id = new Types.ObjectId();
+      await this.deps.feed.append('user', String(_id), 0);
       const doc = await this.deps.users.create({
-        _id: new Types.ObjectId(),
+        _id,
         ...fields,
         timezone: fields.timezone ?? this.deps.config.DEFAULT_TIMEZONE,
         locale: fields.locale ?? this.deps.config.DEFAULT_LOCALE,
@@ -81,7 +83,6 @@ export class UsersService {
         updatedAt: now,
       });
       const view = userView(doc.toObject());
-      await this.deps.feed.append('user', view.id);
       await this.deps.audit.recordChange(by, { entity: 'user', key: view.email, event: 'created' }, undefined, view);
       return view;
     } catch (err) {
