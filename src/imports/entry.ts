@@ -27,7 +27,7 @@ export interface EntryOptions {
 const LABEL = /^\s*(原因|处置|处理|复盘和改进|复盘与改进|复盘|改进措施|影响)\s*[:：]\s*(.*)$/;
 const NUMBERED = /^\s*(\d{1,2})\s*[.、．)）]\s*(.+)$/;
 const BULLET = /^\s*[-*•+]\s+(.*)$/;
-const REPAIR = /补数|补全|数据修复|修复数据|修数|回补|跑批/;
+const REPAIR = /补数|补单|补全|数据修复|修复数据|修数|回补|跑批/;
 const TITLE_MAX = 120;
 
 type Part = 'headline' | 'cause' | 'remediation' | 'review' | 'impact' | 'actions';
@@ -178,7 +178,7 @@ function dataRepair(mentions: TimeMention[], remediation: string, reportDate: Da
  * percentage written in the report is kept as written, with a warning when it disagrees.
  */
 function errorRows(text: string, warn: (m: string, near?: string) => void) {
-  const m = /共[^，。；\d]{0,20}?(\d[\d,]*)\s*条[^。；]*?错误[^，。；\d]{0,20}?(\d[\d,]*)\s*条(?:[^。；]*?占比\s*(\d+(?:\.\d+)?\s*%))?/.exec(text);
+  const m = /共[^，。；\d]{0,20}?(\d[\d,]*)\s*[条笔行单][^。；]*?错误[^，。；\d]{0,20}?(\d[\d,]*)\s*[条笔行单](?:[^。；]*?占比\s*(\d+(?:\.\d+)?\s*%))?/.exec(text);
   if (!m) {
     if (/占比|错误数据/.test(text)) warn('error rows mentioned but not read (expected "共N条…错误N条…占比P%")', /占比/.test(text) ? '占比' : '错误数据');
     return undefined;
