@@ -8,6 +8,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { pageErrors } from './http/pages.js';
 import { authenticate, csrf, parseCookies } from './http/auth.js';
 import { documentRoutes } from './documents/routes.js';
+import { importRoutes } from './imports/routes.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { linkPages, reminderRoutes } from './reminders/routes.js';
 import { actionPages } from './actions/pages.js';
@@ -63,6 +64,7 @@ export function createApp(services: Services): express.Express {
   reviewRoutes(api, services);
   reminderRoutes(api, services);
   reportRoutes(api, services);
+  importRoutes(api, services);
   const openApi = api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL });
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);

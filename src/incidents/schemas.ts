@@ -16,7 +16,7 @@ const longText = text(20_000);
 export const email = z.email().max(254).toLowerCase();
 export const instant = z.string().refine(isInstantText, `must be ${INSTANT_FORMAT_HINT}`).describe(INSTANT_FORMAT_HINT);
 export const date = z.string().refine(isDateText, 'must be a date like 2023-02-09');
-const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
+export const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
 const list = (item: z.ZodType<string>, max = 50) => z.array(item).max(max);
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
