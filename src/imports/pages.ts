@@ -16,6 +16,12 @@ interface ImportForm {
 
 const FILE_TYPES = /\.(md|markdown|txt)$/i;
 
+/** The page's one help from script (served from here, as the CSP allows only our own scripts): an unticked entry fades. */
+const PAGE_SCRIPT = `for (const box of document.querySelectorAll('.import-entry input[name=include]')) {
+  box.addEventListener('change', () => box.closest('.import-entry').classList.toggle('settled', !box.checked));
+}
+`;
+
 /** The pasted text and the uploaded files, one after another (a BOM dropped), or a 400 naming a file of another kind. */
 function formReports(services: Services, req: Request): ImportForm {
   const locale = pageLocale(services.config, req);
@@ -104,6 +110,9 @@ function renderImport(services: Services, req: Request, res: Response, data: { f
 export function importPages(services: Services): Router {
   const { imports } = services;
   const router = express.Router();
+  router.get('/imports/page.js', (_req, res) => {
+    res.type('text/javascript').set('cache-control', 'max-age=3600').send(PAGE_SCRIPT);
+  });
   router.get('/imports', requireSignIn, (req, res) => {
     allow(req, 'incidents:write');
     renderImport(services, req, res, {});

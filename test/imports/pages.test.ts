@@ -67,11 +67,11 @@ describe('import page', function () {
     const ed = await signedIn('ed@example.com');
     const page = await ed.get('/imports').expect(200);
     expect(page.text).to.include('enctype="multipart/form-data"').and.include('name="files" type="file" multiple');
-    const [[, csrf]] = formFields(page.text, '/imports/preview').filter(([n]) => n === '_csrf');
+    const csrf = formFields(page.text, '/imports/preview').find(([n]) => n === '_csrf')![1];
 
     const preview = await ed
       .post('/imports/preview')
-      .field('_csrf', csrf!)
+      .field('_csrf', csrf)
       .field('text', '')
       .field('timezone', 'Asia/Shanghai')
       .attach('files', Buffer.from(report('2023-w07')), '第07周.md')
@@ -101,7 +101,7 @@ describe('import page', function () {
     const again = await postForm(ed, '/imports', [...fields, ['include', '0']]).expect(200);
     expect(again.text).to.include('1 filed, 1 imported before.');
     expect(await count()).to.equal(2);
-    const rePreview = await postForm(ed, '/imports/preview', [['_csrf', csrf!], ['text', report('2023-w08')]]).expect(200);
+    const rePreview = await postForm(ed, '/imports/preview', [['_csrf', csrf], ['text', report('2023-w08')]]).expect(200);
     expect(rePreview.text).to.include('<span class="badge">imported before</span> <a href="/incidents/INC-2023-0001">INC-2023-0001</a>');
     expect(rePreview.text).to.not.include('name="include"');
   });
