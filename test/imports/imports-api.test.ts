@@ -82,6 +82,14 @@ describe('POST /api/v1/imports/weekly-reports', function () {
     expect(await count()).to.equal(2);
   });
 
+  it('keeps the verbatim source through edits, and does not let an edit change it', async () => {
+    const before = (await t.api.get('/api/v1/incidents/INC-2023-0001').expect(200)).body;
+    const edited = (await t.api.patch('/api/v1/incidents/INC-2023-0001').send({ version: before.version, title: 'Oracle→TiDB 同步链路中断' }).expect(200)).body;
+    expect(edited.source).to.deep.equal(before.source);
+    const refused = await t.api.patch('/api/v1/incidents/INC-2023-0001').send({ version: edited.version, source: { text: 'rewritten' } }).expect(400);
+    expect(refused.body.error.fields).to.deep.equal([{ field: 'source', message: 'unknown field' }]);
+  });
+
   it('files each entry once when two imports of the same text run at once', async () => {
     const text = report('2023-w10');
     const [a, b] = await Promise.all([send({ text, dryRun: false }).expect(200), send({ text, dryRun: false }).expect(200)]);
