@@ -229,10 +229,11 @@ function detectionOf(headline: string): CreateIncidentInput['detection'] | undef
   return undefined;
 }
 
-/** A numbered 改进措施: its first phrase is the title, the rest the description. */
+/** A numbered 改进措施: its first phrase is the title, the rest the description (a long item without one keeps all of it there). */
 function actionOf(text: string): ActionInput {
-  const split = /^(.{4,80}?)[，,：:。；;]\s*([\s\S]+)$/.exec(text);
-  const [title, description] = split ? [split[1]!.trim(), split[2]!.trim()] : [text.length > 200 ? `${text.slice(0, 199)}…` : text, undefined];
   const type = /监控|告警|报警|校验|识别|巡检/.test(text) ? 'detect' : /防止|避免|简化|规范|默认|加固/.test(text) ? 'prevent' : /流程|演练|培训|制度/.test(text) ? 'process' : 'other';
-  return { title, ...(description ? { description } : split ? {} : text.length > 200 ? { description: text } : {}), type, priority: 'medium' };
+  const split = /^(.{4,80}?)[，,：:。；;]\s*([\s\S]+)$/.exec(text);
+  if (split) return { title: split[1]!.trim(), description: split[2]!.trim(), type, priority: 'medium' };
+  if (text.length > 200) return { title: `${text.slice(0, 199)}…`, description: text, type, priority: 'medium' };
+  return { title: text, type, priority: 'medium' };
 }

@@ -43,7 +43,7 @@ export function parseWeeklyReports(text: string, options: EntryOptions & { today
   for (const entry of found.entries) {
     const parsed = parseEntry(entry, options);
     if (!parsed) {
-      warnings.push({ line: entry.line, message: `the bullet's date is not a date: not imported` });
+      warnings.push({ line: entry.line, message: `the bullet's date or time is not valid: not imported` });
       continue;
     }
     const fingerprint = fingerprintOf(entry.lines.join('\n'));

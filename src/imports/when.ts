@@ -43,7 +43,7 @@ export interface BulletTimes {
 
 /**
  * Reads `2/5 8:48~9:50 headline`, `2/14 12:04 headline`, `3/1 23:40~0:25` (past midnight: the next day),
- * `3/6 22:00~3/7 2:00`, `3/3 headline` (a date only). Undefined when the text does not start with a date.
+ * `3/6 22:00~3/7 2:00`, `3/3 headline` (a date only). Undefined when the text does not start with a valid date and time.
  */
 export function readBulletTimes(text: string, reportDate: DateTime): BulletTimes | undefined {
   let pos = 0;
@@ -60,8 +60,9 @@ export function readBulletTimes(text: string, reportDate: DateTime): BulletTimes
   if (!day) return undefined;
   skipSpace();
   const time = match(TIME_AT);
-  const start: LocalTime = time ? { at: withTime(day, Number(time[1]), Number(time[2]))!, precision: 'minute' } : { at: day, precision: 'day' };
-  if (!start.at?.isValid) return undefined;
+  const startAt = time ? withTime(day, Number(time[1]), Number(time[2])) : day;
+  if (!startAt) return undefined;
+  const start: LocalTime = { at: startAt, precision: time ? 'minute' : 'day' };
 
   let end: LocalTime | undefined;
   const beforeRange = pos;

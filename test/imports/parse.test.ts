@@ -123,8 +123,11 @@ describe('weekly report parser', () => {
 
   it('finds nothing in text without 生产稳定性事件, and names a bullet with an impossible date', () => {
     expect(parse('随便写点什么\n- 2/5 8:48 不在事件段落里').proposals).to.deep.equal([]);
-    const { proposals, warnings } = parse('# 第08周 2023/02/18\n生产稳定性事件：\n- 2/30 8:48 不存在的日期\n');
+    const { proposals, warnings } = parse('# 第08周 2023/02/18\n生产稳定性事件：\n- 2/30 8:48 不存在的日期\n- 2/14 25:10 不存在的时间\n');
     expect(proposals).to.deep.equal([]);
-    expect(warnings).to.deep.equal([{ line: 3, message: "the bullet's date is not a date: not imported" }]);
+    expect(warnings).to.deep.equal([
+      { line: 3, message: "the bullet's date or time is not valid: not imported" },
+      { line: 4, message: "the bullet's date or time is not valid: not imported" },
+    ]);
   });
 });
