@@ -1,6 +1,8 @@
 import type { Connection } from 'mongoose';
 import { actionModel } from './actions/model.js';
 import { ActionsService } from './actions/service.js';
+import { importFingerprintModel } from './imports/model.js';
+import { ImportsService } from './imports/service.js';
 import { incidentKeyModels, incidentModel } from './incidents/model.js';
 import { IncidentsService } from './incidents/service.js';
 import { snapshotModel } from './documents/model.js';
@@ -39,6 +41,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     credentials: credentialModel(conn),
     ...reviewModels(conn),
     ...reminderModels(conn),
+    importFingerprints: importFingerprintModel(conn),
   };
   const feed = new Feed({ feed: models.feed, feedMeta: models.feedMeta, clock });
   const revisions = new Revisions(models.revisions, feed);
@@ -77,6 +80,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     clock,
     config,
   });
+  const imports = new ImportsService({ incidents, fingerprints: models.importFingerprints, clock, config });
   const renderer = createRenderer({ userDir: config.TEMPLATES_DIR });
   const documents = new DocumentsService({ incidents, actions, snapshots: models.snapshots, renderer, clock });
   const reports = new ReportsService({ incidents, actions, documents, renderer, clock, config });
@@ -98,7 +102,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     clock,
     config,
   });
-  return { config, conn, clock, logger, models, feed, mirror, revisions, claims, audit, users, actions, incidents, renderer, documents, reports, people, ...mail, comments, reviews };
+  return { config, conn, clock, logger, models, feed, mirror, revisions, claims, audit, users, actions, incidents, imports, renderer, documents, reports, people, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;
