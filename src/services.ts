@@ -12,6 +12,7 @@ import { auditModel } from './audit/model.js';
 import { AuditService } from './audit/service.js';
 import { claimModel, Claims } from './lib/claims.js';
 import { Feed, feedModels } from './lib/feed.js';
+import { migrate } from './lib/migrations.js';
 import { Mirror } from './lib/mirror.js';
 import { revisionModel, Revisions } from './lib/revisions.js';
 import { buildReminders, reminderModels } from './reminders/compose.js';
@@ -107,7 +108,12 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
 
 export type Services = ReturnType<typeof buildServices>;
 
-/** Creates the collections' indexes (unique keys carry correctness, so start-up waits for them). */
+/**
+ * Creates the collections' indexes (unique keys carry correctness, so start-up waits for them), then
+ * brings data stored by earlier versions to today's shape.
+ */
 export async function syncIndexes(services: Services): Promise<void> {
   for (const model of Object.values(services.models)) await model.syncIndexes();
+  const ran = await migrate(services.conn);
+  if (ran.length) services.logger.info({ migrations: ran }, 'stored data migrated');
 }
