@@ -20,7 +20,7 @@ import { CommentsService } from './reviews/comments.js';
 import { reviewModels } from './reviews/model.js';
 import { ReviewsService } from './reviews/service.js';
 import { ReportsService } from './reports/service.js';
-import { credentialModel, userModel } from './users/model.js';
+import { credentialModel, credentialUseModel, userModel } from './users/model.js';
 import { UsersService } from './users/service.js';
 import type { Clock } from './lib/clock.js';
 import type { Config } from './lib/config.js';
@@ -40,6 +40,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     audit: auditModel(conn),
     users: userModel(conn),
     credentials: credentialModel(conn),
+    credentialUses: credentialUseModel(conn),
     ...reviewModels(conn),
     ...reminderModels(conn),
     importFingerprints: importFingerprintModel(conn),
@@ -52,13 +53,14 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
       { entity: 'action', model: models.actions, indexes: { incident: (d) => String(d.incidentId), owner: (d) => d.owner } },
       { entity: 'user', model: models.users, indexes: { email: (d) => d.email } },
       { entity: 'review', model: models.reviews },
+      { entity: 'credential', model: models.credentials, indexes: { user: (d) => String(d.userId), token: (d) => d.tokenId } },
       { entity: 'comment', model: models.comments, indexes: { incident: (d) => String(d.incidentId) } },
     ],
     { feed, revisions, clock },
   );
   const claims = new Claims(models.claims);
   const audit = new AuditService({ audit: models.audit, clock });
-  const users = new UsersService({ users: models.users, credentials: models.credentials, mirror, feed, revisions, claims, audit, clock, config });
+  const users = new UsersService({ users: models.users, credentials: models.credentials, credentialUses: models.credentialUses, mirror, feed, revisions, claims, audit, clock, config });
   const actions = new ActionsService({
     actions: models.actions,
     mirror,

@@ -54,9 +54,19 @@ export interface CredentialDoc {
   prefix?: string;
   name?: string;
   createdAt: Date;
-  lastUsedAt?: Date;
   expiresAt?: Date;
   revokedAt?: Date;
+  /** Revoking is a versioned edit (src/lib/revisions.ts), so no concurrent write can undo it. */
+  version: number;
+}
+
+/**
+ * When a secret was last used (`_id` its hash), apart from the credential: written at most once a
+ * minute per secret, by plain upserts, so it never competes with a revocation.
+ */
+export interface CredentialUseDoc {
+  _id: string;
+  at: Date;
 }
 
 const credentialSchema = new Schema<CredentialDoc>(
@@ -64,16 +74,17 @@ const credentialSchema = new Schema<CredentialDoc>(
     _id: { type: String, required: true },
     kind: { type: String, enum: ['api', 'signin', 'session'], required: true },
     tokenId: String,
-    userId: { type: Schema.Types.ObjectId, required: true, index: true },
+    userId: { type: Schema.Types.ObjectId, required: true },
     prefix: String,
     name: String,
     createdAt: { type: Date, required: true },
-    lastUsedAt: Date,
     expiresAt: Date,
     revokedAt: Date,
+    version: { type: Number, default: 0 },
   },
   { versionKey: false },
 );
+const credentialUseSchema = new Schema<CredentialUseDoc>({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { versionKey: false });
 
 export type UserModel = Model<UserDoc>;
 export type CredentialModel = Model<CredentialDoc>;
@@ -84,4 +95,8 @@ export function userModel(conn: Connection): UserModel {
 
 export function credentialModel(conn: Connection): CredentialModel {
   return (conn.models.Credential as CredentialModel | undefined) ?? conn.model<CredentialDoc>('Credential', credentialSchema);
+}
+
+export function credentialUseModel(conn: Connection): Model<CredentialUseDoc> {
+  return (conn.models.CredentialUse as Model<CredentialUseDoc> | undefined) ?? conn.model<CredentialUseDoc>('CredentialUse', credentialUseSchema);
 }
