@@ -10,6 +10,7 @@ import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import { escapeRegExp } from '../lib/text.js';
+import { localDate } from '../lib/time.js';
 import type { Actor as RequestActor } from '../http/actor.js';
 import { Conflict, HttpError, NotFound, Unprocessable, staleVersion, type FieldError } from '../http/errors.js';
 import type { IncidentDoc } from '../incidents/model.js';
@@ -67,7 +68,6 @@ export function formatActionKey(incidentKey: string, seq: number): string {
 }
 
 const isClosed = (status: string) => CLOSED_ACTION_STATUSES.includes(status as ActionStatus);
-const todayIn = (zone: string, now: Date) => DateTime.fromJSDate(now, { zone }).toFormat('yyyy-MM-dd');
 
 /** A 422 that names the rule a transition broke. */
 function ruleFailed(rule: string, message: string, fields: FieldError[]): Unprocessable {
@@ -264,8 +264,8 @@ export class ActionsService {
           { field: 'actor', message: 'the owner cannot verify their own action' },
         ]);
       }
-      if (input.recheckOn && input.recheckOn <= todayIn(doc.timezone, now)) {
-        throw ruleFailed('recheck-in-future', 'A recheck date must be after today', [{ field: 'recheckOn', message: `must be after ${todayIn(doc.timezone, now)}` }]);
+      if (input.recheckOn && input.recheckOn <= localDate(doc.timezone, now)) {
+        throw ruleFailed('recheck-in-future', 'A recheck date must be after today', [{ field: 'recheckOn', message: `must be after ${localDate(doc.timezone, now)}` }]);
       }
       Object.assign(changes, {
         verifiedBy: actor.email,
@@ -285,13 +285,14 @@ export class ActionsService {
     const byOwner = new Map<string | null, Tally>();
     const byTeam = new Map<string | null, Tally>();
     for (const d of docs) {
+      const overdue = this.isOverdue(d, now);
       for (const tally of [totals, getOr(byOwner, d.owner ?? null, blankTally), getOr(byTeam, d.team ?? null, blankTally)]) {
         tally.total++;
         if (!isClosed(d.status)) {
           tally.open++;
           if (!d.owner) tally.unowned++;
         }
-        if (this.isOverdue(d, now)) tally.overdue++;
+        if (overdue) tally.overdue++;
         if (d.status === 'done') tally.done++;
         if (d.status === 'verified') tally.verified++;
         if (d.status === 'wont_fix') tally.wontFix++;
@@ -299,7 +300,7 @@ export class ActionsService {
     }
     const finished = docs.filter((d) => d.doneAt);
     const days = finished.map((d) => (d.doneAt!.getTime() - d.createdAt.getTime()) / DAY_MS).sort((a, b) => a - b);
-    const onTime = finished.filter((d) => d.dueDate && todayIn(d.timezone, d.doneAt!) <= d.dueDate).length;
+    const onTime = finished.filter((d) => d.dueDate && localDate(d.timezone, d.doneAt!) <= d.dueDate).length;
     return {
       ...totals,
       byOwner: ranked(byOwner, 'owner'),
@@ -349,7 +350,7 @@ export class ActionsService {
   /** Overdue once the due date has passed in the owner's zone (for now the action's, i.e. the incident's). */
   isOverdue(action: Pick<ActionDoc, 'dueDate' | 'status' | 'timezone'>, now: Date): boolean {
     if (!action.dueDate || isClosed(action.status)) return false;
-    return todayIn(action.timezone, now) > action.dueDate;
+    return localDate(action.timezone, now) > action.dueDate;
   }
 
   toView(doc: ActionDoc) {

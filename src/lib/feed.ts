@@ -54,6 +54,8 @@ export function feedModels(conn: Connection) {
 export class Feed {
   /** The highest sequence number known to be taken (-1: not looked up yet). */
   private known = -1;
+  /** This process's appends, one after another: they would only race each other for the same number. */
+  private appending: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: { feed: Model<FeedEntry>; feedMeta: Model<FeedMetaDoc>; clock: Clock }) {}
 
@@ -64,7 +66,14 @@ export class Feed {
    */
   async append(entity: string, id: string, version?: number): Promise<void> {
     markWritten();
-    let seq = (await this.head()) + 1;
+    const done = this.appending.then(() => this.claim(entity, id, version));
+    this.appending = done.catch(() => undefined);
+    return done;
+  }
+
+  private async claim(entity: string, id: string, version?: number): Promise<void> {
+    // Usually the next number after the last one this process saw is free; a duplicate says otherwise.
+    let seq = (this.known >= 0 ? this.known : await this.head()) + 1;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       try {
         await this.deps.feed.create({ _id: seqId(seq), entity, id, ...(version === undefined ? {} : { v: version }), at: this.deps.clock.now() });

@@ -69,3 +69,22 @@ export function span(from: Instant | undefined, to: Instant | undefined): Span |
   const iso = Duration.fromObject({ minutes }).shiftTo('days', 'hours', 'minutes').toISO() ?? 'PT0M';
   return { minutes, approximate: from.precision === 'day' || to.precision === 'day', iso };
 }
+
+/** Per zone, the local day last asked for and the instants it spans, so most asks skip the zone arithmetic. */
+const dayCache = new Map<string, { from: number; to: number; date: string }>();
+
+/**
+ * The calendar date (yyyy-MM-dd) in `zone` at `at`. Lists and stats ask this for every action (is it
+ * overdue today, in its owner's zone?), and working it out costs far more than comparing with the day
+ * last found for the zone.
+ */
+export function localDate(zone: string, at: Date): string {
+  const t = at.getTime();
+  const hit = dayCache.get(zone);
+  if (hit && t >= hit.from && t < hit.to) return hit.date;
+  const local = DateTime.fromMillis(t, { zone });
+  const start = local.startOf('day');
+  const day = { from: start.toMillis(), to: start.plus({ days: 1 }).toMillis(), date: local.toFormat('yyyy-MM-dd') };
+  dayCache.set(zone, day);
+  return day.date;
+}

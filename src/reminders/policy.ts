@@ -1,5 +1,5 @@
-import { DateTime } from 'luxon';
 import type { Config } from '../lib/config.js';
+import { localDate } from '../lib/time.js';
 
 /**
  * When an action is worth a word to someone. Pure: given an action, its incident's owner and a
@@ -37,8 +37,9 @@ export interface Trigger {
 
 const OPEN = ['open', 'in_progress', 'blocked'];
 
+/** Days from one calendar date (yyyy-MM-dd) to another; plain arithmetic, as the sweep asks it for every action. */
 export function daysBetween(from: string, to: string): number {
-  return Math.round(DateTime.fromISO(to, { zone: 'UTC' }).diff(DateTime.fromISO(from, { zone: 'UTC' }), 'days').days);
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
 export function triggersOn(
@@ -58,7 +59,7 @@ export function triggersOn(
   }
   if (action.status === 'done') {
     // Someone other than the owner must verify; the incident owner hears about it on the day and weekly after.
-    const since = action.doneAt ? daysBetween(DateTime.fromJSDate(action.doneAt, { zone: action.timezone }).toISODate()!, day) : -1;
+    const since = action.doneAt ? daysBetween(localDate(action.timezone, action.doneAt), day) : -1;
     if (since >= 0 && since % policy.overdueEvery === 0 && people.incidentOwner !== action.owner) add('verify', people.incidentOwner);
     return out;
   }

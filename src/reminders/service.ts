@@ -4,6 +4,7 @@ import { ACTION_STATUSES, CLOSED_ACTION_STATUSES, type ActionStatus } from '../a
 import type { IncidentDoc } from '../incidents/model.js';
 import type { Clock } from '../lib/clock.js';
 import { getOr } from '../lib/maps.js';
+import { localDate } from '../lib/time.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
@@ -55,17 +56,24 @@ export class RemindersService {
     for (const day of this.raised.keys()) if (day < oldest) this.raised.delete(day);
     const managers = new Map<string, Promise<string | undefined>>();
     const managerOf = (email: string) => getOr(managers, email, async () => (await people(email))?.manager);
+    // The days looked at, worked out once per time zone: each with its date and the instant it starts.
+    const daysIn = new Map<string, { day: string; start: Date; end: Date }[]>();
+    const lookBack = (zone: string) =>
+      getOr(daysIn, zone, () => {
+        const today = DateTime.fromJSDate(now, { zone }).startOf('day');
+        return Array.from({ length: CATCH_UP_DAYS + 1 }, (_, i) => {
+          const start = today.minus({ days: CATCH_UP_DAYS - i });
+          return { day: start.toISODate()!, start: start.toJSDate(), end: start.plus({ days: 1 }).toJSDate() };
+        });
+      });
     let raised = 0;
     const unroutable = new Set<string>();
     for (const action of docs) {
       const incidentOwner = mirror.get<IncidentDoc>('incident', String(action.incidentId))?.owner;
       const ownerManager = action.owner ? await managerOf(action.owner) : undefined;
-      const today = DateTime.fromJSDate(now, { zone: action.timezone });
-      const created = DateTime.fromJSDate(action.createdAt, { zone: action.timezone }).toISODate()!;
-      for (let back = CATCH_UP_DAYS; back >= 0; back--) {
-        const day = today.minus({ days: back }).toISODate()!;
-        if (day < created) continue;
-        const dayStart = DateTime.fromISO(day, { zone: action.timezone }).toJSDate();
+      for (const { day, start: dayStart, end } of lookBack(action.timezone)) {
+        // Not before the day the action was created.
+        if (action.createdAt >= end) continue;
         if (!action.owner && !incidentOwner && triggersOn(action, day, { incidentOwner: 'nobody' }, policy).length) unroutable.add(action.key);
         for (const t of triggersOn(action, day, { incidentOwner, ownerManager }, policy)) {
           const key = `reminder:${action.key}:${t.kind}:${day}:${t.recipient}`;
@@ -131,7 +139,7 @@ export class RemindersService {
     await mirror.sync();
     const byKey = new Map<string, ActionDoc>();
     const remember = (docs: ActionDoc[]) => docs.forEach((d) => byKey.set(d.key, d));
-    const today = (a: ActionDoc) => DateTime.fromJSDate(at.now, { zone: a.timezone }).toISODate()!;
+    const today = (a: ActionDoc) => localDate(a.timezone, at.now);
     const lateBy = (a: ActionDoc) => (a.dueDate ? daysBetween(a.dueDate, today(a)) : 0);
     const snoozed = (a: ActionDoc) => !!a.snoozedUntil && today(a) < a.snoozedUntil;
 
