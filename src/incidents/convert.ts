@@ -112,8 +112,20 @@ export function errorRatio(r: { totalRows: number; errorRows: number }): number 
   return r.errorRows / r.totalRows;
 }
 
-/** The API's view of an incident: its fields, derived values and bookkeeping. */
-export function toView(doc: IncidentDoc) {
+/**
+ * Views of the records the read model holds, which are never changed in place (an edit brings a new
+ * object): lists show the same incidents again and again, and a view costs time-zone arithmetic.
+ */
+const views = new WeakMap<IncidentDoc, ReturnType<typeof buildView>>();
+
+/** The API's view of an incident: its fields, derived values and bookkeeping. Shared: callers copy before changing it. */
+export function toView(doc: IncidentDoc): IncidentView {
+  let view = views.get(doc);
+  if (!view) views.set(doc, (view = buildView(doc)));
+  return view;
+}
+
+function buildView(doc: IncidentDoc) {
   const fields = toFields(doc);
   const instants = Object.fromEntries(
     WINDOW_FIELDS.filter((f) => doc.window?.[f]).map((f) => [f, { at: doc.window![f]!.at.toISOString(), precision: doc.window![f]!.precision }]),
@@ -134,7 +146,7 @@ export function toView(doc: IncidentDoc) {
     updatedAt: doc.updatedAt.toISOString(),
   };
 }
-export type IncidentView = ReturnType<typeof toView>;
+export type IncidentView = ReturnType<typeof buildView>;
 
 /** Drops undefined values and empty objects so stored documents and views carry only what was said. */
 function stripUndefined<T extends Record<string, unknown>>(obj: T): T {
