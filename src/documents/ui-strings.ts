@@ -300,7 +300,7 @@ const en = {
   'people.disableOf': 'Disable {name}',
   'people.enableOf': 'Enable {name}',
   'people.sendLink': 'Email a sign-in link',
-  'people.sendLinkOf': 'Email {name} a sign-in link',
+  'people.sendLinkOf': 'Email a sign-in link to {name}',
   'people.linkSent': 'A one-time sign-in link is on its way to {email} (valid for a day).',
   'people.exists': 'Someone with that email already has an account.',
   'people.stale': 'Someone else changed this person meanwhile; look again and retry.',

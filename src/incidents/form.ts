@@ -13,6 +13,9 @@ import { WINDOW_FIELDS } from './schemas.js';
  */
 export type FormValues = Record<string, string | string[] | undefined>;
 
+/** An error the form itself found, already in the person's words. */
+type FormFieldError = FieldError & { inWords?: true };
+
 /** All values of a repeated field, position kept (a row's cells line up across fields). */
 export function formAll(form: FormValues, name: string): string[] {
   const v = form[name];
@@ -58,13 +61,13 @@ function links(form: FormValues) {
  * The body POST /api/v1/incidents takes, from the form (with `actions` only when filing). A time and a
  * day given for one moment is the form's own error.
  */
-export function incidentFromForm(form: FormValues, locale: Locale, withActions: boolean): { body: Record<string, unknown>; errors: FieldError[] } {
+export function incidentFromForm(form: FormValues, locale: Locale, withActions: boolean): { body: Record<string, unknown>; errors: FormFieldError[] } {
   const f = (name: string) => one(form, name);
   const window: Record<string, string> = {};
-  const errors: FieldError[] = [];
+  const errors: FormFieldError[] = [];
   for (const w of WINDOW_FIELDS) {
     const [time, day] = [f(w), f(`${w}Day`)];
-    if (time && day) errors.push({ field: `window.${w}`, message: ui(locale, 'incidentNew.timeOrDay') });
+    if (time && day) errors.push({ field: `window.${w}`, message: ui(locale, 'incidentNew.timeOrDay'), inWords: true });
     else if (time || day) window[w] = time || day;
   }
   const customerFacing = f('customerFacing');
@@ -224,7 +227,7 @@ export function formErrors(fields: FieldError[], locale: Locale): { byField: Rec
   };
   for (const e of fields) {
     const match = fieldOf(e.field);
-    const message = formMessage(e, locale, label);
+    const message = (e as FormFieldError).inWords ? e.message : formMessage(e, locale, label);
     if (!match) {
       other.push(message);
       continue;
