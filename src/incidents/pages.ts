@@ -273,7 +273,13 @@ export function incidentPages(services: Services): Router {
         }
         // Stale: what changed between the version the person read and now; their values stay, the new version goes with the next save.
         const before = await revisions.state('incident', incident._id, read);
-        const changed = before ? diffFields(toFields({ ...(before.state as unknown as IncidentDoc), _id: incident._id }), toFields(incident)).map((c) => c.field) : [];
+        const changes = before ? diffFields(toFields({ ...(before.state as unknown as IncidentDoc), _id: incident._id }), toFields(incident)) : [];
+        // A section added or removed whole is named by the fields in it.
+        const keysOf = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : []);
+        const changed = changes.flatMap((c) => {
+          const inner = [...new Set([...keysOf(c.from), ...keysOf(c.to)])];
+          return inner.length ? inner.map((k) => `${c.field}.${k}`) : [c.field];
+        });
         await renderForm(services, req, res, formOf(req), { incident, version: incident.version, error, stale: changedLabels(changed, pageLocale(config, req)) });
       },
     ),
