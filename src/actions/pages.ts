@@ -1,7 +1,7 @@
 import express, { type Request, type Router } from 'express';
 import { ui } from '../documents/ui-strings.js';
 import type { HttpError } from '../http/errors.js';
-import { compact, formLines, formPost, formText, pageLocale, pageQueryOf, renderPage, requireSignIn, safeNext } from '../http/pages.js';
+import { compact, formLines, formPost, formText, listLink, pageLocale, pageQueryOf, renderPage, requireSignIn, safeNext } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import { renderIncident } from '../incidents/pages.js';
 import type { Services } from '../services.js';
@@ -62,10 +62,7 @@ export function actionPages(services: Services): Router {
       'filters',
     );
     const [list, stats, people] = await Promise.all([actions.list(query), actions.stats({}), users.list()]);
-    const link = (change: Record<string, string | number | undefined>) => {
-      const params = new URLSearchParams(Object.entries({ ...q, ...change }).filter(([, v]) => v !== undefined && v !== '') as [string, string][]);
-      return `/actions${params.size ? `?${params}` : ''}`;
-    };
+    const link = (change: Record<string, string | number | undefined>) => listLink('/actions', q, change);
     const pages = Math.max(1, Math.ceil(list.total / query.pageSize));
     renderPage(services, req, res, 'actions', {
       title: ui(locale, 'actions.title'),

@@ -80,6 +80,12 @@ export function renderPage(services: Services, req: Request, res: Response, name
   res.status(status).type('html').send(html);
 }
 
+/** A link to a list page with its current query changed by `change` (undefined removes a parameter), for filters and pages. */
+export function listLink(path: string, query: Record<string, string>, change: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams(Object.entries({ ...query, ...change }).filter(([, v]) => v !== undefined && v !== '') as [string, string][]);
+  return params.size ? `${path}?${params}` : path;
+}
+
 /** Each language by its own name, as a language switch shows it. */
 export const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', 'zh-CN': '中文' };
 

@@ -7,9 +7,10 @@ import { ACTION_PRIORITIES, ACTION_TYPES } from '../actions/schemas.js';
 import { diffFields } from '../audit/diff.js';
 import { buildDocumentData } from '../documents/data.js';
 import { markdownToHtml } from '../documents/renderer.js';
-import { ui } from '../documents/ui-strings.js';
-import { BadRequest, type HttpError } from '../http/errors.js';
-import { allow, formPost, formText, LANGUAGE_NAMES, pageLocale, pageQueryOf, renderPage, requireSignIn } from '../http/pages.js';
+import { ui, type UiKey } from '../documents/ui-strings.js';
+import { formMessage } from '../http/form-errors.js';
+import { BadRequest, type FieldError, type HttpError } from '../http/errors.js';
+import { allow, formPost, formText, LANGUAGE_NAMES, listLink, pageLocale, pageQueryOf, renderPage, requireSignIn } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import { LOCALES, type Locale } from '../lib/config.js';
 import { SECTIONS } from '../reviews/schemas.js';
@@ -120,6 +121,7 @@ export async function renderIncident(
         printable: doc('html', { locale }),
         other: doc('html', { locale: otherLocale }),
         otherLocale,
+        otherName: LANGUAGE_NAMES[otherLocale],
         markdown: doc('md', { locale }),
         weekly: doc('md', { template: 'weekly-entry', locale: 'zh-CN' }),
       },
@@ -149,10 +151,34 @@ export async function renderIncident(
         publish: can(actor.role, 'reviews:request') && review.status === 'approved',
         decide: can(actor.role, 'reviews:decide') && review.status === 'in_review' && review.reviewers.some((r) => r.email === actor.email),
       },
-      notice: notice && { status: notice.status, message: notice.message, fields: notice.fields },
+      notice: notice && { status: notice.status, message: notice.message, fields: noticeFields(notice.fields, locale) },
     },
     notice?.status ?? 200,
   );
+}
+
+/** The action form's inputs by the API field they set, so a refusal names what the person filled in. */
+const ACTION_FIELD_LABELS: Partial<Record<string, UiKey>> = {
+  title: 'col.title',
+  owner: 'col.owner',
+  dueDate: 'action.dueField',
+  priority: 'col.priority',
+  type: 'col.type',
+  team: 'action.team',
+  'ticket.key': 'action.ticketKey',
+  'ticket.url': 'action.ticketUrl',
+  note: 'action.whatChanged',
+  evidence: 'action.evidenceField',
+  reason: 'action.reasonField',
+  recheckOn: 'action.recheckOn',
+};
+
+/** A refusal's fields for the box on the page: an action form's in the person's words, others as the service said them. */
+function noticeFields(fields: FieldError[], locale: Locale): FieldError[] {
+  return fields.map((f) => {
+    const key = ACTION_FIELD_LABELS[f.field.replace(/\.\d+$/, '')];
+    return key ? { field: ui(locale, key), message: formMessage(f, locale, (p) => p) } : f;
+  });
 }
 
 /** A page of the incident list from the page's query: filters as the API takes them, page links keep them. */
@@ -183,11 +209,7 @@ async function renderList(services: Services, req: Request, res: Response): Prom
     Promise.all(config.SEVERITY_LEVELS.map(async (level) => ({ level, total: (await incidents.list({ ...otherFilters, severity: [level], page: 1, pageSize: 1 })).total }))),
   ]);
   const counts = await actions.openCountsByIncident(list.items.map((i) => i.key));
-  const link = (change: Record<string, string | number | undefined>) => {
-    const params = new URLSearchParams(Object.entries({ ...q, ...change }).filter(([, v]) => v !== undefined && v !== '') as [string, string][]);
-    const s = params.toString();
-    return s ? `/incidents?${s}` : '/incidents';
-  };
+  const link = (change: Record<string, string | number | undefined>) => listLink('/incidents', q, change);
   const pages = Math.max(1, Math.ceil(list.total / query.pageSize));
   renderPage(services, req, res, 'incidents', {
     title: ui(locale, 'incidents.title'),

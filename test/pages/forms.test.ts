@@ -243,7 +243,7 @@ describe('page forms: file an incident, comment, review, move actions', function
     expect(page).to.include(`id="${key}-A1-done-note"`).and.include(`id="${key}-A1-blocked-reason"`);
 
     const missing = await agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: token, to: 'done', version: '0', note: 'Added a schema check' }).expect(422);
-    expect(notice(missing.text)).to.include('needs a completion note and evidence').and.include('evidence: required when marking done');
+    expect(notice(missing.text)).to.include('needs a completion note and evidence').and.include('Evidence: links or text, one per line: needed').and.not.include('evidence: required');
     expect((await t.api.get(`/api/v1/actions/${key}-A1`).expect(200)).body.status).to.equal('open');
 
     const done = await agent
