@@ -25,6 +25,7 @@ export function moves(actor: Actor, action: { status: string; owner: string | nu
         note: to === 'done',
         evidence: to === 'done' || to === 'verified',
         recheckOn: to === 'verified',
+        recurredIn: reopen,
       };
     });
 }

@@ -132,7 +132,7 @@ export function actionPages(services: Services): Router {
       'actions:transition',
       async (req, actor) => {
         const f = (name: string) => formText(req.body, name);
-        const form = { to: f('to'), note: f('note'), evidence: formLines(req.body, 'evidence'), reason: f('reason'), recheckOn: f('recheckOn'), version: f('version') && Number(f('version')) };
+        const form = { to: f('to'), note: f('note'), evidence: formLines(req.body, 'evidence'), reason: f('reason'), recheckOn: f('recheckOn'), recurredIn: f('recurredIn'), version: f('version') && Number(f('version')) };
         const action = await actions.transition(String(req.params.key), parseOr400(transitionBody, compact(form), 'transition'), actor);
         // From the actions page, back to that list; otherwise to the action's row on its incident.
         return f('next') ? safeNext(f('next')) : `/incidents/${action.incidentKey}#${action.key}`;

@@ -171,6 +171,7 @@ const ACTION_FIELD_LABELS: Partial<Record<string, UiKey>> = {
   evidence: 'action.evidenceField',
   reason: 'action.reasonField',
   recheckOn: 'action.recheckOn',
+  recurredIn: 'action.recurredIn',
 };
 
 /** A refusal's fields for the box on the page: an action form's in the person's words, others as the service said them. */

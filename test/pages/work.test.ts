@@ -187,6 +187,17 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
     expect(bad.text).to.include('value="not an email"').and.include('<details class="edit" open>');
   });
 
+  it('reopens a done action from the page with a reason and the incident it came back in', async () => {
+    const first = (await t.api.post('/api/v1/incidents').send({ title: 'Replica lag', severity: 'D', actions: [{ title: 'Alert on lag', owner: 'eve@example.com' }] }).expect(201)).body.key;
+    const later = (await t.api.post('/api/v1/incidents').send({ title: 'Replica lag again', severity: 'D' }).expect(201)).body.key;
+    await t.api.post(`/api/v1/actions/${first}-A1/transitions`).send({ to: 'done', note: 'Alert added', evidence: 'https://git.example.com/mr/1' }).expect(200);
+    const { agent, token } = await signedIn('ed@example.com');
+    const page = (await agent.get(`/incidents/${first}`).expect(200)).text;
+    expect(page).to.include(`id="${first}-A1-open-recurred"`);
+    await agent.post(`/actions/${first}-A1/transitions`).type('form').send({ _csrf: token, to: 'open', version: '1', reason: 'Lag came back unalerted', recurredIn: later }).expect(303);
+    expect((await t.api.get(`/api/v1/actions/${first}-A1`).expect(200)).body).to.include({ status: 'open', recurring: true, recurredIn: later, statusReason: 'Lag came back unalerted' });
+  });
+
   it('one given an action already overdue hears of it in their next digest', async () => {
     const key = (await t.api.post('/api/v1/incidents').send({ title: 'Expired cert', severity: 'D', actions: [{ title: 'Renew automatically', dueDate: '2026-11-01' }] }).expect(201)).body.key;
     await t.api.patch(`/api/v1/actions/${key}-A1`).send({ version: 0, owner: 'eve@example.com' }).expect(200);
