@@ -1,6 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { ui } from '../documents/ui-strings.js';
-import type { HttpError } from '../http/errors.js';
+import { Unprocessable, type HttpError } from '../http/errors.js';
+import type { Locale } from '../lib/config.js';
 import { formPost, formText, pageLocale, renderPage, requireSignIn, allow } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import type { Services } from '../services.js';
@@ -31,7 +32,7 @@ export function peoplePages(services: Services): Router {
         values: opts.values ?? { role: 'editor' },
         done: opts.done,
         error: opts.error && {
-          message: opts.error.status === 409 ? opts.error.message.startsWith('A person with email') ? ui(locale, 'people.exists') : ui(locale, 'people.stale') : ui(locale, 'form.notSaved'),
+          message: peopleMessage(opts.error, locale),
           email: fields.some((f) => f.field === 'email') ? ui(locale, 'form.email') : undefined,
           name: fields.some((f) => f.field === 'name') ? ui(locale, 'form.needed') : undefined,
         },
@@ -73,6 +74,10 @@ export function peoplePages(services: Services): Router {
           { version: Number(formText(req.body, 'version')), role: formText(req.body, 'role') || undefined, ...(disabled ? { disabled: disabled === 'true' } : {}) },
           'person',
         );
+        // An admin who demoted or disabled themselves could leave nobody to undo it.
+        if (person.email === actor.email && (patch.disabled || (patch.role && patch.role !== person.role))) {
+          throw new Unprocessable('You cannot change your own role or disable yourself', [{ field: 'role', message: 'ask another admin' }]);
+        }
         await users.update(person.email, patch, actor);
         return `/people#${encodeURIComponent(person.email)}`;
       },
@@ -95,4 +100,11 @@ export function peoplePages(services: Services): Router {
   );
 
   return router;
+}
+
+/** What a refused people form says, in the reader's words. */
+function peopleMessage(error: HttpError, locale: Locale): string {
+  if (error.status === 409) return error.message.startsWith('A person with email') ? ui(locale, 'people.exists') : ui(locale, 'people.stale');
+  if (error.status === 422) return ui(locale, 'people.notYourself');
+  return ui(locale, 'form.notSaved');
 }

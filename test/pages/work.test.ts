@@ -263,6 +263,12 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
     expect(await t.services.users.checkPassword('vic@example.com', PASSWORD)).to.equal(undefined);
     await agent.post('/people/vic@example.com').type('form').send({ _csrf: token, version: String(after.version), disabled: 'false', role: 'viewer' }).expect(303);
 
+    // Not oneself: an admin who demoted themselves could leave nobody to undo it.
+    const ada = await t.services.users.find('ada@example.com');
+    const self = await agent.post('/people/ada@example.com').type('form').send({ _csrf: token, version: String(ada.version), role: 'viewer' }).expect(422);
+    expect(self.text).to.include('You cannot change your own role or disable yourself');
+    expect((await t.services.users.find('ada@example.com')).role).to.equal('admin');
+
     const ed = await signedIn('ed@example.com');
     await ed.agent.get('/people').set('accept', 'text/html').expect(403);
     await ed.agent.post('/people/invite').set('accept', 'text/html').type('form').send({ _csrf: ed.token, email: 'x@example.com', role: 'admin' }).expect(403);
