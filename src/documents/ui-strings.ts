@@ -11,7 +11,6 @@ const en = {
   'nav.actions': 'Actions',
   'nav.weeklyReport': 'Weekly report',
   'nav.newIncident': 'New incident',
-  'nav.password': 'Password',
   'nav.signOut': 'Sign out',
 
   // Shared pieces
@@ -79,7 +78,6 @@ const en = {
   'incidentNew.when': 'When',
   'incidentNew.whenHelp':
     'Local times in the time zone above. Known only to the day (the report says "from 2/9")? Leave the time empty and give the day instead: it is kept as a day, and durations from it are marked approximate. A mitigated or resolved status needs its time.',
-  'incidentNew.time': 'Time',
   'incidentNew.orDay': 'or only the day',
   'incidentNew.onlyDay': '{label}: only the day',
   'incidentNew.fieldError': '{label}: {message}',
@@ -424,7 +422,6 @@ const zhCN: Record<UiKey, string> = {
   'nav.actions': '改进措施',
   'nav.weeklyReport': '周报',
   'nav.newIncident': '新建事件',
-  'nav.password': '密码',
   'nav.signOut': '退出登录',
 
   'common.printable': '打印版',
@@ -485,7 +482,6 @@ const zhCN: Record<UiKey, string> = {
   'incidentNew.when': '时间',
   'incidentNew.whenHelp':
     '按上面时区的当地时间填写。只知道日期（报告里写“2/9 起”）？时间留空、只填日期：按日期保存，由它算出的时长标为约数。状态为已止损或已解决时，需要填写对应的时间。',
-  'incidentNew.time': '时间',
   'incidentNew.orDay': '或只填日期',
   'incidentNew.onlyDay': '{label}：只填日期',
   'incidentNew.fieldError': '{label}：{message}',

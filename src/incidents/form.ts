@@ -17,7 +17,7 @@ export type FormValues = Record<string, string | string[] | undefined>;
 type FormFieldError = FieldError & { inWords?: true };
 
 /** All values of a repeated field, position kept (a row's cells line up across fields). */
-export function formAll(form: FormValues, name: string): string[] {
+function formAll(form: FormValues, name: string): string[] {
   const v = form[name];
   return (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((s) => String(s).trim());
 }

@@ -69,7 +69,8 @@ async function renderForm(
       values,
       rows: formRows(values),
       errors: byField,
-      error: error && { message: stale ? ui(locale, 'incidentEdit.stale') : ui(locale, 'form.notSaved'), other },
+      // A refusal of no field (a status the record cannot take) is shown as the service said it.
+      error: error && { message: stale ? ui(locale, 'incidentEdit.stale') : ui(locale, 'form.notSaved'), other: error.fields.length || stale ? other : [error.message] },
       stale,
       people,
       locales: LOCALES.map((l) => ({ value: l, name: LANGUAGE_NAMES[l] })),

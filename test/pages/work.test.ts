@@ -116,6 +116,12 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
     expect(after.cause).to.deep.equal({ trigger: 'A deploy', rootCauses: ['No backpressure'] });
     expect(after.lessons ?? {}).to.deep.equal({});
     expect(after.dataRepair).to.deep.equal({ description: 'Replayed the queue', rowsRepaired: 12 });
+
+    // A status the record cannot take is refused with the service's reason, the form kept.
+    const edit = formValues((await agent.get(`/incidents/${key}/edit`).expect(200)).text, `/incidents/${key}/edit`);
+    await t.api.patch(`/api/v1/incidents/${key}`).send({ version: 1, status: 'closed' }).expect(200);
+    const refused = await agent.post(`/incidents/${key}/edit`).type('form').send({ ...edit, _csrf: token, version: '2', status: 'investigating' }).expect(409);
+    expect(refused.text).to.include('cannot move from closed to investigating').and.include('Nothing was saved');
   });
 
   it('a stale save is refused, says what changed meanwhile, keeps what was typed, and the next save wins', async () => {
