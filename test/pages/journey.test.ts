@@ -338,6 +338,18 @@ describe('the whole job in the pages (Chromium, axe-core, 375 px)', function () 
         .filter((w) => /[A-Za-z]{3,}/.test(w) && !allowed.test(w));
       expect(english, `English on ${url} for a zh-CN reader`).to.deep.equal([]);
     }
+    // And files one in Chinese, an action with it, through the same form.
+    await page.goto('/incidents/new');
+    await page.locator('#title').fill('对账文件延迟生成');
+    await page.getByLabel('发现', { exact: true }).fill('2026-11-24T08:15');
+    await page.getByLabel('影响说明').fill('对账文件晚到 2 小时');
+    const row = page.getByRole('group', { name: '改进措施' }).locator('[data-row]').first();
+    await row.getByLabel('标题').fill('对账任务超时告警');
+    await row.getByLabel('负责人').fill('owen@example.com');
+    await page.getByRole('button', { name: '创建事件' }).click();
+    await page.waitForURL(/\/incidents\/INC-2026-\d{4}$/);
+    expect(await page.locator('article').innerText()).to.include('对账文件晚到 2 小时');
+    expect(await page.locator('#actions ~ .action').first().innerText()).to.include('对账任务超时告警').and.include('owen@example.com');
     await page.goto('/incidents');
     await check('incidents.zh-CN');
     await page.goto(`/incidents/${key}`);
