@@ -19,7 +19,9 @@ import { reviewPages } from './reviews/pages.js';
 import { reviewRoutes } from './reviews/routes.js';
 import { reportPages } from './reports/pages.js';
 import { reportRoutes } from './reports/routes.js';
+import { homePage } from './users/home.js';
 import { accountPages } from './users/pages.js';
+import { peoplePages } from './users/people-pages.js';
 import { userRoutes } from './users/routes.js';
 import { pingDb } from './lib/db.js';
 import { inRequestScope } from './lib/request-scope.js';
@@ -89,6 +91,8 @@ export function createApp(services: Services): express.Express {
     },
     csrfGuard.forms,
     accountPages(services),
+    homePage(services),
+    peoplePages(services),
     incidentPages(services),
     reviewPages(services),
     actionPages(services),

@@ -68,6 +68,8 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     revisions,
     audit,
     ownerZone: async (email) => (await users.byEmail([email])).get(email)?.timezone,
+    // The mail path is built from the actions service, so it is reached once both exist.
+    onAssigned: (key, by) => mail.assignments.notify(key, by),
     clock,
     config,
   });

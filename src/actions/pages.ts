@@ -1,21 +1,129 @@
-import express, { type Router } from 'express';
+import express, { type Request, type Router } from 'express';
 import { ui } from '../documents/ui-strings.js';
-import { compact, formLines, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
+import type { HttpError } from '../http/errors.js';
+import { compact, formLines, formPost, formText, listLink, pageLocale, pageQueryOf, renderPage, requireSignIn, safeNext } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import { renderIncident } from '../incidents/pages.js';
 import type { Services } from '../services.js';
-import { transitionBody } from './schemas.js';
+import { moves } from './moves.js';
+import { ACTION_PRIORITIES, ACTION_STATUSES, ACTION_TYPES, actionInput, listActionsQuery, patchActionBody, transitionBody, type ActionStatus } from './schemas.js';
 
-/** Every open corrective action across incidents, soonest due first; the incident page's transition forms. */
+const OPEN: ActionStatus[] = ['open', 'in_progress', 'blocked'];
+/** The lists a person most often wants, each a set of the API's filters; "open" is the default. */
+const VIEWS = ['open', 'mine', 'overdue', 'unowned', 'verify', 'all'] as const;
+type View = (typeof VIEWS)[number];
+const PAGE_SIZES = [20, 50, 100];
+
+function viewFilters(view: View, me: string): Record<string, string> {
+  switch (view) {
+    case 'mine':
+      return { owner: me, status: OPEN.join(',') };
+    case 'overdue':
+      return { overdue: 'true' };
+    case 'unowned':
+      return { unowned: 'true', status: OPEN.join(',') };
+    case 'verify':
+      return { status: 'done' };
+    case 'all':
+      return {};
+    default:
+      return { status: OPEN.join(',') };
+  }
+}
+
+/** The form fields of an action (adding one, or editing owner, due date, priority, type, team and ticket). */
+function actionFields(req: Request) {
+  const f = (name: string) => formText(req.body, name);
+  return {
+    title: f('title'),
+    owner: f('owner'),
+    priority: f('priority'),
+    type: f('type'),
+    team: f('team'),
+    dueDate: f('dueDate'),
+    ticket: f('ticketKey') || f('ticketUrl') ? compact({ key: f('ticketKey'), url: f('ticketUrl') }) : undefined,
+  };
+}
+
+/** Open actions across incidents, with lists for "mine", overdue, unowned and awaiting verification; the forms that add, edit and move actions. */
 export function actionPages(services: Services): Router {
+  const { actions, incidents, users, config } = services;
   const router = express.Router();
+
   router.get('/actions', requireSignIn, async (req, res) => {
-    const [list, stats] = await Promise.all([
-      services.actions.list({ status: ['open', 'in_progress', 'blocked'], sort: 'dueDate', page: 1, pageSize: 200 } as Parameters<typeof services.actions.list>[0]),
-      services.actions.stats({} as Parameters<typeof services.actions.stats>[0]),
-    ]);
-    renderPage(services, req, res, 'actions', { title: ui(pageLocale(services.config, req), 'actions.title'), items: list.items, total: list.total, overdue: stats.overdue, unowned: stats.unowned });
+    const me = req.actor!;
+    const locale = pageLocale(config, req);
+    const q = pageQueryOf(req, ['view', 'owner', 'team', 'status', 'priority', 'q', 'sort', 'page', 'pageSize']);
+    const view = (VIEWS as readonly string[]).includes(q.view ?? '') ? (q.view as View) : 'open';
+    const base = viewFilters(view, me.email);
+    const query = parseOr400(
+      listActionsQuery,
+      compact({ ...base, owner: q.owner || base.owner, team: q.team, status: q.status || base.status, priority: q.priority, q: q.q, sort: q.sort, page: q.page, pageSize: q.pageSize }),
+      'filters',
+    );
+    const [list, stats, people] = await Promise.all([actions.list(query), actions.stats({}), users.list()]);
+    const link = (change: Record<string, string | number | undefined>) => listLink('/actions', q, change);
+    const pages = Math.max(1, Math.ceil(list.total / query.pageSize));
+    renderPage(services, req, res, 'actions', {
+      title: ui(locale, 'actions.title'),
+      items: list.items.map((a) => ({ ...a, moves: moves(me, a, undefined, locale) })),
+      total: list.total,
+      stats,
+      q: { ...q, view },
+      views: VIEWS.map((v) => ({ view: v, current: v === view, href: link({ view: v === 'open' ? undefined : v, page: undefined, status: undefined }) })),
+      people: people.map((p) => ({ email: p.email, name: p.name })),
+      teams: [...new Set(people.map((p) => p.team).filter(Boolean))],
+      statuses: ACTION_STATUSES,
+      priorities: ACTION_PRIORITIES,
+      pageSizes: PAGE_SIZES,
+      pageSize: query.pageSize,
+      page: query.page,
+      pages,
+      here: req.originalUrl,
+      previous: query.page > 1 ? link({ page: query.page - 1 }) : undefined,
+      next: query.page < pages ? link({ page: query.page + 1 }) : undefined,
+    });
   });
+
+  const refusedOnIncident = (form: (req: Request) => string, incidentKey: (req: Request) => Promise<string>) => async (req: Request, res: express.Response, error: HttpError) =>
+    renderIncident(services, req, res, await incidentKey(req), error, { form: form(req), values: req.body as Record<string, string> });
+
+  // As POST /api/v1/incidents/:key/actions.
+  router.post(
+    '/incidents/:key/actions/new',
+    ...formPost(
+      'incidents:write',
+      async (req, actor) => {
+        const action = await actions.create(String(req.params.key), parseOr400(actionInput, compact(actionFields(req)), 'action'), actor);
+        return `/incidents/${action.incidentKey}#${action.key}`;
+      },
+      refusedOnIncident(() => 'new-action', async (req) => (await incidents.find(String(req.params.key))).key),
+    ),
+  );
+
+  // As PATCH /api/v1/actions/:key: only what the form changed is sent, so an unchanged SLA date stays the SLA's.
+  router.post(
+    '/actions/:key/edit',
+    ...formPost(
+      'incidents:write',
+      async (req, actor) => {
+        const current = await actions.get(String(req.params.key));
+        const form = actionFields(req);
+        const was = { title: current.title, owner: current.owner ?? '', priority: current.priority, type: current.type, team: current.team ?? '', dueDate: current.dueDate ?? '' };
+        const changes: Record<string, unknown> = {};
+        for (const [field, before] of Object.entries(was)) {
+          const value = form[field as keyof typeof was];
+          if (value !== before) changes[field] = value === '' ? null : value;
+        }
+        if (JSON.stringify(form.ticket ?? null) !== JSON.stringify(current.ticket ?? null)) changes.ticket = form.ticket ?? null;
+        const version = Number(formText(req.body, 'version'));
+        const patch = parseOr400(patchActionBody, { version: Number.isInteger(version) ? version : current.version, ...changes }, 'action');
+        const action = await actions.patch(current.key, patch, actor);
+        return `/incidents/${action.incidentKey}#${action.key}`;
+      },
+      refusedOnIncident((req) => String(req.params.key), async (req) => (await actions.get(String(req.params.key))).incidentKey),
+    ),
+  );
 
   // As POST /api/v1/actions/:key/transitions: the service applies the lifecycle rules and who may move what.
   router.post(
@@ -24,11 +132,12 @@ export function actionPages(services: Services): Router {
       'actions:transition',
       async (req, actor) => {
         const f = (name: string) => formText(req.body, name);
-        const form = { to: f('to'), note: f('note'), evidence: formLines(req.body, 'evidence'), reason: f('reason'), recheckOn: f('recheckOn'), version: f('version') && Number(f('version')) };
-        const action = await services.actions.transition(String(req.params.key), parseOr400(transitionBody, compact(form), 'transition'), actor);
-        return `/incidents/${action.incidentKey}#${action.key}`;
+        const form = { to: f('to'), note: f('note'), evidence: formLines(req.body, 'evidence'), reason: f('reason'), recheckOn: f('recheckOn'), recurredIn: f('recurredIn'), version: f('version') && Number(f('version')) };
+        const action = await actions.transition(String(req.params.key), parseOr400(transitionBody, compact(form), 'transition'), actor);
+        // From the actions page, back to that list; otherwise to the action's row on its incident.
+        return f('next') ? safeNext(f('next')) : `/incidents/${action.incidentKey}#${action.key}`;
       },
-      async (req, res, error) => renderIncident(services, req, res, (await services.actions.get(String(req.params.key))).incidentKey, error),
+      refusedOnIncident((req) => String(req.params.key), async (req) => (await actions.get(String(req.params.key))).incidentKey),
     ),
   );
   return router;

@@ -85,6 +85,8 @@ export class ActionsService {
       audit: AuditService;
       /** A person's time zone, when they are known here: due dates are read in the owner's zone. */
       ownerZone: (email: string) => Promise<string | undefined>;
+      /** Tells a person they were given an action (an email within minutes; the next digest when it is already overdue). */
+      onAssigned?: (actionKey: string, by: Actor) => Promise<void>;
       clock: Clock;
       config: Config;
     },
@@ -94,12 +96,15 @@ export class ActionsService {
   async createForIncident(incident: IncidentDoc, inputs: ActionInput[], actor: Actor): Promise<void> {
     if (!inputs.length) return;
     const now = this.deps.clock.now();
-    // Actions in the postmortem itself count their SLA from the resolution, as the team committed to them then.
-    const slaFrom = incident.window?.resolvedAt?.at ?? now;
+    // Actions in the postmortem itself count their SLA from the resolution, as the team committed to them then;
+    // filed later than that SLA (a 2023 incident filed today), from the filing day, or they would be overdue at birth.
+    const resolved = incident.window?.resolvedAt?.at ?? now;
+    const slaFrom = (input: ActionInput) => (this.slaDueDate(input.priority, resolved, incident.timezone) < localDate(incident.timezone, now) ? now : resolved);
     const zones = await Promise.all(inputs.map((input) => this.zoneFor(input.owner, incident)));
-    const docs = inputs.map((input, i) => this.newAction(incident, input, i + 1, slaFrom, now, actor, zones[i]!));
+    const docs = inputs.map((input, i) => this.newAction(incident, input, i + 1, slaFrom(input), now, actor, zones[i]!));
     for (const d of docs) await this.deps.feed.append('action', d._id, 0);
     await this.deps.actions.insertMany(docs, { ordered: true });
+    for (const doc of docs) if (doc.owner) await this.deps.onAssigned?.(doc.key, actor);
   }
 
   /**
@@ -121,6 +126,7 @@ export class ActionsService {
         await this.deps.feed.append('action', action._id, 0);
         const created = (await this.deps.actions.create(action)).toObject() as ActionDoc;
         await this.deps.audit.record(actor, { entity: 'action', key: created.key, incidentKey: incident.key, event: 'action added', note: created.title });
+        if (created.owner) await this.deps.onAssigned?.(created.key, actor);
         return this.toView(created);
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -421,6 +427,7 @@ export class ActionsService {
       changes: entries.map(({ field, from, to }) => ({ field, from, to })),
       ...(note ? { note } : {}),
     });
+    if (entries.some((e) => e.field === 'owner') && replacement.owner) await this.deps.onAssigned?.(doc.key, actor);
     return this.get(doc.key);
   }
 
@@ -509,6 +516,24 @@ export class ActionsService {
       createdAt: now,
       updatedAt: now,
     };
+  }
+
+  /** Open, overdue and unowned action counts of each of these incidents (the incident list's columns); incidents without actions are absent. */
+  async openCountsByIncident(incidentKeys: string[]): Promise<Map<string, { open: number; overdue: number; unowned: number }>> {
+    const now = this.deps.clock.now();
+    await this.deps.mirror.sync();
+    const docs = incidentKeys
+      .flatMap((key) => this.deps.mirror.find<IncidentDoc>('incident', 'key', key))
+      .flatMap((i) => this.ofIncident(i._id))
+      .filter((d) => !isClosed(d.status));
+    const counts = new Map<string, { open: number; overdue: number; unowned: number }>();
+    for (const d of docs) {
+      const c = getOr(counts, d.incidentKey, () => ({ open: 0, overdue: 0, unowned: 0 }));
+      c.open++;
+      if (this.isOverdue(d, now)) c.overdue++;
+      if (!d.owner) c.unowned++;
+    }
+    return counts;
   }
 }
 

@@ -40,6 +40,7 @@ const action = z.object({
 
 export const documentData = z.object({
   generatedAt: instant.describe('When the document was rendered (the clock of the service)'),
+  live: z.boolean().optional().describe('true on the incident web page, which lists the actions itself and is never stale: leave out the action table and the generated time'),
   incident: z.object({
     key: z.string().describe('e.g. INC-2023-0002'),
     title: z.string(),

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { isUiKey, ui } from '../documents/ui-strings.js';
-import type { Config, Locale } from '../lib/config.js';
+import { LOCALES, type Config, type Locale } from '../lib/config.js';
 import { can, PERMISSIONS, type Permission } from '../users/permissions.js';
 import type { Actor } from './actor.js';
 import { toHttpError } from './error-handler.js';
@@ -13,7 +13,27 @@ import type { Services } from '../services.js';
  */
 export function pageLocale(config: Config, req: Request): Locale {
   if (req.actor) return req.actor.locale as Locale;
-  return acceptedLocale(req.headers['accept-language']) ?? config.DEFAULT_LOCALE;
+  return chosenLocale(req) ?? acceptedLocale(req.headers['accept-language']) ?? config.DEFAULT_LOCALE;
+}
+
+/** The cookie that keeps the language picked in the header before sign-in. */
+export const LANG_COOKIE = 'debrief_lang';
+
+/** The language picked before sign-in (the header's switch: ?lang=, kept in a cookie). */
+function chosenLocale(req: Request): Locale | undefined {
+  const picked = [req.query.lang, (req.cookies as Record<string, unknown> | undefined)?.[LANG_COOKIE]].find((v) => LOCALES.includes(v as Locale));
+  return picked as Locale | undefined;
+}
+
+/** The named query parameters of a page, as text (the first of repeated ones, at most 200 characters); absent ones left out. */
+export function pageQueryOf(req: Request, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const raw = req.query[name];
+    const value = Array.isArray(raw) ? raw[0] : raw;
+    if (typeof value === 'string' && value.trim()) out[name] = value.trim().slice(0, 200);
+  }
+  return out;
 }
 
 /** The first of en / zh-CN an Accept-Language header names, by its q order; undefined when it names neither. */
@@ -44,16 +64,30 @@ export function renderPage(services: Services, req: Request, res: Response, name
   const me = req.actor;
   const may = Object.fromEntries(Object.keys(PERMISSIONS).map((p) => [p, !!me && can(me.role, p as Permission)]));
   if (!me) res.vary('Accept-Language');
+  const locale = pageLocale(config, req);
+  // The header's language switch: the same page in the other language (signed in, it is kept in the profile).
+  const other = LOCALES.find((l) => l !== locale)!;
+  const here = new URL(req.originalUrl, 'http://page');
+  here.searchParams.set('lang', other);
   const html = renderer.render({
     kind: 'pages',
     name,
-    locale: pageLocale(config, req),
+    locale,
     format: 'html',
-    data: { ...data, me, may, csrf: res.locals.csrf },
+    data: { ...data, me, may, csrf: res.locals.csrf, lang: { other, name: LANGUAGE_NAMES[other], here: req.originalUrl, switchTo: `${here.pathname}${here.search}` } },
     timezone: me?.timezone ?? config.DEFAULT_TIMEZONE,
   });
   res.status(status).type('html').send(html);
 }
+
+/** A link to a list page with its current query changed by `change` (undefined removes a parameter), for filters and pages. */
+export function listLink(path: string, query: Record<string, string>, change: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams(Object.entries({ ...query, ...change }).filter(([, v]) => v !== undefined && v !== '') as [string, string][]);
+  return params.size ? `${path}?${params}` : path;
+}
+
+/** Each language by its own name, as a language switch shows it. */
+export const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', 'zh-CN': '中文' };
 
 /** Pages need a signed-in person; others are sent to sign in and brought back. */
 export const requireSignIn: RequestHandler = (req, res, next) => {

@@ -1,138 +1,114 @@
 import express, { type Request, type Response, type Router } from 'express';
-import { Types } from 'mongoose';
-import { ACTION_TRANSITIONS, mayAcceptWontFix, mayMove } from '../actions/service.js';
-import { CLOSED_ACTION_STATUSES, type ActionStatus } from '../actions/schemas.js';
-import { term } from '../documents/format.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { moves } from '../actions/moves.js';
+import { ACTION_PRIORITIES, ACTION_TYPES } from '../actions/schemas.js';
+import { diffFields } from '../audit/diff.js';
+import { buildDocumentData } from '../documents/data.js';
 import { markdownToHtml } from '../documents/renderer.js';
-import { ui } from '../documents/ui-strings.js';
-import type { Actor } from '../http/actor.js';
+import { ui, type UiKey } from '../documents/ui-strings.js';
+import { formMessage } from '../http/form-errors.js';
 import { BadRequest, type FieldError, type HttpError } from '../http/errors.js';
-import { compact, formLines, formPost, formText, pageLocale, renderPage, requireSignIn, allow } from '../http/pages.js';
+import { allow, formPost, formText, LANGUAGE_NAMES, listLink, pageLocale, pageQueryOf, renderPage, requireSignIn } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
+import { LOCALES, type Locale } from '../lib/config.js';
 import { SECTIONS } from '../reviews/schemas.js';
 import { REQUESTABLE } from '../reviews/service.js';
-import type { Locale } from '../lib/config.js';
 import type { Services } from '../services.js';
 import { can } from '../users/permissions.js';
+import { toFields } from './convert.js';
+import { changedLabels, formErrors, formFromIncident, formRows, incidentFromForm, patchFromForm, type FormValues } from './form.js';
 import type { IncidentDoc } from './model.js';
-import { createIncidentBody, INCIDENT_STATUSES, WINDOW_FIELDS } from './schemas.js';
+import { createIncidentBody, DETECTION_SOURCES, INCIDENT_STATUSES, listIncidentsQuery, patchIncidentBody, SORTABLE, WINDOW_FIELDS } from './schemas.js';
 
-/** Where an error on an API field (or anything under it) is shown on the form; list items by their line. */
-const FORM_FIELDS: [apiPath: string, formField: string, item?: 'incidentNew.line' | 'incidentNew.service'][] = [
-  ...WINDOW_FIELDS.map((f) => [`window.${f}`, f] as [string, string]),
-  ['impact.summary', 'impact'],
-  ['cause.trigger', 'trigger'],
-  ['cause.rootCauses', 'rootCauses', 'incidentNew.line'],
-  ['remediation.summary', 'remediation'],
-  ['actions', 'actions', 'incidentNew.line'],
-  ['services', 'services', 'incidentNew.service'],
-  ['title', 'title'],
-  ['severity', 'severity'],
-  ['status', 'status'],
-  ['timezone', 'timezone'],
-];
+const FORM_SCRIPT = readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates/assets/incident-form.js'), 'utf8');
+const PAGE_SIZES = [20, 50, 100];
 
-/** The body POST /api/v1/incidents takes, from the form; a time and a day given for one moment is the form's own error. */
-function incidentFromForm(form: unknown, locale: Locale): { body: Record<string, unknown>; errors: FieldError[] } {
-  const f = (name: string) => formText(form, name);
-  const window: Record<string, string> = {};
-  const errors: FieldError[] = [];
-  for (const w of WINDOW_FIELDS) {
-    const [time, day] = [f(w), f(`${w}Day`)];
-    if (time && day) errors.push({ field: `window.${w}`, message: ui(locale, 'incidentNew.timeOrDay') });
-    else if (time || day) window[w] = time || day;
+/** The body of a form post as form values (urlencoded: a repeated field is a list). */
+const formOf = (req: Request) => (req.body ?? {}) as FormValues;
+
+/** A form refusal: the schema's errors and the form's own, in one 400. */
+function parseWithFormErrors<T>(parse: () => T, errors: { field: string; message: string }[]): T {
+  let input: T;
+  try {
+    input = parse();
+  } catch (err) {
+    if (err instanceof BadRequest) throw new BadRequest(err.message, [...errors, ...err.fields]);
+    throw err;
   }
-  const body = compact({
-    title: f('title'),
-    severity: f('severity'),
-    status: f('status'),
-    timezone: f('timezone'),
-    services: f('services').split(',').map((s) => s.trim()).filter(Boolean),
-    window,
-    impact: { summary: f('impact') },
-    cause: { trigger: f('trigger'), rootCauses: formLines(form, 'rootCauses') },
-    remediation: { summary: f('remediation') },
-    actions: formLines(form, 'actions').map((title) => ({ title })),
-  });
-  return { body, errors };
+  if (errors.length) throw new BadRequest('Invalid incident', errors);
+  return input;
 }
 
-/** Field errors by form field, each message next to its input; those of no input go in the box at the top. */
-function errorsByField(fields: FieldError[], locale: Locale): { byField: Record<string, string>; other: FieldError[] } {
-  const byField: Record<string, string> = {};
-  const other: FieldError[] = [];
-  for (const e of fields) {
-    const match = FORM_FIELDS.find(([path]) => e.field === path || e.field.startsWith(`${path}.`));
-    if (!match) {
-      other.push(e);
-      continue;
-    }
-    const [path, name, item] = match;
-    const index = /^\.(\d+)/.exec(e.field.slice(path.length))?.[1];
-    const message = item && index !== undefined ? `${ui(locale, item, { n: Number(index) + 1 })}: ${e.message}` : e.message;
-    byField[name] = byField[name] ? `${byField[name]}; ${message}` : message;
-  }
-  return { byField, other };
-}
-
-function renderNewIncident(services: Services, req: Request, res: Response, values: Record<string, unknown>, error?: HttpError): void {
-  const levels = services.config.SEVERITY_LEVELS;
-  const locale = pageLocale(services.config, req);
-  const { byField, other } = errorsByField(error?.fields ?? [], locale);
+/** The incident form, for filing (`incident` absent) or editing; `stale` lists what changed since the person read it. */
+async function renderForm(
+  services: Services,
+  req: Request,
+  res: Response,
+  values: FormValues,
+  opts: { incident?: IncidentDoc; version?: number; error?: HttpError; stale?: string[] } = {},
+): Promise<void> {
+  const { config, users } = services;
+  const levels = config.SEVERITY_LEVELS;
+  const locale = pageLocale(config, req);
+  const { byField, other } = formErrors(opts.error?.fields ?? [], locale);
+  const { incident, error, stale } = opts;
+  const people = (await users.list()).filter((p) => !p.disabled).map((p) => ({ email: p.email, name: p.name }));
+  const text = (name: string) => values[name] as string | undefined;
   renderPage(
     services,
     req,
     res,
-    'incident-new',
+    'incident-form',
     {
-      title: ui(locale, 'incidentNew.title'),
+      title: incident ? ui(locale, 'incidentEdit.title', { key: incident.key }) : ui(locale, 'incidentNew.title'),
+      incident,
+      action: incident ? `/incidents/${incident.key}/edit` : '/incidents/new',
+      version: opts.version ?? incident?.version,
       values,
+      rows: formRows(values),
       errors: byField,
-      error: error && { message: error.message, fields: other },
+      // A refusal of no field (a status the record cannot take) is shown as the service said it.
+      error: error && { message: stale ? ui(locale, 'incidentEdit.stale') : ui(locale, 'form.notSaved'), other: error.fields.length || stale ? other : [error.message] },
+      stale,
+      people,
+      locales: LOCALES.map((l) => ({ value: l, name: LANGUAGE_NAMES[l] })),
       severities: levels.map((level, i) => ({ level, note: i === 0 ? ui(locale, 'incidentNew.mostSevere') : i === levels.length - 1 ? ui(locale, 'incidentNew.leastSevere') : undefined })),
       statuses: INCIDENT_STATUSES,
-      window: WINDOW_FIELDS.map((name) => ({ name, label: ui(locale, `window.${name}`), localTime: values[name], day: values[`${name}Day`], error: byField[name] })),
+      sources: DETECTION_SOURCES,
+      priorities: ACTION_PRIORITIES,
+      types: ACTION_TYPES,
+      window: WINDOW_FIELDS.map((name) => ({ name, label: ui(locale, `window.${name}`), localTime: text(name), day: text(`${name}Day`), error: byField[name] })),
     },
     error?.status ?? 200,
   );
 }
 
-/** What the viewer may do to an action, each with the inputs its rule asks for (the service checks again). */
-function moves(actor: Actor, incident: IncidentDoc, action: { status: string; owner: string | null }, locale: Locale) {
-  const from = action.status as ActionStatus;
-  const closed = (s: ActionStatus) => CLOSED_ACTION_STATUSES.includes(s);
-  return ACTION_TRANSITIONS[from]
-    .filter((to) => mayMove(actor, { owner: action.owner ?? undefined }, to))
-    .filter((to) => to !== 'wont_fix' || mayAcceptWontFix(actor, incident))
-    .filter((to) => to !== 'verified' || actor.email !== action.owner)
-    .map((to) => {
-      const reopen = closed(from) && !closed(to);
-      return {
-        to,
-        label: reopen ? ui(locale, 'move.reopen', { status: term('actionStatus', to, locale) }) : ui(locale, `move.${to}`),
-        reason: reopen || to === 'blocked' || to === 'wont_fix',
-        note: to === 'done',
-        evidence: to === 'done' || to === 'verified',
-        recheckOn: to === 'verified',
-      };
-    });
-}
-
 /**
- * The postmortem page: the rendered document, its actions, review and comment threads, and the forms
- * the viewer's role may use. `notice` is a refusal from a form post, shown in a box with its status.
+ * The postmortem page: the rendered document (without its own action table and "generated" line: the
+ * live list below has them), its actions with their forms, review and comment threads, and the forms
+ * the viewer's role may use. `notice` is a refusal from a form post, shown in a box with its status;
+ * `values` keeps what was typed in the form that was refused (`form` names it).
  */
-export async function renderIncident(services: Services, req: Request, res: Response, key: string, notice?: HttpError): Promise<void> {
-  const { incidents, actions, documents, reviews, comments } = services;
+export async function renderIncident(
+  services: Services,
+  req: Request,
+  res: Response,
+  key: string,
+  notice?: HttpError,
+  kept?: { form: string; values: FormValues },
+): Promise<void> {
+  const { incidents, actions, reviews, comments, renderer, clock, users } = services;
   const actor = req.actor!;
   const locale = pageLocale(services.config, req);
   const incident = await incidents.find(key);
-  const [{ text }, review, threads, list] = await Promise.all([
-    documents.render(incident.key, { template: 'postmortem', format: 'md', locale }),
-    reviews.get(incident.key),
-    comments.threads(incident),
-    actions.listForIncident(incident._id),
-  ]);
+  const [review, threads, list, people] = await Promise.all([reviews.get(incident.key), comments.threads(incident), actions.listForIncident(incident._id), users.list()]);
+  const data = { ...buildDocumentData(incident, list, clock.now()), live: true };
+  const text = renderer.render({ kind: 'documents', name: 'postmortem', locale, format: 'md', data, timezone: incident.timezone });
+  const doc = (format: string, extra: Record<string, string> = {}) => `/api/v1/incidents/${incident.key}/document?${new URLSearchParams({ format, ...extra })}`;
+  const otherLocale = LOCALES.find((l) => l !== locale)!;
+  const editable = can(actor.role, 'incidents:write');
   renderPage(
     services,
     req,
@@ -142,39 +118,141 @@ export async function renderIncident(services: Services, req: Request, res: Resp
       title: `${incident.key} ${incident.title}`,
       incident,
       documentHtml: markdownToHtml(text),
+      documents: {
+        printable: doc('html', { locale }),
+        other: doc('html', { locale: otherLocale }),
+        otherLocale,
+        otherName: LANGUAGE_NAMES[otherLocale],
+        markdown: doc('md', { locale }),
+        weekly: doc('md', { template: 'weekly-entry', locale: 'zh-CN' }),
+      },
       review,
       threads,
-      actions: list.map((a) => ({ ...a, moves: moves(actor, incident, a, locale) })),
+      actions: list.map((a) => ({
+        ...a,
+        moves: moves(actor, a, incident.owner, locale),
+        editable: editable && a.status !== 'verified',
+        refused: kept?.form === a.key,
+        form:
+          kept?.form === a.key
+            ? kept.values
+            : { title: a.title, owner: a.owner ?? '', dueDate: a.dueDate ?? '', priority: a.priority, type: a.type, team: a.team ?? '', ticketKey: a.ticket?.key ?? '', ticketUrl: a.ticket?.url ?? '' },
+      })),
+      newAction:
+        editable && incident.status !== 'closed'
+          ? { refused: kept?.form === 'new-action', values: kept?.form === 'new-action' ? kept.values : { priority: 'medium', type: 'other' } }
+          : undefined,
+      people: people.filter((p) => !p.disabled).map((p) => ({ email: p.email, name: p.name })),
+      priorities: ACTION_PRIORITIES,
+      types: ACTION_TYPES,
       sections: SECTIONS.filter((s) => s !== 'action'),
       forms: {
+        edit: editable,
         request: can(actor.role, 'reviews:request') && REQUESTABLE.includes(review.status),
         publish: can(actor.role, 'reviews:request') && review.status === 'approved',
         decide: can(actor.role, 'reviews:decide') && review.status === 'in_review' && review.reviewers.some((r) => r.email === actor.email),
       },
-      notice: notice && { status: notice.status, message: notice.message, fields: notice.fields },
+      notice: notice && { status: notice.status, message: notice.message, fields: noticeFields(notice.fields, locale) },
     },
     notice?.status ?? 200,
   );
 }
 
-/** Incident list, the new-incident form and the postmortem page. */
-export function incidentPages(services: Services): Router {
+/** The action form's inputs by the API field they set, so a refusal names what the person filled in. */
+const ACTION_FIELD_LABELS: Partial<Record<string, UiKey>> = {
+  title: 'col.title',
+  owner: 'col.owner',
+  dueDate: 'action.dueField',
+  priority: 'col.priority',
+  type: 'col.type',
+  team: 'action.team',
+  'ticket.key': 'action.ticketKey',
+  'ticket.url': 'action.ticketUrl',
+  note: 'action.whatChanged',
+  evidence: 'action.evidenceField',
+  reason: 'action.reasonField',
+  recheckOn: 'action.recheckOn',
+  recurredIn: 'action.recurredIn',
+};
+
+/** A refusal's fields for the box on the page: an action form's in the person's words, others as the service said them. */
+function noticeFields(fields: FieldError[], locale: Locale): FieldError[] {
+  return fields.map((f) => {
+    const key = ACTION_FIELD_LABELS[f.field.replace(/\.\d+$/, '')];
+    return key ? { field: ui(locale, key), message: formMessage(f, locale, (p) => p) } : f;
+  });
+}
+
+/** A page of the incident list from the page's query: filters as the API takes them, page links keep them. */
+async function renderList(services: Services, req: Request, res: Response): Promise<void> {
   const { incidents, actions, config } = services;
+  const locale = pageLocale(config, req);
+  const q = pageQueryOf(req, ['q', 'status', 'severity', 'service', 'owner', 'from', 'to', 'sort', 'page', 'pageSize']);
+  const query = parseOr400(
+    listIncidentsQuery,
+    {
+      q: q.q,
+      status: q.status,
+      severity: q.severity,
+      service: q.service,
+      owner: q.owner,
+      startedFrom: q.from,
+      startedTo: q.to,
+      sort: q.sort || undefined,
+      page: q.page || undefined,
+      pageSize: q.pageSize || undefined,
+    },
+    'filters',
+  );
+  const { severity: _s, page: _p, ...otherFilters } = query;
+  const [list, bySeverity] = await Promise.all([
+    incidents.list(query),
+    // The count of each level under the other filters, each a link that narrows the list to it.
+    Promise.all(config.SEVERITY_LEVELS.map(async (level) => ({ level, total: (await incidents.list({ ...otherFilters, severity: [level], page: 1, pageSize: 1 })).total }))),
+  ]);
+  const counts = await actions.openCountsByIncident(list.items.map((i) => i.key));
+  const link = (change: Record<string, string | number | undefined>) => listLink('/incidents', q, change);
+  const pages = Math.max(1, Math.ceil(list.total / query.pageSize));
+  renderPage(services, req, res, 'incidents', {
+    title: ui(locale, 'incidents.title'),
+    items: list.items.map((i) => ({
+      ...i,
+      started: i.window?.startedAt?.replace('T', ' '),
+      open: counts.get(i.key)?.open ?? 0,
+      overdue: counts.get(i.key)?.overdue ?? 0,
+      unowned: counts.get(i.key)?.unowned ?? 0,
+    })),
+    total: list.total,
+    q,
+    filtered: Object.entries(q).some(([k, v]) => v && !['sort', 'pageSize', 'page'].includes(k)),
+    severities: bySeverity.map((s) => ({ ...s, selected: q.severity === s.level, href: link({ severity: q.severity === s.level ? undefined : s.level, page: undefined }) })),
+    statuses: INCIDENT_STATUSES,
+    sorts: SORTABLE.flatMap((s) => [`-${s}`, s]).map((s) => ({ value: s, label: ui(locale, 'sort.by', { field: ui(locale, `sort.${s.replace(/^-/, '')}` as 'sort.key'), dir: ui(locale, s.startsWith('-') ? 'sort.desc' : 'sort.asc') }) })),
+    sort: query.sort,
+    pageSizes: PAGE_SIZES,
+    pageSize: query.pageSize,
+    page: query.page,
+    pages,
+    previous: query.page > 1 ? link({ page: query.page - 1 }) : undefined,
+    next: query.page < pages ? link({ page: query.page + 1 }) : undefined,
+  });
+}
+
+/** Incident list, the incident form (file and edit) and the postmortem page. */
+export function incidentPages(services: Services): Router {
+  const { incidents, config, revisions } = services;
   const router = express.Router();
 
-  router.get('/', requireSignIn, async (req, res) => {
-    const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 200) : undefined;
-    const list = await incidents.list({ q, sort: '-startedAt', page: 1, pageSize: 100 });
-    const items = await Promise.all(
-      list.items.map(async (i) => ({ ...i, openActions: (await actions.openForIncident(new Types.ObjectId(i.id))).length })),
-    );
-    renderPage(services, req, res, 'incidents', { title: ui(pageLocale(config, req), 'incidents.title'), items, total: list.total, q });
+  router.get('/assets/incident-form.js', (_req, res) => {
+    res.type('text/javascript').set('cache-control', 'public, max-age=3600').send(FORM_SCRIPT);
   });
 
-  router.get('/incidents/new', requireSignIn, (req, res) => {
+  router.get(['/', '/incidents'], requireSignIn, (req, res) => renderList(services, req, res));
+
+  router.get('/incidents/new', requireSignIn, async (req, res) => {
     allow(req, 'incidents:write');
     const levels = config.SEVERITY_LEVELS;
-    renderNewIncident(services, req, res, { severity: levels[levels.length - 1], status: 'investigating', timezone: config.DEFAULT_TIMEZONE });
+    await renderForm(services, req, res, { severity: levels[levels.length - 1], status: 'investigating', timezone: config.DEFAULT_TIMEZONE, locale: pageLocale(config, req) });
   });
 
   router.post(
@@ -182,19 +260,52 @@ export function incidentPages(services: Services): Router {
     ...formPost(
       'incidents:write',
       async (req, actor) => {
-        // The same schema and service as POST /api/v1/incidents; the form's own error joins the schema's.
-        const { body, errors } = incidentFromForm(req.body, pageLocale(config, req));
-        let input;
-        try {
-          input = parseOr400(createIncidentBody, body, 'incident');
-        } catch (err) {
-          if (err instanceof BadRequest) throw new BadRequest(err.message, [...errors, ...err.fields]);
-          throw err;
-        }
-        if (errors.length) throw new BadRequest('Invalid incident', errors);
+        // The same schema and service as POST /api/v1/incidents; the form's own errors join the schema's.
+        const { body, errors } = incidentFromForm(formOf(req), pageLocale(config, req), true);
+        const input = parseWithFormErrors(() => parseOr400(createIncidentBody, body, 'incident'), errors);
         return `/incidents/${(await incidents.create(input, actor)).key}`;
       },
-      async (req, res, error) => renderNewIncident(services, req, res, req.body as Record<string, unknown>, error),
+      (req, res, error) => renderForm(services, req, res, formOf(req), { error }),
+    ),
+  );
+
+  router.get('/incidents/:key/edit', requireSignIn, async (req, res) => {
+    allow(req, 'incidents:write');
+    const incident = await incidents.find(String(req.params.key));
+    await renderForm(services, req, res, formFromIncident(toFields(incident)), { incident });
+  });
+
+  // As PATCH /api/v1/incidents/:key with the version the form was read at: a stale save is shown with what changed meanwhile, and what was typed kept.
+  router.post(
+    '/incidents/:key/edit',
+    ...formPost(
+      'incidents:write',
+      async (req, actor) => {
+        const incident = await incidents.find(String(req.params.key));
+        const { body, errors } = incidentFromForm(formOf(req), pageLocale(config, req), false);
+        const version = Number(formText(req.body, 'version'));
+        const patch = patchFromForm(toFields(incident), body, Number.isInteger(version) ? version : incident.version);
+        const input = parseWithFormErrors(() => parseOr400(patchIncidentBody, patch, 'incident'), errors);
+        await incidents.patch(incident.key, input, actor);
+        return `/incidents/${incident.key}`;
+      },
+      async (req, res, error) => {
+        const incident = await incidents.find(String(req.params.key));
+        const read = Number(formText(req.body, 'version'));
+        if (error.status !== 409 || !Number.isInteger(read) || read === incident.version) {
+          return renderForm(services, req, res, formOf(req), { incident, version: read, error });
+        }
+        // Stale: what changed between the version the person read and now; their values stay, the new version goes with the next save.
+        const before = await revisions.state('incident', incident._id, read);
+        const changes = before ? diffFields(toFields({ ...(before.state as unknown as IncidentDoc), _id: incident._id }), toFields(incident)) : [];
+        // A section added or removed whole is named by the fields in it.
+        const keysOf = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : []);
+        const changed = changes.flatMap((c) => {
+          const inner = [...new Set([...keysOf(c.from), ...keysOf(c.to)])];
+          return inner.length ? inner.map((k) => `${c.field}.${k}`) : [c.field];
+        });
+        await renderForm(services, req, res, formOf(req), { incident, version: incident.version, error, stale: changedLabels(changed, pageLocale(config, req)) });
+      },
     ),
   );
 

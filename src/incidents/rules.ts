@@ -11,6 +11,7 @@ export function checkIncidentFields(fields: IncidentFields & { timezone: string;
     errors.push({ field: 'severity', message: `must be one of ${severities.join(', ')}` });
   }
   const zone = fields.timezone;
+  errors.push(...skippedLocalTimes(fields, zone));
   const present = WINDOW_FIELDS.filter((f) => fields.window?.[f]);
   for (let i = 0; i < present.length; i++) {
     for (let j = i + 1; j < present.length; j++) {
@@ -38,6 +39,25 @@ export function checkIncidentFields(fields: IncidentFields & { timezone: string;
   }
   return errors;
 }
+
+/**
+ * Local times the zone's clocks skipped (a daylight-saving gap: 02:30 on the night clocks go from 02:00 to
+ * 03:00): refused, rather than silently moved to another time than the person wrote.
+ */
+function skippedLocalTimes(fields: IncidentFields, zone: string): FieldError[] {
+  const times: [string, string | undefined][] = [
+    ...WINDOW_FIELDS.map((f) => [`window.${f}`, fields.window?.[f]] as [string, string | undefined]),
+    ...(fields.remediation?.timeline ?? []).map((e, i) => [`remediation.timeline.${i}.at`, e.at] as [string, string | undefined]),
+    ['dataRepair.startedAt', fields.dataRepair?.startedAt],
+    ['dataRepair.completedAt', fields.dataRepair?.completedAt],
+  ];
+  return times.flatMap(([field, text]) =>
+    text && LOCAL_TIME.test(text) && DateTime.fromISO(text, { zone }).toFormat("yyyy-MM-dd'T'HH:mm") !== text.slice(0, 16)
+      ? [{ field, message: `${text} does not exist in ${zone}: the clocks skipped it (daylight saving time)` }]
+      : [],
+  );
+}
+const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:[\d.]+)?$/;
 
 /** a ≤ b, where a day-precision time may stand for any moment of its day. */
 function inOrder(a: string, b: string, zone: string): boolean {

@@ -101,16 +101,21 @@ export interface CreateIncidentInput extends Partial<{ [K in keyof typeof sectio
   actions?: z.output<typeof actionInput>[];
 }
 
-/** PATCH replaces the fields it names; inside a section it replaces the keys it names; null clears. */
+/** A section whose keys may each be sent as null, to clear that key alone in a PATCH. */
+const clearable = (schema: z.ZodType) =>
+  schema instanceof z.ZodObject ? z.strictObject(Object.fromEntries(Object.entries(schema.shape as Record<string, z.ZodType>).map(([k, v]) => [k, v.nullable()]))) : schema;
+
+/** PATCH replaces the fields it names; inside a section it replaces the keys it names; null clears (a field or a section's key). */
 export const patchIncidentBody = z.strictObject({
   version: z.number().int().min(0),
   title: line.min(1).optional(),
   status: z.enum(INCIDENT_STATUSES).optional(),
-  ...Object.fromEntries(Object.entries(sections).map(([k, s]) => [k, s.nullable().optional()])),
+  ...Object.fromEntries(Object.entries(sections).map(([k, s]) => [k, clearable(s).nullable().optional()])),
 }) as unknown as z.ZodType<PatchIncidentInput>;
 
+type Clearable<T> = T extends unknown[] ? T : T extends object ? { [K in keyof T]?: T[K] | null } : T;
 export type PatchIncidentInput = { version: number; title?: string; status?: IncidentStatus } & Partial<{
-  [K in keyof typeof sections]: z.output<(typeof sections)[K]> | null;
+  [K in keyof typeof sections]: Clearable<z.output<(typeof sections)[K]>> | null;
 }>;
 
 const csv = z

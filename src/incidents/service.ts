@@ -253,7 +253,7 @@ export class IncidentsService {
   }
 }
 
-/** Applies a PATCH: named fields replace, named keys inside a section replace, a field sent as null is cleared. */
+/** Applies a PATCH: named fields replace, named keys inside a section replace, a field or a section's key sent as null is cleared. */
 function merge<T extends Record<string, unknown>>(current: T, changes: Record<string, unknown>): T {
   const out: Record<string, unknown> = { ...current };
   for (const [key, value] of Object.entries(changes)) {
@@ -261,7 +261,10 @@ function merge<T extends Record<string, unknown>>(current: T, changes: Record<st
     if (value === null) delete out[key];
     else if (SECTIONS.has(key) && typeof value === 'object' && !Array.isArray(value)) {
       const section: Record<string, unknown> = { ...((out[key] as Record<string, unknown>) ?? {}) };
-      for (const [k, v] of Object.entries(value)) if (v !== undefined) section[k] = v;
+      for (const [k, v] of Object.entries(value)) {
+        if (v === null) delete section[k];
+        else if (v !== undefined) section[k] = v;
+      }
       out[key] = section;
     } else out[key] = value;
   }

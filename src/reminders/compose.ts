@@ -8,6 +8,7 @@ import type { Mirror } from '../lib/mirror.js';
 import { createMailer } from '../mail/mailer.js';
 import { Outbox, outboxModels } from '../mail/outbox.js';
 import type { TemplateRenderer } from './email.js';
+import { Assignments } from './assignments.js';
 import { ActionLinks, settingModel } from './links.js';
 import { ReviewNotices } from './notices.js';
 import { notificationModel, Notifications } from './notifications.js';
@@ -36,7 +37,8 @@ export function buildReminders(deps: {
   const notifications = new Notifications({ notifications: models.notifications, clock });
   const links = new ActionLinks({ settings: models.settings, claims: models.claims, config, clock, logger });
   const reminders = new RemindersService({ ...deps, notifications, outbox, links });
-  const reviewNotices = new ReviewNotices({ ...deps, notifications, outbox });
+  const reviewNotices = new ReviewNotices({ ...deps, notifications, outbox, links });
   const oneClick = new OneClick({ links, actions: deps.actions, clock });
-  return { outbox, notifications, links, reminders, reviewNotices, oneClick };
+  const assignments = new Assignments({ notifications, actions: () => deps.actions, clock, config });
+  return { outbox, notifications, links, reminders, reviewNotices, oneClick, assignments };
 }

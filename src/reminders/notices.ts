@@ -2,6 +2,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import type { Outbox } from '../mail/outbox.js';
 import { readerOf, renderEmail, type TemplateRenderer } from './email.js';
+import type { ActionLinks } from './links.js';
 import type { NotificationDoc, Notifications } from './notifications.js';
 import type { PeopleLookup } from './people.js';
 
@@ -19,6 +20,7 @@ export class ReviewNotices {
       outbox: Outbox;
       renderer: TemplateRenderer;
       people: PeopleLookup;
+      links: ActionLinks;
       clock: Clock;
       config: Config;
     },
@@ -40,7 +42,7 @@ export class ReviewNotices {
         const key = `notices:${recipient}:${String(rest[0]!._id)}`;
         if (!(await outbox.refsOf(key))) {
           const reader = await readerOf(people, config, recipient);
-          const email = renderEmail(renderer, 'review-notices', noticeData(recipient, rest), reader);
+          const email = renderEmail(renderer, 'review-notices', await this.noticeData(recipient, rest), reader);
           if (await outbox.enqueue({ dedupeKey: key, kind: 'review-notices', to: recipient, ...email, refs: rest.map((n) => String(n._id)) })) notices++;
         }
         const reported = (await outbox.refsOf(key)) ?? [];
@@ -50,17 +52,25 @@ export class ReviewNotices {
     }
     return { notices };
   }
-}
 
-function noticeData(recipient: string, pending: NotificationDoc[]) {
-  const items = (kind: string) => pending.filter((n) => n.kind === kind).map((n) => ({ text: n.text ?? '', url: n.url, at: n.createdAt.toISOString() }));
-  return {
-    recipient,
-    count: pending.length,
-    first: { text: pending[0]?.text ?? '' },
-    reviewRequests: items('review_requested'),
-    decisions: items('review_decision'),
-    mentions: items('mention'),
-    replies: items('reply'),
-  };
+  private async noticeData(recipient: string, pending: NotificationDoc[]) {
+    const items = (kind: string) => pending.filter((n) => n.kind === kind).map((n) => ({ text: n.text ?? '', url: n.url, at: n.createdAt.toISOString() }));
+    // An action given to the recipient comes with the digest's one-click links, made for them.
+    const link = (key: string, op: 'done' | 'snooze' | 'due') => this.deps.links.url(key, recipient, op);
+    const assigned = await Promise.all(
+      pending
+        .filter((n) => n.kind === 'assigned' && n.actionKey)
+        .map(async (n) => ({ text: n.text ?? '', url: n.url, at: n.createdAt.toISOString(), links: { done: await link(n.actionKey!, 'done'), snooze: await link(n.actionKey!, 'snooze'), due: await link(n.actionKey!, 'due') } })),
+    );
+    return {
+      recipient,
+      count: pending.length,
+      first: { text: pending[0]?.text ?? '' },
+      assigned,
+      reviewRequests: items('review_requested'),
+      decisions: items('review_decision'),
+      mentions: items('mention'),
+      replies: items('reply'),
+    };
+  }
 }

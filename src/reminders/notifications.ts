@@ -45,8 +45,8 @@ export function notificationModel(conn: Connection): NotificationModel {
   return (conn.models.Notification as NotificationModel | undefined) ?? conn.model<NotificationDoc>('Notification', notificationSchema);
 }
 
-/** Kinds sent promptly by send-review-notices; every other kind (the reminders) waits for the digest. */
-export const PROMPT_KINDS: readonly string[] = ['review_requested', 'review_decision', 'mention', 'reply'];
+/** Kinds sent promptly by send-review-notices (an action given to someone among them); every other kind (the reminders) waits for the digest. */
+export const PROMPT_KINDS: readonly string[] = ['review_requested', 'review_decision', 'mention', 'reply', 'assigned'];
 
 export type NewNotification = Omit<NotificationDoc, '_id' | 'digestKey' | 'createdAt' | 'dueAt'> & { dueAt?: Date };
 

@@ -271,6 +271,21 @@ export class ReviewsService {
       version: Math.max(r.version, 0),
     };
   }
+
+  /** Reviews in review that name `email` as a reviewer who has not decided in this round (a person's home page). */
+  async waitingFor(email: string): Promise<{ incidentKey: string; round: number; requestedBy: string; requestedAt: string }[]> {
+    await this.deps.mirror.sync();
+    const docs = this.deps.mirror
+      .all<ReviewDoc>('review')
+      .filter((r) => r.status === 'in_review' && r.reviewers.includes(email))
+      .sort((a, b) => a.incidentKey.localeCompare(b.incidentKey));
+    return docs
+      .filter((r) => !r.decisions.some((d) => d.round === r.rounds.length && d.reviewer === email))
+      .map((r) => {
+        const round = r.rounds[r.rounds.length - 1]!;
+        return { incidentKey: r.incidentKey, round: r.rounds.length, requestedBy: round.requestedBy, requestedAt: round.requestedAt.toISOString() };
+      });
+  }
 }
 
 function reviewState(r: ReviewDoc) {

@@ -1,17 +1,30 @@
-import express, { type Request, type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { sessionCookieOptions, SESSION_COOKIE } from '../http/auth.js';
-import { ui } from '../documents/ui-strings.js';
-import { pageLocale, renderPage, requireSignIn, safeNext } from '../http/pages.js';
+import { ui, type UiKey } from '../documents/ui-strings.js';
+import { HttpError } from '../http/errors.js';
+import { formText, LANG_COOKIE, LANGUAGE_NAMES, pageLocale, renderPage, requireSignIn, safeNext } from '../http/pages.js';
+import { parseOr400 } from '../http/validate.js';
+import { LOCALES, type Locale } from '../lib/config.js';
 import type { Services } from '../services.js';
-import { password as passwordSchema } from './schemas.js';
+import { password as passwordSchema, patchUserBody } from './schemas.js';
+import { sendSignInLink } from './sign-in-mail.js';
 
-/** Sign-in, one-time links, password and sign-out pages. */
+/** Every IANA zone this runtime knows, for the time zone picker. */
+const ZONES = Intl.supportedValuesOf('timeZone');
+
+/** Sign-in, one-time links, password reset, password, account settings, the language switch and sign-out pages. */
 export function accountPages(services: Services): Router {
   const { users, config } = services;
   const router = express.Router();
   const cookie = sessionCookieOptions(config);
-  const text = (req: Request, key: Parameters<typeof ui>[1]) => ui(pageLocale(config, req), key);
+  const text = (req: Request, key: UiKey) => ui(pageLocale(config, req), key);
+
+  // The header's language switch before sign-in: ?lang= shows the page in it, and the cookie keeps it.
+  router.use((req, res, next) => {
+    if (!req.actor && LOCALES.includes(req.query.lang as Locale)) res.cookie(LANG_COOKIE, req.query.lang, { ...cookie, maxAge: 365 * 86_400_000 });
+    next();
+  });
 
   // Ten failed tries per address and email in 15 minutes: enough for typos, too few for guessing.
   // Successful sign-ins are not counted, or someone signing in on a few devices would be locked out.
@@ -26,6 +39,19 @@ export function accountPages(services: Services): Router {
       renderPage(services, req, res, 'login', { title: text(req, 'login.title'), error: text(req, 'login.tooMany'), next: '/' }, 429),
   });
 
+  // Reset links: three asks per address in an hour, and twenty from one network, so nobody's inbox is flooded.
+  const resetLimit = (limit: number, key: (req: Request) => string) =>
+    rateLimit({
+      windowMs: 60 * 60_000,
+      limit,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      keyGenerator: key,
+      handler: (req, res) => renderPage(services, req, res, 'reset', { title: text(req, 'reset.title'), error: text(req, 'reset.tooMany') }, 429),
+    });
+  const resetByEmail = resetLimit(3, (req) => `email:${formText(req.body, 'email').toLowerCase()}`);
+  const resetByAddress = resetLimit(20, (req) => `ip:${ipKeyGenerator(req.ip ?? '')}`);
+
   router.get('/login', (req, res) => renderPage(services, req, res, 'login', { title: text(req, 'login.title'), next: safeNext(req.query.next) }));
 
   router.post('/login', loginLimit, async (req, res) => {
@@ -38,6 +64,16 @@ export function accountPages(services: Services): Router {
     res.redirect(303, safeNext(next));
   });
 
+  router.get('/login/reset', (req, res) => renderPage(services, req, res, 'reset', { title: text(req, 'reset.title') }));
+
+  // The same answer whether or not the email belongs to someone, so the page tells nobody who has an account.
+  router.post('/login/reset', resetByAddress, resetByEmail, async (req, res) => {
+    const email = formText(req.body, 'email').toLowerCase();
+    const person = email ? (await users.byEmail([email])).get(email) : undefined;
+    if (person && !person.disabled) await sendSignInLink(services, person.email, 'reset');
+    renderPage(services, req, res, 'reset', { title: text(req, 'reset.title'), sent: true });
+  });
+
   router.get('/login/link', async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
     const user = token ? await users.consumeSignInLink(token) : undefined;
@@ -45,7 +81,8 @@ export function accountPages(services: Services): Router {
       return renderPage(services, req, res, 'message', { title: text(req, 'link.invalid.title'), message: text(req, 'link.invalid.message') }, 410);
     }
     res.cookie(SESSION_COOKIE, await users.startSession(String(user._id)), cookie);
-    res.redirect(303, user.passwordHash ? '/' : '/account/password');
+    // A reset link is a sign-in link too: it leads to the password form either way.
+    res.redirect(303, '/account/password');
   });
 
   router.get('/account/password', requireSignIn, (req, res) => renderPage(services, req, res, 'password', { title: text(req, 'password.title') }));
@@ -60,7 +97,51 @@ export function accountPages(services: Services): Router {
       return renderPage(services, req, res, 'password', { title: text(req, 'password.title'), error }, 422);
     }
     await users.setPassword(req.actor!.id, parsed.data, req.actor!);
-    renderPage(services, req, res, 'password', { title: text(req, 'password.title'), done: true });
+    res.redirect(303, '/me?password=set');
+  });
+
+  const renderAccount = async (req: Request, res: Response, opts: { error?: HttpError; saved?: boolean; values?: Record<string, string> } = {}) => {
+    const person = await users.find(req.actor!.id);
+    renderPage(
+      services,
+      req,
+      res,
+      'account',
+      {
+        title: text(req, 'account.title'),
+        person,
+        values: opts.values ?? { name: person.name, locale: person.locale, timezone: person.timezone },
+        locales: LOCALES.map((l) => ({ value: l, name: LANGUAGE_NAMES[l] })),
+        zones: ZONES,
+        saved: opts.saved,
+        error: opts.error && (opts.error.fields.some((f) => f.field === 'timezone') ? text(req, 'form.zone') : opts.error.status === 409 ? text(req, 'account.stale') : text(req, 'form.invalid')),
+      },
+      opts.error?.status ?? 200,
+    );
+  };
+
+  router.get('/account', requireSignIn, (req, res) => renderAccount(req, res, { saved: req.query.saved === '1' }));
+
+  router.post('/account', requireSignIn, async (req, res) => {
+    const values = { name: formText(req.body, 'name'), locale: formText(req.body, 'locale'), timezone: formText(req.body, 'timezone') };
+    try {
+      const person = await users.find(req.actor!.id);
+      await users.update(person.email, parseOr400(patchUserBody, { version: Number(formText(req.body, 'version')), ...values }, 'account'), req.actor!);
+    } catch (err) {
+      if (err instanceof HttpError && err.status < 500 && err.status !== 404) return renderAccount(req, res, { error: err, values });
+      throw err;
+    }
+    res.redirect(303, '/account?saved=1');
+  });
+
+  // The header's language switch when signed in: kept in the profile, back to the same page.
+  router.post('/account/locale', requireSignIn, async (req, res) => {
+    const locale = formText(req.body, 'locale');
+    const person = await users.find(req.actor!.id);
+    if (LOCALES.includes(locale as Locale) && locale !== person.locale) await users.update(person.email, { version: person.version, locale: locale as Locale }, req.actor!);
+    const back = new URL(safeNext(formText(req.body, 'next')), 'http://page');
+    back.searchParams.delete('lang');
+    res.redirect(303, `${back.pathname}${back.search}${back.hash}`);
   });
 
   router.post('/logout', async (req, res) => {

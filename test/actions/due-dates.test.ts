@@ -18,15 +18,32 @@ describe('action due dates', () => {
 
   describe('SLA defaults', () => {
     it("fills the postmortem's actions from the resolution: high 28 days, medium 56", async () => {
+      t.clock.set('2023-02-20T02:00:00Z');
       const { body } = await t.api.post('/api/v1/incidents').send(fixture('decrypt-failure')).expect(201);
-      // resolved 2023-02-15T15:00 Asia/Shanghai
+      // resolved 2023-02-15T15:00 Asia/Shanghai, filed five days later
       expect(body.actions.map((a: { priority: string; dueDate: string; dueDateSource: string }) => [a.priority, a.dueDate, a.dueDateSource])).to.deep.equal([
         ['high', '2023-03-15', 'sla'],
         ['medium', '2023-04-12', 'sla'],
         ['medium', '2023-04-12', 'sla'],
       ]);
-      // Three years on, all three are overdue and say so.
-      expect(body.actions.every((a: { overdue: boolean }) => a.overdue)).to.equal(true);
+      expect(body.actions.some((a: { overdue: boolean }) => a.overdue)).to.equal(false);
+    });
+
+    it('counts from the filing day when the incident is older than the SLA, so no action is overdue at birth', async () => {
+      // The 2023 incident filed on 2026-11-25: from the resolution every action would be years overdue.
+      const { body } = await t.api.post('/api/v1/incidents').send(fixture('decrypt-failure')).expect(201);
+      expect(body.actions.map((a: { priority: string; dueDate: string; dueDateSource: string }) => [a.priority, a.dueDate, a.dueDateSource])).to.deep.equal([
+        ['high', '2026-12-23', 'sla'],
+        ['medium', '2027-01-20', 'sla'],
+        ['medium', '2027-01-20', 'sla'],
+      ]);
+      expect(body.actions.some((a: { overdue: boolean }) => a.overdue)).to.equal(false);
+      // Only the priority whose SLA has run out moves: resolved 40 days ago, high (28) counts from today, medium (56) from the resolution.
+      const recent = await t.api
+        .post('/api/v1/incidents')
+        .send({ title: 'Recent', status: 'resolved', window: { startedAt: '2026-10-16T08:00', resolvedAt: '2026-10-16T09:00' }, actions: [{ title: 'a', priority: 'high' }, { title: 'b' }] })
+        .expect(201);
+      expect(recent.body.actions.map((a: { dueDate: string }) => a.dueDate)).to.deep.equal(['2026-12-23', '2026-12-11']);
     });
 
     it('counts an action added later from its own creation, in the incident time zone', async () => {

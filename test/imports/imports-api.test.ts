@@ -61,8 +61,9 @@ describe('POST /api/v1/imports/weekly-reports', function () {
     expect(decrypt.source.fingerprint).to.equal(body.entries[1].fingerprint);
     expect(decrypt.actions.map((a: { key: string }) => a.key)).to.deep.equal(['INC-2023-0002-A1', 'INC-2023-0002-A2', 'INC-2023-0002-A3']);
     for (const action of decrypt.actions) {
-      // Unowned and open, due by the medium SLA counted from the resolution (2023-02-15 + 56 days).
-      expect(action).to.include({ status: 'open', owner: null, unowned: true, priority: 'medium', dueDate: '2023-04-12' });
+      // Unowned and open, due by the medium SLA; counted from the filing day (2026-11-25 + 56 days), since
+      // from the resolution (2023-02-15) it would be overdue on arrival.
+      expect(action).to.include({ status: 'open', owner: null, unowned: true, priority: 'medium', dueDate: '2027-01-20', overdue: false });
     }
 
     // Filed like any incident: audited under the person who imported it.

@@ -50,7 +50,10 @@ describe('account pages: sign-in, CSRF, rate limit, redirects', function () {
     expect(await t.services.users.checkPassword('dana@example.com', 'a brand new password')).to.equal(undefined);
 
     // With the token the same form works (so the 403s above were the token, not the request).
-    await agent.post('/account/password').type('form').send({ _csrf: token, password: 'a brand new password' }).expect(200);
+    // Set, the person goes to their home page, which says so.
+    const set = await agent.post('/account/password').type('form').send({ _csrf: token, password: 'a brand new password' }).expect(303);
+    expect(set.headers.location).to.equal('/me?password=set');
+    expect((await agent.get(set.headers.location!).expect(200)).text).to.include('Your password is set.');
     expect(await t.services.users.checkPassword('dana@example.com', 'a brand new password')).to.not.equal(undefined);
     const dana = await t.services.users.find('dana@example.com');
     await t.services.users.setPassword(String(dana._id), PASSWORD, SYSTEM_ACTOR);
@@ -77,7 +80,9 @@ describe('account pages: sign-in, CSRF, rate limit, redirects', function () {
     const agent = supertest.agent(t.app);
     for (const next of ['//evil.example', '//evil.example/path', 'https://evil.example/', '/\\evil.example', ' //evil.example']) {
       const page = await agent.get(`/login?next=${encodeURIComponent(next)}`).expect(200);
-      expect(page.text).to.include('name="next" value="/"').and.not.include('evil.example');
+      // Only the language switch repeats the page's own address; the form goes nowhere but home.
+      const form = /<form class="stack" method="post" action="\/login">[\s\S]*?<\/form>/.exec(page.text)?.[0] ?? '';
+      expect(form).to.include('name="next" value="/"').and.not.include('evil.example');
       const res = await agent.post('/login').type('form').send({ _csrf: formToken(page.text), email: 'dana@example.com', password: PASSWORD, next }).expect(303);
       expect(res.headers.location, next).to.equal('/');
     }
@@ -95,7 +100,7 @@ describe('account pages: sign-in, CSRF, rate limit, redirects', function () {
     // A zh-CN reader gets the page's own words in Chinese; the service's message stays as it is.
     const wei = await signedIn('wei@example.com');
     const zh = await wei.agent.get('/incidents/INC-1999-0001').set('accept', 'text/html').expect(404);
-    expect(zh.text).to.contain('<title>404 未找到 · Debrief</title>').and.contain('<a href="/">事件</a>').and.contain('Incident INC-1999-0001 not found');
+    expect(zh.text).to.contain('<title>404 未找到 · Debrief</title>').and.contain('<a href="/incidents">事件</a>').and.contain('Incident INC-1999-0001 not found');
     const api = await t.api.get('/api/v1/incidents/INC-1999-0001').expect(404);
     expect(api.body.error.code).to.equal('not_found');
   });
@@ -103,14 +108,17 @@ describe('account pages: sign-in, CSRF, rate limit, redirects', function () {
   it('the pages speak the reader\'s locale: Dana (en) and Wei (zh-CN) see the same pages in their own words', async () => {
     const dana = await signedIn('dana@example.com');
     const en = (await dana.agent.get('/').expect(200)).text;
-    expect(en).to.include('<html lang="en">').and.include('<a href="/">Incidents</a>').and.include('<a href="/actions">Actions</a>');
-    expect(en).to.include('<h1>Incidents</h1>').and.include('Dana (editor)').and.include('>Sign out</button>').and.not.match(/[\u4e00-\u9fff]/);
+    expect(en).to.include('<html lang="en">').and.include('<a href="/incidents">Incidents</a>').and.include('<a href="/actions">Actions</a>');
+    expect(en).to.include('<h1>Incidents</h1>').and.include('Dana (editor)').and.include('>Sign out</button>');
+    // The only Chinese on an English page is the switch to Chinese, in its own language.
+    expect(en).to.include('lang="zh-CN">中文</button>');
+    expect(en.replace('>中文</button>', '')).not.to.match(/[\u4e00-\u9fff]/);
 
     const wei = await signedIn('wei@example.com');
     const zh = (await wei.agent.get('/').expect(200)).text;
-    expect(zh).to.include('<html lang="zh-CN">').and.include('<a href="/">事件</a>').and.include('<a href="/actions">改进措施</a>');
+    expect(zh).to.include('<html lang="zh-CN">').and.include('<a href="/incidents">事件</a>').and.include('<a href="/actions">改进措施</a>');
     expect(zh).to.include('<a href="/reports/weekly">周报</a>').and.include('<a href="/incidents/new">新建事件</a>').and.include('王伟 (编辑)').and.include('>退出登录</button>');
-    expect(zh).to.include('<h1>事件</h1>').and.include('<th>编号</th><th>标题</th><th>级别</th><th>状态</th>').and.include('共 0 个事件').and.include('暂无事件。');
+    expect(zh).to.include('<h1>事件</h1>').and.include('<th scope="col">编号</th><th scope="col">标题</th><th scope="col">级别</th><th scope="col">状态</th>').and.include('共 0 个事件').and.include('暂无事件。');
     expect(zh).not.to.match(/>(Incidents|Actions|Sign out|Search)</);
 
     const actions = (await wei.agent.get('/actions').expect(200)).text;
@@ -118,9 +126,9 @@ describe('account pages: sign-in, CSRF, rate limit, redirects', function () {
     const password = (await wei.agent.get('/account/password').expect(200)).text;
     expect(password).to.include('<h1>设置密码</h1>').and.include('新密码（至少 12 个字符）');
     const short = await wei.agent.post('/account/password').type('form').send({ _csrf: wei.token, password: 'short' }).expect(422);
-    expect(short.text).to.include('<p class="error">密码至少需要 12 个字符。</p>');
+    expect(short.text).to.include('<p class="error" role="alert">密码至少需要 12 个字符。</p>');
     const shortEn = await dana.agent.post('/account/password').type('form').send({ _csrf: dana.token, password: 'short' }).expect(422);
-    expect(shortEn.text).to.include('<p class="error">Password must be at least 12 characters.</p>');
+    expect(shortEn.text).to.include('<p class="error" role="alert">Password must be at least 12 characters.</p>');
   });
 
   it('before sign-in the page follows Accept-Language when it names en or zh, else DEFAULT_LOCALE', async () => {
@@ -142,7 +150,7 @@ describe('account pages: sign-in, CSRF, rate limit, redirects', function () {
     const agent = supertest.agent(t.app);
     const token = formToken((await agent.get('/login').set('accept-language', 'zh-CN').expect(200)).text);
     const wrong = await agent.post('/login').set('accept-language', 'zh-CN').type('form').send({ _csrf: token, email: 'nobody@example.com', password: 'not it at all', next: '/' }).expect(401);
-    expect(wrong.text).to.include('<p class="error">邮箱或密码错误。</p>');
+    expect(wrong.text).to.include('<p class="error" role="alert">邮箱或密码错误。</p>');
     const link = await supertest(t.app).get('/login/link?token=nope').set('accept-language', 'zh-CN').expect(410);
     expect(link.text).to.include('<h1>链接无效</h1>').and.include('这个登录链接无效、已用过或已过期。');
   });

@@ -89,7 +89,11 @@ describe('page forms: file an incident, comment, review, move actions', function
         trigger: 'A retry storm after a deploy',
         rootCauses: 'No idempotency key on postings\r\n\r\nRetries without backoff\r\n',
         remediation: 'Rolled back and reversed the duplicates',
-        actions: 'Add idempotency keys\r\nBack off retries',
+        actionTitle: ['Add idempotency keys', 'Back off retries', ''],
+        actionOwner: ['rita@example.com', '', ''],
+        actionPriority: ['high', 'medium', 'medium'],
+        actionType: ['prevent', 'other', 'other'],
+        actionDue: ['', '2026-12-31', ''],
       })
       .expect(303);
     const key = /^\/incidents\/(INC-2026-\d{4})$/.exec(res.headers.location!)?.[1];
@@ -105,9 +109,10 @@ describe('page forms: file an incident, comment, review, move actions', function
     expect(incident.impact.summary).to.equal('6,131 postings were doubled');
     expect(incident.cause).to.deep.equal({ trigger: 'A retry storm after a deploy', rootCauses: ['No idempotency key on postings', 'Retries without backoff'] });
     expect(incident.remediation.summary).to.equal('Rolled back and reversed the duplicates');
-    expect(incident.actions.map((a: { key: string; title: string }) => [a.key, a.title])).to.deep.equal([
-      [`${key}-A1`, 'Add idempotency keys'],
-      [`${key}-A2`, 'Back off retries'],
+    // Each action row with its owner, priority, type and due date (the empty row is not an action); a missing date from the SLA.
+    expect(incident.actions.map((a: Record<string, unknown>) => [a.key, a.title, a.owner, a.priority, a.type, a.dueDate, a.dueDateSource])).to.deep.equal([
+      [`${key}-A1`, 'Add idempotency keys', 'rita@example.com', 'high', 'prevent', '2026-12-22', 'sla'],
+      [`${key}-A2`, 'Back off retries', null, 'medium', 'other', '2026-12-31', 'given'],
     ]);
 
     const page = await agent.get(res.headers.location!).expect(200);
@@ -121,15 +126,15 @@ describe('page forms: file an incident, comment, review, move actions', function
     const bad = await agent
       .post('/incidents/new')
       .type('form')
-      .send({ _csrf: token, title: '  ', timezone: 'Mars/Olympus', startedAt: '2026-11-24T10:00', startedAtDay: '2026-11-24', services: 'ledger', actions: 'Fix it' })
+      .send({ _csrf: token, title: '  ', timezone: 'Mars/Olympus', startedAt: '2026-11-24T10:00', startedAtDay: '2026-11-24', services: 'ledger', actionTitle: 'Fix it' })
       .expect(400);
     expect(bad.headers['content-type']).to.match(/text\/html/);
-    expect(bad.text).to.match(/<input id="title"[^>]*>\s*<p class="field-error">required<\/p>/);
-    expect(bad.text).to.match(/<input id="timezone"[^>]*value="Mars\/Olympus"[^>]*>\s*<p class="field-error">not an IANA time zone/);
+    expect(bad.text).to.match(/<input id="title"[^>]*aria-invalid="true"[^>]*>\s*<p class="field-error" id="title-error">needed<\/p>/);
+    expect(bad.text).to.match(/<input id="timezone"[^>]*value="Mars\/Olympus"[^>]*>\s*<p class="field-error">not a time zone; pick one such as Asia\/Shanghai/);
     expect(bad.text).to.include('Started: give the time or only the day, not both');
-    expect(bad.text).to.include('name="services" value="ledger"').and.include('>Fix it</textarea>');
+    expect(bad.text).to.include('name="services" value="ledger"').and.include('name="actionTitle" value="Fix it"');
     expect(bad.text).to.include('name="startedAt" type="datetime-local" value="2026-11-24T10:00"').and.include('name="startedAtDay" type="date" value="2026-11-24"');
-    expect(bad.text).to.include('nothing was filed');
+    expect(bad.text).to.include('Nothing was saved: fix the fields marked below.');
 
     // Refused by the service's rules: times out of order, a resolved incident without its resolution time.
     const late = await agent
@@ -137,7 +142,8 @@ describe('page forms: file an incident, comment, review, move actions', function
       .type('form')
       .send({ _csrf: token, title: 'Out of order', status: 'resolved', startedAt: '2026-11-24T10:00', detectedAt: '2026-11-23T09:00', rootCauses: 'x' })
       .expect(400);
-    expect(late.text).to.include('Detected: must not be before window.startedAt').and.include('Resolved: required when status is resolved');
+    // In the person's words: labels, not the API's field paths.
+    expect(late.text).to.include('Detected: must not be before Started').and.include('Resolved: needed when the status is Resolved').and.not.include('window.');
     expect(late.text).to.include('value="Out of order"');
     expect(await count()).to.equal(before);
   });
@@ -237,7 +243,7 @@ describe('page forms: file an incident, comment, review, move actions', function
     expect(page).to.include(`id="${key}-A1-done-note"`).and.include(`id="${key}-A1-blocked-reason"`);
 
     const missing = await agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: token, to: 'done', version: '0', note: 'Added a schema check' }).expect(422);
-    expect(notice(missing.text)).to.include('needs a completion note and evidence').and.include('evidence: required when marking done');
+    expect(notice(missing.text)).to.include('needs a completion note and evidence').and.include('Evidence: links or text, one per line: needed').and.not.include('evidence: required');
     expect((await t.api.get(`/api/v1/actions/${key}-A1`).expect(200)).body.status).to.equal('open');
 
     const done = await agent
@@ -268,10 +274,10 @@ describe('page forms: file an incident, comment, review, move actions', function
       .type('form')
       .send({ _csrf: token, title: 'Twice', startedAt: '2026-11-24T10:00', startedAtDay: '2026-11-24', rootCauses: 'a\r\n ' })
       .expect(400);
-    expect(bad.text).to.include('开始：时间和日期只填一个').and.include('：未创建。请修改下面标出的字段。');
+    expect(bad.text).to.include('开始：时间和日期只填一个').and.include('未保存：请修改下面标出的字段。');
 
     const page = (await agent.get(`/incidents/${key}`).expect(200)).text;
-    expect(page).to.include('<html lang="zh-CN">').and.include('<a href="/">事件</a>').and.include('<a href="/actions">改进措施</a>');
+    expect(page).to.include('<html lang="zh-CN">').and.include('<a href="/incidents">事件</a>').and.include('<a href="/actions">改进措施</a>');
     // The document is the zh-CN postmortem; the page around it speaks the same language.
     expect(page).to.include('复盘报告：Chinese reader').and.include('<h2 id="actions">措施进展</h2>').and.include('<h2 id="review">评审</h2>').and.include('<h2 id="comments">评论</h2>');
     expect(page).to.include('评审： <span class="badge">草稿</span>').and.include('<span class="badge">待处理</span>').and.include('<span class="overdue">未认领</span>');
