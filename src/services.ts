@@ -14,6 +14,7 @@ import { buildReminders, reminderModels } from './reminders/compose.js';
 import { CommentsService } from './reviews/comments.js';
 import { reviewModels } from './reviews/model.js';
 import { ReviewsService } from './reviews/service.js';
+import { PeriodMetrics, reportModels } from './reports/metrics.js';
 import { ReportsService } from './reports/service.js';
 import { credentialModel, userModel } from './users/model.js';
 import { UsersService } from './users/service.js';
@@ -36,6 +37,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     credentials: credentialModel(conn),
     ...reviewModels(conn),
     ...reminderModels(conn),
+    ...reportModels(conn),
   };
   const revisions = new Revisions(models.revisions);
   const claims = new Claims(models.claims);
@@ -53,7 +55,8 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const incidents = new IncidentsService({ incidents: models.incidents, incidentKeys: models.incidentKeys, keyCounters: models.keyCounters, actions, revisions, audit, clock, config });
   const renderer = createRenderer({ userDir: config.TEMPLATES_DIR });
   const documents = new DocumentsService({ incidents, actions, snapshots: models.snapshots, renderer, clock });
-  const reports = new ReportsService({ incidents, actions, documents, renderer, clock, config });
+  const metrics = new PeriodMetrics({ models, clock });
+  const reports = new ReportsService({ reads: { models, incidents, actions }, metrics, renderer, clock, config });
   const people = async (email: string) => (await models.users.findOne({ email }).lean()) ?? undefined;
   const mail = buildReminders({ config, clock, logger, models, actions, renderer, people });
   const comments = new CommentsService({ comments: models.comments, audit, clock });
@@ -70,7 +73,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     clock,
     config,
   });
-  return { config, conn, clock, logger, models, revisions, claims, audit, users, actions, incidents, renderer, documents, reports, people, ...mail, comments, reviews };
+  return { config, conn, clock, logger, models, revisions, claims, audit, users, actions, incidents, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;

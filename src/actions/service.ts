@@ -531,7 +531,7 @@ function getOr<K, V>(map: Map<K, V>, key: K, make: () => V): V {
 }
 
 /** Linear interpolation between the closest ranks (the common spreadsheet and numpy definition). */
-function percentile(sorted: number[], p: number): number | null {
+export function percentile(sorted: number[], p: number): number | null {
   if (!sorted.length) return null;
   const rank = (sorted.length - 1) * p;
   const lo = Math.floor(rank);
