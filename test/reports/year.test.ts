@@ -193,7 +193,7 @@ describe('period report over a generated year', () => {
     expect(got.accidents.buckets.map((b: { count: number }) => b.count), 'AB, CD').to.deep.equal(want.buckets);
     expect(got.customerFacing.minutes, 'customer-facing minutes').to.equal(want.customerFacingMinutes);
     for (const s of got.availability.systems) {
-      const w = want.systems[s.name as keyof typeof systems];
+      const w = want.systems[s.name as keyof typeof systems]!;
       expect(s.period.downMinutes, `${s.name} period`).to.equal(w.period);
       expect(s.yearToDate.downMinutes, `${s.name} year`).to.equal(w.year);
       expect(s.period.percent, `${s.name} %`).to.be.closeTo((1 - w.period / w.periodMinutes) * 100, 0.0001);
