@@ -103,8 +103,8 @@ export const HELPERS: Record<string, { usage: string; description: string; fn: H
     description: 'A ratio as a percentage rounded to digits (default 1): {{percent 0.0040978 3}} → 0.410%.',
     fn: (f, ratio: unknown, digits: unknown) => (ratio == null ? '' : formatPercent(Number(ratio), typeof digits === 'number' ? digits : 1, f.locale)),
   },
-  minutes: {
-    usage: '{{minutes n [approximate]}}',
+  elapsed: {
+    usage: '{{elapsed minutes [approximate]}}',
     description: 'A number of minutes as a duration (1 h 2 min / 1 小时 2 分钟), with about/约 when approximate is true or a count above 0; — when null.',
     fn: (f, n: unknown, approximate: unknown) => (n == null ? '—' : formatDuration({ minutes: Number(n), approximate: !!approximate && approximate !== 0 }, f.locale)),
   },
