@@ -1,19 +1,26 @@
 import express, { type Request, type Router } from 'express';
 import { markdownToHtml } from '../documents/renderer.js';
 import { ui } from '../documents/ui-strings.js';
-import { compact, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
+import type { HttpError } from '../http/errors.js';
+import { compact, formLines, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import type { Services } from '../services.js';
 import { buildChart, renderSvg } from './charts.js';
-import { CHART_NAMES, metricBody, reportQuery } from './schemas.js';
+import { CHART_NAMES, metricBody, reportQuery, workItemsBody } from './schemas.js';
 import type { ReportTemplate } from './service.js';
 import { weekHint, weekRule } from './weeks.js';
 
 const CHART_WEEKS = 12;
+/** On the page a drill is a line starting with this (either language's prefix is read back). */
+const DRILL_PREFIX = { en: 'drill: ', 'zh-CN': '演练：' } as const;
+const DRILL_RE = /^(drill:\s*|演练[：:]\s*)/i;
 
 /** The weekly and period reports as pages: a week or range picker, the report, its charts, the period's success-rate form. */
 export function reportPages(services: Services): Router {
   const router = express.Router();
+  // A refused form shows why, naming each bad field, on the message page.
+  const refused = async (req: Request, res: express.Response, error: HttpError) =>
+    renderPage(services, req, res, 'message', { title: String(error.status), message: `${error.message}${error.fields.map((x) => ` ${x.field}: ${x.message}`).join(';')}` }, error.status);
   const page = (template: ReportTemplate) => async (req: Request, res: express.Response) => {
     const query = parseOr400(reportQuery, req.query, 'query');
     const readerLocale = pageLocale(services.config, req);
@@ -50,6 +57,7 @@ export function reportPages(services: Services): Router {
       charts,
       flows: await services.metrics.flows(),
       successRates: report.successRates,
+      workItems: report.workItems.map((i) => (i.kind === 'drill' ? `${DRILL_PREFIX[locale]}${i.text}` : i.text)).join('\n'),
       exports: new URLSearchParams({ startedFrom: period.from, startedTo: period.to }).toString(),
     });
   };
@@ -66,13 +74,29 @@ export function reportPages(services: Services): Router {
         const body = parseOr400(metricBody, compact({ week: f('week'), from: f('from'), to: f('to'), flow: f('flow'), value: f('value'), note: f('note') }), 'metric');
         const { week, from, to, ...input } = body;
         await services.metrics.record(services.reports.period({ week, from, to }), input, actor.email);
-        const back = f('back');
-        return back.startsWith('/reports/') ? back : '/reports/weekly';
+        return safeBack(f('back'));
       },
-      async (req, res, error) => {
-        renderPage(services, req, res, 'message', { title: `${error.status}`, message: `${error.message}${error.fields.map((x) => ` ${x.field}: ${x.message}`).join(';')}` }, error.status);
+      refused,
+    ),
+  );
+
+  // As PUT /api/v1/reports/work-items: one item a line.
+  router.post(
+    '/reports/work-items',
+    ...formPost(
+      'incidents:write',
+      async (req, actor) => {
+        const f = (name: string) => formText(req.body, name);
+        const items = formLines(req.body, 'items').map((line) => (DRILL_RE.test(line) ? { kind: 'drill', text: line.replace(DRILL_RE, '') } : { kind: 'other', text: line }));
+        const body = parseOr400(workItemsBody, { ...compact({ week: f('week'), from: f('from'), to: f('to') }), items }, 'work items');
+        await services.metrics.setWorkItems(services.reports.period(body), body.items, actor.email);
+        return safeBack(f('back'));
       },
+      refused,
     ),
   );
   return router;
 }
+
+/** Back to the report page the form was on, never elsewhere. */
+const safeBack = (back: string) => (/^\/reports\/(weekly|stability)(\?[^\s]*)?$/.test(back) ? back : '/reports/weekly');

@@ -119,6 +119,23 @@ describe("the seed's weeks, numbered as the team numbers them", () => {
       .expect('location', '/reports/weekly?week=2023-09');
     const { text } = await report({ week: '2023-09' }).expect(200);
     expect(text).to.contain('- 入金有效成功率：99.9%\n');
+    // The week's stability work, one item a line; a drill is marked as such.
+    await t.api
+      .post('/reports/work-items')
+      .type('form')
+      .send({ _csrf: csrf, week: '2023-09', items: '演练：机房断电演练完成\n监控覆盖率提升到 95%', back: 'https://elsewhere.example/' })
+      .expect(303)
+      .expect('location', '/reports/weekly');
+    const work = (await t.api.get('/api/v1/reports/metrics').query({ week: '2023-09' }).expect(200)).body.workItems;
+    expect(work).to.deep.equal([
+      { kind: 'drill', text: '机房断电演练完成' },
+      { kind: 'other', text: '监控覆盖率提升到 95%' },
+    ]);
+    expect((await report({ week: '2023-09' }).expect(200)).text).to.contain('1. 机房断电演练完成\n2. 监控覆盖率提升到 95%\n3. 生产稳定性事件：');
+    expect((await t.api.get('/reports/weekly').query({ week: '2023-09' }).expect(200)).text).to.contain('演练：机房断电演练完成\n监控覆盖率提升到 95%</textarea>');
+    // A viewer sees the report but not the forms, and cannot post them.
+    const viewer = await t.as('viewer');
+    expect((await viewer.get('/reports/weekly').query({ week: '2023-09' }).expect(200)).text).not.to.contain('action="/reports/metrics"');
     // A range is picked the same way.
     const range = (await t.api.get('/reports/stability').query({ from: '2023-01-01', to: '2023-03-31' }).expect(200)).text;
     expect(range).to.contain('value="2023-01-01"').and.contain('value="2023-03-31"');

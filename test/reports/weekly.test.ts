@@ -102,6 +102,19 @@ describe('weekly report', () => {
     expect(range.incidents.map((i: { title: string }) => i.title)).to.deep.equal(['B-level outage']);
   });
 
+  it("shows an incident filed in another zone in the report's zone, as its header says", async () => {
+    // 09:00 in Berlin on Wednesday 2023-03-15 is 16:00 in Shanghai.
+    await t.api
+      .post('/api/v1/incidents')
+      .send({ ...fixture('tidb-sync'), title: 'Berlin outage', timezone: 'Europe/Berlin', impact: { summary: 'Berlin outage', customerFacing: false }, window: { startedAt: '2023-03-15T09:00', resolvedAt: '2023-03-15T10:30' } })
+      .expect(201);
+    const md = (await weekly(t, { week: '2023-W11' }).expect(200)).text;
+    expect(md).to.contain('时间均为 Asia/Shanghai');
+    expect(md).to.contain('- 3/15 16:00~17:30 Berlin outage');
+    const berlin = (await weekly(t, { week: '2023-W11', timezone: 'Europe/Berlin' }).expect(200)).text;
+    expect(berlin).to.contain('时间均为 Europe/Berlin').and.contain('- 3/15 9:00~10:30 Berlin outage');
+  });
+
   it('refuses a bad week or range with 400 naming the field', async () => {
     for (const week of ['2023-7', 'last week']) {
       const { body } = await weekly(t, { week }).expect(400);
