@@ -5,11 +5,10 @@ import { NotFound } from '../http/errors.js';
 import type { Services } from '../services.js';
 import { buildChart, renderSvg } from './charts.js';
 import { actionExportQuery, incidentExportQuery, writeExport, type ExportKind } from './exports.js';
-import { chartParams, chartQuery, metricBody, metricDeleteQuery, periodQuery, reportQuery, stabilityReport, workItemsBody, type ReportQuery } from './schemas.js';
-import type { ReportTemplate, ReportsService } from './service.js';
+import { chartParams, chartQuery, emailBody, metricBody, metricDeleteQuery, periodQuery, reportQuery, stabilityReport, workItemsBody } from './schemas.js';
+import type { ReportTemplate } from './service.js';
 
 const CONTENT_TYPES = { md: 'text/markdown; charset=utf-8', html: 'text/html; charset=utf-8' } as const;
-const CHARTS_IN_PRINT = ['incidents-by-week', 'time-to-resolve', 'actions-opened-closed', 'availability'] as const;
 
 export function reportRoutes(api: Api, services: Services): void {
   const { reports, metrics, config } = services;
@@ -26,7 +25,7 @@ export function reportRoutes(api: Api, services: Services): void {
       handler: async ({ query, res }) => {
         if (query.format === 'json') return reports.report(query);
         const { text } = await reports.render({ ...query, format: query.format }, template);
-        res.type(CONTENT_TYPES[query.format]).send(query.format === 'html' && template === 'stability' ? await withCharts(reports, query, text) : text);
+        res.type(CONTENT_TYPES[query.format]).send(query.format === 'html' && template === 'stability' ? (await reports.withCharts(query, template)).html : text);
         return undefined;
       },
     });
@@ -104,6 +103,27 @@ export function reportRoutes(api: Api, services: Services): void {
     },
   });
 
+  api.route({
+    method: 'post',
+    path: '/reports/emails',
+    tag: 'reports',
+    summary: 'Emails a report (HTML with its charts and their text, and plain text) to the people listed, through the outbox',
+    permission: 'incidents:write',
+    body: emailBody,
+    status: 202,
+    handler: async ({ body }) => {
+      const { recipients, template, ...query } = body;
+      const message = await reports.withCharts({ ...query, format: 'html' }, template);
+      const stamp = services.clock.now().toISOString();
+      let queued = 0;
+      for (const recipient of recipients) {
+        const dedupeKey = `report:${template}:${message.from}:${message.to}:${recipient}:${stamp}`;
+        if (await services.outbox.enqueue({ dedupeKey, kind: 'report', to: recipient, subject: message.subject, html: message.html, text: message.text })) queued++;
+      }
+      return { queued, subject: message.subject };
+    },
+  });
+
   const exportRoute = (kind: ExportKind, query: typeof incidentExportQuery | typeof actionExportQuery) =>
     api.route({
       method: 'get',
@@ -129,16 +149,3 @@ export function reportRoutes(api: Api, services: Services): void {
 function drainWrite(res: Response, chunk: string): Promise<void> | void {
   if (!res.write(chunk)) return new Promise((resolve) => res.once('drain', () => resolve()));
 }
-
-/** The printable period report with its charts as figures (each with its text alternative), before the end of the page. */
-async function withCharts(reports: ReportsService, query: ReportQuery, html: string): Promise<string> {
-  const period = reports.period(query);
-  const data = await reports.load(period);
-  const figures = CHARTS_IN_PRINT.map((name) => {
-    const chart = buildChart(name, period, data, reports.config, query.locale ?? reports.config.DEFAULT_LOCALE);
-    return `<figure>${renderSvg(chart)}<figcaption>${escapeHtml(chart.text)}</figcaption></figure>`;
-  }).join('\n');
-  return html.replace('</main>', `${figures}\n</main>`);
-}
-
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

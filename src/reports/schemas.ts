@@ -131,6 +131,17 @@ export const workItemsBody = z.strictObject({
   items: z.array(z.strictObject({ kind: z.enum(['drill', 'other']).default('other'), text: z.string().trim().min(1).max(2000) })).max(50),
 }).superRefine(checkPeriod);
 
+export const emailBody = z
+  .strictObject({
+    ...periodFields,
+    timezone: zone.optional(),
+    date: date.optional(),
+    locale: z.enum(LOCALES).optional(),
+    template: z.enum(['weekly', 'stability']).default('weekly'),
+    recipients: z.array(z.email().max(254).toLowerCase()).min(1).max(50).describe('who gets it'),
+  })
+  .superRefine(checkPeriod);
+
 export const CHART_NAMES = ['incidents-by-week', 'time-to-resolve', 'actions-opened-closed', 'availability'] as const;
 export const chartParams = z.strictObject({ name: z.enum(CHART_NAMES) });
 export const chartQuery = z

@@ -6,6 +6,7 @@ import type { IncidentDoc } from '../incidents/model.js';
 import { BadRequest } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
+import { buildChart, renderSvg } from './charts.js';
 import { actionCounts, downtime, impactWindow, noticedAt, repeats, timeTo, unionMinutes, type Range } from './compute.js';
 import { actionsWithHistory, incidentsBefore, type Reads } from './data.js';
 import type { PeriodMetrics } from './metrics.js';
@@ -36,6 +37,8 @@ export interface ResolvedPeriod {
   zone: string;
   range: Range;
 }
+
+const CHARTS_IN_PRINT = ['incidents-by-week', 'time-to-resolve', 'actions-opened-closed', 'availability'] as const;
 
 /** Incidents and actions read once per request; the report and the charts compute from them. */
 export interface ReportData {
@@ -233,4 +236,29 @@ export class ReportsService {
     };
     return { report, text: renderer.render({ kind: 'reports', name: template, locale, format: q.format, data: view, timezone: period.zone }) };
   }
+
+  /**
+   * The printable report with its charts as figures (SVG, each captioned with its text alternative),
+   * and as plain text (markdown, then each chart's text): for print and for email.
+   */
+  async withCharts(q: ReportQuery, template: ReportTemplate): Promise<{ subject: string; html: string; text: string; from: string; to: string }> {
+    const { config } = this.deps;
+    const locale = q.locale ?? config.DEFAULT_LOCALE;
+    const [{ text: html }, { text: md }] = await Promise.all([this.render({ ...q, format: 'html' }, template), this.render({ ...q, format: 'md' }, template)]);
+    const period = this.period(q);
+    // A week's charts show the twelve weeks up to it; a range's, its own weeks.
+    const chartPeriod = period.week ? this.period({ ...this.lastWeeksBefore(period.week, 12), timezone: period.zone }) : period;
+    const data = await this.load(chartPeriod);
+    const charts = CHARTS_IN_PRINT.map((name) => buildChart(name, chartPeriod, data, config, locale));
+    const figures = charts.map((c) => `<figure>${renderSvg(c)}<figcaption>${escapeHtml(c.text)}</figcaption></figure>`).join('\n');
+    return {
+      subject: md.split('\n', 1)[0]!.replace(/^#\s*/, ''),
+      html: html.replace('</main>', `${figures}\n</main>`),
+      text: `${md}\n${charts.map((c) => c.text).join('\n\n')}\n`,
+      from: period.from,
+      to: period.to,
+    };
+  }
 }
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

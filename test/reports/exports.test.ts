@@ -114,6 +114,20 @@ describe('exports and charts', () => {
     expect((await t.api.get('/api/v1/reports/charts/pie').expect(400)).body.error.fields[0].field).to.equal('name');
   });
 
+  it('emails a report through the outbox, its charts in the HTML and their text in both parts', async () => {
+    const { body } = await t.api.post('/api/v1/reports/emails').send({ week: '2023-W07', locale: 'zh-CN', recipients: ['Lead@Example.com', 'sre@example.com'] }).expect(202);
+    expect(body).to.deep.equal({ queued: 2, subject: '第07周 2023/02/19' });
+    const { items } = (await t.api.get('/api/v1/outbox').query({ to: 'lead@example.com' }).expect(200)).body;
+    expect(items).to.have.length(1);
+    expect(items[0].subject).to.equal('第07周 2023/02/19');
+    expect(items[0].html).to.contain('<h1>第07周 2023/02/19</h1>').and.contain('<figure><svg');
+    expect(items[0].html.match(/<figure>/g)).to.have.length(4);
+    expect(items[0].text).to.contain('## 【系统运行数据】').and.contain('每周事件数（按级别），2022-11-28 ~ 2023-02-19. 2022-W48:');
+    const bad = await t.api.post('/api/v1/reports/emails').send({ week: '2023-W07', recipients: ['not an address'] }).expect(400);
+    expect(bad.body.error.fields[0].field).to.equal('recipients.0');
+    await (await t.as('viewer')).post('/api/v1/reports/emails').send({ week: '2023-W07', recipients: ['a@example.com'] }).expect(403);
+  });
+
   it('puts the charts, with their text, in the printable period report', async () => {
     const html = (await t.api.get('/api/v1/reports/stability').query({ from: '2023-01-01', to: '2023-03-31', format: 'html', locale: 'zh-CN' }).expect(200)).text;
     expect(html).to.contain('<h1>稳定性报告 2023-01-01 ~ 2023-03-31</h1>');
