@@ -37,20 +37,21 @@ export async function actionsWithHistory(services: Reads): Promise<ActionDoc[]> 
 
 const EXPORT_PAGE = 200;
 
-/** The incidents a list query selects, page by page (as the API shows them), for streaming exports. */
-export async function* incidentPages(services: Reads, q: Omit<ListIncidentsQuery, 'page' | 'pageSize'>) {
+/** Pages of a list, one after another, until its total is reached. */
+async function* paged<T>(list: (page: number) => Promise<{ items: T[]; total: number }>): AsyncGenerator<{ items: T[]; total: number }> {
   for (let page = 1; ; page++) {
-    const { items, total } = await services.incidents.list({ ...q, page, pageSize: EXPORT_PAGE });
+    const { items, total } = await list(page);
     yield { items, total };
     if (page * EXPORT_PAGE >= total || !items.length) return;
   }
 }
 
+/** The incidents a list query selects, page by page (as the API shows them), for streaming exports. */
+export function incidentPages(reads: Reads, q: Omit<ListIncidentsQuery, 'page' | 'pageSize'>) {
+  return paged((page) => reads.incidents.list({ ...q, page, pageSize: EXPORT_PAGE }));
+}
+
 /** The actions a list query selects, page by page. */
-export async function* actionPages(services: Reads, q: Omit<ListActionsQuery, 'page' | 'pageSize'>) {
-  for (let page = 1; ; page++) {
-    const { items, total } = await services.actions.list({ ...q, page, pageSize: EXPORT_PAGE });
-    yield { items, total };
-    if (page * EXPORT_PAGE >= total || !items.length) return;
-  }
+export function actionPages(reads: Reads, q: Omit<ListActionsQuery, 'page' | 'pageSize'>) {
+  return paged((page) => reads.actions.list({ ...q, page, pageSize: EXPORT_PAGE }));
 }
