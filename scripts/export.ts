@@ -13,9 +13,18 @@ if (kind !== 'incidents' && kind !== 'actions') {
   console.error(USAGE);
   process.exit(2);
 }
-const { values } = parseArgs({ args: rest, strict: false });
-const { out, ...filters } = values as Record<string, string>;
-const parsed = (kind === 'incidents' ? incidentExportQuery : actionExportQuery).safeParse(filters);
+const schema = kind === 'incidents' ? incidentExportQuery : actionExportQuery;
+// Every filter of the list is an option of the same name.
+const names = [...Object.keys(schema.shape), 'out'];
+let values: Record<string, string | undefined>;
+try {
+  values = parseArgs({ args: rest, options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) }).values;
+} catch (err) {
+  console.error(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+const { out, ...filters } = values;
+const parsed = schema.safeParse(filters);
 if (!parsed.success) {
   for (const f of zodFieldErrors(parsed.error)) console.error(`--${f.field}: ${f.message}`);
   console.error(USAGE);
