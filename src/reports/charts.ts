@@ -96,7 +96,8 @@ export function renderSvg(chart: Chart): string {
   const totals = chart.categories.map((_, i) =>
     chart.stacked ? chart.series.reduce((sum, s) => sum + (s.values[i] ?? 0), 0) : Math.max(0, ...chart.series.map((s) => s.values[i] ?? 0)),
   );
-  const max = niceMax(Math.max(0, ...totals));
+  // Counts get an axis of at least 4 so its ticks are whole numbers.
+  const max = niceMax(Math.max(chart.unit ? 0 : 4, ...totals));
   const y = (v: number) => top + plotH - (v / max) * plotH;
   const slot = plotW / n;
   const barW = chart.stacked ? slot * 0.7 : (slot * 0.8) / Math.max(chart.series.length, 1);
@@ -128,9 +129,10 @@ export function renderSvg(chart: Chart): string {
     parts.push(`<rect x="${x}" y="${H - 24}" width="10" height="10" fill="${COLORS[k % COLORS.length]}"/><text x="${x + 14}" y="${H - 15}" font-size="11">${esc(s.label)}</text>`);
   });
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="title desc" font-family="sans-serif">`,
-    `<title id="title">${esc(chart.title)}</title>`,
-    `<desc id="desc">${esc(chart.text)}</desc>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="${chart.name}-title ${chart.name}-desc" font-family="sans-serif">`,
+    // Ids named after the chart: a page shows several, and each must point at its own text.
+    `<title id="${chart.name}-title">${esc(chart.title)}</title>`,
+    `<desc id="${chart.name}-desc">${esc(chart.text)}</desc>`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${left}" y="20" font-size="14" font-weight="bold">${esc(chart.title)}</text>`,
     `<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#9ca3af"/>`,

@@ -22,7 +22,8 @@ export function reportPages(services: Services): Router {
   const refused = async (req: Request, res: express.Response, error: HttpError) =>
     renderPage(services, req, res, 'message', { title: String(error.status), message: `${error.message}${error.fields.map((x) => ` ${x.field}: ${x.message}`).join(';')}` }, error.status);
   const page = (template: ReportTemplate) => async (req: Request, res: express.Response) => {
-    const query = parseOr400(reportQuery, req.query, 'query');
+    // The picker sends its empty fields too (a week and blank dates): blank means not given.
+    const query = parseOr400(reportQuery, compact(req.query as Record<string, unknown>), 'query');
     const readerLocale = pageLocale(services.config, req);
     const locale = query.locale ?? readerLocale;
     const { reports } = services;

@@ -99,15 +99,15 @@ describe('exports and charts', () => {
     expect(res.headers['content-type']).to.equal('image/svg+xml; charset=utf-8');
     const svg = asText(res);
     expect(svg).to.match(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[^>]* role="img"/);
-    expect(svg).to.contain('<title id="title">Incidents by week and severity, 2023-01-30 to 2023-02-19</title>');
+    expect(svg).to.contain('<title id="incidents-by-week-title">Incidents by week and severity, 2023-01-30 to 2023-02-19</title>');
     // ISO weeks 5, 6, 7: the TiDB incident and its formula-titled copy (W05) and the decrypt failure (found in W07), all level E.
-    expect(svg).to.contain('<desc id="desc">Incidents by week and severity, 2023-01-30 to 2023-02-19. 2023-W05: A 0, B 0, C 0, D 0, E 2; 2023-W06: A 0, B 0, C 0, D 0, E 0; 2023-W07: A 0, B 0, C 0, D 0, E 1.</desc>');
+    expect(svg).to.contain('<desc id="incidents-by-week-desc">Incidents by week and severity, 2023-01-30 to 2023-02-19. 2023-W05: A 0, B 0, C 0, D 0, E 2; 2023-W06: A 0, B 0, C 0, D 0, E 0; 2023-W07: A 0, B 0, C 0, D 0, E 1.</desc>');
     expect(svg.match(/<rect [^>]*fill="#64748b"><title>/g)).to.have.length(2);
     const json = (await t.api.get('/api/v1/reports/charts/actions-opened-closed').query({ ...query, format: 'json' }).expect(200)).body;
     expect(json.categories).to.deep.equal(['2023-W05', '2023-W06', '2023-W07']);
     expect(json.series[0]).to.deep.equal({ label: 'opened', values: [0, 0, 3] });
     for (const name of ['time-to-resolve', 'availability']) {
-      expect(asText(await t.api.get(`/api/v1/reports/charts/${name}`).query(query).buffer(true).expect(200))).to.contain('<desc id="desc">');
+      expect(asText(await t.api.get(`/api/v1/reports/charts/${name}`).query(query).buffer(true).expect(200))).to.contain(`<desc id="${name}-desc">`);
     }
     // Without a period: the twelve weeks up to this one.
     expect((await t.api.get('/api/v1/reports/charts/availability').query({ format: 'json' }).expect(200)).body.categories).to.have.length(12);
