@@ -8,7 +8,6 @@ import type { Services } from '../services.js';
 import { buildChart, renderSvg } from './charts.js';
 import { CHART_NAMES, metricBody, reportQuery, workItemsBody } from './schemas.js';
 import type { ReportTemplate } from './service.js';
-import { weekHint, weekRule } from './weeks.js';
 
 const CHART_WEEKS = 12;
 /** On the page a drill is a line starting with this (either language's prefix is read back). */
@@ -49,7 +48,7 @@ export function reportPages(services: Services): Router {
       api: `/api/v1/reports/${template}?${new URLSearchParams({ ...range, timezone: period.zone, locale })}`,
       query: new URLSearchParams({ ...range, timezone: period.zone }).toString(),
       week: week?.label ?? '',
-      weekHint: weekHint(weekRule(services.config)),
+      weekExample: services.config.WEEK_NUMBERING === 'iso' ? '2023-W07' : '2023-08',
       from: period.from,
       to: period.to,
       ...(neighbours ? { previous: neighbours.previous.label, next: neighbours.next.label } : {}),

@@ -24,8 +24,13 @@ export function reportRoutes(api: Api, services: Services): void {
       produces: ['text/markdown', 'text/html'],
       handler: async ({ query, res }) => {
         if (query.format === 'json') return reports.report(query);
+        // The printable report carries the charts; markdown stays ready to paste.
+        if (query.format === 'html') {
+          res.type(CONTENT_TYPES.html).send((await reports.withCharts(query, template)).html);
+          return undefined;
+        }
         const { text } = await reports.render({ ...query, format: query.format }, template);
-        res.type(CONTENT_TYPES[query.format]).send(query.format === 'html' && template === 'stability' ? (await reports.withCharts(query, template)).html : text);
+        res.type(CONTENT_TYPES.md).send(text);
         return undefined;
       },
     });

@@ -53,6 +53,9 @@ describe('weekly report', () => {
     // Dated today (2/16): the week has not ended yet.
     expect(html).to.contain('<title>第07周 2023/02/16</title>');
     expect(html).to.contain('错误占比0.410%');
+    // Printed, the week comes with its charts (the twelve weeks up to it), each captioned with its numbers.
+    expect(html.match(/<figure><svg/g)).to.have.length(4);
+    expect(html).to.contain('<figcaption>每周事件数（按级别），2022-11-28 ~ 2023-02-19.');
   });
 
   it('shows the corrective actions: opened with the postmortem at the resolution (2/15), 3 open and unowned since then, none before', async () => {
