@@ -21,18 +21,31 @@ export function incidentsNoticedBetween(services: Reads, from: Date, to: Date): 
 }
 
 /**
- * Incidents that began (or came to light) before `to`: those whose impact may overlap a period ending
- * then, for availability and repeats. A plain find until the read model serves it.
+ * Incidents that touch [from, to): begun or found before `to`, and not over before `from` (resolved at or
+ * after it, not resolved, or found at or after it). Availability, repeats and the period's incidents
+ * all come from these. A plain find until the read model serves it.
  */
-export async function incidentsBefore(services: Reads, to: Date): Promise<IncidentDoc[]> {
-  return services.models.incidents
-    .find({ $or: [{ 'window.startedAt.at': { $lt: to } }, { 'window.detectedAt.at': { $lt: to } }] })
+export async function incidentsOverlapping(reads: Reads, from: Date, to: Date): Promise<IncidentDoc[]> {
+  return reads.models.incidents
+    .find({
+      $and: [
+        { $or: [{ 'window.startedAt.at': { $lt: to } }, { 'window.detectedAt.at': { $lt: to } }] },
+        { $or: [{ 'window.resolvedAt.at': { $gte: from } }, { 'window.resolvedAt': { $exists: false } }, { 'window.detectedAt.at': { $gte: from } }] },
+      ],
+    })
     .lean<IncidentDoc[]>();
 }
 
-/** Every corrective action with its full history (reports replay it to know each action's state at a period's end). A plain find for now. */
-export async function actionsWithHistory(services: Reads): Promise<ActionDoc[]> {
-  return services.models.actions.find({}).sort({ incidentKey: 1, seq: 1 }).lean<ActionDoc[]>();
+/**
+ * Corrective actions that entered the record before `to` (created, or filed with a postmortem whose SLA
+ * starts earlier), with their full history: reports replay it to know each one's state at a period's end.
+ * A plain find for now.
+ */
+export async function actionsWithHistory(reads: Reads, to: Date): Promise<ActionDoc[]> {
+  return reads.models.actions
+    .find({ $or: [{ createdAt: { $lt: to } }, { slaFrom: { $lt: to } }] })
+    .sort({ incidentKey: 1, seq: 1 })
+    .lean<ActionDoc[]>();
 }
 
 const EXPORT_PAGE = 200;

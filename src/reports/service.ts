@@ -7,8 +7,8 @@ import { BadRequest } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { buildChart, renderSvg } from './charts.js';
-import { actionCounts, downtime, impactWindow, noticedAt, repeats, timeTo, unionMinutes, type Range } from './compute.js';
-import { actionsWithHistory, incidentsBefore, type Reads } from './data.js';
+import { actionCounts, downtime, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
+import { actionsWithHistory, incidentsOverlapping, type Reads } from './data.js';
 import type { PeriodMetrics } from './metrics.js';
 import type { PeriodQuery, ReportQuery, StabilityReport } from './schemas.js';
 import { parseWeek, shiftWeek, weekHint, weekOf, weekRule, type Week } from './weeks.js';
@@ -38,6 +38,7 @@ export interface ResolvedPeriod {
   range: Range;
 }
 
+const DAY_MS = 86_400_000;
 const CHARTS_IN_PRINT = ['incidents-by-week', 'time-to-resolve', 'actions-opened-closed', 'availability'] as const;
 
 /** Incidents and actions read once per request; the report and the charts compute from them. */
@@ -101,10 +102,15 @@ export class ReportsService {
     return { previous: shiftWeek(week, -1, rule), next: shiftWeek(week, 1, rule) };
   }
 
-  /** Every incident that began before the end, and every action: what a report or chart of the period reads. */
+  /**
+   * What a report or chart of the period reads: the incidents that touch it, the year to its end
+   * (availability) or the 90 days before it (repeats), and the actions that existed by its end.
+   */
   async load(period: ResolvedPeriod): Promise<ReportData> {
     const end = new Date(period.range.end);
-    const [incidents, actions] = await Promise.all([incidentsBefore(this.deps.reads, end), actionsWithHistory(this.deps.reads)]);
+    const yearStart = DateTime.fromISO(period.to, { zone: period.zone }).startOf('year').toMillis();
+    const from = new Date(Math.min(yearStart, period.range.start - REPEAT_WINDOW_DAYS * DAY_MS));
+    const [incidents, actions] = await Promise.all([incidentsOverlapping(this.deps.reads, from, end), actionsWithHistory(this.deps.reads, end)]);
     return { incidents, actions, now: this.deps.clock.now().getTime() };
   }
 
