@@ -1,39 +1,53 @@
-// npm run bench [-- --out results.json]: measures the real app over real HTTP against a real store.
-// Every case is a bounded number of requests (and a time cap), so the run ends by itself. Latencies
-// are also reported as ratios to a floor measured in the same run, so numbers from different
-// machines can be compared: the HTTP floor is GET /healthz (express, helmet, logging, no database),
-// the database floor a raw driver findOne by _id (no express, no mongoose).
-// Filing through the API is too slow on the embedded store to build a large data set within the run,
-// so the reads run twice: over the incidents filed by the API, then after cloning those records
-// (incidents, actions, revisions, audit entries, with new ids and keys) up to --incidents through the driver.
+// npm run bench [-- --incidents 10000 --mixed-seconds 30 --out bench-results]: measures the real app over
+// real HTTP against a real store of its own, at N/10 and at N incidents, and writes Markdown and JSON.
+//
+// Every case is a bounded number of requests with a time cap, so the run ends by itself. Latencies are
+// reported as ratios to floors measured in the same run, so results compare across machines: the HTTP
+// floor is GET /healthz (express, helmet, logging, no database), the database floor a raw driver
+// findOne by _id (no express, no mongoose). The data set is built through the driver (filing through
+// the API would take too long): copies of incidents filed through the API, with their actions,
+// revisions, audit entries and keys, spread over ten years, severities, services and owners, plus
+// people and API tokens; the server's read model is then reloaded, as a restart would.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DateTime } from 'luxon';
 import { mongo, type Connection } from 'mongoose';
 import { createApp } from '../src/app.js';
 import { SYSTEM_ACTOR } from '../src/http/actor.js';
 import { listen, type RunningServer } from '../src/http/server.js';
-import { systemClock } from '../src/lib/clock.js';
+import { formatIncidentKey } from '../src/incidents/keys.js';
+import { findJob } from '../src/jobs.js';
+import { ManualClock, systemClock } from '../src/lib/clock.js';
 import { loadConfig } from '../src/lib/config.js';
 import { connectDb } from '../src/lib/db.js';
 import { startEmbeddedStore, type EmbeddedStore } from '../src/lib/embedded-store.js';
 import { createLogger } from '../src/lib/logger.js';
 import { revisionId } from '../src/lib/revisions.js';
-import { formatIncidentKey } from '../src/incidents/keys.js';
 import { buildServices, syncIndexes, type Services } from '../src/services.js';
+import { hashSecret } from '../src/users/secrets.js';
 
-const { values: args } = parseArgs({ options: { out: { type: 'string' }, incidents: { type: 'string', default: '1000' } } });
+const { values: args } = parseArgs({
+  options: { out: { type: 'string', default: 'bench-results' }, incidents: { type: 'string', default: '10000' }, 'mixed-seconds': { type: 'string', default: '30' } },
+});
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixture = JSON.parse(readFileSync(path.join(root, 'src/demo/data/2023-02-14-decrypt-failure.json'), 'utf8')) as Record<string, unknown>;
 
-const SEQUENTIAL_FILINGS = 60;
-const CONCURRENT_FILINGS = 40;
-const IN_FLIGHT = 8;
-const LARGE = Number(args.incidents);
+const N = Number(args.incidents);
+const SMALL = Math.round(N / 10);
+const MIXED_MS = Number(args['mixed-seconds']) * 1000;
+const FILINGS = 40;
+const IN_FLIGHT = 4;
+const PEOPLE = 1000;
+const TOKENS_PER_INCIDENT = 1;
+const CONNECTIONS = 20;
 const WARMUP = 10; // not measured (up to 1 s): lets the JIT, the driver pool and the template cache settle
 const CASE_CAP_MS = 8_000; // a slow case reports fewer requests rather than running on
+const SEVERITIES = ['A', 'B', 'C', 'D', 'E', 'E', 'E', 'E'];
+const SERVICES = ['payments', 'ledger', 'gateway', 'settlement', 'risk'];
 
 interface Result {
   case: string;
@@ -42,13 +56,15 @@ interface Result {
   concurrency: number;
   medianMs: number;
   p95Ms: number;
+  p99Ms: number;
   perSecond: number;
   xHttpFloor?: number;
-  xDbFloor?: number;
 }
 
+const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? NaN;
+
 /** Runs `op` `count` times with `concurrency` in flight (or until the time cap) and summarises. */
-async function measure(name: string, count: number, op: (i: number) => Promise<boolean>, concurrency = 1): Promise<Result> {
+async function measure(name: string, count: number, op: (i: number) => Promise<boolean>, concurrency = 1, capMs = CASE_CAP_MS): Promise<Result> {
   const warm = performance.now();
   for (let i = 0; i < Math.min(WARMUP, count) && concurrency === 1 && performance.now() - warm < 1000; i++) {
     if (!(await op(-1 - i))) throw new Error(`${name}: warm-up request failed`);
@@ -58,10 +74,10 @@ async function measure(name: string, count: number, op: (i: number) => Promise<b
   let next = 0;
   const started = performance.now();
   const worker = async () => {
-    while (next < count && performance.now() - started < CASE_CAP_MS) {
+    while (next < count && performance.now() - started < capMs) {
       const i = next++;
       const t0 = performance.now();
-      const ok = await op(i);
+      const ok = await op(i).catch(() => false);
       times.push(performance.now() - t0);
       if (!ok) errors++;
     }
@@ -69,53 +85,76 @@ async function measure(name: string, count: number, op: (i: number) => Promise<b
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = performance.now() - started;
   times.sort((a, b) => a - b);
-  // Nearest rank: the p95 is a latency some request actually had.
-  const rank = (p: number) => times[Math.max(0, Math.ceil(p * times.length) - 1)] ?? NaN;
-  const result = { case: name, count: times.length, errors, concurrency, medianMs: rank(0.5), p95Ms: rank(0.95), perSecond: (times.length / elapsed) * 1000 };
-  console.error(`bench: ${name}: ${result.count} in ${(elapsed / 1000).toFixed(1)} s`);
+  const result = { case: name, count: times.length, errors, concurrency, medianMs: rank(times, 0.5), p95Ms: rank(times, 0.95), p99Ms: rank(times, 0.99), perSecond: (times.length / elapsed) * 1000 };
+  console.error(`bench: ${name}: ${result.count} in ${(elapsed / 1000).toFixed(1)} s, median ${result.medianMs.toFixed(2)} ms`);
   return result;
 }
 
 /**
- * Copies the filed incidents, with everything that points at them (keys, actions, revisions, audit
- * entries), until there are `target`, so every collection a read touches grows with the incidents.
+ * Copies the filed incidents (with their actions, revisions, audit entries and keys) until there are
+ * `target`, varied so lists, filters and reports have something to choose from: start times over ten
+ * years, severities, services, owners, titles (every tenth mentions TiDB), action due dates around today.
  */
-async function cloneTo(services: Services, target: number): Promise<void> {
-  const { incidents, actions, revisions, audit } = services.models;
-  const all = async (c: { collection: mongo.Collection }) => (await c.collection.find({}).toArray()) as Record<string, any>[];
-  const [incs, acts, revs, auds] = await Promise.all([all(incidents), all(actions), all(revisions), all(audit)]);
-  const isId = (v: unknown): v is mongo.ObjectId => typeof v === 'object' && v !== null && (v as { _bsontype?: string })._bsontype === 'ObjectId';
-  let seq = Math.max(...incs.map((d) => d.seq as number));
-  const out = { incidents: [] as object[], incidentKeys: [] as object[], actions: [] as object[], revisions: [] as object[], audit: [] as object[] };
-  for (let n = 0; incs.length + n < target; n++) {
-    const t = incs[n % incs.length]!;
-    const oldKey = t.key as string;
-    const newKey = formatIncidentKey(t.year as number, ++seq);
-    const own = acts.filter((a) => String(a.incidentId) === String(t._id));
-    const ids = new Map([t, ...own].map((d) => [String(d._id), new mongo.ObjectId()]));
-    const remap = (v: unknown): unknown => {
-      if (isId(v)) return ids.get(String(v)) ?? v;
-      if (typeof v === 'string') return v === oldKey || v.startsWith(`${oldKey}-`) ? newKey + v.slice(oldKey.length) : v;
-      if (Array.isArray(v)) return v.map(remap);
-      if (v && typeof v === 'object' && !(v instanceof Date)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, remap(x)]));
-      return v;
-    };
-    const copy = (d: Record<string, any>) => ({ ...(remap(d) as object), _id: ids.get(String(d._id)) ?? new mongo.ObjectId() });
-    const incident = { ...copy(t), seq, title: `${t.title as string} (clone ${n})` };
-    out.incidents.push(incident);
-    out.incidentKeys.push({ _id: newKey, incidentId: incident._id });
-    out.actions.push(...own.map(copy));
-    // Revisions are keyed by entity, id and version, as the service writes them.
-    out.revisions.push(
-      ...revs
-        .filter((r) => ids.has(String(r.entityId)))
-        .map((r) => ({ ...(remap(r) as object), _id: revisionId(r.entity as string, ids.get(String(r.entityId))!, r.version as number) })),
-    );
-    out.audit.push(...auds.filter((a) => a.incidentKey === oldKey).map(copy));
+async function growTo(services: Services, target: number, templates: Record<string, any>[], seqByYear: Map<number, number>): Promise<void> {
+  const { incidents, actions, audit, keyCounters } = services.models;
+  const have = await incidents.estimatedDocumentCount();
+  const actsOf = new Map<string, Record<string, any>[]>();
+  for (const a of await actions.collection.find({}).toArray()) actsOf.set(String(a.incidentId), [...(actsOf.get(String(a.incidentId)) ?? []), a]);
+  const auds = await audit.collection.find({}).toArray();
+  const batch = { incidents: [] as object[], incidentKeys: [] as object[], actions: [] as object[], revisions: [] as object[], audit: [] as object[], credentials: [] as object[] };
+  const flush = async () => {
+    for (const [name, docs] of Object.entries(batch)) {
+      if (docs.length) await services.models[name as keyof typeof batch].collection.insertMany(docs.splice(0) as never[], { ordered: false });
+    }
+  };
+  const today = DateTime.now().setZone('Asia/Shanghai');
+  for (let n = have; n < target; n++) {
+    const t = templates[n % templates.length]!;
+    const started = DateTime.fromObject({ year: 2016 + (n % 11), month: 1 + (n % 12), day: 1 + (n % 28), hour: n % 24 }, { zone: 'Asia/Shanghai' });
+    const year = started.year;
+    const seq = (seqByYear.get(year) ?? 0) + 1;
+    seqByYear.set(year, seq);
+    const key = formatIncidentKey(year, seq);
+    const _id = new mongo.ObjectId();
+    const shift = started.toMillis() - (t.window.startedAt.at as Date).getTime();
+    const moved = (i?: { at: Date; precision: string }) => i && { ...i, at: new Date(i.at.getTime() + shift) };
+    const owner = `person${n % PEOPLE}@example.com`;
+    batch.incidents.push({
+      ...t,
+      _id,
+      key,
+      year,
+      seq,
+      title: `${n % 10 === 0 ? 'TiDB sync stalled' : 'Decrypt failure'} #${n}`,
+      severity: SEVERITIES[n % SEVERITIES.length],
+      services: [SERVICES[n % SERVICES.length]],
+      owner,
+      window: Object.fromEntries(Object.entries(t.window).map(([k, v]) => [k, moved(v as never)])),
+    });
+    batch.incidentKeys.push({ _id: key, incidentId: _id });
+    batch.revisions.push({ _id: revisionId('incident', _id, 0), entity: 'incident', entityId: _id, version: 0, state: { ...t, key }, by: 'bench', at: new Date() });
+    for (const a of actsOf.get(String(t._id)) ?? []) {
+      const actionKey = `${key}-A${a.seq as number}`;
+      batch.actions.push({
+        ...a,
+        _id: actionKey,
+        key: actionKey,
+        incidentId: _id,
+        incidentKey: key,
+        owner: (n + (a.seq as number)) % 5 === 0 ? undefined : `person${(n + (a.seq as number)) % PEOPLE}@example.com`,
+        dueDate: today.plus({ days: (n % 90) - 45 + (a.seq as number) }).toISODate(),
+      });
+    }
+    batch.audit.push(...auds.filter((x) => x.incidentKey === t.key).map((x) => ({ ...x, _id: new mongo.ObjectId(), incidentKey: key, key: String(x.key).replace(t.key, key) })));
+    for (let k = 0; k < TOKENS_PER_INCIDENT; k++) {
+      batch.credentials.push({ _id: hashSecret(randomBytes(32).toString('base64url')), kind: 'api', tokenId: String(new mongo.ObjectId()), userId: new mongo.ObjectId(), name: 'bench', createdAt: new Date() });
+    }
+    if (batch.incidents.length >= 500) await flush();
   }
-  for (const [name, docs] of Object.entries(out)) {
-    if (docs.length) await services.models[name as keyof typeof out].collection.insertMany(docs as never[], { ordered: false });
-  }
+  await flush();
+  // Filing continues after the copies: each year's counter says where its numbers stand.
+  for (const [year, seq] of seqByYear) await keyCounters.updateOne({ _id: `incidents:${year}` }, { $max: { seq } }, { upsert: true });
+  await services.mirror.reload();
 }
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'debrief-bench-'));
@@ -144,68 +183,139 @@ try {
   const services = buildServices({ config, conn, clock: systemClock, logger: createLogger('silent') });
   await syncIndexes(services);
   await services.users.create({ email: 'bench@example.com', name: 'bench', role: 'admin' }, SYSTEM_ACTOR);
+  for (let i = 0; i < PEOPLE; i += 200) {
+    await Promise.all(
+      Array.from({ length: Math.min(200, PEOPLE - i) }, (_, j) =>
+        services.users.create({ email: `person${i + j}@example.com`, name: `Person ${i + j}`, role: 'editor', timezone: (i + j) % 3 ? 'Asia/Shanghai' : 'America/New_York' }, SYSTEM_ACTOR),
+      ),
+    );
+  }
   const { token } = await services.users.issueToken('bench@example.com', 'bench', SYSTEM_ACTOR);
   http = await listen(createApp(services), 0, '127.0.0.1');
   const base = `http://127.0.0.1:${http.port}`;
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
   // Node's fetch keeps connections alive; the body is always read so the connection is reused.
-  const get = async (url: string) => {
-    const res = await fetch(base + url, { headers });
-    await res.arrayBuffer();
-    return res.status === 200;
+  const request = async (method: string, url: string, body?: unknown) => {
+    const res = await fetch(base + url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return { status: res.status, body: (res.headers.get('content-type') ?? '').includes('json') ? ((await res.json()) as any) : await res.text() };
   };
+  const get = async (url: string) => (await request('GET', url)).status === 200;
   const keys: string[] = [];
   const file = async (i: number) => {
-    const res = await fetch(`${base}/api/v1/incidents`, { method: 'POST', headers, body: JSON.stringify({ ...fixture, title: `${fixture.title as string} #${i}` }) });
-    const body = (await res.json()) as { key?: string };
-    if (res.status === 201 && body.key) keys.push(body.key);
+    const res = await request('POST', '/api/v1/incidents', { ...fixture, title: `${fixture.title as string} #${i}` });
+    if (res.status === 201) keys.push(res.body.key);
     return res.status === 201;
   };
 
-  const results: Result[] = [];
-  const httpFloor = await measure('floor: GET /healthz', 1000, () => get('/healthz'));
-  results.push(httpFloor);
-  results.push(await measure('POST /incidents (sequential)', SEQUENTIAL_FILINGS, file));
-  // All filings are in 2023, so every one of them competes for the same key sequence.
-  results.push(await measure(`POST /incidents (${IN_FLIGHT} in flight)`, CONCURRENT_FILINGS, file, IN_FLIGHT));
+  const floors = [await measure('floor: GET /healthz', 1000, () => get('/healthz'))];
+  const filed = [await measure('POST /incidents (sequential)', FILINGS, file), await measure(`POST /incidents (${IN_FLIGHT} in flight)`, FILINGS, file, IN_FLIGHT)];
   if (new Set(keys).size !== keys.length) throw new Error('duplicate incident keys under concurrent filing');
-
   const someId = (await conn.db!.collection('incidents').findOne({}, { projection: { _id: 1 } }))!._id;
-  const dbFloor = await measure('floor: driver findOne by _id', 1000, async () => (await conn!.db!.collection('incidents').findOne({ _id: someId })) !== null);
-  results.splice(1, 0, dbFloor);
+  floors.push(await measure('floor: driver findOne by _id', 1000, async () => (await conn!.db!.collection('incidents').findOne({ _id: someId })) !== null));
 
-  // The same reads over the filed incidents, then over the cloned data set: the growth is the finding.
-  const reads = async () => {
-    const have = (await services.models.incidents.find({}, { key: 1 }).lean<{ key: string }[]>()).map((d) => d.key);
-    const key = (i: number) => have[Math.abs(i * 7919) % have.length]!;
-    const label = `[${have.length}]`;
-    results.push(await measure(`${label} GET /incidents/:key`, 100, (i) => get(`/api/v1/incidents/${key(i)}`)));
-    results.push(await measure(`${label} GET /incidents?q=TiDB&pageSize=20`, 50, (i) => get(`/api/v1/incidents?q=TiDB&pageSize=20&page=${(Math.abs(i) % 5) + 1}`)));
-    results.push(await measure(`${label} GET /actions?overdue=true`, 50, () => get('/api/v1/actions?overdue=true')));
-    results.push(await measure(`${label} GET /actions/stats`, 30, () => get('/api/v1/actions/stats')));
-    results.push(await measure(`${label} GET /incidents/:key/document (html)`, 100, (i) => get(`/api/v1/incidents/${key(i)}/document?template=postmortem&format=html`)));
+  const templates = await services.models.incidents.collection.find({}).toArray();
+  const seqByYear = new Map<number, number>([[2023, Math.max(...templates.map((d) => d.seq as number))]]);
+  const pick = <T>(list: T[], i: number) => list[Math.abs(i * 7919) % list.length]!;
+
+  /** The cases measured at each size; `sample` is a list of incident keys to read. */
+  const cases = (sample: string[]): [string, number, (i: number) => Promise<boolean>][] => [
+    ['GET /api/v1/incidents/:key', 100, (i) => get(`/api/v1/incidents/${pick(sample, i)}`)],
+    ['GET /api/v1/incidents/:key/document (html)', 100, (i) => get(`/api/v1/incidents/${pick(sample, i)}/document?template=postmortem&format=html`)],
+    ['GET /api/v1/incidents (first page)', 100, () => get('/api/v1/incidents')],
+    ['GET /api/v1/incidents?severity=A,B&service=ledger', 100, (i) => get(`/api/v1/incidents?severity=A,B&service=ledger&page=${(Math.abs(i) % 3) + 1}`)],
+    ['GET /api/v1/incidents?q=TiDB', 100, (i) => get(`/api/v1/incidents?q=TiDB&page=${(Math.abs(i) % 5) + 1}`)],
+    ['GET /api/v1/actions?overdue=true', 100, () => get('/api/v1/actions?overdue=true')],
+    ['GET /api/v1/actions/stats', 50, () => get('/api/v1/actions/stats')],
+    ['page: /incidents/:key', 100, (i) => get(`/incidents/${pick(sample, i)}`)],
+    ['page: / (incident list)', 100, () => get('/')],
+    ['page: /actions', 50, () => get('/actions')],
+    ['page: /reports/weekly', 50, (i) => get(`/reports/weekly?week=2023-W${String((Math.abs(i) % 50) + 1).padStart(2, '0')}`)],
+  ];
+  const readsAt = async (size: number) => {
+    const sample = (await services.incidents.list({ sort: 'key', page: 1, pageSize: 200 })).items.map((i) => i.key);
+    const out: Result[] = [];
+    for (const [name, count, op] of cases(sample)) out.push(await measure(`[${size}] ${name}`, count, op));
+    return out;
   };
-  await reads();
-  await cloneTo(services, LARGE);
-  await reads();
 
-  for (const r of results) {
-    r.xHttpFloor = r.medianMs / httpFloor.medianMs;
-    r.xDbFloor = r.medianMs / dbFloor.medianMs;
-  }
-  const incidents = await services.models.incidents.countDocuments();
-  const actions = await services.models.actions.countDocuments();
-  const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, store: external ? 'MONGODB_URI' : 'embedded FerretDB (SQLite)', incidents, actions, distinctKeys: keys.length };
+  /** 90% reads, 10% writes (comments, action edits, filings), CONNECTIONS at once for MIXED_MS. */
+  const mixedLoad = async (size: number) => {
+    const sample = (await services.incidents.list({ sort: 'key', page: 1, pageSize: 200 })).items.map((i) => i.key);
+    const reads = cases(sample).map(([, , op]) => op);
+    let conflicts = 0;
+    const write = async (i: number) => {
+      const key = pick(sample, i);
+      if (i % 3 === 0) return (await request('POST', `/api/v1/incidents/${key}/comments`, { anchor: { section: 'impact' }, body: `load ${i}` })).status === 201;
+      if (i % 3 === 1) {
+        const action = await request('GET', `/api/v1/actions/${key}-A1`);
+        const res = await request('PATCH', `/api/v1/actions/${key}-A1`, { version: action.body.version, team: `team-${i % 7}` });
+        if (res.status === 409) conflicts++;
+        return res.status === 200 || res.status === 409;
+      }
+      return file(i);
+    };
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 250);
+    const result = await measure(`[${size}] mixed load: ${CONNECTIONS} connections, 90% reads, ${MIXED_MS / 1000} s`, Number.MAX_SAFE_INTEGER, (i) => (i % 10 === 9 ? write(i) : pick(reads, i)(i)), CONNECTIONS, MIXED_MS);
+    clearInterval(sampler);
+    return { ...result, conflicts, rssPeakMb: Math.round(rssPeak / 1048576) };
+  };
+
+  // The jobs run as the worker would, at 10:00 in Shanghai (02:00 UTC) today, when digests are due.
+  const jobClock = new ManualClock(DateTime.utc().set({ hour: 2, minute: 0, second: 0, millisecond: 0 }).toJSDate());
+  const worker = buildServices({ config, conn, clock: jobClock, logger: createLogger('silent') });
+  const timeJob = async (name: string) => {
+    const t0 = performance.now();
+    const out = await findJob(worker, name)!.run();
+    const ms = performance.now() - t0;
+    console.error(`bench: job ${name}: ${(ms / 1000).toFixed(1)} s ${JSON.stringify(out)}`);
+    return { job: name, seconds: ms / 1000, result: out };
+  };
+
+  const built: Record<number, number> = {};
+  let t0 = performance.now();
+  await growTo(services, SMALL, templates, seqByYear);
+  built[SMALL] = (performance.now() - t0) / 1000;
+  const small = await readsAt(SMALL);
+  const mixed = await mixedLoad(SMALL);
+  // The mixed load filed more in 2023: continue after the highest numbers taken.
+  for (const d of services.mirror.all<{ year: number; seq: number }>('incident')) seqByYear.set(d.year, Math.max(seqByYear.get(d.year) ?? 0, d.seq));
+  t0 = performance.now();
+  await growTo(services, N, templates, seqByYear);
+  built[N] = (performance.now() - t0) / 1000;
+  const large = await readsAt(N);
+  const jobs = [await timeJob('send-due-reminders'), await timeJob('send-digests')];
+
+  const httpFloor = floors[0]!.medianMs;
+  for (const r of [...floors, ...filed, ...small, ...large, mixed]) r.xHttpFloor = r.medianMs / httpFloor;
+  const counts = {
+    incidents: await services.models.incidents.estimatedDocumentCount(),
+    actions: await services.models.actions.estimatedDocumentCount(),
+    credentials: await services.models.credentials.estimatedDocumentCount(),
+    people: await services.models.users.estimatedDocumentCount(),
+  };
+  const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, store: external ? 'MONGODB_URI' : 'embedded FerretDB 1.24 (SQLite)', ...counts, buildSeconds: built };
 
   const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(d));
-  console.log(`${meta.date} · Node ${meta.node} · ${meta.cpus} CPUs · ${meta.store} · ${incidents} incidents, ${actions} actions`);
-  console.log('| case | count | errors | median ms | p95 ms | req/s | × /healthz | × findOne |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of results) {
-    console.log(`| ${r.case} | ${r.count} | ${r.errors} | ${f(r.medianMs, 2)} | ${f(r.p95Ms, 2)} | ${f(r.perSecond, 0)} | ${f(r.xHttpFloor)} | ${f(r.xDbFloor)} |`);
-  }
-  if (args.out) writeFileSync(args.out, JSON.stringify({ ...meta, results }, null, 2) + '\n');
+  const md: string[] = [];
+  md.push(`${meta.date} · Node ${meta.node} · ${meta.cpus} CPUs · ${meta.store} · ${counts.incidents} incidents, ${counts.actions} actions, ${counts.credentials} credentials, ${counts.people} people`);
+  md.push('', '| case | count | errors | median ms | p95 ms | × /healthz |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of [...floors, ...filed]) md.push(`| ${r.case} | ${r.count} | ${r.errors} | ${f(r.medianMs, 2)} | ${f(r.p95Ms, 2)} | ${f(r.xHttpFloor)} |`);
+  md.push('', `| case | median ms at ${SMALL} | × /healthz | median ms at ${N} | × /healthz | growth ×${N / SMALL} data | errors |`, '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  large.forEach((r, i) => {
+    const s = small[i]!;
+    md.push(`| ${cases([])[i]![0]} | ${f(s.medianMs, 2)} | ${f(s.xHttpFloor)} | ${f(r.medianMs, 2)} | ${f(r.xHttpFloor)} | ${f(r.medianMs / s.medianMs, 2)} | ${s.errors + r.errors} |`);
+  });
+  md.push('', `Mixed load at ${SMALL} incidents (${CONNECTIONS} connections, 90% reads, ${MIXED_MS / 1000} s): ${mixed.count} requests (${f(mixed.perSecond, 0)}/s), ` +
+    `p50 ${f(mixed.medianMs, 1)} ms, p99 ${f(mixed.p99Ms, 1)} ms, ${mixed.errors} errors, ${mixed.conflicts} version conflicts (409, expected), peak RSS ${mixed.rssPeakMb} MB.`);
+  md.push('', `Jobs at ${N} incidents (${counts.actions} actions): ${jobs.map((j) => `${j.job} ${f(j.seconds, 1)} s (${JSON.stringify(j.result)})`).join('; ')}.`);
+  md.push('', `Data set built through the driver in ${f(built[SMALL], 0)} s (to ${SMALL}) and ${f(built[N], 0)} s (to ${N}).`);
+  console.log(md.join('\n'));
+  writeFileSync(`${args.out}.md`, md.join('\n') + '\n');
+  writeFileSync(`${args.out}.json`, JSON.stringify({ ...meta, floors, filed, small, large, mixed, jobs }, null, 2) + '\n');
+  console.error(`bench: wrote ${args.out}.md and ${args.out}.json`);
 } finally {
   await cleanup();
 }

@@ -5,9 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { actionRoutes } from './actions/routes.js';
 import { Api } from './http/api.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { multipartForm } from './http/multipart.js';
 import { pageErrors } from './http/pages.js';
 import { authenticate, csrf, parseCookies } from './http/auth.js';
 import { documentRoutes } from './documents/routes.js';
+import { importPages } from './imports/pages.js';
+import { importRoutes } from './imports/routes.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { linkPages, reminderRoutes } from './reminders/routes.js';
 import { actionPages } from './actions/pages.js';
@@ -19,15 +22,18 @@ import { reportRoutes } from './reports/routes.js';
 import { accountPages } from './users/pages.js';
 import { userRoutes } from './users/routes.js';
 import { pingDb } from './lib/db.js';
+import { inRequestScope } from './lib/request-scope.js';
 import type { Services } from './services.js';
 
 const VERSION = '0.1.0';
+const IMPORT_FORM_LIMIT = 5 * 1024 * 1024;
 
 /** Builds the express app from ready services; it neither listens nor connects. */
 export function createApp(services: Services): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use((_req, _res, next) => inRequestScope(next));
   app.use(helmet());
   app.use(
     pinoHttp({
@@ -63,6 +69,7 @@ export function createApp(services: Services): express.Express {
   reviewRoutes(api, services);
   reminderRoutes(api, services);
   reportRoutes(api, services);
+  importRoutes(api, services);
   const openApi = api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL });
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
@@ -72,6 +79,8 @@ export function createApp(services: Services): express.Express {
   app.use('/api/v1', express.json({ limit: '1mb' }), csrfGuard.api, api.router);
 
   linkPages(app, services);
+  // The import page's forms carry files (and whole reports), so they are multipart and may be larger.
+  app.use('/imports', multipartForm(IMPORT_FORM_LIMIT));
   app.use(
     express.urlencoded({ extended: false, limit: '100kb' }),
     (req, res, next) => {
@@ -84,6 +93,7 @@ export function createApp(services: Services): express.Express {
     reviewPages(services),
     actionPages(services),
     reportPages(services),
+    importPages(services),
   );
   app.use(notFoundHandler);
   app.use(pageErrors(services));

@@ -8,6 +8,9 @@ export interface Job {
 }
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+/** A process that has not read the feed for this long loads everything again (src/lib/mirror.ts checks after an hour). */
+const FEED_RETENTION_MS = 24 * HOUR;
 
 export function jobRegistry(s: Services): Job[] {
   return [
@@ -15,7 +18,27 @@ export function jobRegistry(s: Services): Job[] {
     { name: 'send-digests', everyMs: 5 * MINUTE, run: () => s.reminders.sendDigests() },
     { name: 'send-review-notices', everyMs: MINUTE, run: () => s.reviewNotices.send() },
     { name: 'deliver-outbox', everyMs: 0.5 * MINUTE, run: () => s.outbox.deliver() },
+    { name: 'repair-read-model', everyMs: HOUR, run: () => repairReadModel(s) },
+    { name: 'prune', everyMs: HOUR, run: () => prune(s) },
   ];
+}
+
+/**
+ * Finds records whose stored state the read model does not show (a writer stopped between a write and
+ * its announcement) and announces them, so every process reloads them. It reads whole collections,
+ * which only this job does.
+ */
+async function repairReadModel(s: Services): Promise<{ announced: number }> {
+  const drift = await s.mirror.drift();
+  for (const { entity, id } of drift) await s.feed.append(entity, id);
+  if (drift.length) s.logger.warn({ drift: drift.slice(0, 20), count: drift.length }, 'read model drift repaired');
+  return { announced: drift.length };
+}
+
+/** Keeps the collections that grow with time but are only needed for a while small: the feed, expired sign-ins. */
+async function prune(s: Services): Promise<{ feedEntries: number; credentials: number }> {
+  const [{ deleted: feedEntries }, { deleted: credentials }] = [await s.feed.prune(FEED_RETENTION_MS), await s.users.pruneCredentials()];
+  return { feedEntries, credentials };
 }
 
 export function findJob(s: Services, name: string): Job | undefined {

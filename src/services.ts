@@ -1,6 +1,8 @@
 import type { Connection } from 'mongoose';
 import { actionModel } from './actions/model.js';
 import { ActionsService } from './actions/service.js';
+import { importFingerprintModel } from './imports/model.js';
+import { ImportsService } from './imports/service.js';
 import { incidentKeyModels, incidentModel } from './incidents/model.js';
 import { IncidentsService } from './incidents/service.js';
 import { snapshotModel } from './documents/model.js';
@@ -9,6 +11,9 @@ import { DocumentsService } from './documents/service.js';
 import { auditModel } from './audit/model.js';
 import { AuditService } from './audit/service.js';
 import { claimModel, Claims } from './lib/claims.js';
+import { Feed, feedModels } from './lib/feed.js';
+import { migrate } from './lib/migrations.js';
+import { Mirror } from './lib/mirror.js';
 import { revisionModel, Revisions } from './lib/revisions.js';
 import { buildReminders, reminderModels } from './reminders/compose.js';
 import { CommentsService } from './reviews/comments.js';
@@ -16,7 +21,7 @@ import { reviewModels } from './reviews/model.js';
 import { ReviewsService } from './reviews/service.js';
 import { PeriodMetrics, reportModels } from './reports/metrics.js';
 import { ReportsService } from './reports/service.js';
-import { credentialModel, userModel } from './users/model.js';
+import { credentialModel, credentialUseModel, userModel } from './users/model.js';
 import { UsersService } from './users/service.js';
 import type { Clock } from './lib/clock.js';
 import type { Config } from './lib/config.js';
@@ -31,35 +36,63 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     snapshots: snapshotModel(conn),
     actions: actionModel(conn),
     revisions: revisionModel(conn),
+    ...feedModels(conn),
     claims: claimModel(conn),
     audit: auditModel(conn),
     users: userModel(conn),
     credentials: credentialModel(conn),
+    credentialUses: credentialUseModel(conn),
     ...reviewModels(conn),
     ...reminderModels(conn),
     ...reportModels(conn),
+    importFingerprints: importFingerprintModel(conn),
   };
-  const revisions = new Revisions(models.revisions);
+  const feed = new Feed({ feed: models.feed, feedMeta: models.feedMeta, clock });
+  const revisions = new Revisions(models.revisions, feed);
+  const mirror = new Mirror(
+    [
+      { entity: 'incident', model: models.incidents, indexes: { key: (d) => d.key, owner: (d) => d.owner } },
+      { entity: 'action', model: models.actions, indexes: { incident: (d) => String(d.incidentId), owner: (d) => d.owner } },
+      { entity: 'user', model: models.users, indexes: { email: (d) => d.email } },
+      { entity: 'review', model: models.reviews },
+      { entity: 'credential', model: models.credentials, indexes: { user: (d) => String(d.userId), token: (d) => d.tokenId } },
+      { entity: 'comment', model: models.comments, indexes: { incident: (d) => String(d.incidentId) } },
+    ],
+    { feed, revisions, clock },
+  );
   const claims = new Claims(models.claims);
   const audit = new AuditService({ audit: models.audit, clock });
-  const users = new UsersService({ users: models.users, credentials: models.credentials, revisions, claims, audit, clock, config });
+  const users = new UsersService({ users: models.users, credentials: models.credentials, credentialUses: models.credentialUses, mirror, feed, revisions, claims, audit, clock, config });
   const actions = new ActionsService({
     actions: models.actions,
-    incidents: models.incidents,
+    mirror,
+    feed,
     revisions,
     audit,
     ownerZone: async (email) => (await users.byEmail([email])).get(email)?.timezone,
     clock,
     config,
   });
-  const incidents = new IncidentsService({ incidents: models.incidents, incidentKeys: models.incidentKeys, keyCounters: models.keyCounters, actions, revisions, audit, clock, config });
+  const incidents = new IncidentsService({
+    incidents: models.incidents,
+    incidentKeys: models.incidentKeys,
+    keyCounters: models.keyCounters,
+    mirror,
+    feed,
+    actions,
+    revisions,
+    audit,
+    clock,
+    config,
+  });
+  const imports = new ImportsService({ incidents, fingerprints: models.importFingerprints, clock, config });
   const renderer = createRenderer({ userDir: config.TEMPLATES_DIR });
   const documents = new DocumentsService({ incidents, actions, snapshots: models.snapshots, renderer, clock });
   const metrics = new PeriodMetrics({ models, clock });
-  const reports = new ReportsService({ reads: { models, incidents, actions }, metrics, renderer, clock, config });
-  const people = async (email: string) => (await models.users.findOne({ email }).lean()) ?? undefined;
-  const mail = buildReminders({ config, clock, logger, models, actions, renderer, people });
-  const comments = new CommentsService({ comments: models.comments, audit, clock });
+  const reports = new ReportsService({ reads: { mirror, incidents, actions }, metrics, renderer, clock, config });
+  const people = async (email: string) => (await users.byEmail([email])).get(email);
+  const mail = buildReminders({ config, clock, logger, models, mirror, actions, renderer, people });
+  const comments = new CommentsService({ comments: models.comments, mirror, feed, revisions, audit, clock });
   const reviews = new ReviewsService({
     reviews: models.reviews,
     comments,
@@ -69,16 +102,23 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     documents,
     notifications: mail.notifications,
     revisions,
+    mirror,
+    feed,
     audit,
     clock,
     config,
   });
-  return { config, conn, clock, logger, models, revisions, claims, audit, users, actions, incidents, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
+  return { config, conn, clock, logger, models, feed, mirror, revisions, claims, audit, users, actions, incidents, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;
 
-/** Creates the collections' indexes (unique keys carry correctness, so start-up waits for them). */
+/**
+ * Creates the collections' indexes (unique keys carry correctness, so start-up waits for them), then
+ * brings data stored by earlier versions to today's shape.
+ */
 export async function syncIndexes(services: Services): Promise<void> {
   for (const model of Object.values(services.models)) await model.syncIndexes();
+  const ran = await migrate(services.conn);
+  if (ran.length) services.logger.info({ migrations: ran }, 'stored data migrated');
 }

@@ -13,18 +13,24 @@ const historyEntry = new Schema(
   { _id: false },
 );
 
+/**
+ * An action's _id is its key (INC-2023-0002-A1), unique per incident and number: FerretDB finds a
+ * record by _id from its primary key and scans the collection for any other filter, so lists are
+ * answered from the read model (src/lib/mirror.ts) and no secondary index is needed.
+ */
 const actionSchema = new Schema(
   {
-    key: { type: String, required: true, unique: true },
+    _id: { type: String, required: true },
+    key: { type: String, required: true },
     seq: { type: Number, required: true },
-    incidentId: { type: Schema.Types.ObjectId, required: true, index: true },
-    incidentKey: { type: String, required: true, index: true },
+    incidentId: { type: Schema.Types.ObjectId, required: true },
+    incidentKey: { type: String, required: true },
     title: { type: String, required: true },
     description: String,
     type: { type: String, enum: ACTION_TYPES, required: true },
     priority: { type: String, enum: ACTION_PRIORITIES, required: true },
     status: { type: String, enum: ACTION_STATUSES, required: true, default: 'open' },
-    owner: { type: String, index: true },
+    owner: String,
     team: String,
     /** A calendar date (yyyy-MM-dd) in `timezone`. */
     dueDate: String,
@@ -51,9 +57,8 @@ const actionSchema = new Schema(
   },
   { versionKey: false, minimize: true },
 );
-actionSchema.index({ incidentId: 1, seq: 1 }, { unique: true });
 
-export type ActionDoc = InferSchemaType<typeof actionSchema> & { _id: import('mongoose').Types.ObjectId; createdAt: Date; updatedAt: Date };
+export type ActionDoc = InferSchemaType<typeof actionSchema> & { _id: string; createdAt: Date; updatedAt: Date };
 export type ActionModel = Model<ActionDoc>;
 
 export function actionModel(conn: Connection): ActionModel {

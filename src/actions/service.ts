@@ -4,11 +4,15 @@ import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
+import { REMOVED, type Feed } from '../lib/feed.js';
+import { pageOf, sortBy, type SortKey } from '../lib/listing.js';
+import { getOr } from '../lib/maps.js';
+import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import { escapeRegExp } from '../lib/text.js';
 import type { Actor as RequestActor } from '../http/actor.js';
 import { Conflict, HttpError, NotFound, Unprocessable, staleVersion, type FieldError } from '../http/errors.js';
-import type { IncidentDoc, IncidentModel } from '../incidents/model.js';
+import type { IncidentDoc } from '../incidents/model.js';
 import { can, type Permission } from '../users/permissions.js';
 import type { ActionDoc, ActionModel } from './model.js';
 import {
@@ -74,7 +78,9 @@ export class ActionsService {
   constructor(
     private readonly deps: {
       actions: ActionModel;
-      incidents: IncidentModel;
+      /** Lists, stats and the incidents' actions are read from here, kept fresh through `feed`. */
+      mirror: Mirror;
+      feed: Feed;
       revisions: Revisions;
       audit: AuditService;
       /** A person's time zone, when they are known here: due dates are read in the owner's zone. */
@@ -91,10 +97,9 @@ export class ActionsService {
     // Actions in the postmortem itself count their SLA from the resolution, as the team committed to them then.
     const slaFrom = incident.window?.resolvedAt?.at ?? now;
     const zones = await Promise.all(inputs.map((input) => this.zoneFor(input.owner, incident)));
-    await this.deps.actions.insertMany(
-      inputs.map((input, i) => this.newAction(incident, input, i + 1, slaFrom, now, actor, zones[i]!)),
-      { ordered: true },
-    );
+    const docs = inputs.map((input, i) => this.newAction(incident, input, i + 1, slaFrom, now, actor, zones[i]!));
+    for (const d of docs) await this.deps.feed.append('action', d._id, 0);
+    await this.deps.actions.insertMany(docs, { ordered: true });
   }
 
   /**
@@ -108,11 +113,13 @@ export class ActionsService {
     }
     const now = this.deps.clock.now();
     const zone = await this.zoneFor(input.owner, incident);
-    for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++) {
-      const last = await this.deps.actions.findOne({ incidentId: incident._id }).sort({ seq: -1 }).select('seq').lean<{ seq: number }>();
+    let seq = Math.max(0, ...this.ofIncident(incident._id).map((a) => a.seq)) + 1;
+    for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++, seq++) {
       try {
         // Added after the postmortem: the SLA counts from now, or it could be overdue on arrival.
-        const created = (await this.deps.actions.create(this.newAction(incident, input, (last?.seq ?? 0) + 1, now, now, actor, zone))).toObject() as ActionDoc;
+        const action = this.newAction(incident, input, seq, now, now, actor, zone);
+        await this.deps.feed.append('action', action._id, 0);
+        const created = (await this.deps.actions.create(action)).toObject() as ActionDoc;
         await this.deps.audit.record(actor, { entity: 'action', key: created.key, incidentKey: incident.key, event: 'action added', note: created.title });
         return this.toView(created);
       } catch (err) {
@@ -122,28 +129,34 @@ export class ActionsService {
     throw new Conflict('Could not assign an action key under heavy concurrent filing; retry');
   }
 
-  async deleteForIncident(incidentId: Types.ObjectId): Promise<void> {
-    await this.deps.actions.deleteMany({ incidentId });
+  /** Undoes the first `count` actions of an incident whose filing failed. */
+  async deleteForIncident(incident: Pick<IncidentDoc, 'key'>, count: number): Promise<void> {
+    for (let seq = 1; seq <= count; seq++) {
+      const key = formatActionKey(incident.key, seq);
+      await this.deps.actions.deleteOne({ _id: key });
+      await this.deps.feed.append('action', key, REMOVED);
+    }
   }
 
   async listForIncident(incidentId: Types.ObjectId) {
-    const docs = await this.deps.actions.find({ incidentId }).sort({ seq: 1 }).lean<ActionDoc[]>();
-    return docs.map((d) => this.toView(d));
+    await this.deps.mirror.sync();
+    return this.ofIncident(incidentId).map((d) => this.toView(d));
   }
 
   /** Actions that keep an incident from closing. */
   async openForIncident(incidentId: Types.ObjectId): Promise<{ key: string; title: string; status: string; owner: string | null }[]> {
-    const docs = await this.deps.actions
-      .find({ incidentId, status: { $nin: CLOSED_ACTION_STATUSES } })
-      .sort({ seq: 1 })
-      .lean<ActionDoc[]>();
-    return docs.map((d) => ({ key: d.key, title: d.title, status: d.status, owner: d.owner ?? null }));
+    await this.deps.mirror.sync();
+    return this.ofIncident(incidentId)
+      .filter((d) => !isClosed(d.status))
+      .map((d) => ({ key: d.key, title: d.title, status: d.status, owner: d.owner ?? null }));
   }
 
+  /** The action as of every write acknowledged so far, from the read model. */
   async find(key: string): Promise<ActionDoc> {
-    const doc = ACTION_KEY_RE.test(key) ? await this.deps.actions.findOne({ key: key.toUpperCase() }).lean<ActionDoc>() : null;
+    await this.deps.mirror.sync();
+    const doc = ACTION_KEY_RE.test(key) ? this.deps.mirror.get<ActionDoc>('action', key.toUpperCase()) : undefined;
     if (!doc) throw new NotFound(`Action ${key}`);
-    return this.deps.revisions.rollForward(this.deps.actions, 'action', doc);
+    return doc;
   }
 
   async get(key: string) {
@@ -156,21 +169,15 @@ export class ActionsService {
   }
 
   async list(q: ListActionsQuery) {
-    const filter = await this.filter(q);
-    const desc = q.sort.startsWith('-');
+    const docs = await this.select(q);
+    const dir = q.sort.startsWith('-') ? -1 : 1;
     const field = q.sort.replace(/^-/, '');
-    const dir = desc ? -1 : 1;
-    const sort = field === 'key' ? { incidentKey: dir, seq: dir } : { [field]: dir, _id: dir };
-    const [docs, total] = await Promise.all([
-      this.deps.actions
-        .find(filter)
-        .sort(sort as Record<string, 1 | -1>)
-        .skip((q.page - 1) * q.pageSize)
-        .limit(q.pageSize)
-        .lean<ActionDoc[]>(),
-      this.deps.actions.countDocuments(filter),
-    ]);
-    return { items: docs.map((d) => this.toView(d)), total, page: q.page, pageSize: q.pageSize };
+    const keys: SortKey<ActionDoc>[] =
+      field === 'key'
+        ? [[(d) => d.incidentKey, dir], [(d) => d.seq, dir]]
+        : [[(d) => (d as Record<string, unknown>)[field], dir], [(d) => d._id, dir]];
+    const items = pageOf(sortBy(docs, keys), q.page, q.pageSize);
+    return { items: items.map((d) => this.toView(d)), total: docs.length, page: q.page, pageSize: q.pageSize };
   }
 
   async patch(key: string, patch: PatchActionInput, actor: Actor) {
@@ -273,10 +280,7 @@ export class ActionsService {
   /** Counts a team lead asks for, over the actions the filters select. */
   async stats(q: ActionFilters) {
     const now = this.deps.clock.now();
-    const docs = await this.deps.actions
-      .find(await this.filter(q))
-      .select('key seq title incidentKey status owner team dueDate timezone createdAt doneAt')
-      .lean<ActionDoc[]>();
+    const docs = await this.select(q);
     const totals = blankTally();
     const byOwner = new Map<string | null, Tally>();
     const byTeam = new Map<string | null, Tally>();
@@ -321,11 +325,14 @@ export class ActionsService {
 
   /** Actions created in [from, to), and those whose closing (see closedAt) fell in it. */
   async openedAndClosedBetween(from: Date, to: Date) {
+    await this.deps.mirror.sync();
     // Closing an action moves its updatedAt, so updatedAt >= from narrows the closed ones without reading every history.
-    const docs = await this.deps.actions
-      .find({ $or: [{ createdAt: { $gte: from, $lt: to } }, { status: { $in: CLOSED_ACTION_STATUSES }, updatedAt: { $gte: from } }] })
-      .sort({ incidentKey: 1, seq: 1 })
-      .lean<ActionDoc[]>();
+    const docs = sortBy(
+      this.deps.mirror
+        .all<ActionDoc>('action')
+        .filter((d) => (d.createdAt >= from && d.createdAt < to) || (isClosed(d.status) && d.updatedAt >= from)),
+      [[(d) => d.incidentKey, 1], [(d) => d.seq, 1]],
+    );
     const within = (at: Date | undefined) => !!at && at >= from && at < to;
     return {
       opened: docs.filter((d) => within(d.createdAt)).map((d) => this.toView(d)),
@@ -416,58 +423,59 @@ export class ActionsService {
     return this.get(doc.key);
   }
 
-  /** Builds the query for list and stats; incident severity and service become incident ids (no $lookup on FerretDB). */
-  private async filter(q: ActionFilters & Partial<Pick<ListActionsQuery, 'overdue' | 'dueBefore' | 'dueAfter' | 'q'>>) {
-    const and: Record<string, unknown>[] = [];
-    if (q.owner) and.push({ owner: q.owner.toLowerCase() });
-    if (q.team) and.push({ team: q.team });
-    if (q.status?.length) and.push({ status: { $in: q.status } });
-    if (q.type?.length) and.push({ type: { $in: q.type } });
-    if (q.priority?.length) and.push({ priority: { $in: q.priority } });
-    if (q.incident) and.push({ incidentKey: q.incident.toUpperCase() });
-    if (q.unowned !== undefined) and.push({ owner: q.unowned ? null : { $ne: null } });
-    if (q.severity || q.service) {
-      const incidentFilter: Record<string, unknown> = {};
-      if (q.severity) incidentFilter.severity = { $in: q.severity.split(',').map((s) => s.trim()) };
-      if (q.service) incidentFilter.services = q.service;
-      const ids = await this.deps.incidents.find(incidentFilter).select('_id').lean<{ _id: Types.ObjectId }[]>();
-      and.push({ incidentId: { $in: ids.map((i) => i._id) } });
-    }
-    if (q.dueAfter) and.push({ dueDate: { $gte: q.dueAfter } });
-    if (q.dueBefore) and.push({ dueDate: { $lte: q.dueBefore } });
-    if (q.q) {
-      const re = { $regex: escapeRegExp(q.q), $options: 'i' };
-      and.push({ $or: [{ title: re }, { description: re }] });
-    }
-    if (q.overdue !== undefined) {
-      const overdue = await this.overdueFilter();
-      and.push(q.overdue ? overdue : { $nor: [overdue] });
-    }
-    return and.length ? { $and: and } : {};
+  /** The actions the list's and the stats' filters select, from the read model. */
+  private async select(q: ActionFilters & Partial<Pick<ListActionsQuery, 'overdue' | 'dueBefore' | 'dueAfter' | 'q'>>): Promise<ActionDoc[]> {
+    await this.deps.mirror.sync();
+    const now = this.deps.clock.now();
+    const owner = q.owner?.toLowerCase();
+    const incident = q.incident?.toUpperCase();
+    const severities = q.severity?.split(',').map((s) => s.trim());
+    // Incident severity and service narrow to those incidents' ids (no join on FerretDB).
+    const incidentIds =
+      severities || q.service
+        ? new Set(
+            this.deps.mirror
+              .all<IncidentDoc>('incident')
+              .filter((i) => (!severities || severities.includes(i.severity)) && (!q.service || i.services?.includes(q.service)))
+              .map((i) => String(i._id)),
+          )
+        : undefined;
+    const re = q.q ? new RegExp(escapeRegExp(q.q), 'i') : undefined;
+    return this.deps.mirror.all<ActionDoc>('action').filter(
+      (d) =>
+        (!owner || d.owner === owner) &&
+        (!q.team || d.team === q.team) &&
+        (!q.status?.length || q.status.includes(d.status as ActionStatus)) &&
+        (!q.type?.length || q.type.includes(d.type)) &&
+        (!q.priority?.length || q.priority.includes(d.priority)) &&
+        (!incident || d.incidentKey === incident) &&
+        (q.unowned === undefined || q.unowned === !d.owner) &&
+        (!incidentIds || incidentIds.has(String(d.incidentId))) &&
+        (!q.dueAfter || (!!d.dueDate && d.dueDate >= q.dueAfter)) &&
+        (!q.dueBefore || (!!d.dueDate && d.dueDate <= q.dueBefore)) &&
+        (!re || re.test(d.title) || (!!d.description && re.test(d.description))) &&
+        (q.overdue === undefined || q.overdue === this.isOverdue(d, now)),
+    );
   }
 
-  /** "Today" differs per time zone, so the overdue test is one clause per zone in use. */
-  private async overdueFilter() {
-    const now = this.deps.clock.now();
-    const zones = (await this.deps.actions.distinct('timezone')) as string[];
-    return {
-      status: { $nin: CLOSED_ACTION_STATUSES },
-      dueDate: { $exists: true },
-      ...(zones.length ? { $or: zones.map((zone) => ({ timezone: zone, dueDate: { $lt: todayIn(zone, now) } })) } : {}),
-    };
+  /** An incident's actions in number order, from the read model (synced by the caller). */
+  private ofIncident(incidentId: Types.ObjectId): ActionDoc[] {
+    return this.deps.mirror.find<ActionDoc>('action', 'incident', String(incidentId)).sort((a, b) => a.seq - b.seq);
   }
 
   private async checkRecurredIn(incidentKey: string, doc: ActionDoc): Promise<void> {
     if (incidentKey === doc.incidentKey) {
       throw new Unprocessable('An action cannot recur in its own incident', [{ field: 'recurredIn', message: 'name the later incident where the cause came back' }]);
     }
-    if (!(await this.deps.incidents.exists({ key: incidentKey }))) {
+    await this.deps.mirror.sync();
+    if (!this.deps.mirror.find('incident', 'key', incidentKey).length) {
       throw new Unprocessable(`Incident ${incidentKey} does not exist`, [{ field: 'recurredIn', message: `no incident ${incidentKey}` }]);
     }
   }
 
   private async findIncident(key: string): Promise<IncidentDoc> {
-    const doc = await this.deps.incidents.findOne({ key: key.toUpperCase() }).lean<IncidentDoc>();
+    await this.deps.mirror.sync();
+    const doc = this.deps.mirror.find<IncidentDoc>('incident', 'key', key.toUpperCase())[0];
     if (!doc) throw new NotFound(`Incident ${key}`);
     return doc;
   }
@@ -482,9 +490,11 @@ export class ActionsService {
   }
 
   private newAction(incident: IncidentDoc, input: ActionInput, seq: number, slaFrom: Date, now: Date, actor: Actor, zone: string) {
+    const key = formatActionKey(incident.key, seq);
     return {
       ...input,
-      key: formatActionKey(incident.key, seq),
+      _id: key,
+      key,
       seq,
       incidentId: incident._id,
       incidentKey: incident.key,
@@ -522,12 +532,6 @@ function ranked<K extends string>(map: Map<string | null, Tally>, label: K) {
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
-
-function getOr<K, V>(map: Map<K, V>, key: K, make: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) map.set(key, (value = make()));
-  return value;
 }
 
 /** Linear interpolation between the closest ranks (the common spreadsheet and numpy definition). */

@@ -5,9 +5,14 @@ const rendering = new Schema(
   { _id: false },
 );
 
-/** A frozen rendering of an incident's documents: written once, never updated. */
+/**
+ * A frozen rendering of an incident's documents: written once, never updated. Its _id is
+ * "<incident id>:<number>" (snapshotId), so it is read by _id and numbering without transactions is
+ * an insert that a second writer of the same number cannot win.
+ */
 const snapshotSchema = new Schema(
   {
+    _id: { type: String, required: true },
     incidentId: { type: Schema.Types.ObjectId, required: true },
     incidentKey: { type: String, required: true },
     number: { type: Number, required: true },
@@ -21,11 +26,10 @@ const snapshotSchema = new Schema(
   },
   { versionKey: false, minimize: false },
 );
-// Numbering without transactions: two freezes may pick the same number; this index refuses the second.
-snapshotSchema.index({ incidentId: 1, number: 1 }, { unique: true });
+export const snapshotId = (incidentId: Types.ObjectId, number: number) => `${String(incidentId)}:${number}`;
 
 export interface SnapshotDoc {
-  _id: Types.ObjectId;
+  _id: string;
   incidentId: Types.ObjectId;
   incidentKey: string;
   number: number;

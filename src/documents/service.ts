@@ -5,7 +5,7 @@ import { isDuplicateKey } from '../lib/db.js';
 import type { Clock } from '../lib/clock.js';
 import { Conflict, NotFound, Unprocessable } from '../http/errors.js';
 import { buildDocumentData, describeVariables, type DocumentData } from './data.js';
-import type { SnapshotDoc, SnapshotModel } from './model.js';
+import { snapshotId, type SnapshotDoc, type SnapshotModel } from './model.js';
 import { HELPERS, TemplateError, TemplateNotFound, type Format, type Renderer } from './renderer.js';
 import type { DocumentQuery, PreviewInput, SnapshotInput } from './schemas.js';
 
@@ -63,13 +63,14 @@ export class DocumentsService {
       const q = { template: r.template, locale: r.locale ?? doc.locale, format: r.format };
       return { ...q, text: this.renderDoc(doc, data, q) };
     });
-    for (let attempt = 0; attempt < MAX_NUMBER_ATTEMPTS; attempt++) {
-      const last = await this.deps.snapshots.findOne({ incidentId: doc._id }).sort({ number: -1 }).select('number').lean<{ number: number }>();
+    let number = (await this.numbers(doc)).length + 1;
+    for (let attempt = 0; attempt < MAX_NUMBER_ATTEMPTS; attempt++, number++) {
       try {
         const created = await this.deps.snapshots.create({
+          _id: snapshotId(doc._id, number),
           incidentId: doc._id,
           incidentKey: doc.key,
-          number: (last?.number ?? 0) + 1,
+          number,
           incidentVersion: doc.version,
           note: input.note,
           renderings,
@@ -87,7 +88,8 @@ export class DocumentsService {
 
   async listSnapshots(keyOrId: string) {
     const doc = await this.deps.incidents.find(keyOrId);
-    const docs = await this.deps.snapshots.find({ incidentId: doc._id }).sort({ number: 1 }).select('-data').lean<SnapshotDoc[]>();
+    const found = await Promise.all((await this.numbers(doc)).map((n) => this.deps.snapshots.findById(snapshotId(doc._id, n)).select('-data').lean<SnapshotDoc>()));
+    const docs = found.filter((s): s is SnapshotDoc => s !== null);
     return {
       items: docs.map((s) => {
         const { renderings, ...rest } = toView(s);
@@ -96,9 +98,16 @@ export class DocumentsService {
     };
   }
 
+  /** The numbers of an incident's snapshots: 1, 2, … up to the first not taken (they are numbered without gaps). */
+  private async numbers(doc: IncidentDoc): Promise<number[]> {
+    const out: number[] = [];
+    while (await this.deps.snapshots.exists({ _id: snapshotId(doc._id, out.length + 1) })) out.push(out.length + 1);
+    return out;
+  }
+
   async getSnapshot(keyOrId: string, n: number) {
     const doc = await this.deps.incidents.find(keyOrId);
-    const snapshot = await this.deps.snapshots.findOne({ incidentId: doc._id, number: n }).lean<SnapshotDoc>();
+    const snapshot = await this.deps.snapshots.findById(snapshotId(doc._id, n)).lean<SnapshotDoc>();
     if (!snapshot) throw new NotFound(`Snapshot ${n} of ${doc.key}`);
     return toView(snapshot);
   }

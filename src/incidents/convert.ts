@@ -46,6 +46,7 @@ export function toStored(input: IncidentFields & { timezone: string; locale: str
     lessons: input.lessons,
     review: input.review,
     links: input.links,
+    source: input.source,
   }) as StoredFields;
 }
 
@@ -83,6 +84,7 @@ export function toFields(doc: IncidentDoc): IncidentFields & { timezone: string;
     lessons: doc.lessons,
     review: doc.review,
     links: doc.links,
+    source: doc.source,
   }) as IncidentFields & { timezone: string; locale: string; severity: string };
 }
 

@@ -26,7 +26,7 @@ const incidentSchema = new Schema(
       summary: String,
       customerFacing: Boolean,
       affected: { type: [new Schema({ label: String, count: Number }, { _id: false })], default: undefined },
-      errorRatios: { type: [new Schema({ label: String, totalRows: Number, errorRows: Number }, { _id: false })], default: undefined },
+      errorRatios: { type: [new Schema({ label: String, totalRows: Number, errorRows: Number, stated: String }, { _id: false })], default: undefined },
     },
     cause: { trigger: String, rootCauses: strings, contributingFactors: strings },
     remediation: {
@@ -43,6 +43,7 @@ const incidentSchema = new Schema(
     lessons: { wentWell: strings, wentWrong: strings, gotLucky: strings },
     review: { participants: strings, reportUrl: String },
     links: { type: [new Schema({ title: String, url: String }, { _id: false })], default: undefined },
+    source: { reportTitle: String, text: String, fingerprint: String },
     closedAt: Date,
     version: { type: Number, required: true, default: 0 },
     // Set from the injected clock, not by mongoose, so tests can move time.
@@ -51,9 +52,8 @@ const incidentSchema = new Schema(
   },
   { versionKey: false, minimize: true },
 );
-incidentSchema.index({ year: 1, seq: -1 });
-incidentSchema.index({ 'window.startedAt.at': -1 });
-incidentSchema.index({ status: 1 });
+// Lists, search and reports read the read model (src/lib/mirror.ts), not the collection: FerretDB would
+// decode every document for any filter but _id, and each secondary index costs every write.
 
 /** The stored shape, as services read it with lean(). */
 export interface IncidentDoc {
@@ -77,7 +77,7 @@ export interface IncidentDoc {
     summary?: string;
     customerFacing?: boolean;
     affected?: { label: string; count: number }[];
-    errorRatios?: { label: string; totalRows: number; errorRows: number }[];
+    errorRatios?: { label: string; totalRows: number; errorRows: number; stated?: string }[];
   };
   cause?: { trigger?: string; rootCauses?: string[]; contributingFactors?: string[] };
   remediation?: { summary?: string; timeline?: { at: Instant; text: string }[] };
@@ -91,6 +91,7 @@ export interface IncidentDoc {
   lessons?: { wentWell?: string[]; wentWrong?: string[]; gotLucky?: string[] };
   review?: { participants?: string[]; reportUrl?: string };
   links?: { title?: string; url: string }[];
+  source?: { reportTitle?: string; text: string; fingerprint?: string };
   closedAt?: Date;
   version: number;
   createdAt: Date;

@@ -16,7 +16,7 @@ const longText = text(20_000);
 export const email = z.email().max(254).toLowerCase();
 export const instant = z.string().refine(isInstantText, `must be ${INSTANT_FORMAT_HINT}`).describe(INSTANT_FORMAT_HINT);
 export const date = z.string().refine(isDateText, 'must be a date like 2023-02-09');
-const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
+export const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
 const list = (item: z.ZodType<string>, max = 50) => z.array(item).max(max);
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -25,6 +25,7 @@ const errorRatio = z
     label: line.min(1),
     totalRows: count.min(1, 'must be greater than 0'),
     errorRows: count,
+    stated: text(20).min(1).optional().describe('the percentage as the source wrote it (0.409%); the ratio itself is always computed'),
   })
   .superRefine((r, ctx) => {
     if (r.errorRows > r.totalRows) ctx.addIssue({ code: 'custom', path: ['errorRows'], message: 'must not exceed totalRows' });
@@ -75,16 +76,28 @@ const sections = {
   links: z.array(z.strictObject({ title: line.optional(), url: z.url().max(2000) })).max(100),
 };
 
+/** Where an imported incident came from, verbatim; set when filed and not edited afterwards. */
+export const incidentSource = z
+  .strictObject({
+    reportTitle: line.min(1).optional(),
+    text: longText.min(1),
+    fingerprint: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex').optional().describe("hash of the entry's normalised text; re-imports skip it"),
+  })
+  .describe('the original text of an imported weekly-report entry');
+export type IncidentSource = z.output<typeof incidentSource>;
+
 export const createIncidentBody = z.strictObject({
   title: line.min(1),
   status: z.enum(INCIDENT_STATUSES).default('investigating'),
   ...Object.fromEntries(Object.entries(sections).map(([k, s]) => [k, s.optional()])),
+  source: incidentSource.optional(),
   actions: z.array(actionInput).max(100).optional(),
 }) as unknown as z.ZodType<CreateIncidentInput>;
 
 export interface CreateIncidentInput extends Partial<{ [K in keyof typeof sections]: z.output<(typeof sections)[K]> }> {
   title: string;
   status: IncidentStatus;
+  source?: IncidentSource;
   actions?: z.output<typeof actionInput>[];
 }
 

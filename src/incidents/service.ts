@@ -4,6 +4,9 @@ import type { ActionsService } from '../actions/service.js';
 import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
 import { isDuplicateKey } from '../lib/db.js';
+import { REMOVED, type Feed } from '../lib/feed.js';
+import { pageOf, sortBy } from '../lib/listing.js';
+import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
@@ -25,6 +28,9 @@ export class IncidentsService {
       incidents: IncidentModel;
       incidentKeys: Model<IncidentKeyDoc>;
       keyCounters: Model<KeyCounterDoc>;
+      /** Lists and searches are read from here, kept fresh through `feed`. */
+      mirror: Mirror;
+      feed: Feed;
       actions: ActionsService;
       revisions: Revisions;
       audit: AuditService;
@@ -52,8 +58,9 @@ export class IncidentsService {
     } catch (err) {
       // No transactions on FerretDB: undo the incident so a failed import leaves nothing half-written.
       await this.deps.incidents.deleteOne({ _id: doc._id });
+      await this.deps.feed.append('incident', String(doc._id), REMOVED);
       await this.deps.incidentKeys.deleteOne({ _id: doc.key });
-      await this.deps.actions.deleteForIncident(doc._id);
+      await this.deps.actions.deleteForIncident(doc, actionInputs.length);
       throw err;
     }
     await this.deps.audit.record(actor, { entity: 'incident', key: doc.key, incidentKey: doc.key, event: 'filed', note: doc.title });
@@ -65,49 +72,44 @@ export class IncidentsService {
     return { ...toView(doc), actions: await this.deps.actions.listForIncident(doc._id) };
   }
 
+  /** The incident as of every write acknowledged so far, from the read model (which rolled a stopped writer forward). */
   async find(keyOrId: string): Promise<IncidentDoc> {
     const lookup = incidentLookup(keyOrId);
-    let doc: IncidentDoc | null | undefined;
-    if (lookup && 'key' in lookup) {
-      const byKey = await this.deps.incidentKeys.findById(lookup.key).lean<IncidentKeyDoc>();
-      // Incidents stored before keys had their own collection are found the slow way.
-      doc = byKey ? await this.deps.incidents.findById(byKey.incidentId).lean<IncidentDoc>() : await this.deps.incidents.findOne(lookup).lean<IncidentDoc>();
-    } else if (lookup) {
-      doc = await this.deps.incidents.findById(lookup._id).lean<IncidentDoc>();
-    }
+    await this.deps.mirror.sync();
+    const doc = !lookup
+      ? undefined
+      : 'key' in lookup
+        ? this.deps.mirror.find<IncidentDoc>('incident', 'key', lookup.key)[0]
+        : this.deps.mirror.get<IncidentDoc>('incident', lookup._id);
     if (!doc) throw new NotFound(`Incident ${keyOrId}`);
-    return this.deps.revisions.rollForward(this.deps.incidents, 'incident', doc);
+    return doc;
   }
 
   async list(q: ListIncidentsQuery): Promise<{ items: IncidentView[]; total: number; page: number; pageSize: number }> {
-    const filter: Record<string, unknown> = {};
-    if (q.status?.length) filter.status = { $in: q.status };
-    if (q.severity?.length) filter.severity = { $in: q.severity };
-    if (q.service) filter.services = q.service;
-    if (q.tag) filter.tags = q.tag;
-    if (q.owner) filter.owner = q.owner.toLowerCase();
+    await this.deps.mirror.sync();
     const zone = this.deps.config.DEFAULT_TIMEZONE;
-    const started: Record<string, Date> = {};
-    if (q.startedFrom) started.$gte = new Date(bounds(parseInstant(q.startedFrom, zone), zone).earliest);
-    if (q.startedTo) started.$lte = new Date(bounds(parseInstant(q.startedTo, zone), zone).latest);
-    if (Object.keys(started).length) filter['window.startedAt.at'] = started;
-    if (q.q) {
-      const re = { $regex: escapeRegExp(q.q), $options: 'i' };
-      filter.$or = ['title', 'summary', 'impact.summary', 'cause.trigger', 'cause.rootCauses', 'cause.contributingFactors'].map((f) => ({ [f]: re }));
-    }
-    const desc = q.sort.startsWith('-');
+    const owner = q.owner?.toLowerCase();
+    const from = q.startedFrom ? bounds(parseInstant(q.startedFrom, zone), zone).earliest : undefined;
+    const to = q.startedTo ? bounds(parseInstant(q.startedTo, zone), zone).latest : undefined;
+    const re = q.q ? new RegExp(escapeRegExp(q.q), 'i') : undefined;
+    const docs = this.deps.mirror.all<IncidentDoc>('incident').filter((d) => {
+      const started = d.window?.startedAt?.at.getTime();
+      return (
+        (!q.status?.length || q.status.includes(d.status)) &&
+        (!q.severity?.length || q.severity.includes(d.severity)) &&
+        (!q.service || !!d.services?.includes(q.service)) &&
+        (!q.tag || !!d.tags?.includes(q.tag)) &&
+        (!owner || d.owner === owner) &&
+        (from === undefined || (started !== undefined && started >= from)) &&
+        (to === undefined || (started !== undefined && started <= to)) &&
+        (!re || searchText(d).some((text) => re.test(text)))
+      );
+    });
+    const dir = q.sort.startsWith('-') ? -1 : 1;
     const field = q.sort.replace(/^-/, '');
-    const sortField = field === 'startedAt' ? 'window.startedAt.at' : field;
-    const [docs, total] = await Promise.all([
-      this.deps.incidents
-        .find(filter)
-        .sort({ [sortField]: desc ? -1 : 1, _id: desc ? -1 : 1 })
-        .skip((q.page - 1) * q.pageSize)
-        .limit(q.pageSize)
-        .lean<IncidentDoc[]>(),
-      this.deps.incidents.countDocuments(filter),
-    ]);
-    return { items: docs.map(toView), total, page: q.page, pageSize: q.pageSize };
+    const value = field === 'startedAt' ? (d: IncidentDoc) => d.window?.startedAt?.at : (d: IncidentDoc) => (d as unknown as Record<string, unknown>)[field];
+    const items = pageOf(sortBy(docs, [[value, dir], [(d) => String(d._id), dir]]), q.page, q.pageSize);
+    return { items: items.map(toView), total: docs.length, page: q.page, pageSize: q.pageSize };
   }
 
   /**
@@ -116,12 +118,15 @@ export class IncidentsService {
    * (the decrypt failure began 2/9 but was found 2/14, and was reported that week). Earliest first.
    */
   async noticedBetween(from: Date, to: Date): Promise<IncidentDoc[]> {
-    const range = { $gte: from, $lt: to };
-    const docs = await this.deps.incidents
-      .find({ $or: [{ 'window.detectedAt.at': range }, { 'window.detectedAt': { $exists: false }, 'window.startedAt.at': range }] })
-      .lean<IncidentDoc[]>();
-    const noticed = (d: IncidentDoc) => (d.window?.detectedAt ?? d.window?.startedAt)!.at.getTime();
-    return docs.sort((a, b) => noticed(a) - noticed(b) || a.key.localeCompare(b.key));
+    await this.deps.mirror.sync();
+    const noticed = (d: IncidentDoc) => (d.window?.detectedAt ?? d.window?.startedAt)?.at.getTime();
+    return this.deps.mirror
+      .all<IncidentDoc>('incident')
+      .filter((d) => {
+        const at = noticed(d);
+        return at !== undefined && at >= from.getTime() && at < to.getTime();
+      })
+      .sort((a, b) => noticed(a)! - noticed(b)! || a.key.localeCompare(b.key));
   }
 
   async patch(keyOrId: string, patch: PatchIncidentInput, actor: Actor): Promise<IncidentView & { actions: unknown[] }> {
@@ -201,7 +206,9 @@ export class IncidentsService {
     const _id = new Types.ObjectId();
     const counterId = `incidents:${year}`;
     const hint = await this.deps.keyCounters.findById(counterId).lean<KeyCounterDoc>();
-    let seq = (hint?.seq ?? (await this.deps.incidents.findOne({ year }).sort({ seq: -1 }).select('seq').lean<{ seq: number }>())?.seq ?? 0) + 1;
+    // Without a counter (the year's first filing, or data loaded in bulk) the read model knows the year's highest number.
+    await this.deps.mirror.sync();
+    let seq = (hint?.seq ?? this.deps.mirror.all<IncidentDoc>('incident').reduce((max, d) => (d.year === year ? Math.max(max, d.seq) : max), 0)) + 1;
     for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++, seq++) {
       const key = formatIncidentKey(year, seq);
       try {
@@ -212,6 +219,7 @@ export class IncidentsService {
       }
       let created;
       try {
+        await this.deps.feed.append('incident', String(_id), 0);
         created = await this.deps.incidents.create({
           ...stored,
           _id,
@@ -258,4 +266,11 @@ function merge<T extends Record<string, unknown>>(current: T, changes: Record<st
     } else out[key] = value;
   }
   return out as T;
+}
+
+/** The texts a search looks in: title, summary, impact and cause. */
+function searchText(d: IncidentDoc): string[] {
+  return [d.title, d.summary, d.impact?.summary, d.cause?.trigger, ...(d.cause?.rootCauses ?? []), ...(d.cause?.contributingFactors ?? [])].filter(
+    (t): t is string => !!t,
+  );
 }

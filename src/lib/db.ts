@@ -1,8 +1,9 @@
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type ConnectOptions, type Connection } from 'mongoose';
 
 /** Opens a connection of our own (never mongoose's global one) to `dbName` on the server at `uri`. */
-export async function connectDb(uri: string, dbName?: string): Promise<Connection> {
+export async function connectDb(uri: string, dbName?: string, options: ConnectOptions = {}): Promise<Connection> {
   const conn = mongoose.createConnection(uri, {
+    ...options,
     ...(dbName ? { dbName } : {}),
     serverSelectionTimeoutMS: 10_000,
     // Indexes are created explicitly by syncIndexes() at start-up so that errors surface there.

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { isDuplicateKey } from './db.js';
+import type { Feed } from './feed.js';
 
 /**
  * Versioned writes that stay correct on FerretDB, whose conditional updates are not atomic across
@@ -10,11 +11,16 @@ import { isDuplicateKey } from './db.js';
  *
  * A revision's _id is "<entity>:<id>:<version>": FerretDB on SQLite answers lookups by _id from its
  * primary key but scans for any other filter, and every read checks for a newer revision.
+ *
+ * The claimed change is announced on the change feed before the document is replaced, so every
+ * process's read model reloads the record (rolling it forward itself if the writer stopped).
  */
+type EntityId = Types.ObjectId | string;
+
 export interface RevisionDoc {
   _id: string;
   entity: string;
-  entityId: Types.ObjectId;
+  entityId: EntityId;
   version: number;
   state: Record<string, unknown>;
   by: string;
@@ -25,7 +31,8 @@ const revisionSchema = new Schema<RevisionDoc>(
   {
     _id: { type: String, required: true },
     entity: { type: String, required: true },
-    entityId: { type: Schema.Types.ObjectId, required: true },
+    // An ObjectId, or the record's own key where that is its _id (actions).
+    entityId: { type: Schema.Types.Mixed, required: true },
     version: { type: Number, required: true },
     state: { type: Schema.Types.Mixed, required: true },
     by: { type: String, required: true },
@@ -35,7 +42,7 @@ const revisionSchema = new Schema<RevisionDoc>(
 );
 revisionSchema.index({ entity: 1, entityId: 1, version: 1 }, { unique: true });
 
-export const revisionId = (entity: string, entityId: Types.ObjectId, version: number) => `${entity}:${String(entityId)}:${version}`;
+export const revisionId = (entity: string, entityId: EntityId, version: number) => `${entity}:${String(entityId)}:${version}`;
 
 export type RevisionModel = Model<RevisionDoc>;
 
@@ -44,12 +51,15 @@ export function revisionModel(conn: Connection): RevisionModel {
 }
 
 interface Versioned {
-  _id: Types.ObjectId;
+  _id: EntityId;
   version: number;
 }
 
 export class Revisions {
-  constructor(private readonly revisions: RevisionModel) {}
+  constructor(
+    private readonly revisions: RevisionModel,
+    private readonly feed: Feed,
+  ) {}
 
   /**
    * Replaces `current` with `next` (which must carry version current.version + 1).
@@ -61,9 +71,13 @@ export class Revisions {
     try {
       await this.revisions.create({ _id: revisionId(entity, current._id, version), entity, entityId: current._id, version, state: next as Record<string, unknown>, by, at });
     } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
+      if (!isDuplicateKey(err)) throw err;
+      // Someone else has this version; announce it so every read model rolls it forward, even if that
+      // writer stopped before writing it or announcing it.
+      await this.feed.append(entity, String(current._id), version);
+      return false;
     }
+    await this.feed.append(entity, String(current._id), version);
     await model.replaceOne({ _id: current._id, version: current.version } as never, next as never);
     return true;
   }
@@ -74,7 +88,7 @@ export class Revisions {
     await this.revisions.create({ _id: revisionId(entity, _id, doc.version), entity, entityId: _id, version: doc.version, state, by, at });
   }
 
-  async state(entity: string, entityId: Types.ObjectId, version: number): Promise<RevisionDoc | undefined> {
+  async state(entity: string, entityId: EntityId, version: number): Promise<RevisionDoc | undefined> {
     return (await this.revisions.findById(revisionId(entity, entityId, version)).lean<RevisionDoc>()) ?? undefined;
   }
 
@@ -83,9 +97,11 @@ export class Revisions {
    * pending: claiming the next version starts from a read that has rolled this one forward.
    */
   async rollForward<T extends Versioned>(model: Model<T>, entity: string, doc: T): Promise<T> {
-    const latest = await this.revisions.findById(revisionId(entity, doc._id, doc.version + 1)).lean<RevisionDoc>();
+    // Records kept from before they had versions count as version 0.
+    const version = doc.version ?? 0;
+    const latest = await this.revisions.findById(revisionId(entity, doc._id, version + 1)).lean<RevisionDoc>();
     if (!latest) return doc;
-    await model.replaceOne({ _id: doc._id, version: doc.version } as never, latest.state as never);
+    await model.replaceOne({ _id: doc._id, ...(doc.version === undefined ? {} : { version }) } as never, latest.state as never);
     return { ...(latest.state as Omit<T, '_id'>), _id: doc._id } as T;
   }
 }

@@ -1,11 +1,10 @@
 import type { Connection } from 'mongoose';
 import type { ActionsService } from '../actions/service.js';
-import type { ActionModel } from '../actions/model.js';
-import type { IncidentModel } from '../incidents/model.js';
 import type { ClaimModel } from '../lib/claims.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
+import type { Mirror } from '../lib/mirror.js';
 import { createMailer } from '../mail/mailer.js';
 import { Outbox, outboxModels } from '../mail/outbox.js';
 import type { TemplateRenderer } from './email.js';
@@ -26,7 +25,8 @@ export function buildReminders(deps: {
   config: Config;
   clock: Clock;
   logger: Logger;
-  models: ReturnType<typeof reminderModels> & { actions: ActionModel; incidents: IncidentModel; claims: ClaimModel };
+  models: ReturnType<typeof reminderModels> & { claims: ClaimModel };
+  mirror: Mirror;
   actions: ActionsService;
   renderer: TemplateRenderer;
   people: PeopleLookup;
@@ -35,7 +35,7 @@ export function buildReminders(deps: {
   const outbox = new Outbox({ models, mailer: createMailer(config.SMTP_URL, config.MAIL_FROM), clock, config, logger });
   const notifications = new Notifications({ notifications: models.notifications, clock });
   const links = new ActionLinks({ settings: models.settings, claims: models.claims, config, clock, logger });
-  const reminders = new RemindersService({ ...deps, actions: models.actions, incidents: models.incidents, notifications, outbox, links });
+  const reminders = new RemindersService({ ...deps, notifications, outbox, links });
   const reviewNotices = new ReviewNotices({ ...deps, notifications, outbox });
   const oneClick = new OneClick({ links, actions: deps.actions, clock });
   return { outbox, notifications, links, reminders, reviewNotices, oneClick };

@@ -1,9 +1,10 @@
 import { DateTime } from 'luxon';
-import type { Types } from 'mongoose';
-import type { ActionDoc, ActionModel } from '../actions/model.js';
+import type { ActionDoc } from '../actions/model.js';
 import { ACTION_STATUSES, CLOSED_ACTION_STATUSES, type ActionStatus } from '../actions/schemas.js';
-import type { IncidentModel } from '../incidents/model.js';
+import type { IncidentDoc } from '../incidents/model.js';
 import type { Clock } from '../lib/clock.js';
+import { getOr } from '../lib/maps.js';
+import type { Mirror } from '../lib/mirror.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Outbox } from '../mail/outbox.js';
@@ -21,19 +22,15 @@ const WEEK = 7;
 /** Kinds about the owner's own work, which the owner's snooze quiets. */
 const OWNER_KINDS: ReminderKind[] = ['before_due', 'due_today', 'overdue'];
 
-type Lean<T> = T & { _id: Types.ObjectId };
-interface IncidentRef {
-  _id: Types.ObjectId;
-  key: string;
-  title: string;
-  owner?: string;
-}
 
 export class RemindersService {
+  /** Reminder keys this process has raised (or found raised) by day, so later runs skip them; days past the look-back are dropped. */
+  private readonly raised = new Map<string, Set<string>>();
+
   constructor(
     private readonly deps: {
-      actions: ActionModel;
-      incidents: IncidentModel;
+      /** Actions and incidents are read from the read model: a sweep reads every open action. */
+      mirror: Mirror;
       notifications: Notifications;
       outbox: Outbox;
       links: ActionLinks;
@@ -47,18 +44,22 @@ export class RemindersService {
 
   /** Job send-due-reminders: raises today's reminders (and any a stopped worker missed) as notifications. */
   async raiseDue(): Promise<{ raised: number; unroutable: string[] }> {
-    const { actions, notifications, clock, config, people } = this.deps;
+    const { mirror, notifications, clock, config, people } = this.deps;
     const now = clock.now();
     const policy = policyFrom(config);
-    const docs = await actions
-      .find({ $or: [{ status: { $in: [...OPEN, 'done' as const] } }, { status: 'verified', recheckOn: { $exists: true } }] })
-      .lean<ActionDoc[]>();
-    const incidents = await this.incidentsById(docs.map((d) => d.incidentId));
+    await mirror.sync();
+    const docs = mirror
+      .all<ActionDoc>('action')
+      .filter((a) => OPEN.includes(a.status as ActionStatus) || a.status === 'done' || (a.status === 'verified' && a.recheckOn));
+    const oldest = DateTime.fromJSDate(now).minus({ days: CATCH_UP_DAYS + 1 }).toISODate()!;
+    for (const day of this.raised.keys()) if (day < oldest) this.raised.delete(day);
+    const managers = new Map<string, Promise<string | undefined>>();
+    const managerOf = (email: string) => getOr(managers, email, async () => (await people(email))?.manager);
     let raised = 0;
     const unroutable = new Set<string>();
     for (const action of docs) {
-      const incidentOwner = incidents.get(String(action.incidentId))?.owner;
-      const ownerManager = action.owner ? (await people(action.owner))?.manager : undefined;
+      const incidentOwner = mirror.get<IncidentDoc>('incident', String(action.incidentId))?.owner;
+      const ownerManager = action.owner ? await managerOf(action.owner) : undefined;
       const today = DateTime.fromJSDate(now, { zone: action.timezone });
       const created = DateTime.fromJSDate(action.createdAt, { zone: action.timezone }).toISODate()!;
       for (let back = CATCH_UP_DAYS; back >= 0; back--) {
@@ -67,14 +68,18 @@ export class RemindersService {
         const dayStart = DateTime.fromISO(day, { zone: action.timezone }).toJSDate();
         if (!action.owner && !incidentOwner && triggersOn(action, day, { incidentOwner: 'nobody' }, policy).length) unroutable.add(action.key);
         for (const t of triggersOn(action, day, { incidentOwner, ownerManager }, policy)) {
+          const key = `reminder:${action.key}:${t.kind}:${day}:${t.recipient}`;
+          // Every run looks back a few days; what this process already raised is not asked for again.
+          if (this.raised.get(day)?.has(key)) continue;
           const added = await notifications.add({
-            key: `reminder:${action.key}:${t.kind}:${day}:${t.recipient}`,
+            key,
             recipient: t.recipient,
             kind: t.kind,
             actionKey: action.key,
             dueAt: dayStart,
           });
           if (added) raised++;
+          getOr(this.raised, day, () => new Set()).add(key);
         }
       }
     }
@@ -122,14 +127,15 @@ export class RemindersService {
 
   /** The digest's subject and bodies, or undefined when none of the reasons still holds. */
   private async compose(recipient: string, due: NotificationDoc[], at: { now: Date; day: string }, reader: Reader) {
-    const { actions, incidents, renderer, config } = this.deps;
-    const byKey = new Map<string, Lean<ActionDoc>>();
-    const remember = (docs: Lean<ActionDoc>[]) => docs.forEach((d) => byKey.set(d.key, d));
+    const { mirror, renderer, config } = this.deps;
+    await mirror.sync();
+    const byKey = new Map<string, ActionDoc>();
+    const remember = (docs: ActionDoc[]) => docs.forEach((d) => byKey.set(d.key, d));
     const today = (a: ActionDoc) => DateTime.fromJSDate(at.now, { zone: a.timezone }).toISODate()!;
     const lateBy = (a: ActionDoc) => (a.dueDate ? daysBetween(a.dueDate, today(a)) : 0);
     const snoozed = (a: ActionDoc) => !!a.snoozedUntil && today(a) < a.snoozedUntil;
 
-    remember(await actions.find({ key: { $in: due.flatMap((n) => n.actionKey ?? []) } }).lean<Lean<ActionDoc>[]>());
+    remember(due.flatMap((n) => (n.actionKey && mirror.get<ActionDoc>('action', n.actionKey)) || []));
     const stillHolds = (n: NotificationDoc) => {
       if (!n.actionKey) return true;
       const a = byKey.get(n.actionKey);
@@ -142,17 +148,16 @@ export class RemindersService {
     const reasons = due.filter(stillHolds);
     if (!reasons.length) return undefined;
 
-    const owned = await actions.find({ owner: recipient, status: { $in: OPEN } }).lean<Lean<ActionDoc>[]>();
-    const ownIncidents = await incidents.find({ owner: recipient }).select('_id').lean<{ _id: Types.ObjectId }[]>();
-    const inOwnIncidents = await actions
-      .find({ incidentId: { $in: ownIncidents.map((i) => i._id) }, status: { $in: [...OPEN, 'done' as const] } })
-      .lean<Lean<ActionDoc>[]>();
+    const owned = mirror.find<ActionDoc>('action', 'owner', recipient).filter((a) => OPEN.includes(a.status as ActionStatus));
+    const inOwnIncidents = mirror
+      .find<IncidentDoc>('incident', 'owner', recipient)
+      .flatMap((i) => mirror.find<ActionDoc>('action', 'incident', String(i._id)))
+      .filter((a) => OPEN.includes(a.status as ActionStatus) || a.status === 'done');
     remember(owned);
     remember(inOwnIncidents);
-    const incidentRefs = await this.incidentsById([...byKey.values()].map((a) => a.incidentId));
 
-    const item = async (a: Lean<ActionDoc>, withLinks: boolean) => {
-      const incident = incidentRefs.get(String(a.incidentId));
+    const item = async (a: ActionDoc, withLinks: boolean) => {
+      const incident = mirror.get<IncidentDoc>('incident', String(a.incidentId));
       const late = lateBy(a);
       return {
         key: a.key,
@@ -172,11 +177,11 @@ export class RemindersService {
           : undefined,
       };
     };
-    const items = (docs: Lean<ActionDoc>[], withLinks: boolean) => Promise.all(docs.map((a) => item(a, withLinks)));
+    const items = (docs: ActionDoc[], withLinks: boolean) => Promise.all(docs.map((a) => item(a, withLinks)));
     const byDue = (x: ActionDoc, y: ActionDoc) => (x.dueDate ?? '').localeCompare(y.dueDate ?? '') || x.key.localeCompare(y.key);
     const reasonActions = (kind: string) =>
       reasons.filter((n) => n.kind === kind).flatMap((n) => byKey.get(n.actionKey ?? '') ?? []);
-    const unique = (docs: Lean<ActionDoc>[]) => [...new Map(docs.map((d) => [d.key, d])).values()];
+    const unique = (docs: ActionDoc[]) => [...new Map(docs.map((d) => [d.key, d])).values()];
 
     const others = inOwnIncidents.filter((a) => a.owner !== recipient);
     const sections = {
@@ -202,12 +207,5 @@ export class RemindersService {
     };
     return renderEmail(renderer, 'digest', data, reader);
   }
-
-  private async incidentsById(ids: Types.ObjectId[]): Promise<Map<string, IncidentRef>> {
-    const docs = await this.deps.incidents
-      .find({ _id: { $in: ids } })
-      .select('_id key title owner')
-      .lean<IncidentRef[]>();
-    return new Map(docs.map((d) => [String(d._id), d]));
-  }
 }
+

@@ -1,16 +1,18 @@
-import type { ActionDoc, ActionModel } from '../actions/model.js';
+import type { ActionDoc } from '../actions/model.js';
 import type { ListActionsQuery } from '../actions/schemas.js';
 import type { ActionsService } from '../actions/service.js';
-import type { IncidentDoc, IncidentModel } from '../incidents/model.js';
+import type { IncidentDoc } from '../incidents/model.js';
+import type { Mirror } from '../lib/mirror.js';
 import type { ListIncidentsQuery } from '../incidents/schemas.js';
 import type { IncidentsService } from '../incidents/service.js';
 
 /**
- * Every read the reports, charts and exports make of incidents and actions, in one place: the lead
- * re-implements these on the in-memory read model, so they take plain instants and give lean documents.
+ * Every read the reports, charts and exports make of incidents and actions, in one place: from the
+ * in-memory read model (src/lib/mirror.ts), brought up to date first, or through the services' lists.
+ * They take plain instants and give lean documents as stored.
  */
 export interface Reads {
-  models: { incidents: IncidentModel; actions: ActionModel };
+  mirror: Mirror;
   incidents: IncidentsService;
   actions: ActionsService;
 }
@@ -23,29 +25,30 @@ export function incidentsNoticedBetween(services: Reads, from: Date, to: Date): 
 /**
  * Incidents that touch [from, to): begun or found before `to`, and not over before `from` (resolved at or
  * after it, not resolved, or found at or after it). Availability, repeats and the period's incidents
- * all come from these. A plain find until the read model serves it.
+ * all come from these.
  */
 export async function incidentsOverlapping(reads: Reads, from: Date, to: Date): Promise<IncidentDoc[]> {
-  return reads.models.incidents
-    .find({
-      $and: [
-        { $or: [{ 'window.startedAt.at': { $lt: to } }, { 'window.detectedAt.at': { $lt: to } }] },
-        { $or: [{ 'window.resolvedAt.at': { $gte: from } }, { 'window.resolvedAt': { $exists: false } }, { 'window.detectedAt.at': { $gte: from } }] },
-      ],
-    })
-    .lean<IncidentDoc[]>();
+  await reads.mirror.sync();
+  const [start, end] = [from.getTime(), to.getTime()];
+  const at = (i: { at: Date } | undefined) => i?.at.getTime();
+  return reads.mirror.all<IncidentDoc>('incident').filter((d) => {
+    const w = d.window ?? {};
+    const began = Math.min(at(w.startedAt) ?? Infinity, at(w.detectedAt) ?? Infinity);
+    const over = at(w.resolvedAt);
+    return began < end && (over === undefined || over >= start || (at(w.detectedAt) ?? -Infinity) >= start);
+  });
 }
 
 /**
  * Corrective actions that entered the record before `to` (created, or filed with a postmortem whose SLA
  * starts earlier), with their full history: reports replay it to know each one's state at a period's end.
- * A plain find for now.
  */
 export async function actionsWithHistory(reads: Reads, to: Date): Promise<ActionDoc[]> {
-  return reads.models.actions
-    .find({ $or: [{ createdAt: { $lt: to } }, { slaFrom: { $lt: to } }] })
-    .sort({ incidentKey: 1, seq: 1 })
-    .lean<ActionDoc[]>();
+  await reads.mirror.sync();
+  return reads.mirror
+    .all<ActionDoc>('action')
+    .filter((a) => a.createdAt < to || a.slaFrom < to)
+    .sort((a, b) => a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq);
 }
 
 const EXPORT_PAGE = 200;

@@ -3,6 +3,9 @@ import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
 import { BadRequest, NotFound } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
+import type { Feed } from '../lib/feed.js';
+import type { Mirror } from '../lib/mirror.js';
+import type { Revisions } from '../lib/revisions.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import type { CommentDoc, CommentModel } from './model.js';
 
@@ -30,10 +33,10 @@ export function commentView(c: CommentDoc) {
 }
 
 export class CommentsService {
-  constructor(private readonly deps: { comments: CommentModel; audit: AuditService; clock: Clock }) {}
+  constructor(private readonly deps: { comments: CommentModel; mirror: Mirror; feed: Feed; revisions: Revisions; audit: AuditService; clock: Clock }) {}
 
   async threads(incident: IncidentDoc) {
-    const docs = await this.deps.comments.find({ incidentId: incident._id }).sort({ createdAt: 1, _id: 1 }).lean<CommentDoc[]>();
+    const docs = await this.ofIncident(incident);
     const roots = docs.filter((d) => !d.threadId);
     return roots.map((root) => ({
       ...commentView(root),
@@ -46,10 +49,7 @@ export class CommentsService {
   }
 
   async unresolved(incident: IncidentDoc): Promise<{ id: string; anchor?: CommentDoc['anchor']; author: string; body: string }[]> {
-    const docs = await this.deps.comments
-      .find({ incidentId: incident._id, threadId: null, resolved: { $ne: true } })
-      .sort({ createdAt: 1 })
-      .lean<CommentDoc[]>();
+    const docs = (await this.ofIncident(incident)).filter((d) => !d.threadId && !d.resolved);
     return docs.map((d) => ({ id: String(d._id), anchor: d.anchor, author: d.author, body: d.body }));
   }
 
@@ -63,20 +63,23 @@ export class CommentsService {
 
   async reply(incident: IncidentDoc, threadId: string, body: string, actor: Actor) {
     const root = await this.root(incident, threadId);
-    const thread = await this.deps.comments.find({ threadId: root._id }).lean<CommentDoc[]>();
+    const thread = (await this.ofIncident(incident)).filter((d) => d.threadId?.equals(root._id));
     const comment = await this.insert(incident, { threadId: root._id }, body, actor);
     const participants = [root.author, ...thread.map((c) => c.author)];
     return { comment, notices: this.notices(comment, participants, actor) };
   }
 
+  /** Resolves or reopens a thread; of two people doing the same at once, one records it and the other finds it done. */
   async setResolved(incident: IncidentDoc, threadId: string, resolved: boolean, actor: Actor) {
-    const root = await this.root(incident, threadId);
-    if (Boolean(root.resolved) === resolved) return;
-    const now = this.deps.clock.now();
-    await this.deps.comments.updateOne(
-      { _id: root._id },
-      resolved ? { $set: { resolved: true, resolvedBy: actor.email, resolvedAt: now } } : { $set: { resolved: false }, $unset: { resolvedBy: 1, resolvedAt: 1 } },
-    );
+    let root = await this.root(incident, threadId);
+    for (;;) {
+      if (Boolean(root.resolved) === resolved) return;
+      const now = this.deps.clock.now();
+      const { _id, resolvedBy: _by, resolvedAt: _at, ...rest } = root;
+      const next = { ...rest, resolved, ...(resolved ? { resolvedBy: actor.email, resolvedAt: now } : {}), version: (root.version ?? 0) + 1 };
+      if (await this.deps.revisions.replace(this.deps.comments, 'comment', { ...root, version: root.version ?? 0 }, next, actor.email, now)) break;
+      root = await this.root(incident, threadId);
+    }
     await this.deps.audit.record(actor, {
       entity: 'comment',
       key: String(root._id),
@@ -87,21 +90,24 @@ export class CommentsService {
   }
 
   private async root(incident: IncidentDoc, threadId: string): Promise<CommentDoc> {
-    const root = Types.ObjectId.isValid(threadId) && /^[0-9a-f]{24}$/i.test(threadId)
-      ? await this.deps.comments.findOne({ _id: threadId, incidentId: incident._id, threadId: null }).lean<CommentDoc>()
-      : undefined;
-    if (!root) throw new NotFound(`Comment thread ${threadId} on ${incident.key}`);
+    await this.deps.mirror.sync();
+    const root = Types.ObjectId.isValid(threadId) && /^[0-9a-f]{24}$/i.test(threadId) ? this.deps.mirror.get<CommentDoc>('comment', threadId) : undefined;
+    if (!root || !root.incidentId.equals(incident._id) || root.threadId) throw new NotFound(`Comment thread ${threadId} on ${incident.key}`);
     return root;
   }
 
   private async insert(incident: IncidentDoc, place: Pick<CommentDoc, 'anchor' | 'threadId'>, body: string, actor: Actor): Promise<CommentDoc> {
+    const _id = new Types.ObjectId();
+    await this.deps.feed.append('comment', String(_id), 0);
     const doc = await this.deps.comments.create({
+      _id,
       incidentId: incident._id,
       incidentKey: incident.key,
       ...place,
       author: actor.email,
       body,
       mentions: mentionsIn(body),
+      version: 0,
       createdAt: this.deps.clock.now(),
     });
     const comment = doc.toObject() as CommentDoc;
@@ -113,6 +119,14 @@ export class CommentsService {
       changes: [{ field: 'body', to: body }],
     });
     return comment;
+  }
+
+  /** The incident's comments, oldest first, from the read model. */
+  private async ofIncident(incident: IncidentDoc): Promise<CommentDoc[]> {
+    await this.deps.mirror.sync();
+    return this.deps.mirror
+      .find<CommentDoc>('comment', 'incident', String(incident._id))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || String(a._id).localeCompare(String(b._id)));
   }
 
   private notices(comment: CommentDoc, participants: string[], actor: Actor): CommentNotice[] {

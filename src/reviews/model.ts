@@ -1,7 +1,10 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { REVIEW_STATUSES, type ReviewStatus } from './schemas.js';
 
-/** The review of one incident's postmortem; rounds keep which incident version each review looked at. */
+/**
+ * The review of one incident's postmortem; rounds keep which incident version each review looked at.
+ * Its _id is the incident's, so it is read by _id (FerretDB scans for any other filter).
+ */
 export interface ReviewDoc {
   _id: Types.ObjectId;
   incidentId: Types.ObjectId;
@@ -22,7 +25,7 @@ export interface ReviewDoc {
 
 const reviewSchema = new Schema<ReviewDoc>(
   {
-    incidentId: { type: Schema.Types.ObjectId, required: true, unique: true },
+    incidentId: { type: Schema.Types.ObjectId, required: true },
     incidentKey: { type: String, required: true },
     status: { type: String, enum: REVIEW_STATUSES, required: true },
     author: String,
@@ -39,6 +42,7 @@ const reviewSchema = new Schema<ReviewDoc>(
   { versionKey: false, minimize: false },
 );
 
+/** Comments are read per incident from the read model (src/lib/mirror.ts), so they need no secondary index. */
 export interface CommentDoc {
   _id: Types.ObjectId;
   incidentId: Types.ObjectId;
@@ -52,14 +56,16 @@ export interface CommentDoc {
   resolved?: boolean;
   resolvedBy?: string;
   resolvedAt?: Date;
+  /** Resolving and reopening are versioned edits (comments stored before versions read as 0). */
+  version: number;
   createdAt: Date;
 }
 
 const commentSchema = new Schema<CommentDoc>(
   {
-    incidentId: { type: Schema.Types.ObjectId, required: true, index: true },
+    incidentId: { type: Schema.Types.ObjectId, required: true },
     incidentKey: { type: String, required: true },
-    threadId: { type: Schema.Types.ObjectId, index: true },
+    threadId: Schema.Types.ObjectId,
     anchor: { section: String, actionKey: String },
     author: { type: String, required: true },
     body: { type: String, required: true },
@@ -67,6 +73,7 @@ const commentSchema = new Schema<CommentDoc>(
     resolved: Boolean,
     resolvedBy: String,
     resolvedAt: Date,
+    version: { type: Number, default: 0 },
     createdAt: { type: Date, required: true },
   },
   { versionKey: false },

@@ -9,6 +9,8 @@ import type { IncidentDoc } from '../incidents/model.js';
 import type { IncidentsService } from '../incidents/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
+import type { Feed } from '../lib/feed.js';
+import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { Notifications } from '../reminders/notifications.js';
 import type { UsersService } from '../users/service.js';
@@ -31,6 +33,9 @@ export class ReviewsService {
       documents: DocumentsService;
       notifications: Notifications;
       revisions: Revisions;
+      /** Reviews are read from the read model, kept fresh through `feed`. */
+      mirror: Mirror;
+      feed: Feed;
       audit: AuditService;
       clock: Clock;
       config: Config;
@@ -184,16 +189,17 @@ export class ReviewsService {
     if (!incident.impact?.summary && !incident.impact?.errorRatios?.length) missing.push({ field: 'impact', message: 'describe the impact (summary or error ratios)' });
     if (!incident.cause?.trigger && !incident.cause?.rootCauses?.length) missing.push({ field: 'cause', message: 'give the trigger or a root cause' });
     const actions = await this.deps.actions.listForIncident(incident._id);
-    const existing = await this.deps.reviews.findOne({ incidentId: incident._id }).select('noActionReason').lean<{ noActionReason?: string }>();
-    if (!actions.length && !noActionReason && !existing?.noActionReason) {
+    const existing = await this.load(incident);
+    if (!actions.length && !noActionReason && !existing.noActionReason) {
       missing.push({ field: 'actions', message: 'add a corrective action, or say why none is needed (noActionReason)' });
     }
     return missing;
   }
 
   private async load(incident: IncidentDoc): Promise<ReviewDoc> {
-    const doc = await this.deps.reviews.findOne({ incidentId: incident._id }).lean<ReviewDoc>();
-    if (doc) return this.deps.revisions.rollForward(this.deps.reviews, 'review', doc);
+    await this.deps.mirror.sync();
+    const doc = this.deps.mirror.get<ReviewDoc>('review', String(incident._id));
+    if (doc) return doc;
     const now = this.deps.clock.now();
     // Not stored until the first change: a draft is what every postmortem starts as.
     return { _id: undefined as never, incidentId: incident._id, incidentKey: incident.key, status: 'draft', reviewers: [], rounds: [], decisions: [], version: -1, createdAt: now, updatedAt: now };
@@ -225,10 +231,12 @@ export class ReviewsService {
     throw new Conflict(`The review of ${incident.key} is changing fast; retry`);
   }
 
+  /** The first write of a review; its _id is the incident's, so two first writers cannot both succeed. */
   private async insertFirst(doc: Omit<ReviewDoc, '_id'> & { _id?: unknown }): Promise<ReviewDoc | undefined> {
     const { _id: _none, ...fields } = doc;
     try {
-      return (await this.deps.reviews.create(fields)).toObject() as ReviewDoc;
+      await this.deps.feed.append('review', String(doc.incidentId), 0);
+      return (await this.deps.reviews.create({ ...fields, _id: doc.incidentId })).toObject() as ReviewDoc;
     } catch (err) {
       if ((err as { code?: number }).code === 11000) return undefined;
       throw err;

@@ -19,6 +19,7 @@ export interface UserDoc {
   updatedAt: Date;
 }
 
+// People are found by email through the read model (src/lib/mirror.ts); the unique index keeps two creates of one email apart.
 const userSchema = new Schema<UserDoc>(
   {
     email: { type: String, required: true, unique: true },
@@ -40,35 +41,50 @@ const userSchema = new Schema<UserDoc>(
 /**
  * Secrets a person holds, stored only as SHA-256 hashes of high-entropy random values:
  * API tokens (until revoked), one-time sign-in links, and browser sessions (until they expire).
+ * The hash is the _id, so checking a secret on every request is a primary-key read.
  */
 export interface CredentialDoc {
-  _id: Types.ObjectId;
+  /** SHA-256 of the secret. */
+  _id: string;
   kind: 'api' | 'signin' | 'session';
-  hash: string;
+  /** How people and routes name an API token (never the hash). */
+  tokenId?: string;
   userId: Types.ObjectId;
   /** First characters of an API token, so a person can tell their tokens apart. */
   prefix?: string;
   name?: string;
   createdAt: Date;
-  lastUsedAt?: Date;
   expiresAt?: Date;
   revokedAt?: Date;
+  /** Revoking is a versioned edit (src/lib/revisions.ts), so no concurrent write can undo it. */
+  version: number;
+}
+
+/**
+ * When a secret was last used (`_id` its hash), apart from the credential: written at most once a
+ * minute per secret, by plain upserts, so it never competes with a revocation.
+ */
+export interface CredentialUseDoc {
+  _id: string;
+  at: Date;
 }
 
 const credentialSchema = new Schema<CredentialDoc>(
   {
+    _id: { type: String, required: true },
     kind: { type: String, enum: ['api', 'signin', 'session'], required: true },
-    hash: { type: String, required: true, unique: true },
-    userId: { type: Schema.Types.ObjectId, required: true, index: true },
+    tokenId: String,
+    userId: { type: Schema.Types.ObjectId, required: true },
     prefix: String,
     name: String,
     createdAt: { type: Date, required: true },
-    lastUsedAt: Date,
     expiresAt: Date,
     revokedAt: Date,
+    version: { type: Number, default: 0 },
   },
   { versionKey: false },
 );
+const credentialUseSchema = new Schema<CredentialUseDoc>({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { versionKey: false });
 
 export type UserModel = Model<UserDoc>;
 export type CredentialModel = Model<CredentialDoc>;
@@ -79,4 +95,8 @@ export function userModel(conn: Connection): UserModel {
 
 export function credentialModel(conn: Connection): CredentialModel {
   return (conn.models.Credential as CredentialModel | undefined) ?? conn.model<CredentialDoc>('Credential', credentialSchema);
+}
+
+export function credentialUseModel(conn: Connection): Model<CredentialUseDoc> {
+  return (conn.models.CredentialUse as Model<CredentialUseDoc> | undefined) ?? conn.model<CredentialUseDoc>('CredentialUse', credentialUseSchema);
 }

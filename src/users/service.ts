@@ -1,4 +1,5 @@
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
+import { Types, type Model } from 'mongoose';
 import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
 import { Conflict, NotFound, staleVersion } from '../http/errors.js';
@@ -6,8 +7,10 @@ import type { Claims } from '../lib/claims.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
+import { REMOVED, type Feed } from '../lib/feed.js';
+import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
-import type { CredentialDoc, CredentialModel, UserDoc, UserModel } from './model.js';
+import type { CredentialDoc, CredentialModel, CredentialUseDoc, UserDoc, UserModel } from './model.js';
 import type { CreateUserInput, PatchUserInput } from './schemas.js';
 import { hashSecret, newSecret } from './secrets.js';
 
@@ -36,22 +39,29 @@ export function userView(u: UserDoc) {
   };
 }
 
-function tokenView(c: CredentialDoc) {
+function tokenView(c: CredentialDoc, lastUsedAt?: Date) {
   return {
-    id: String(c._id),
+    id: c.tokenId!,
     name: c.name,
     prefix: c.prefix,
     createdAt: c.createdAt.toISOString(),
-    lastUsedAt: c.lastUsedAt?.toISOString() ?? null,
+    lastUsedAt: lastUsedAt?.toISOString() ?? null,
     revokedAt: c.revokedAt?.toISOString() ?? null,
   };
 }
 
 export class UsersService {
+  /** When this process last recorded each secret's use (it writes at most once a minute per secret). */
+  private readonly lastUsed = new Map<string, number>();
+
   constructor(
     private readonly deps: {
       users: UserModel;
       credentials: CredentialModel;
+      credentialUses: Model<CredentialUseDoc>;
+      /** People and credentials are looked up here, kept fresh through `feed`. */
+      mirror: Mirror;
+      feed: Feed;
       revisions: Revisions;
       claims: Claims;
       audit: AuditService;
@@ -64,7 +74,10 @@ export class UsersService {
     const now = this.deps.clock.now();
     const { password, ...fields } = input;
     try {
+      const _id = new Types.ObjectId();
+      await this.deps.feed.append('user', String(_id), 0);
       const doc = await this.deps.users.create({
+        _id,
         ...fields,
         timezone: fields.timezone ?? this.deps.config.DEFAULT_TIMEZONE,
         locale: fields.locale ?? this.deps.config.DEFAULT_LOCALE,
@@ -83,20 +96,32 @@ export class UsersService {
   }
 
   async list(): Promise<ReturnType<typeof userView>[]> {
-    return (await this.deps.users.find().sort({ email: 1 }).lean<UserDoc[]>()).map(userView);
+    await this.deps.mirror.sync();
+    return this.deps.mirror
+      .all<UserDoc>('user')
+      .sort((a, b) => (a.email < b.email ? -1 : 1))
+      .map(userView);
   }
 
+  /** A person by id or email, as of every write acknowledged so far, from the read model. */
   async find(emailOrId: string): Promise<UserDoc> {
-    const filter = /^[0-9a-f]{24}$/i.test(emailOrId) ? { _id: emailOrId } : { email: emailOrId.toLowerCase() };
-    const doc = await this.deps.users.findOne(filter).lean<UserDoc>();
+    await this.deps.mirror.sync();
+    const doc = /^[0-9a-f]{24}$/i.test(emailOrId)
+      ? this.deps.mirror.get<UserDoc>('user', emailOrId)
+      : this.deps.mirror.find<UserDoc>('user', 'email', emailOrId.toLowerCase())[0];
     if (!doc) throw new NotFound(`Person ${emailOrId}`);
-    return this.deps.revisions.rollForward(this.deps.users, 'user', doc);
+    return doc;
   }
 
   /** People by email, for showing names and time zones; unknown emails are simply absent. */
   async byEmail(emails: string[]): Promise<Map<string, UserDoc>> {
-    const docs = await this.deps.users.find({ email: { $in: emails } }).lean<UserDoc[]>();
-    return new Map(docs.map((d) => [d.email, d]));
+    await this.deps.mirror.sync();
+    const out = new Map<string, UserDoc>();
+    for (const email of emails) {
+      const doc = this.deps.mirror.find<UserDoc>('user', 'email', email)[0];
+      if (doc) out.set(email, doc);
+    }
+    return out;
   }
 
   async update(emailOrId: string, patch: PatchUserInput, by: Pick<Actor, 'email'>): Promise<ReturnType<typeof userView>> {
@@ -128,7 +153,7 @@ export class UsersService {
 
   /** The person with this email and password, or undefined; takes as long whether the email exists or not. */
   async checkPassword(email: string, password: string): Promise<UserDoc | undefined> {
-    const doc = await this.deps.users.findOne({ email: email.toLowerCase() }).lean<UserDoc>();
+    const doc = (await this.byEmail([email.toLowerCase()])).get(email.toLowerCase());
     if (!doc?.passwordHash || doc.disabled) {
       await argonVerify(await (dummyHash ??= argonHash('not-a-password-of-anyone')), password);
       return undefined;
@@ -142,33 +167,37 @@ export class UsersService {
   async issueToken(emailOrId: string, name: string, by: Pick<Actor, 'email'>): Promise<{ token: string } & ReturnType<typeof tokenView>> {
     const user = await this.find(emailOrId);
     const token = newSecret('dbr');
-    const doc = await this.deps.credentials.create({
+    const doc = await this.insertCredential({
+      _id: hashSecret(token),
       kind: 'api',
-      hash: hashSecret(token),
+      tokenId: String(new Types.ObjectId()),
       userId: user._id,
       prefix: token.slice(0, 8),
       name,
       createdAt: this.deps.clock.now(),
     });
     await this.deps.audit.record(by, { entity: 'token', key: user.email, event: 'token issued', note: name });
-    return { token, ...tokenView(doc.toObject()) };
+    return { token, ...tokenView(doc) };
   }
 
+  /** A person's API tokens, oldest first, with when each was last used. */
   async listTokens(userId: string) {
-    const docs = await this.deps.credentials.find({ userId, kind: 'api' }).sort({ createdAt: 1 }).lean<CredentialDoc[]>();
-    return docs.map(tokenView);
+    await this.deps.mirror.sync();
+    const docs = this.deps.mirror
+      .find<CredentialDoc>('credential', 'user', userId)
+      .filter((c) => c.kind === 'api')
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    const uses = await Promise.all(docs.map((c) => this.deps.credentialUses.findById(c._id).lean<CredentialUseDoc>()));
+    return docs.map((c, i) => tokenView(c, uses[i]?.at));
   }
 
   async revokeToken(userId: string, tokenId: string, by: Pick<Actor, 'email'>): Promise<ReturnType<typeof tokenView>> {
-    const doc = /^[0-9a-f]{24}$/i.test(tokenId)
-      ? await this.deps.credentials.findOne({ _id: tokenId, userId, kind: 'api' }).lean<CredentialDoc>()
-      : undefined;
+    await this.deps.mirror.sync();
+    const doc = this.deps.mirror.find<CredentialDoc>('credential', 'token', tokenId).find((c) => String(c.userId) === userId && c.kind === 'api');
     if (!doc) throw new NotFound(`Token ${tokenId}`);
-    if (!doc.revokedAt) {
-      await this.deps.credentials.updateOne({ _id: doc._id }, { $set: { revokedAt: this.deps.clock.now() } });
-      await this.deps.audit.record(by, { entity: 'token', key: String(doc.userId), event: 'token revoked', note: doc.name });
-    }
-    return tokenView({ ...doc, revokedAt: doc.revokedAt ?? this.deps.clock.now() });
+    const revoked = await this.revoke(doc);
+    if (!doc.revokedAt) await this.deps.audit.record(by, { entity: 'token', key: String(doc.userId), event: 'token revoked', note: doc.name });
+    return tokenView(revoked);
   }
 
   /** The person an API token belongs to, if it is valid. */
@@ -183,7 +212,7 @@ export class UsersService {
     const user = await this.find(emailOrId);
     const token = newSecret('dbs');
     const now = this.deps.clock.now();
-    await this.deps.credentials.create({ kind: 'signin', hash: hashSecret(token), userId: user._id, createdAt: now, expiresAt: new Date(now.getTime() + SIGNIN_LINK_TTL_MS) });
+    await this.insertCredential({ _id: hashSecret(token), kind: 'signin', userId: user._id, createdAt: now, expiresAt: new Date(now.getTime() + SIGNIN_LINK_TTL_MS) });
     return token;
   }
 
@@ -193,14 +222,15 @@ export class UsersService {
     if (!user) return undefined;
     const now = this.deps.clock.now();
     if (!(await this.deps.claims.claim(`signin:${hashSecret(token)}`, user.email, now))) return undefined;
-    await this.deps.credentials.updateOne({ hash: hashSecret(token) }, { $set: { revokedAt: now } });
+    const link = this.deps.mirror.get<CredentialDoc>('credential', hashSecret(token));
+    if (link) await this.revoke(link);
     return user;
   }
 
   async startSession(userId: string): Promise<string> {
     const session = newSecret('dbc');
     const now = this.deps.clock.now();
-    await this.deps.credentials.create({ kind: 'session', hash: hashSecret(session), userId, createdAt: now, expiresAt: new Date(now.getTime() + SESSION_TTL_MS) });
+    await this.insertCredential({ _id: hashSecret(session), kind: 'session', userId: new Types.ObjectId(userId), createdAt: now, expiresAt: new Date(now.getTime() + SESSION_TTL_MS) });
     return session;
   }
 
@@ -209,7 +239,9 @@ export class UsersService {
   }
 
   async endSession(session: string): Promise<void> {
-    await this.deps.credentials.updateOne({ kind: 'session', hash: hashSecret(session) }, { $set: { revokedAt: this.deps.clock.now() } });
+    await this.deps.mirror.sync();
+    const doc = this.deps.mirror.get<CredentialDoc>('credential', hashSecret(session));
+    if (doc?.kind === 'session') await this.revoke(doc);
   }
 
   /**
@@ -227,14 +259,52 @@ export class UsersService {
     return { email, signInToken: await this.issueSignInLink(email) };
   }
 
+  /** Deletes expired sessions and sign-in links (a job), so the credentials stay as few as the people's tokens. */
+  async pruneCredentials(): Promise<{ deleted: number }> {
+    await this.deps.mirror.sync();
+    const now = this.deps.clock.now();
+    const expired = this.deps.mirror.all<CredentialDoc>('credential').filter((c) => c.kind !== 'api' && c.expiresAt && c.expiresAt < now);
+    for (const c of expired) {
+      await this.deps.credentials.deleteOne({ _id: c._id });
+      await this.deps.credentialUses.deleteOne({ _id: c._id });
+      await this.deps.feed.append('credential', c._id, REMOVED);
+    }
+    return { deleted: expired.length };
+  }
+
+  /** Announces, then stores, a new credential. */
+  private async insertCredential(fields: Omit<CredentialDoc, 'version'>): Promise<CredentialDoc> {
+    await this.deps.feed.append('credential', fields._id, 0);
+    return (await this.deps.credentials.create({ ...fields, version: 0 })).toObject() as CredentialDoc;
+  }
+
+  /** Revokes a credential as a versioned edit; a credential revoked meanwhile stays revoked. */
+  private async revoke(doc: CredentialDoc): Promise<CredentialDoc> {
+    let current = doc;
+    while (!current.revokedAt) {
+      const now = this.deps.clock.now();
+      const { _id, ...rest } = current;
+      const next = { ...rest, revokedAt: now, version: (current.version ?? 0) + 1 };
+      if (await this.deps.revisions.replace(this.deps.credentials, 'credential', { ...current, version: current.version ?? 0 }, next, 'system', now)) return { ...next, _id };
+      await this.deps.mirror.sync();
+      current = this.deps.mirror.get<CredentialDoc>('credential', doc._id) ?? { ...current, revokedAt: now };
+    }
+    return current;
+  }
+
   private async authenticate(kind: CredentialDoc['kind'], secret: string): Promise<UserDoc | undefined> {
     const now = this.deps.clock.now();
-    const cred = await this.deps.credentials.findOne({ kind, hash: hashSecret(secret) }).lean<CredentialDoc>();
-    if (!cred || cred.revokedAt || (cred.expiresAt && cred.expiresAt <= now)) return undefined;
-    const user = await this.deps.users.findById(cred.userId).lean<UserDoc>();
+    await this.deps.mirror.sync();
+    const cred = this.deps.mirror.get<CredentialDoc>('credential', hashSecret(secret));
+    if (!cred || cred.kind !== kind || cred.revokedAt || (cred.expiresAt && cred.expiresAt <= now)) return undefined;
+    const user = this.deps.mirror.get<UserDoc>('user', String(cred.userId));
     if (!user || user.disabled) return undefined;
-    if (!cred.lastUsedAt || now.getTime() - cred.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await this.deps.credentials.updateOne({ _id: cred._id }, { $set: { lastUsedAt: now } });
+    const lastUsed = this.lastUsed.get(cred._id);
+    if (!lastUsed || now.getTime() - lastUsed > LAST_USED_RESOLUTION_MS) {
+      // Only a memo of writes made: forgetting it costs one more write per secret.
+      if (this.lastUsed.size > 10_000) this.lastUsed.clear();
+      this.lastUsed.set(cred._id, now.getTime());
+      await this.deps.credentialUses.updateOne({ _id: cred._id }, { $set: { at: now } }, { upsert: true });
     }
     return user;
   }

@@ -18,7 +18,9 @@ export function move(t: TestContext, key: string, body: Record<string, unknown>)
   return t.api.post(`/api/v1/actions/${key}/transitions`).send(body);
 }
 
+/** Deletes every record but people and their credentials (and the change feed), then reloads the read model. */
 export async function resetData(t: TestContext): Promise<void> {
-  const { users: _people, credentials: _signIns, ...data } = t.services.models;
+  const { users: _people, credentials: _signIns, feed: _feed, feedMeta: _feedMeta, ...data } = t.services.models;
   for (const model of Object.values(data)) await (model as { deleteMany(f: object): Promise<unknown> }).deleteMany({});
+  await t.services.mirror.reload();
 }

@@ -18,6 +18,7 @@ describe('documents API', () => {
     await t.services.models.incidents.deleteMany({});
     await t.services.models.actions.deleteMany({});
     await t.services.models.snapshots.deleteMany({});
+    await t.services.mirror.reload();
   });
 
   describe('the weekly entry', () => {

@@ -12,6 +12,7 @@ describe('incidents API', () => {
   beforeEach(async () => {
     const { incidents, incidentKeys, keyCounters, actions } = t.services.models;
     for (const model of [incidents, incidentKeys, keyCounters, actions] as { deleteMany(f: object): Promise<unknown> }[]) await model.deleteMany({});
+    await t.services.mirror.reload();
   });
 
   const file = (body: unknown) => t.api.post('/api/v1/incidents').send(body as object);
@@ -197,17 +198,34 @@ describe('incidents API', () => {
       expect([a.status, b.status].sort()).to.deep.equal([200, 409]);
     });
 
-    it('rolls forward an edit whose writer stopped after claiming its version', async () => {
+    it('rolls forward an edit whose writer stopped after claiming and announcing its version', async () => {
       const { body } = await file({ title: 'before' }).expect(201);
-      const stored = await t.services.models.incidents.findOne({ key: body.key }).lean();
-      // The claim is written; the process "dies" before the document is replaced.
+      const stored = await t.services.models.incidents.findById(body.id).lean();
+      // The claim is written and announced; the process "dies" before the document is replaced.
       await t.services.models.revisions.create({
         _id: revisionId('incident', stored!._id, 1), entity: 'incident', entityId: stored!._id, version: 1, by: 'x@example.com', at: t.clock.now(),
         state: { ...stored, _id: undefined, title: 'after', version: 1 },
       });
+      await t.services.feed.append('incident', body.id);
       const read = await t.api.get(`/api/v1/incidents/${body.key}`).expect(200);
       expect(read.body).to.include({ title: 'after', version: 1 });
       await t.api.patch(`/api/v1/incidents/${body.key}`).send({ version: 0, title: 'lost?' }).expect(409);
+    });
+
+    it('rolls forward an edit whose writer stopped right after claiming, once anyone edits the same version', async () => {
+      const { body } = await file({ title: 'before' }).expect(201);
+      const stored = await t.services.models.incidents.findById(body.id).lean();
+      await t.services.models.revisions.create({
+        _id: revisionId('incident', stored!._id, 1), entity: 'incident', entityId: stored!._id, version: 1, by: 'x@example.com', at: t.clock.now(),
+        state: { ...stored, _id: undefined, title: 'after', version: 1 },
+      });
+      // Never acknowledged, so readers still see the last acknowledged state...
+      expect((await t.api.get(`/api/v1/incidents/${body.key}`).expect(200)).body).to.include({ title: 'before', version: 0 });
+      // ...until an edit of that version loses the claim, which brings the claimed state to everyone.
+      const stale = await t.api.patch(`/api/v1/incidents/${body.key}`).send({ version: 0, title: 'mine' }).expect(409);
+      expect(stale.body.error.currentVersion).to.equal(1);
+      expect((await t.api.get(`/api/v1/incidents/${body.key}`).expect(200)).body).to.include({ title: 'after', version: 1 });
+      await t.api.patch(`/api/v1/incidents/${body.key}`).send({ version: 1, title: 'mine' }).expect(200);
     });
 
     it('checks status transitions', async () => {

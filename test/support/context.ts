@@ -28,9 +28,9 @@ export interface TestContext {
  * A fresh app on a database of its own (named after the test file), with a clock the test moves.
  * `env` overrides configuration as the environment would.
  */
-export async function createTestContext(name: string, env: Record<string, string> = {}): Promise<TestContext> {
+export async function createTestContext(name: string, env: Record<string, string> = {}, opts: { monitorCommands?: boolean } = {}): Promise<TestContext> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SEED_DEMO: 'false', ...env });
-  const conn = await connectDb(serverUri(), `test_${name.replace(/\W/g, '_')}`);
+  const conn = await connectDb(serverUri(), `test_${name.replace(/\W/g, '_')}`, opts);
   await conn.dropDatabase();
   const clock = new ManualClock('2026-11-25T02:00:00Z');
   const services = buildServices({ config, conn, clock, logger: createLogger('silent') });

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
+import type { CreateIncidentInput } from '../incidents/schemas.js';
+import { parseEntry, type EntryOptions, type ImportWarning } from './entry.js';
+import { findEntries } from './reports.js';
+
+export type { ImportWarning } from './entry.js';
+
+/** An incident proposed for one entry of a weekly report. */
+export interface Proposal {
+  /** Position among the entries found (0-based); the page and the CLI name entries by it. */
+  index: number;
+  /** First and last line of the entry in the text given (1-based). */
+  line: number;
+  endLine: number;
+  /** SHA-256 of the entry's normalised text: the same entry imported again is recognised by it. */
+  fingerprint: string;
+  incident: CreateIncidentInput;
+  warnings: ImportWarning[];
+}
+
+export interface ParsedReports {
+  proposals: Proposal[];
+  /** What was found outside any entry (a bullet without a date, a report without a dated title). */
+  warnings: ImportWarning[];
+}
+
+/**
+ * The same entry pasted twice, re-exported with other spacing or full-width signs, hashes the same:
+ * compatibility forms are folded (NFKC: `：` is `:`) and whitespace is dropped.
+ */
+export function fingerprintOf(entryText: string): string {
+  return createHash('sha256').update(entryText.normalize('NFKC').replace(/\s+/g, '')).digest('hex');
+}
+
+/** Reads one or many weekly reports and proposes an incident for each 生产稳定性事件 entry. Pure: it writes nothing. */
+export function parseWeeklyReports(text: string, options: EntryOptions & { today: Date }): ParsedReports {
+  const today = DateTime.fromJSDate(options.today, { zone: options.timezone }).setZone('UTC', { keepLocalTime: true }).startOf('day');
+  const found = findEntries(text, today);
+  const warnings = [...found.warnings];
+  const proposals: Proposal[] = [];
+  const seen = new Map<string, number>();
+  for (const entry of found.entries) {
+    const parsed = parseEntry(entry, options);
+    if (!parsed) {
+      warnings.push({ line: entry.line, message: `the bullet's date or time is not valid: not imported` });
+      continue;
+    }
+    const fingerprint = fingerprintOf(entry.lines.join('\n'));
+    const twin = seen.get(fingerprint);
+    if (twin !== undefined) parsed.warnings.push({ line: entry.line, message: `the same text as the entry at line ${twin}: it is filed once` });
+    else seen.set(fingerprint, entry.line);
+    parsed.incident.source = { ...parsed.incident.source!, fingerprint };
+    proposals.push({ index: proposals.length, line: entry.line, endLine: entry.line + entry.lines.length - 1, fingerprint, ...parsed });
+  }
+  return { proposals, warnings };
+}

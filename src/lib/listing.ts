@@ -1,0 +1,28 @@
+/**
+ * Sorting and paging of in-memory lists (the read model's), ordered as MongoDB orders them: missing
+ * values first when ascending, dates by time, strings by code unit.
+ */
+export type SortKey<T> = [value: (item: T) => unknown, direction: 1 | -1];
+
+export function compareValues(a: unknown, b: unknown): number {
+  const missingA = a === undefined || a === null;
+  const missingB = b === undefined || b === null;
+  if (missingA || missingB) return missingA === missingB ? 0 : missingA ? -1 : 1;
+  const x = a instanceof Date ? a.getTime() : a;
+  const y = b instanceof Date ? b.getTime() : b;
+  return x! < y! ? -1 : x! > y! ? 1 : 0;
+}
+
+export function sortBy<T>(items: T[], keys: SortKey<T>[]): T[] {
+  return items.sort((a, b) => {
+    for (const [value, direction] of keys) {
+      const c = compareValues(value(a), value(b));
+      if (c) return c * direction;
+    }
+    return 0;
+  });
+}
+
+export function pageOf<T>(items: T[], page: number, pageSize: number): T[] {
+  return items.slice((page - 1) * pageSize, page * pageSize);
+}

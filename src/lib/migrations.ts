@@ -1,0 +1,59 @@
+import type { Connection } from 'mongoose';
+import { isDuplicateKey } from './db.js';
+
+/**
+ * Data stored by earlier versions, brought to today's shape once at start-up (after the indexes are
+ * synced, so old unique indexes that would refuse the copies are gone). Each migration is recorded in
+ * `migrations` by name and written to be re-run safely: a start-up stopped halfway finishes it next time.
+ */
+const MIGRATIONS: { name: string; run(conn: Connection): Promise<void> }[] = [
+  {
+    // Records found by something other than _id got it as their _id, because FerretDB scans for any other filter.
+    name: '2026-11-keyed-ids',
+    async run(conn) {
+      await rekey(conn, 'actions', (d) => d.key);
+      await rekey(conn, 'credentials', (d) => d.hash, (d) => ({ tokenId: String(d._id), hash: undefined }));
+      await rekey(conn, 'reviews', (d) => d.incidentId);
+      await rekey(conn, 'snapshots', (d) => d.incidentId && `${String(d.incidentId)}:${String(d.number)}`);
+      // Incidents filed before keys had their own collection.
+      const keys = conn.db!.collection<{ _id: string; incidentId: unknown }>('incidentkeys');
+      for await (const incident of conn.db!.collection('incidents').find({}, { projection: { key: 1 } })) {
+        try {
+          await keys.insertOne({ _id: String(incident.key), incidentId: incident._id });
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+        }
+      }
+    },
+  },
+];
+
+export async function migrate(conn: Connection): Promise<string[]> {
+  const done = conn.db!.collection<{ _id: string; at: Date }>('migrations');
+  const ran: string[] = [];
+  for (const m of MIGRATIONS) {
+    if (await done.findOne({ _id: m.name })) continue;
+    await m.run(conn);
+    await done.updateOne({ _id: m.name }, { $set: { at: new Date() } }, { upsert: true });
+    ran.push(m.name);
+  }
+  return ran;
+}
+
+/** Gives each record whose _id is not `idOf(record)` that _id: the copy is inserted first, then the original removed. */
+async function rekey(conn: Connection, collection: string, idOf: (doc: Record<string, any>) => unknown, extra: (doc: Record<string, any>) => Record<string, unknown> = () => ({})) {
+  const coll = conn.db!.collection<Record<string, any>>(collection);
+  for await (const doc of coll.find({})) {
+    const id = idOf(doc);
+    // Already keyed (or not of the old shape at all).
+    if (id === undefined || id === null || String(id) === String(doc._id)) continue;
+    const copy: Record<string, unknown> = { ...doc, ...extra(doc), _id: id };
+    for (const [k, v] of Object.entries(copy)) if (v === undefined) delete copy[k];
+    try {
+      await coll.insertOne(copy);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    await coll.deleteOne({ _id: doc._id });
+  }
+}

@@ -1,0 +1,219 @@
+import type { Model } from 'mongoose';
+import type { Clock } from './clock.js';
+import { REMOVED, type Feed, type FeedEntry } from './feed.js';
+import { freshInRequest, markFresh } from './request-scope.js';
+import type { Revisions } from './revisions.js';
+
+/**
+ * The read model: each process keeps the records that lists, search, overdue, stats and reports read
+ * (incidents, actions, people, reviews, comments) in memory, and before answering it reads the change
+ * feed (src/lib/feed.ts) from where it left off and reloads each record named there by `_id`. A request
+ * with nothing new costs one `_id` read; FerretDB would otherwise decode the whole collection for every
+ * filter, count or sort.
+ *
+ * Every writer (the server, the worker, the CLI) announces each write on the feed with the version it
+ * leaves the record at: new records before they are inserted, edits between claiming their revision
+ * and writing (src/lib/revisions.ts). A reader that loads a record before the write lands keeps it
+ * pending and looks again on each read until the record reaches that version; a claimed edit whose
+ * writer stopped is rolled forward by the reader. So no process misses another's change, whichever
+ * moment a writer stops at. The `repair-read-model` job announces anything changed behind the
+ * services' back (by hand in the database).
+ */
+export interface MirrorSource {
+  entity: string;
+  /** Versioned records (a `version` field, edits claimed through Revisions). */
+  model: Model<any>;
+  /** Secondary keys kept as indexes (e.g. actions by incident): name → key of a record. */
+  indexes?: Record<string, (doc: any) => string | undefined>;
+}
+
+/** A reader that has not read the feed for this long checks that prune() did not pass it. */
+const IDLE_CHECK_MS = 3600_000;
+/** How long an announced write that has not landed is looked for: a writer that stopped never writes it. */
+const PENDING_MS = 10 * 60_000;
+
+interface Pending {
+  entity: string;
+  id: string;
+  version: number;
+  until: number;
+}
+
+export class Mirror {
+  private readonly docs = new Map<string, Map<string, any>>();
+  private readonly byIndex = new Map<string, Map<string, Set<string>>>();
+  private readonly sources = new Map<string, MirrorSource>();
+  /** Announced writes not seen yet, by entity:id. */
+  private readonly pending = new Map<string, Pending>();
+  private seen = -1;
+  private lastRead = 0;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  /** Bumped on every change, so derived values (sorted lists) can be kept until the data changes. */
+  generation = 0;
+
+  constructor(
+    sources: MirrorSource[],
+    private readonly deps: { feed: Feed; revisions: Revisions; clock: Clock },
+  ) {
+    for (const s of sources) {
+      this.sources.set(s.entity, s);
+      this.docs.set(s.entity, new Map());
+      for (const name of Object.keys(s.indexes ?? {})) this.byIndex.set(`${s.entity}.${name}`, new Map());
+    }
+  }
+
+  /**
+   * Brings the mirror up to date with every write acknowledged before the call. A call that arrives
+   * while a read is in flight may follow a write that read missed, so it waits for the next read,
+   * which every such caller shares.
+   */
+  async sync(): Promise<void> {
+    // Within one request, once is enough until the request itself writes.
+    if (freshInRequest(this)) return;
+    await this.read();
+    markFresh(this);
+  }
+
+  private read(): Promise<void> {
+    if (!this.running) {
+      this.running = this.catchUp().finally(() => (this.running = undefined));
+      return this.running;
+    }
+    this.queued ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.read();
+      });
+    return this.queued;
+  }
+
+  /** Forgets everything and loads every record again (after a bulk load that bypassed the services). */
+  async reload(): Promise<void> {
+    this.seen = -1;
+    await this.sync();
+  }
+
+  /** Every record of an entity, as stored (lean); callers must not change them. */
+  all<T>(entity: string): T[] {
+    return [...this.source(entity).values()] as T[];
+  }
+
+  get<T>(entity: string, id: string): T | undefined {
+    return this.source(entity).get(id) as T | undefined;
+  }
+
+  /** Records whose index `name` gives `key`. */
+  find<T>(entity: string, name: string, key: string): T[] {
+    const ids = this.byIndex.get(`${entity}.${name}`)?.get(key);
+    if (!ids) return [];
+    const docs = this.source(entity);
+    return [...ids].map((id) => docs.get(id)) as T[];
+  }
+
+  count(entity: string): number {
+    return this.source(entity).size;
+  }
+
+  /** Records that differ from the stored ones (compared by content), for the repair job; each is reloaded. */
+  async drift(): Promise<{ entity: string; id: string }[]> {
+    await this.sync();
+    const out: { entity: string; id: string }[] = [];
+    for (const [entity, source] of this.sources) {
+      const stored = await source.model.find({}).lean();
+      const mine = this.source(entity);
+      const ids = new Set<string>();
+      for (const doc of stored) {
+        const id = String(doc._id);
+        ids.add(id);
+        if (JSON.stringify(mine.get(id)) !== JSON.stringify(doc)) out.push({ entity, id });
+      }
+      for (const id of mine.keys()) if (!ids.has(id)) out.push({ entity, id });
+    }
+    return out;
+  }
+
+  private source(entity: string): Map<string, any> {
+    const docs = this.docs.get(entity);
+    if (!docs) throw new Error(`read model: no source ${entity}`);
+    return docs;
+  }
+
+  private async catchUp(): Promise<void> {
+    const now = this.deps.clock.now().getTime();
+    if (this.seen >= 0 && now - this.lastRead > IDLE_CHECK_MS && this.seen < (await this.deps.feed.prunedUpTo())) this.seen = -1;
+    if (this.seen < 0) {
+      await this.loadAll();
+    } else {
+      await this.apply(await this.deps.feed.after(this.seen));
+    }
+    this.lastRead = now;
+  }
+
+  /**
+   * Loads every record. The feed's head is read first: a write after it is announced after it, so it
+   * is read next time. A change claimed by a writer that stopped before writing it was never
+   * acknowledged, so it is not looked for here; the next writer's claim of that version fails and
+   * announces the record, which is then rolled forward (Revisions.replace).
+   */
+  private async loadAll(): Promise<void> {
+    const head = await this.deps.feed.head();
+    for (const [entity, source] of this.sources) {
+      const docs = await source.model.find({}).lean();
+      this.docs.set(entity, new Map());
+      for (const name of Object.keys(source.indexes ?? {})) this.byIndex.set(`${entity}.${name}`, new Map());
+      for (const doc of docs) this.put(entity, String(doc._id), doc);
+    }
+    this.seen = head;
+    this.generation++;
+  }
+
+  /** Reloads the records the entries name (and the ones still pending) and notes the writes not landed yet. */
+  private async apply(entries: FeedEntry[]): Promise<void> {
+    const now = this.deps.clock.now().getTime();
+    for (const e of entries) {
+      if (!this.sources.has(e.entity)) continue;
+      const key = `${e.entity}:${e.id}`;
+      const version = Math.max(e.v ?? -Infinity, this.pending.get(key)?.version ?? -Infinity);
+      this.pending.set(key, { entity: e.entity, id: e.id, version, until: now + PENDING_MS });
+    }
+    if (!entries.length && !this.pending.size) return;
+    await Promise.all(
+      [...this.pending].map(async ([key, p]) => {
+        const source = this.sources.get(p.entity)!;
+        const found = await source.model.findById(p.id).lean();
+        const doc = found && (await this.deps.revisions.rollForward(source.model, p.entity, found));
+        if (doc) this.put(p.entity, p.id, doc);
+        else this.remove(p.entity, p.id);
+        const landed = p.version === REMOVED ? !doc : !!doc && (doc.version ?? 0) >= p.version;
+        if (landed || now > p.until) this.pending.delete(key);
+      }),
+    );
+    if (entries.length) this.seen = Number(entries[entries.length - 1]!._id);
+    this.generation++;
+  }
+
+  private put(entity: string, id: string, doc: any): void {
+    this.remove(entity, id);
+    this.source(entity).set(id, doc);
+    for (const [name, keyOf] of Object.entries(this.sources.get(entity)!.indexes ?? {})) {
+      const key = keyOf(doc);
+      if (key === undefined) continue;
+      const index = this.byIndex.get(`${entity}.${name}`)!;
+      let ids = index.get(key);
+      if (!ids) index.set(key, (ids = new Set()));
+      ids.add(id);
+    }
+  }
+
+  private remove(entity: string, id: string): void {
+    const old = this.source(entity).get(id);
+    if (!old) return;
+    this.source(entity).delete(id);
+    for (const [name, keyOf] of Object.entries(this.sources.get(entity)!.indexes ?? {})) {
+      const key = keyOf(old);
+      if (key !== undefined) this.byIndex.get(`${entity}.${name}`)!.get(key)?.delete(id);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import { expect } from 'chai';
+import { fingerprintOf, parseWeeklyReports } from '../../src/imports/parse.js';
+import { fixture } from '../support/fixtures.js';
+import { report } from './reports.js';
+
+const options = { timezone: 'Asia/Shanghai', severityLevels: ['A', 'B', 'C', 'D', 'E'], today: new Date('2026-11-25T02:00:00Z') };
+const parse = (text: string, extra = {}) => parseWeeklyReports(text, { ...options, ...extra });
+/** The 1-based line of the first line of `text` that contains `needle`. */
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+describe('weekly report parser', () => {
+  it('reads the TiDB entry of week 07 as the fixture has it: 8:48~9:50 local, E, cause and remediation, nothing to warn', () => {
+    const text = report('2023-w07');
+    const { proposals, warnings } = parse(text);
+    expect(proposals).to.have.length(1);
+    const [p] = proposals;
+    expect(warnings).to.deep.equal([]);
+    expect(p!.warnings).to.deep.equal([]);
+    expect(p!.incident.window).to.deep.equal(fixture('tidb-sync').window);
+    expect(p!.incident).to.include({ severity: 'E', status: 'resolved', timezone: 'Asia/Shanghai', locale: 'zh-CN' });
+    expect(p!.incident.title).to.equal('Oracle到TiDB同步链路中断，影响到商户账单生成延迟');
+    expect(p!.incident.cause?.rootCauses).to.deep.equal(['TiDB服务器文件系统故障，银企tidb和azkaban系统的稳定性引起']);
+    expect(p!.incident.remediation?.summary).to.equal('联系系统组进行排查，系统组于9：50完成TiDB服务器文件系统修复，同步链路已经恢复正常。');
+    expect(p!.incident.remediation?.timeline?.map((e) => e.at)).to.deep.equal(['2023-02-05T08:48', '2023-02-05T09:50']);
+    expect(p!.incident.actions).to.equal(undefined);
+    // Verbatim: the bullet through its last line, as the report wrote it.
+    expect(p!.incident.source?.reportTitle).to.equal('第07周 2023/02/07');
+    const source = p!.incident.source!.text;
+    expect(text).to.include(source);
+    expect(source.split('\n')[0]).to.equal('- 2/5 8:48~9:50 Oracle到TiDB同步链路中断，影响到商户账单生成延迟');
+    expect(source.split('\n').pop()).to.equal('    处置：联系系统组进行排查，系统组于9：50完成TiDB服务器文件系统修复，同步链路已经恢复正常。');
+    expect(p!.line).to.equal(lineOf(text, '- 2/5 8:48~9:50'));
+  });
+
+  it('reads the decrypt entry of week 08: started 2/9 (day), found 2/14 12:04, data repair, error rows, review and three actions', () => {
+    const text = report('2023-w08');
+    const { proposals, warnings } = parse(text);
+    expect(warnings).to.deep.equal([]);
+    expect(proposals).to.have.length(1);
+    const { incident, warnings: notes } = proposals[0]!;
+    const want = fixture('decrypt-failure') as Record<string, any>;
+    expect(incident.window).to.deep.equal(want.window);
+    expect(incident.dataRepair).to.deep.include({ startedAt: want.dataRepair.startedAt, completedAt: want.dataRepair.completedAt, range: want.dataRepair.range });
+    expect(incident.dataRepair?.description).to.equal(want.dataRepair.description);
+    const [ratio] = incident.impact!.errorRatios!;
+    expect(ratio).to.include({ totalRows: 1496160, errorRows: 6131, stated: '0.409%' });
+    expect(incident.detection?.source).to.equal('business_report');
+    expect(incident.review).to.deep.equal(want.review);
+    expect(incident.actions!.map((a) => a.title)).to.deep.equal(['数据平台底层监控改进', '敏感信息字段解密后的内容格式校验', '简化策略维护节点']);
+    expect(incident.actions!.map((a) => a.type)).to.deep.equal(want.actions.map((a: { type: string }) => a.type));
+    expect(incident.actions!.every((a) => !a.owner)).to.equal(true);
+    expect(incident.source?.reportTitle).to.equal('第08周 2023/02/18');
+    expect(text).to.include(incident.source!.text);
+    expect(incident.source!.text.split('\n').pop()).to.match(/防止类似情况再次发生。$/);
+    // 0.409% is a truncation of 0.40978%: kept as written, with a warning on its own line.
+    const ratioWarning = notes.find((n) => n.message.includes('0.409%'))!;
+    expect(ratioWarning.message).to.include('0.410%');
+    expect(ratioWarning.line).to.equal(lineOf(text, '错误占比0.409%'));
+    expect(notes.some((n) => n.message.includes('3 corrective action(s)'))).to.equal(true);
+  });
+
+  it('finds exactly the two incidents in both seed reports pasted one after another, each with its own report', () => {
+    const text = `${report('2023-w07')}\n${report('2023-w08')}`;
+    const { proposals } = parse(text);
+    expect(proposals.map((p) => p.incident.source?.reportTitle)).to.deep.equal(['第07周 2023/02/07', '第08周 2023/02/18']);
+    expect(proposals.map((p) => p.incident.window?.startedAt)).to.deep.equal(['2023-02-05T08:48', '2023-02-09']);
+    expect(proposals[1]!.line).to.equal(report('2023-w07').split('\n').length + lineOf(report('2023-w08'), '- 2/14 12:04'));
+  });
+
+  it('reads across midnight, a date only, a missing 原因, a full-width colon and an AB-level accident, and warns about what it could not place', () => {
+    const text = report('2023-w10');
+    const { proposals, warnings } = parse(text);
+    expect(proposals).to.have.length(3);
+    const [night, dateOnly, accident] = proposals.map((p) => p.incident);
+
+    expect(night!.window).to.deep.equal({ startedAt: '2023-03-01T23:40', mitigatedAt: '2023-03-02T00:25', resolvedAt: '2023-03-02T00:25' });
+    expect(night!.severity).to.equal('E');
+
+    expect(dateOnly!.window).to.deep.equal({ startedAt: '2023-03-03' });
+    expect(dateOnly!.status).to.equal('investigating');
+    expect(dateOnly!.cause).to.equal(undefined);
+    const dateOnlyNotes = proposals[1]!.warnings.map((w) => `${w.line}: ${w.message}`);
+    expect(dateOnlyNotes).to.include(`${lineOf(text, '- 3/3')}: no 原因: the cause is left empty`);
+    expect(dateOnlyNotes).to.include(`${lineOf(text, '这一行不属于任何字段')}: not placed (kept in the source text): 这一行不属于任何字段`);
+    expect(dateOnlyNotes.some((n) => n.includes('no end time'))).to.equal(true);
+
+    expect(accident!.window).to.deep.equal({ startedAt: '2023-03-06T09:50', mitigatedAt: '2023-03-06T10:20', resolvedAt: '2023-03-06T10:20' });
+    expect(accident!.severity).to.equal('A');
+    expect(proposals[2]!.warnings.map((w) => w.message)).to.include('the text says AB级: filed as A (the more severe); change it if it was B');
+    expect(accident!.dataRepair).to.deep.equal({ description: '失败订单补单', startedAt: '2023-03-06T14:00', completedAt: '2023-03-06T18:30' });
+    expect(accident!.impact?.errorRatios).to.deep.equal([{ label: '错误数据', totalRows: 120000, errorRows: 3000, stated: '2.5%' }]);
+    expect(accident!.actions!.map((a) => [a.title, a.type])).to.deep.equal([
+      ['证书到期监控', 'detect'],
+      ['证书续期流程纳入运维日历', 'process'],
+    ]);
+
+    // The bullet without a date is named with its line, and the report's next item ends the section.
+    expect(warnings).to.deep.equal([{ line: lineOf(text, '- 缺少日期的条目'), message: 'a bullet without a date: not read as an incident' }]);
+    expect(proposals[2]!.endLine).to.equal(lineOf(text, '2. 证书续期流程'));
+  });
+
+  it('takes the default severity from the configured levels, and the year from today when no report title dates the text', () => {
+    const { proposals, warnings } = parse('生产稳定性事件：\n- 12/30 10:00~10:30 对账延迟\n  原因：磁盘满\n', { severityLevels: ['SEV1', 'SEV2', 'SEV3'] });
+    expect(proposals[0]!.incident.severity).to.equal('SEV3');
+    expect(proposals[0]!.incident.window?.startedAt).to.equal('2026-12-30T10:00');
+    expect(warnings.map((w) => w.line)).to.deep.equal([2]);
+  });
+
+  it('reads a report in early January as speaking of last December', () => {
+    const { proposals } = parse('# 第01周 2024/01/05\n生产稳定性事件：\n- 12/30 10:00~10:30 对账延迟\n');
+    expect(proposals[0]!.incident.window?.startedAt).to.equal('2023-12-30T10:00');
+  });
+
+  it('gives an entry the same fingerprint whatever its line endings, spacing or full-width signs, and marks a twin', () => {
+    const entry = '- 2/5 8:48~9:50 同步中断\n    原因：磁盘满\n';
+    expect(fingerprintOf('- 2/5 8：48~9:50 同步中断\r\n原因: 磁盘满')).to.equal(fingerprintOf(entry));
+    expect(fingerprintOf('- 2/5 8:48~9:51 同步中断\n原因：磁盘满')).to.not.equal(fingerprintOf(entry));
+    const { proposals } = parse(`# 第06周 2023/02/06\n生产稳定性事件：\n${entry}\n# 第07周 2023/02/13\n生产稳定性事件：\n${entry.replace(/\n/g, '\r\n')}`);
+    expect(proposals).to.have.length(2);
+    expect(proposals[0]!.fingerprint).to.equal(proposals[1]!.fingerprint);
+    expect(proposals[1]!.warnings.map((w) => w.message)).to.include('the same text as the entry at line 3: it is filed once');
+  });
+
+  it('finds nothing in text without 生产稳定性事件, and names a bullet with an impossible date', () => {
+    expect(parse('随便写点什么\n- 2/5 8:48 不在事件段落里').proposals).to.deep.equal([]);
+    const { proposals, warnings } = parse('# 第08周 2023/02/18\n生产稳定性事件：\n- 2/30 8:48 不存在的日期\n- 2/14 25:10 不存在的时间\n');
+    expect(proposals).to.deep.equal([]);
+    expect(warnings).to.deep.equal([
+      { line: 3, message: "the bullet's date or time is not valid: not imported" },
+      { line: 4, message: "the bullet's date or time is not valid: not imported" },
+    ]);
+  });
+});

@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { Types } from 'mongoose';
+import supertest from 'supertest';
+import { hashSecret } from '../../src/users/secrets.js';
+import { syncIndexes } from '../../src/services.js';
+import { createTestContext, type TestContext } from '../support/context.js';
+import { fixture } from '../support/fixtures.js';
+
+describe('data stored by earlier versions', () => {
+  let t: TestContext;
+  before(async () => {
+    t = await createTestContext('migrations');
+  });
+  after(() => t.close());
+
+  it('is found again after start-up gives actions and tokens their _id keys and incidents their key records', async () => {
+    const { body: incident } = await t.api.post('/api/v1/incidents').send(fixture('decrypt-failure')).expect(201);
+    const db = t.conn.db!;
+    // Rewrite what was filed the way the previous version stored it: ObjectId _ids, the key or hash as a field.
+    const actions = db.collection<Record<string, any>>('actions');
+    for (const a of await actions.find({}).toArray()) {
+      await actions.deleteOne({ _id: a._id });
+      await actions.insertOne({ ...a, _id: new Types.ObjectId() as never });
+    }
+    const token = 'dbr_legacy-token-of-an-earlier-version';
+    const user = await t.services.users.find('admin@example.com');
+    await db.collection('credentials').insertOne({ _id: new Types.ObjectId() as never, kind: 'api', hash: hashSecret(token), userId: user._id, name: 'old', createdAt: new Date() });
+    await db.collection('incidentkeys').deleteOne({ _id: incident.key as never });
+    await db.collection('migrations').deleteMany({});
+
+    await syncIndexes(t.services);
+    await t.services.mirror.reload();
+
+    const read = await supertest(t.app).get(`/api/v1/incidents/${incident.key}`).set('Authorization', `Bearer ${token}`).expect(200);
+    expect(read.body.actions.map((a: { key: string }) => a.key)).to.deep.equal([1, 2, 3].map((n) => `${incident.key}-A${n}`));
+    expect(read.body.actions[0].id).to.equal(`${incident.key}-A1`);
+    await t.api.patch(`/api/v1/actions/${incident.key}-A1`).send({ version: 0, owner: 'admin@example.com' }).expect(200);
+    const tokens = (await supertest(t.app).get('/api/v1/me/tokens').set('Authorization', `Bearer ${token}`).expect(200)).body;
+    expect(tokens.map((x: { name: string }) => x.name)).to.include('old');
+    // Run again (a start-up after a stop halfway): nothing moves twice.
+    await db.collection('migrations').deleteMany({});
+    await syncIndexes(t.services);
+    expect(await db.collection('actions').countDocuments()).to.equal(3);
+  });
+});
