@@ -19,6 +19,7 @@ import { buildReminders, reminderModels } from './reminders/compose.js';
 import { CommentsService } from './reviews/comments.js';
 import { reviewModels } from './reviews/model.js';
 import { ReviewsService } from './reviews/service.js';
+import { PeriodMetrics, reportModels } from './reports/metrics.js';
 import { ReportsService } from './reports/service.js';
 import { credentialModel, credentialUseModel, userModel } from './users/model.js';
 import { UsersService } from './users/service.js';
@@ -43,6 +44,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     credentialUses: credentialUseModel(conn),
     ...reviewModels(conn),
     ...reminderModels(conn),
+    ...reportModels(conn),
     importFingerprints: importFingerprintModel(conn),
   };
   const feed = new Feed({ feed: models.feed, feedMeta: models.feedMeta, clock });
@@ -88,7 +90,8 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const imports = new ImportsService({ incidents, fingerprints: models.importFingerprints, clock, config });
   const renderer = createRenderer({ userDir: config.TEMPLATES_DIR });
   const documents = new DocumentsService({ incidents, actions, snapshots: models.snapshots, renderer, clock });
-  const reports = new ReportsService({ incidents, actions, documents, renderer, clock, config });
+  const metrics = new PeriodMetrics({ models, clock });
+  const reports = new ReportsService({ reads: { mirror, incidents, actions }, metrics, renderer, clock, config });
   const people = async (email: string) => (await users.byEmail([email])).get(email);
   const mail = buildReminders({ config, clock, logger, models, mirror, actions, renderer, people });
   const comments = new CommentsService({ comments: models.comments, mirror, feed, revisions, audit, clock });
@@ -107,7 +110,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     clock,
     config,
   });
-  return { config, conn, clock, logger, models, feed, mirror, revisions, claims, audit, users, actions, incidents, imports, renderer, documents, reports, people, ...mail, comments, reviews };
+  return { config, conn, clock, logger, models, feed, mirror, revisions, claims, audit, users, actions, incidents, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -37,6 +37,8 @@ const actionSchema = new Schema(
     dueDateSource: { type: String, enum: ['given', 'sla'] },
     /** Where the SLA counts from, kept so a cleared due date or a new priority can be refilled by policy. */
     slaFrom: { type: Date, required: true },
+    /** For actions filed with the postmortem: when the team committed to them (the incident's resolution), which reports count them from. */
+    postmortemAt: Date,
     timezone: { type: String, required: true },
     ticket: { key: String, url: String },
     statusReason: String,

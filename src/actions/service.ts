@@ -101,7 +101,7 @@ export class ActionsService {
     const resolved = incident.window?.resolvedAt?.at ?? now;
     const slaFrom = (input: ActionInput) => (this.slaDueDate(input.priority, resolved, incident.timezone) < localDate(incident.timezone, now) ? now : resolved);
     const zones = await Promise.all(inputs.map((input) => this.zoneFor(input.owner, incident)));
-    const docs = inputs.map((input, i) => this.newAction(incident, input, i + 1, slaFrom(input), now, actor, zones[i]!));
+    const docs = inputs.map((input, i) => ({ ...this.newAction(incident, input, i + 1, slaFrom(input), now, actor, zones[i]!), postmortemAt: resolved }));
     for (const d of docs) await this.deps.feed.append('action', d._id, 0);
     await this.deps.actions.insertMany(docs, { ordered: true });
     for (const doc of docs) if (doc.owner) await this.deps.onAssigned?.(doc.key, actor);
@@ -561,7 +561,7 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /** Linear interpolation between the closest ranks (the common spreadsheet and numpy definition). */
-function percentile(sorted: number[], p: number): number | null {
+export function percentile(sorted: number[], p: number): number | null {
   if (!sorted.length) return null;
   const rank = (sorted.length - 1) * p;
   const lo = Math.floor(rank);

@@ -97,6 +97,10 @@ export const documentData = z.object({
     }),
     remediation: z.object({
       summary: z.string().optional(),
+      withoutRepair: z
+        .string()
+        .optional()
+        .describe('the summary without its clauses (split at ；) that name the data repair, ending unpunctuated: for writing the repair inline with its times, as the seed reports do; set when the data repair has a description and a start'),
       timeline: z.array(z.object({ at: instant, text: z.string() })).default([]).describe('in time order'),
     }),
     dataRepair: z
@@ -145,7 +149,7 @@ export function buildDocumentData(doc: IncidentDoc, actions: unknown[], now: Dat
       durations: durations(doc),
       impact: { ...doc.impact, errorRatios: doc.impact?.errorRatios?.map((r) => ({ ...r, ratio: errorRatio(r) })) },
       cause: doc.cause ?? {},
-      remediation: { ...doc.remediation, timeline: doc.remediation?.timeline?.map((e) => ({ at: toValue(e.at), text: e.text })) },
+      remediation: { ...doc.remediation, withoutRepair: withoutRepair(doc), timeline: doc.remediation?.timeline?.map((e) => ({ at: toValue(e.at), text: e.text })) },
       dataRepair: opt(doc.dataRepair, (d) => ({ ...d, startedAt: opt(d.startedAt, toValue), completedAt: opt(d.completedAt, toValue) })),
       lessons: doc.lessons ?? {},
       review: doc.review ?? {},
@@ -154,6 +158,18 @@ export function buildDocumentData(doc: IncidentDoc, actions: unknown[], now: Dat
       unownedActions: open.filter((a) => !a.owner).length,
     },
   });
+}
+
+/** The remediation summary minus the clauses about the data repair, which a template then writes with its times. */
+function withoutRepair(doc: IncidentDoc): string | undefined {
+  const summary = doc.remediation?.summary;
+  const repair = doc.dataRepair?.description;
+  if (!summary || !repair || !doc.dataRepair?.startedAt) return undefined;
+  return summary
+    .split(/[；;]/)
+    .map((c) => c.trim().replace(/[。.]$/, ''))
+    .filter((c) => c && !c.includes(repair))
+    .join('；');
 }
 
 export interface VariableDoc {

@@ -91,6 +91,11 @@ export function formatPercent(ratio: number, digits: number, locale: string): st
   return new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }).format(ratio);
 }
 
+/** A value already in percent: 99.94 → 99.94%, 99.98765 → 99.988%, 100 → 100%. */
+export function formatRate(percent: number, locale: string): string {
+  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 3, useGrouping: false }).format(percent)}%`;
+}
+
 /** 1496160 → 1,496,160. */
 export function formatNumber(n: number, locale: string): string {
   return new Intl.NumberFormat(locale).format(n);

@@ -9,6 +9,7 @@ import {
   formatList,
   formatNumber,
   formatPercent,
+  formatRate,
   formatTime,
   formatTimeRange,
   term,
@@ -101,6 +102,21 @@ export const HELPERS: Record<string, { usage: string; description: string; fn: H
     usage: '{{percent ratio [digits]}}',
     description: 'A ratio as a percentage rounded to digits (default 1): {{percent 0.0040978 3}} → 0.410%.',
     fn: (f, ratio: unknown, digits: unknown) => (ratio == null ? '' : formatPercent(Number(ratio), typeof digits === 'number' ? digits : 1, f.locale)),
+  },
+  elapsed: {
+    usage: '{{elapsed minutes [approximate]}}',
+    description: 'A number of minutes as a duration (1 h 2 min / 1 小时 2 分钟), with about/约 when approximate is true or a count above 0; — when null.',
+    fn: (f, n: unknown, approximate: unknown) => (n == null ? '—' : formatDuration({ minutes: Number(n), approximate: !!approximate && approximate !== 0 }, f.locale)),
+  },
+  rate: {
+    usage: '{{rate percent}}',
+    description: 'A value already in percent, to at most 3 decimals without trailing zeros: {{rate 99.94}} → 99.94%, {{rate 100}} → 100%.',
+    fn: (f, value: unknown) => (value == null ? '' : formatRate(Number(value), f.locale)),
+  },
+  pad: {
+    usage: '{{pad n width}}',
+    description: 'A whole number padded with zeros: {{pad 8 2}} → 08 (第08周).',
+    fn: (_f, n: unknown, width: unknown) => String(n ?? '').padStart(typeof width === 'number' ? width : 2, '0'),
   },
   number: {
     usage: '{{number n}}',

@@ -67,6 +67,25 @@ const envSchema = z.object({
   OUTBOX_RETRY_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(10).max(86400).default(600),
   RUN_WORKER: bool.default(true),
+  // Reports (see README "Weekly and period reports").
+  /** iso: ISO 8601 weeks; jan1: Monday-start weeks, the one holding 1 January is week 1 (ISO + 1 in 2023). */
+  WEEK_NUMBERING: z.enum(['iso', 'jan1']).default('iso'),
+  /** The days a week's report covers; unset: mon-sun with iso, sun-sat (the Sunday before the week's Monday to its Saturday) with jan1. */
+  REPORT_WEEK_DAYS: z.enum(['mon-sun', 'sun-sat']).optional(),
+  /** Systems whose availability is reported: `name=service,service;name=…`; an incident costs a system when it is customer-facing and names one of its services. */
+  AVAILABILITY_SYSTEMS: z
+    .string()
+    .default('支付系统=payment')
+    .transform((v, ctx) => {
+      const systems = v.split(';').map((s) => s.trim()).filter(Boolean).map((s) => {
+        const [name, services] = s.split('=');
+        return { name: name?.trim() ?? '', services: (services ?? '').split(',').map((x) => x.trim()).filter(Boolean) };
+      });
+      if (systems.some((s) => !s.name || !s.services.length)) ctx.addIssue({ code: 'custom', message: 'a list like 支付系统=payment-gateway,payment-core;清结算=settlement' });
+      return systems;
+    }),
+  /** Availability target in percent, e.g. 99.95. */
+  AVAILABILITY_TARGET: z.coerce.number().min(0).max(100).default(99.95),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -74,8 +93,9 @@ export type Env = z.infer<typeof envSchema>;
 /** The names of every variable the service reads. */
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
 
-export interface Config extends Omit<Env, 'BASE_URL' | 'SESSION_SECRET'> {
+export interface Config extends Omit<Env, 'BASE_URL' | 'SESSION_SECRET' | 'REPORT_WEEK_DAYS'> {
   BASE_URL: string;
+  REPORT_WEEK_DAYS: 'mon-sun' | 'sun-sat';
   SESSION_SECRET: string;
   /** True when SESSION_SECRET was not set and a random one is used. */
   ephemeralSecret: boolean;
@@ -98,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     ...c,
+    REPORT_WEEK_DAYS: c.REPORT_WEEK_DAYS ?? (c.WEEK_NUMBERING === 'jan1' ? 'sun-sat' : 'mon-sun'),
     BASE_URL: (c.BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
     SESSION_SECRET: c.SESSION_SECRET ?? randomBytes(32).toString('hex'),
     ephemeralSecret: !c.SESSION_SECRET,

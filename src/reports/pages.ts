@@ -1,26 +1,102 @@
-import express, { type Router } from 'express';
+import express, { type Request, type Router } from 'express';
 import { markdownToHtml } from '../documents/renderer.js';
 import { ui } from '../documents/ui-strings.js';
-import { pageLocale, renderPage, requireSignIn } from '../http/pages.js';
+import type { HttpError } from '../http/errors.js';
+import { compact, formLines, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import type { Services } from '../services.js';
-import { weeklyQuery } from './schemas.js';
-import { shiftWeek } from './service.js';
+import { buildChart, renderSvg } from './charts.js';
+import { CHART_NAMES, metricBody, reportQuery, workItemsBody } from './schemas.js';
+import type { ReportTemplate } from './service.js';
 
-/** The weekly report as a page, in the reader's locale, with links to the weeks around it. */
+const CHART_WEEKS = 12;
+/** On the page a drill is a line starting with this (either language's prefix is read back). */
+const DRILL_PREFIX = { en: 'drill: ', 'zh-CN': '演练：' } as const;
+const DRILL_RE = /^(drill:\s*|演练[：:]\s*)/i;
+
+/** The weekly and period reports as pages: a week or range picker, the report, its charts, the period's success-rate form. */
 export function reportPages(services: Services): Router {
   const router = express.Router();
-  router.get('/reports/weekly', requireSignIn, async (req, res) => {
-    const query = parseOr400(weeklyQuery, req.query, 'query');
-    const locale = query.locale ?? pageLocale(services.config, req);
-    const { report, text } = await services.reports.render({ ...query, locale, format: 'md' });
-    const { week } = report.period;
-    renderPage(services, req, res, 'report', {
-      title: ui(pageLocale(services.config, req), 'report.title', { period: week ?? `${report.period.from} – ${report.period.to}` }),
-      reportHtml: markdownToHtml(text),
-      api: `/api/v1/reports/weekly?${new URLSearchParams({ ...(week ? { week } : { from: report.period.from, to: report.period.to }), timezone: report.period.timezone, locale })}`,
-      ...(week ? { previous: shiftWeek(week, -1), next: shiftWeek(week, 1) } : {}),
+  // A refused form shows why, naming each bad field, on the message page.
+  const refused = async (req: Request, res: express.Response, error: HttpError) =>
+    renderPage(services, req, res, 'message', { title: String(error.status), message: `${error.message}${error.fields.map((x) => ` ${x.field}: ${x.message}`).join(';')}` }, error.status);
+  const page = (template: ReportTemplate) => async (req: Request, res: express.Response) => {
+    // The picker sends its empty fields too (a week and blank dates): blank means not given.
+    const query = parseOr400(reportQuery, compact(req.query as Record<string, unknown>), 'query');
+    const readerLocale = pageLocale(services.config, req);
+    const locale = query.locale ?? readerLocale;
+    const { reports } = services;
+    const { report, text } = await reports.render({ ...query, locale, format: 'md' }, template);
+    const period = reports.period(query);
+    const { week } = period;
+    const range: Record<string, string> = week ? { week: week.label } : { from: period.from, to: period.to };
+    // A week's charts show the weeks leading up to it; a range's, its own weeks.
+    const chartRange = week ? reports.period({ ...reports.lastWeeksBefore(week, CHART_WEEKS), timezone: period.zone }) : period;
+    const data = await reports.load(chartRange);
+    const charts = CHART_NAMES.map((name) => {
+      const chart = buildChart(name, chartRange, data, services.config, locale);
+      return { svg: renderSvg(chart), text: chart.text };
     });
-  });
+    const linked = (keys: string[]) => keys.map((key) => ({ key, href: `/incidents/${key.replace(/-A\d+$/, '')}#${key}` }));
+    const neighbours = week ? reports.neighbours(week) : undefined;
+    const titleKey = template === 'weekly' ? 'report.title' : 'report.stabilityTitle';
+    renderPage(services, req, res, 'report', {
+      title: ui(readerLocale, titleKey, { period: week?.label ?? `${period.from} – ${period.to}` }),
+      path: `/reports/${template}`,
+      other: { path: template === 'weekly' ? '/reports/stability' : '/reports/weekly', label: ui(readerLocale, template === 'weekly' ? 'report.period' : 'report.title', { period: '' }).trim() },
+      reportHtml: markdownToHtml(text),
+      api: `/api/v1/reports/${template}?${new URLSearchParams({ ...range, timezone: period.zone, locale })}`,
+      query: new URLSearchParams({ ...range, timezone: period.zone }).toString(),
+      week: week?.label ?? '',
+      weekExample: services.config.WEEK_NUMBERING === 'iso' ? '2023-W07' : '2023-08',
+      from: period.from,
+      to: period.to,
+      ...(neighbours ? { previous: neighbours.previous.label, next: neighbours.next.label } : {}),
+      overdue: linked(report.actions.overdue.keys),
+      unowned: linked(report.actions.unowned.keys),
+      charts,
+      flows: await services.metrics.flows(),
+      successRates: report.successRates,
+      workItems: report.workItems.map((i) => (i.kind === 'drill' ? `${DRILL_PREFIX[locale]}${i.text}` : i.text)).join('\n'),
+      exports: new URLSearchParams({ startedFrom: period.from, startedTo: period.to }).toString(),
+    });
+  };
+  router.get('/reports/weekly', requireSignIn, page('weekly'));
+  router.get('/reports/stability', requireSignIn, page('stability'));
+
+  // As PUT /api/v1/reports/metrics.
+  router.post(
+    '/reports/metrics',
+    ...formPost(
+      'incidents:write',
+      async (req, actor) => {
+        const f = (name: string) => formText(req.body, name);
+        const body = parseOr400(metricBody, compact({ week: f('week'), from: f('from'), to: f('to'), flow: f('flow'), value: f('value'), note: f('note') }), 'metric');
+        const { week, from, to, ...input } = body;
+        await services.metrics.record(services.reports.period({ week, from, to }), input, actor.email);
+        return safeBack(f('back'));
+      },
+      refused,
+    ),
+  );
+
+  // As PUT /api/v1/reports/work-items: one item a line.
+  router.post(
+    '/reports/work-items',
+    ...formPost(
+      'incidents:write',
+      async (req, actor) => {
+        const f = (name: string) => formText(req.body, name);
+        const items = formLines(req.body, 'items').map((line) => (DRILL_RE.test(line) ? { kind: 'drill', text: line.replace(DRILL_RE, '') } : { kind: 'other', text: line }));
+        const body = parseOr400(workItemsBody, { ...compact({ week: f('week'), from: f('from'), to: f('to') }), items }, 'work items');
+        await services.metrics.setWorkItems(services.reports.period(body), body.items, actor.email);
+        return safeBack(f('back'));
+      },
+      refused,
+    ),
+  );
   return router;
 }
+
+/** Back to the report page the form was on, never elsewhere. */
+const safeBack = (back: string) => (/^\/reports\/(weekly|stability)(\?[^\s]*)?$/.test(back) ? back : '/reports/weekly');

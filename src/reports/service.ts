@@ -1,17 +1,17 @@
 import { DateTime } from 'luxon';
-import type { ActionsService } from '../actions/service.js';
-import { ACTION_STATUSES, CLOSED_ACTION_STATUSES, type ListActionsQuery } from '../actions/schemas.js';
-import type { DocumentsService } from '../documents/service.js';
+import type { ActionDoc } from '../actions/model.js';
+import { buildDocumentData } from '../documents/data.js';
 import type { Renderer } from '../documents/renderer.js';
-import type { IncidentsService } from '../incidents/service.js';
+import type { IncidentDoc } from '../incidents/model.js';
+import { BadRequest } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
-import type { WeeklyQuery, WeeklyReport } from './schemas.js';
-
-const OPEN_STATUSES = ACTION_STATUSES.filter((s) => !CLOSED_ACTION_STATUSES.includes(s));
-/** Keys listed for "overdue now" and "unowned now" (their counts are always complete). */
-const MAX_KEYS = 200;
-const ISO_WEEK = "kkkk-'W'WW";
+import { buildChart, renderSvg } from './charts.js';
+import { actionCounts, downtime, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
+import { actionsWithHistory, incidentsOverlapping, type Reads } from './data.js';
+import type { PeriodMetrics } from './metrics.js';
+import type { PeriodQuery, ReportQuery, StabilityReport } from './schemas.js';
+import { parseWeek, shiftWeek, weekHint, weekOf, weekRule, type Week } from './weeks.js';
 
 /**
  * How incidents are counted, from SEVERITY_LEVELS (most severe first). The seed report writes
@@ -29,78 +29,242 @@ export function severityBuckets(levels: string[]): { buckets: { label: string; l
   };
 }
 
-/** The manager's weekly stability report: the week's incidents, accident counts and corrective actions. */
+/** The days a report covers, as dates in its zone and as the instants [start, end). */
+export interface ResolvedPeriod {
+  week?: Week;
+  from: string;
+  to: string;
+  zone: string;
+  range: Range;
+}
+
+const DAY_MS = 86_400_000;
+const CHARTS_IN_PRINT = ['incidents-by-week', 'time-to-resolve', 'actions-opened-closed', 'availability'] as const;
+
+/** Incidents and actions read once per request; the report and the charts compute from them. */
+export interface ReportData {
+  incidents: IncidentDoc[];
+  actions: ActionDoc[];
+  now: number;
+}
+
+export type ReportTemplate = 'weekly' | 'stability';
+
+/** The manager's stability reports: the weekly section in the team's shape, and the period report for reviews. */
 export class ReportsService {
   constructor(
     private readonly deps: {
-      incidents: IncidentsService;
-      actions: ActionsService;
-      documents: DocumentsService;
+      reads: Reads;
+      metrics: PeriodMetrics;
       renderer: Renderer;
       clock: Clock;
       config: Config;
     },
   ) {}
 
-  async weekly(q: WeeklyQuery): Promise<WeeklyReport> {
+  /** A week (in WEEK_NUMBERING), a date range, or this week, in the zone asked for (DEFAULT_TIMEZONE). */
+  period(q: PeriodQuery & { timezone?: string; tz?: string }): ResolvedPeriod {
     const { config, clock } = this.deps;
-    const zone = q.timezone ?? config.DEFAULT_TIMEZONE;
-    const now = clock.now();
-    // Days start in the report's zone: an incident at 2023-02-06 01:00 Shanghai is in W06 there, not in W05 as UTC would say.
-    const start = q.from ? DateTime.fromISO(q.from, { zone }) : q.week ? DateTime.fromISO(q.week, { zone }) : DateTime.fromJSDate(now, { zone }).startOf('week');
-    const end = q.to ? DateTime.fromISO(q.to, { zone }).plus({ days: 1 }) : start.plus({ weeks: 1 });
-    const [from, to] = [start.toJSDate(), end.toJSDate()];
+    const rule = weekRule(config);
+    const zone = q.timezone ?? q.tz ?? config.DEFAULT_TIMEZONE;
+    let week: Week | undefined;
+    if (q.week) {
+      week = parseWeek(q.week, rule);
+      if (!week) throw new BadRequest('Invalid query', [{ field: 'week', message: `no such week; must be ${weekHint(rule)}` }]);
+    } else if (!q.from) {
+      week = weekOf(DateTime.fromJSDate(clock.now(), { zone }).toISODate()!, rule);
+    }
+    const from = week?.from ?? q.from!;
+    const to = week?.to ?? q.to!;
+    // Days start in the report's zone: 2023-02-06 01:00 in Shanghai is still 2/5 in UTC.
+    const start = DateTime.fromISO(from, { zone }).toMillis();
+    const end = DateTime.fromISO(to, { zone }).plus({ days: 1 }).toMillis();
+    return { ...(week ? { week } : {}), from, to, zone, range: { start, end } };
+  }
+
+  get config(): Config {
+    return this.deps.config;
+  }
+
+  /** The `count` weeks up to this one, as a date range (charts default to these). */
+  lastWeeks(count: number, q: { timezone?: string; tz?: string }): { from: string; to: string } {
+    return this.lastWeeksBefore(this.period({ timezone: q.timezone, tz: q.tz }).week!, count);
+  }
+
+  /** The `count` weeks ending with `week`, as a date range. */
+  lastWeeksBefore(week: Week, count: number): { from: string; to: string } {
+    return { from: shiftWeek(week, 1 - count, weekRule(this.deps.config)).from, to: week.to };
+  }
+
+  /** The weeks around one, for paging. */
+  neighbours(week: Week): { previous: Week; next: Week } {
+    const rule = weekRule(this.deps.config);
+    return { previous: shiftWeek(week, -1, rule), next: shiftWeek(week, 1, rule) };
+  }
+
+  /**
+   * What a report or chart of the period reads: the incidents that touch it, the year to its end
+   * (availability) or the 90 days before it (repeats), and the actions that existed by its end.
+   */
+  async load(period: ResolvedPeriod): Promise<ReportData> {
+    const end = new Date(period.range.end);
+    const yearStart = DateTime.fromISO(period.to, { zone: period.zone }).startOf('year').toMillis();
+    const from = new Date(Math.min(yearStart, period.range.start - REPEAT_WINDOW_DAYS * DAY_MS));
+    const [incidents, actions] = await Promise.all([incidentsOverlapping(this.deps.reads, from, end), actionsWithHistory(this.deps.reads, end)]);
+    return { incidents, actions, now: this.deps.clock.now().getTime() };
+  }
+
+  async report(q: ReportQuery): Promise<StabilityReport> {
+    const period = this.period(q);
+    return this.compute(period, await this.load(period), q.date);
+  }
+
+  /** The report from data already read. */
+  async compute(period: ResolvedPeriod, data: ReportData, date?: string): Promise<StabilityReport> {
+    const { config, metrics } = this.deps;
+    const { range, zone } = period;
+    const { now } = data;
+    const noticed = data.incidents
+      .filter((d) => {
+        const at = noticedAt(d);
+        return at !== undefined && at >= range.start && at < range.end;
+      })
+      .sort((a, b) => noticedAt(a)! - noticedAt(b)! || a.key.localeCompare(b.key));
 
     const { buckets, stability } = severityBuckets(config.SEVERITY_LEVELS);
     const bucketOf = (severity: string) => buckets.find((b) => b.levels.includes(severity))?.label ?? null;
-    const docs = await this.deps.incidents.noticedBetween(from, to);
-    const incidents = docs.map((d) => {
+    const repeated = new Map(repeats(noticed, data.incidents).map((r) => [r.key, r.previous]));
+    const incidents = noticed.map((d) => {
       const countedBy = d.window?.detectedAt ? ('detectedAt' as const) : ('startedAt' as const);
-      return { key: d.key, title: d.title, severity: d.severity, status: d.status, bucket: bucketOf(d.severity), countedBy, at: d.window![countedBy]!.at.toISOString() };
+      return {
+        key: d.key,
+        title: d.title,
+        severity: d.severity,
+        status: d.status,
+        bucket: bucketOf(d.severity),
+        countedBy,
+        at: d.window![countedBy]!.at.toISOString(),
+        customerFacing: !!d.impact?.customerFacing,
+        repeatOf: repeated.get(d.key) ?? [],
+      };
     });
 
-    const list = (filters: Partial<ListActionsQuery>) => this.deps.actions.list({ sort: 'key', page: 1, pageSize: MAX_KEYS, ...filters });
-    const [changed, overdue, unowned] = await Promise.all([
-      this.deps.actions.openedAndClosedBetween(from, to),
-      list({ overdue: true }),
-      list({ unowned: true, status: OPEN_STATUSES }),
-    ]);
-    const keys = (items: { key: string }[], count = items.length) => ({ count, keys: items.map((a) => a.key) });
+    // Year to date: from 1 January of the period's last day, in the report's zone.
+    const yearStart = DateTime.fromISO(period.to, { zone }).startOf('year').toMillis();
+    const ytd = { start: yearStart, end: Math.min(range.end, Math.max(now, yearStart)) };
+    const systems = config.AVAILABILITY_SYSTEMS.map((s) => {
+      const periodDown = downtime(data.incidents, s.services, range, now);
+      const yearDown = downtime(data.incidents, s.services, ytd, now);
+      return { name: s.name, services: s.services, period: periodDown, yearToDate: yearDown, meetsTarget: yearDown.percent >= config.AVAILABILITY_TARGET };
+    });
+    const facing = data.incidents
+      .filter((d) => d.impact?.customerFacing)
+      .map((d) => ({ key: d.key, window: impactWindow(d, Math.min(now, range.end)) }))
+      .filter((d) => d.window && d.window.end > range.start && d.window.start < range.end);
+
+    const counts = actionCounts(data.actions, range, now);
+    const keys = (list: string[]) => ({ count: list.length, keys: list });
+    const [successRates, workItems] = await Promise.all([metrics.forPeriod(period), metrics.workItems(period)]);
+    const today = DateTime.fromMillis(now, { zone }).toISODate()!;
 
     return {
-      period: { ...(q.from ? {} : { week: start.toFormat(ISO_WEEK) }), from: start.toISODate()!, to: end.minus({ days: 1 }).toISODate()!, timezone: zone },
-      generatedAt: now.toISOString(),
+      period: {
+        ...(period.week ? { week: period.week.label, weekNumber: period.week.number } : {}),
+        from: period.from,
+        to: period.to,
+        timezone: zone,
+        date: date ?? (today > period.to ? period.to : today),
+        weekNumbering: config.WEEK_NUMBERING,
+        weekDays: config.REPORT_WEEK_DAYS,
+      },
+      generatedAt: new Date(now).toISOString(),
       accidents: {
         total: incidents.filter((i) => i.bucket).length,
         buckets: buckets.map((b) => ({ ...b, count: incidents.filter((i) => i.bucket === b.label).length })),
       },
       stabilityEvents: { levels: stability, count: incidents.filter((i) => stability.includes(i.severity)).length },
+      bySeverity: config.SEVERITY_LEVELS.map((level) => ({ level, count: incidents.filter((i) => i.severity === level).length })),
       incidents,
+      successRates,
+      availability: { target: config.AVAILABILITY_TARGET, systems },
+      customerFacing: {
+        minutes: unionMinutes(facing.map((f) => f.window!), range),
+        approximate: facing.some((f) => f.window!.approximate),
+        incidents: facing.map((f) => f.key).sort(),
+      },
+      timeTo: timeTo(noticed),
+      repeats: [...repeated].map(([key, previous]) => ({ key, previous })),
+      workItems,
+      verifiedActions: counts.verified,
       actions: {
-        opened: keys(changed.opened),
-        closed: keys(changed.closed),
-        overdue: keys(overdue.items, overdue.total),
-        unowned: keys(unowned.items, unowned.total),
+        opened: keys(counts.opened),
+        closed: keys(counts.closed),
+        closedWithinSla: keys(counts.closedWithinSla),
+        open: keys(counts.open),
+        overdue: keys(counts.overdue),
+        unowned: keys(counts.unowned),
       },
     };
   }
 
-  /** The report as markdown or HTML; each incident appears as its own weekly-entry document. */
-  async render(q: WeeklyQuery & { format: 'md' | 'html' }): Promise<{ report: WeeklyReport; text: string }> {
-    const { renderer, documents, config } = this.deps;
-    const report = await this.weekly(q);
+  /**
+   * The report as markdown or HTML. Each incident appears as its weekly-entry document, its times in
+   * the report's zone (the header says which), in the report's locale when that template exists in it.
+   */
+  async render(q: ReportQuery & { format: 'md' | 'html' }, template: ReportTemplate = 'weekly'): Promise<{ report: StabilityReport; text: string }> {
+    const { renderer, config, clock } = this.deps;
+    const period = this.period(q);
+    const data = await this.load(period);
+    const report = await this.compute(period, data, q.date);
     const locale = q.locale ?? config.DEFAULT_LOCALE;
-    // The entry quotes the incident's own words, so without a weekly-entry in the report's locale it is shown in the incident's.
-    const entryLocale = renderer.list().some((t) => t.kind === 'documents' && t.name === 'weekly-entry' && t.format === 'md' && (t.locale === locale || t.locale === null))
-      ? locale
-      : undefined;
-    const entries = await Promise.all(report.incidents.map((i) => documents.render(i.key, { template: 'weekly-entry', locale: entryLocale, format: 'md' })));
-    const data = { ...report, incidents: report.incidents.map((i, n) => ({ ...i, entry: entries[n]!.text })) };
-    return { report, text: renderer.render({ kind: 'reports', name: 'weekly', locale, format: q.format, data, timezone: report.period.timezone }) };
+    const hasEntry = renderer.list().some((t) => t.kind === 'documents' && t.name === 'weekly-entry' && t.format === 'md' && (t.locale === locale || t.locale === null));
+    const byKey = new Map(data.incidents.map((d) => [d.key, d]));
+    const entries = report.incidents.map((i) => {
+      const doc = byKey.get(i.key)!;
+      const actions = data.actions.filter((a) => a.incidentKey === doc.key).map((a) => this.deps.reads.actions.toView(a));
+      return renderer.render({
+        kind: 'documents',
+        name: 'weekly-entry',
+        locale: hasEntry ? locale : doc.locale,
+        format: 'md',
+        data: buildDocumentData(doc, actions, clock.now()),
+        timezone: period.zone,
+      });
+    });
+    // Numbered as the seed does: the period's stability work first, then the events, then the actions.
+    const work = report.workItems.length + report.verifiedActions.length;
+    const view = {
+      ...report,
+      dateText: report.period.date.replaceAll('-', '/'),
+      verifiedActions: report.verifiedActions.map((a, n) => ({ ...a, n: report.workItems.length + n + 1 })),
+      numbers: { events: work + 1, actions: work + 2 },
+      incidents: report.incidents.map((i, n) => ({ ...i, entry: entries[n]! })),
+    };
+    return { report, text: renderer.render({ kind: 'reports', name: template, locale, format: q.format, data: view, timezone: period.zone }) };
+  }
+
+  /**
+   * The printable report with its charts as figures (SVG, each captioned with its text alternative),
+   * and as plain text (markdown, then each chart's text): for print and for email.
+   */
+  async withCharts(q: ReportQuery, template: ReportTemplate): Promise<{ subject: string; html: string; text: string; from: string; to: string }> {
+    const { config } = this.deps;
+    const locale = q.locale ?? config.DEFAULT_LOCALE;
+    const [{ text: html }, { text: md }] = await Promise.all([this.render({ ...q, format: 'html' }, template), this.render({ ...q, format: 'md' }, template)]);
+    const period = this.period(q);
+    // A week's charts show the twelve weeks up to it; a range's, its own weeks.
+    const chartPeriod = period.week ? this.period({ ...this.lastWeeksBefore(period.week, 12), timezone: period.zone }) : period;
+    const data = await this.load(chartPeriod);
+    const charts = CHARTS_IN_PRINT.map((name) => buildChart(name, chartPeriod, data, config, locale));
+    const figures = charts.map((c) => `<figure>${renderSvg(c)}<figcaption>${escapeHtml(c.text)}</figcaption></figure>`).join('\n');
+    return {
+      subject: md.split('\n', 1)[0]!.replace(/^#\s*/, ''),
+      html: html.replace('</main>', `${figures}\n</main>`),
+      text: `${md}\n${charts.map((c) => c.text).join('\n\n')}\n`,
+      from: period.from,
+      to: period.to,
+    };
   }
 }
 
-/** The ISO week before or after one (2023-W01 → 2022-W52), for paging through reports. */
-export function shiftWeek(week: string, by: number): string {
-  return DateTime.fromISO(week).plus({ weeks: by }).toFormat(ISO_WEEK);
-}
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -44,7 +44,7 @@ describe('documents API', () => {
       const { body } = await file(t, fixture('tidb-sync'));
       const res = await doc(t, body.key, { template: 'weekly-entry' }).expect(200);
       expect(res.text).to.equal(
-        '- 2/5 8:48~9:50 Oracle 到 TiDB 同步链路中断，影响到商户账单生成延迟\n    \n    原因：TiDB 服务器文件系统故障。\n    \n    处置：联系系统组进行排查，系统组于 9:50 完成 TiDB 服务器文件系统修复，同步链路已经恢复正常。\n    \n',
+        '- 2/5 8:48~9:50 Oracle 到 TiDB 同步链路中断，影响到商户账单生成延迟\n    \n    原因：TiDB 服务器文件系统故障，银企 TiDB 和 Azkaban 系统的稳定性引起。\n    \n    处置：联系系统组进行排查，系统组于 9:50 完成 TiDB 服务器文件系统修复，同步链路已经恢复正常。\n    \n',
       );
     });
   });

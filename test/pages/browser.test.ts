@@ -259,4 +259,28 @@ describe('pages in a browser (Chromium)', function () {
     expect(await page.locator('main img').count()).to.equal(0);
     expect(dialogs).to.deep.equal([]);
   });
+
+  it('the weekly report page picks a week, draws its charts and records a success rate', async () => {
+    await signInAs('admin@example.com');
+    await page.goto('/reports/weekly?week=2023-W07');
+    await page.getByRole('heading', { name: '第07周 2023/02/19' }).waitFor();
+    // Four charts, drawn with real size, each captioned with the numbers as text.
+    const charts = page.locator('figure svg');
+    expect(await charts.count()).to.equal(4);
+    for (const box of await Promise.all((await charts.all()).map((c) => c.boundingBox()))) expect(box!.width).to.be.greaterThan(300);
+    await page.locator('figcaption').getByText('每周事件数（按级别），2022-11-28 ~ 2023-02-19. 2022-W48:').waitFor();
+    await page.screenshot({ path: path.join(tmpdir(), 'debrief-report-page.png'), fullPage: true });
+
+    await page.getByLabel('周', { exact: true }).fill('2023-W05');
+    await page.getByRole('button', { name: '查看' }).click();
+    await page.getByRole('heading', { name: '第05周 2023/02/05' }).waitFor();
+    await page.getByText('2/5 8:48~9:50 Oracle 到 TiDB 同步链路中断').waitFor();
+
+    await page.getByLabel('链路').fill('入金有效成功率');
+    await page.getByLabel('成功率（%）').fill('99.99');
+    await page.getByRole('button', { name: '录入' }).click();
+    await page.getByText('入金有效成功率：99.99%').waitFor();
+    expect(new URL(page.url()).search).to.equal('?week=2023-W05&timezone=Asia%2FShanghai');
+    expect(dialogs).to.deep.equal([]);
+  });
 });

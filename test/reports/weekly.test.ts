@@ -11,8 +11,8 @@ describe('weekly report', () => {
   let decryptKey: string;
   before(async () => {
     t = await createTestContext('reports_weekly');
-    // Both postmortems are filed on Wednesday 2023-02-15 (2023-W07), after the decrypt incident was resolved.
-    t.clock.set('2023-02-15T10:00:00+08:00');
+    // Both postmortems are filed on Thursday 2023-02-16 (2023-W07), after the decrypt incident was resolved.
+    t.clock.set('2023-02-16T11:00:00+08:00');
     await t.api.post('/api/v1/incidents').send(fixture('tidb-sync')).expect(201);
     decryptKey = (await t.api.post('/api/v1/incidents').send(fixture('decrypt-failure')).expect(201)).body.key;
   });
@@ -20,7 +20,7 @@ describe('weekly report', () => {
 
   it('puts the TiDB outage (Sunday 2/5) in 2023-W05, counted as a stability event, not an accident', async () => {
     const { body } = await weekly(t, { week: '2023-W05', format: 'json' }).expect(200);
-    expect(body.period).to.deep.equal({ week: '2023-W05', from: '2023-01-30', to: '2023-02-05', timezone: 'Asia/Shanghai' });
+    expect(body.period).to.deep.equal({ week: '2023-W05', weekNumber: 5, from: '2023-01-30', to: '2023-02-05', timezone: 'Asia/Shanghai', date: '2023-02-05', weekNumbering: 'iso', weekDays: 'mon-sun' });
     expect(body.incidents.map((i: { title: string }) => i.title)).to.deep.equal(['Oracle→TiDB 同步链路中断，商户账单生成延迟']);
     expect(body.accidents).to.deep.equal({
       total: 0,
@@ -50,20 +50,25 @@ describe('weekly report', () => {
     expect(md).not.to.contain('Oracle 到 TiDB');
 
     const html = (await weekly(t, { week: '2023-W07', format: 'html' }).expect(200).expect('content-type', /text\/html/)).text;
-    expect(html).to.contain('<title>稳定性周报 2023-W07（2023-02-13 ~ 2023-02-19）</title>');
+    // Dated today (2/16): the week has not ended yet.
+    expect(html).to.contain('<title>第07周 2023/02/16</title>');
     expect(html).to.contain('错误占比0.410%');
+    // Printed, the week comes with its charts (the twelve weeks up to it), each captioned with its numbers.
+    expect(html.match(/<figure><svg/g)).to.have.length(4);
+    expect(html).to.contain('<figcaption>每周事件数（按级别），2022-11-28 ~ 2023-02-19.');
   });
 
-  it('shows the corrective actions: 3 open and unowned after the import, opened in the week they were filed', async () => {
+  it('shows the corrective actions: opened with the postmortem at the resolution (2/15), 3 open and unowned since then, none before', async () => {
     const w06 = (await weekly(t, { week: '2023-W06', format: 'json' }).expect(200)).body;
-    expect(w06.actions.unowned).to.deep.equal({ count: 3, keys: [1, 2, 3].map((n) => `${decryptKey}-A${n}`) });
+    expect(w06.actions.unowned).to.deep.equal({ count: 0, keys: [] });
     expect(w06.actions.opened.count).to.equal(0);
     const w07 = (await weekly(t, { week: '2023-W07', format: 'json' }).expect(200)).body;
     expect(w07.actions.opened.count).to.equal(3);
+    expect(w07.actions.unowned).to.deep.equal({ count: 3, keys: [1, 2, 3].map((n) => `${decryptKey}-A${n}`) });
     expect(w07.actions.closed.count).to.equal(0);
     expect(w07.actions.overdue.count).to.equal(0);
     const md = (await weekly(t, { week: '2023-W07' }).expect(200)).text;
-    expect(md).to.contain('2. 改进措施：本期新增 3 项，关闭 0 项；截至生成时逾期 0 项，未认领 3 项。');
+    expect(md).to.contain('2. 改进措施：本期新增 3 项，关闭 0 项（按期 0 项）；截至期末未关闭 3 项，逾期 0 项，未认领 3 项。');
   });
 
   it('says so when a week had no incidents, in either language', async () => {
@@ -71,7 +76,7 @@ describe('weekly report', () => {
     expect(zh).to.contain('- 事故数AB级0次，CD级0次');
     expect(zh).to.contain('- 本期无生产稳定性事件。');
     const en = (await weekly(t, { week: '2023-W06', locale: 'en' }).expect(200)).text;
-    expect(en).to.match(/^# Weekly stability report 2023-W06 \(2023-02-06 to 2023-02-12\)/);
+    expect(en).to.match(/^# Week 06 2023\/02\/12\n\nTimes are in Asia\/Shanghai; the period is 2023-02-06 to 2023-02-12;/);
     expect(en).to.contain('- Accidents: 0 of level AB, 0 of level CD');
     expect(en).to.contain('- No incidents in this period.');
   });
@@ -95,15 +100,31 @@ describe('weekly report', () => {
     expect(utc.incidents.map((i: { title: string }) => i.title)).to.deep.equal(['B-level outage']);
     // A date range works the same way: both days inclusive.
     const range = (await weekly(t, { from: '2023-03-06', to: '2023-03-07', format: 'json' }).expect(200)).body;
-    expect(range.period).to.deep.equal({ from: '2023-03-06', to: '2023-03-07', timezone: 'Asia/Shanghai' });
+    expect(range.period).to.include({ from: '2023-03-06', to: '2023-03-07', timezone: 'Asia/Shanghai' });
+    expect(range.period).not.to.have.property('week');
     expect(range.incidents.map((i: { title: string }) => i.title)).to.deep.equal(['B-level outage']);
   });
 
+  it("shows an incident filed in another zone in the report's zone, as its header says", async () => {
+    // 09:00 in Berlin on Wednesday 2023-03-15 is 16:00 in Shanghai.
+    await t.api
+      .post('/api/v1/incidents')
+      .send({ ...fixture('tidb-sync'), title: 'Berlin outage', timezone: 'Europe/Berlin', impact: { summary: 'Berlin outage', customerFacing: false }, window: { startedAt: '2023-03-15T09:00', resolvedAt: '2023-03-15T10:30' } })
+      .expect(201);
+    const md = (await weekly(t, { week: '2023-W11' }).expect(200)).text;
+    expect(md).to.contain('时间均为 Asia/Shanghai');
+    expect(md).to.contain('- 3/15 16:00~17:30 Berlin outage');
+    const berlin = (await weekly(t, { week: '2023-W11', timezone: 'Europe/Berlin' }).expect(200)).text;
+    expect(berlin).to.contain('时间均为 Europe/Berlin').and.contain('- 3/15 9:00~10:30 Berlin outage');
+  });
+
   it('refuses a bad week or range with 400 naming the field', async () => {
-    for (const week of ['2023-W60', '2023-7', 'last week']) {
+    for (const week of ['2023-7', 'last week']) {
       const { body } = await weekly(t, { week }).expect(400);
-      expect(body.error.fields).to.deep.equal([{ field: 'week', message: 'must be an ISO week like 2023-W07' }]);
+      expect(body.error.fields).to.deep.equal([{ field: 'week', message: 'must be a week like 2023-W07 or 2023-08' }]);
     }
+    const { body } = await weekly(t, { week: '2023-W60' }).expect(400);
+    expect(body.error.fields).to.deep.equal([{ field: 'week', message: 'no such week; must be a week like 2023-W07' }]);
     expect((await weekly(t, { from: '2023-02-01' }).expect(400)).body.error.fields[0].field).to.equal('to');
     expect((await weekly(t, { from: '2023-02-10', to: '2023-02-01' }).expect(400)).body.error.fields[0].field).to.equal('to');
     expect((await weekly(t, { week: '2023-W07', from: '2023-02-01', to: '2023-02-02' }).expect(400)).body.error.fields[0].field).to.equal('week');
@@ -123,7 +144,7 @@ describe('weekly report', () => {
     const html = (await t.api.get('/reports/weekly').query({ week: '2023-W05' }).expect(200)).text;
     // The admin reads zh-CN (the default locale): the page's own words are Chinese, like the report.
     expect(html).to.contain('<a href="/reports/weekly">周报</a>').and.contain('<title>周报 2023-W05 · Debrief</title>').and.contain('>打印版</a>');
-    expect(html).to.contain('<h1>稳定性周报 2023-W05（2023-01-30 ~ 2023-02-05）</h1>');
+    expect(html).to.contain('<h1>第05周 2023/02/05</h1>');
     expect(html).to.contain('2/5 8:48~9:50 Oracle 到 TiDB 同步链路中断');
     expect(html).to.contain('<a href="/reports/weekly?week=2023-W04">');
     expect(html).to.contain('<a href="/reports/weekly?week=2023-W06">');
@@ -131,7 +152,7 @@ describe('weekly report', () => {
   });
 
   it('counts an action closed in the week it was done, and no longer as unowned', async () => {
-    t.clock.set('2023-02-16T10:00:00+08:00');
+    t.clock.set('2023-02-16T11:00:00+08:00');
     await t.api
       .post(`/api/v1/actions/${decryptKey}-A2/transitions`)
       .send({ to: 'done', note: 'format check added', evidence: 'https://git.example/mr/1' })

@@ -1,0 +1,195 @@
+import { DateTime } from 'luxon';
+import type { ActionDoc } from '../actions/model.js';
+import { CLOSED_ACTION_STATUSES, type ActionStatus } from '../actions/schemas.js';
+import { percentile } from '../actions/service.js';
+import { durations } from '../incidents/convert.js';
+import type { IncidentDoc } from '../incidents/model.js';
+import type { Span } from '../lib/time.js';
+
+/**
+ * The period report's numbers, as pure functions of lean incidents and actions: the service reads the
+ * data once (src/reports/data.ts) and charts reuse these per week.
+ */
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+/** An incident repeats an earlier one when they share a service and a root cause (tag or text) within this many days. */
+export const REPEAT_WINDOW_DAYS = 90;
+
+export interface Range {
+  start: number;
+  end: number;
+}
+
+const isClosed = (status: unknown) => CLOSED_ACTION_STATUSES.includes(status as ActionStatus);
+
+/** When an incident came to light: detected, or started when no detection time is recorded (how reports place it). */
+export function noticedAt(doc: IncidentDoc): number | undefined {
+  return (doc.window?.detectedAt ?? doc.window?.startedAt)?.at.getTime();
+}
+
+/**
+ * The time customers were affected: from the start (or detection when the start is unknown) to
+ * mitigation, else resolution, else still going at `now`. A day-precision end of it makes the window approximate.
+ */
+export function impactWindow(doc: IncidentDoc, now: number): (Range & { approximate: boolean }) | undefined {
+  const w = doc.window ?? {};
+  const from = w.startedAt ?? w.detectedAt;
+  if (!from) return undefined;
+  const until = w.mitigatedAt ?? w.resolvedAt;
+  return { start: from.at.getTime(), end: until ? until.at.getTime() : now, approximate: from.precision === 'day' || until?.precision === 'day' };
+}
+
+/** Minutes covered by the union of windows inside `range` (overlapping incidents count once). */
+export function unionMinutes(windows: Range[], range: Range): number {
+  const clipped = windows
+    .map((w) => ({ start: Math.max(w.start, range.start), end: Math.min(w.end, range.end) }))
+    .filter((w) => w.end > w.start)
+    .sort((a, b) => a.start - b.start);
+  let total = 0;
+  let cursor = -Infinity;
+  for (const w of clipped) {
+    const start = Math.max(w.start, cursor);
+    if (w.end > start) total += w.end - start;
+    cursor = Math.max(cursor, w.end);
+  }
+  return Math.round(total / MINUTE);
+}
+
+export interface Downtime {
+  /** Percent of the range customers were not affected, e.g. 99.988. */
+  percent: number;
+  downMinutes: number;
+  approximate: boolean;
+  incidents: string[];
+}
+
+/** Availability over a range from the customer-facing incidents that name one of `services` (all incidents when `services` is undefined). */
+export function downtime(docs: IncidentDoc[], services: string[] | undefined, range: Range, now: number): Downtime {
+  const costing = docs
+    .filter((d) => d.impact?.customerFacing && (!services || d.services?.some((s) => services.includes(s))))
+    .map((d) => ({ key: d.key, window: impactWindow(d, Math.min(now, range.end)) }))
+    .filter((d): d is { key: string; window: Range & { approximate: boolean } } => !!d.window && d.window.end > range.start && d.window.start < range.end);
+  const downMinutes = unionMinutes(costing.map((c) => c.window), range);
+  const totalMinutes = (range.end - range.start) / MINUTE;
+  return {
+    percent: totalMinutes > 0 ? round((1 - downMinutes / totalMinutes) * 100, 4) : 100,
+    downMinutes,
+    approximate: costing.some((c) => c.window.approximate),
+    incidents: costing.map((c) => c.key).sort(),
+  };
+}
+
+export interface SpanSummary {
+  count: number;
+  medianMinutes: number | null;
+  p90Minutes: number | null;
+  /** How many of the counted spans are approximate (a day-precision end). */
+  approximate: number;
+}
+
+/** Median and 90th percentile (interpolated between ranks) of the spans given. */
+export function summariseSpans(spans: (Span | undefined)[]): SpanSummary {
+  const known = spans.filter((s): s is Span => !!s);
+  const minutes = known.map((s) => s.minutes).sort((a, b) => a - b);
+  const p = (q: number) => {
+    const v = percentile(minutes, q);
+    return v === null ? null : Math.round(v);
+  };
+  return { count: known.length, medianMinutes: p(0.5), p90Minutes: p(0.9), approximate: known.filter((s) => s.approximate).length };
+}
+
+export function timeTo(docs: IncidentDoc[]): { detect: SpanSummary; mitigate: SpanSummary; resolve: SpanSummary } {
+  const spans = docs.map((d) => durations(d));
+  return {
+    detect: summariseSpans(spans.map((s) => s.timeToDetect)),
+    mitigate: summariseSpans(spans.map((s) => s.timeToMitigate)),
+    resolve: summariseSpans(spans.map((s) => s.timeToResolve)),
+  };
+}
+
+const normal = (text: string) => text.toLowerCase().replace(/[\s\p{P}\p{S}]+/gu, '');
+const causesOf = (d: IncidentDoc) => new Set([...(d.cause?.rootCauses ?? []), ...(d.cause?.trigger ? [d.cause.trigger] : [])].map(normal).filter(Boolean));
+
+/**
+ * Incidents of `docs` that repeat an earlier incident of `history`: a shared service and a shared tag
+ * or root cause (compared without case, spaces or punctuation), noticed at most REPEAT_WINDOW_DAYS before.
+ */
+export function repeats(docs: IncidentDoc[], history: IncidentDoc[]): { key: string; previous: string[] }[] {
+  const out: { key: string; previous: string[] }[] = [];
+  for (const d of docs) {
+    const at = noticedAt(d);
+    if (at === undefined) continue;
+    const causes = causesOf(d);
+    const previous = history.filter((h) => {
+      const then = noticedAt(h);
+      if (h.key === d.key || then === undefined || then > at || at - then > REPEAT_WINDOW_DAYS * DAY) return false;
+      if (then === at && h.key > d.key) return false;
+      if (!h.services?.some((s) => d.services?.includes(s))) return false;
+      return !!h.tags?.some((t) => d.tags?.includes(t)) || [...causesOf(h)].some((c) => causes.has(c));
+    });
+    if (previous.length) out.push({ key: d.key, previous: previous.map((p) => p.key).sort() });
+  }
+  return out;
+}
+
+/**
+ * When an action entered the incident's record: actions filed with a postmortem count from the
+ * incident's resolution (postmortemAt; slaFrom for those stored before it), not from the day they were typed in.
+ */
+export function openedAt(a: ActionDoc): number {
+  return Math.min(a.createdAt.getTime(), (a.postmortemAt ?? a.slaFrom).getTime());
+}
+
+/** A field's value at an instant, replayed from the history (the first later change tells what it was before). */
+function valueAt(a: ActionDoc, field: 'status' | 'owner' | 'dueDate', at: number): unknown {
+  const later = a.history.find((h) => h.field === field && h.at.getTime() > at);
+  return later ? later.from : a[field];
+}
+
+const dayIn = (ms: number, zone: string) => DateTime.fromMillis(ms, { zone }).toISODate()!;
+
+export interface ActionCounts {
+  opened: string[];
+  closed: string[];
+  closedWithinSla: string[];
+  verified: { key: string; title: string }[];
+  open: string[];
+  overdue: string[];
+  unowned: string[];
+}
+
+/**
+ * Actions opened, closed (done or declined; verifying does not close again), closed by their due date,
+ * and verified in the range; open, overdue and unowned as of its end (or `now`, when that is earlier),
+ * from each action's history rather than its state today.
+ */
+export function actionCounts(actions: ActionDoc[], range: Range, now: number): ActionCounts {
+  const asOf = Math.min(range.end, now) - 1;
+  const inRange = (t: number) => t >= range.start && t < range.end;
+  const out: ActionCounts = { opened: [], closed: [], closedWithinSla: [], verified: [], open: [], overdue: [], unowned: [] };
+  for (const a of actions) {
+    if (inRange(openedAt(a))) out.opened.push(a.key);
+    for (const h of a.history) {
+      if (h.field !== 'status' || !inRange(h.at.getTime())) continue;
+      if (isClosed(h.to) && !isClosed(h.from)) {
+        out.closed.push(a.key);
+        const due = valueAt(a, 'dueDate', h.at.getTime()) as string | undefined;
+        if (h.to === 'done' && due && dayIn(h.at.getTime(), a.timezone) <= due) out.closedWithinSla.push(a.key);
+      }
+      if (h.to === 'verified') out.verified.push({ key: a.key, title: a.title });
+    }
+    if (openedAt(a) > asOf || isClosed(valueAt(a, 'status', asOf))) continue;
+    out.open.push(a.key);
+    const due = valueAt(a, 'dueDate', asOf) as string | undefined;
+    if (due && dayIn(asOf, a.timezone) > due) out.overdue.push(a.key);
+    if (!valueAt(a, 'owner', asOf)) out.unowned.push(a.key);
+  }
+  const unique = (keys: string[]) => [...new Set(keys)];
+  return { ...out, closed: unique(out.closed), closedWithinSla: unique(out.closedWithinSla) };
+}
+
+export function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}

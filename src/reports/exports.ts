@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { listActionsQuery } from '../actions/schemas.js';
+import { listIncidentsQuery } from '../incidents/schemas.js';
+import { actionPages, incidentPages, type Reads } from './data.js';
+
+/**
+ * Incidents and actions as CSV (UTF-8 with a BOM, so a spreadsheet reads Chinese right; one column per
+ * field, nested sections flattened to dotted names that never depend on the data) or JSON lines, written
+ * page by page so an export of any size streams.
+ */
+export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export type ExportKind = 'incidents' | 'actions';
+
+const format = { format: z.enum(EXPORT_FORMATS).default('csv').describe('csv (UTF-8 with BOM) or jsonl (one JSON object a line)') };
+export const incidentExportQuery = listIncidentsQuery.omit({ page: true, pageSize: true }).extend(format);
+export const actionExportQuery = listActionsQuery.omit({ page: true, pageSize: true }).extend(format);
+
+const durations = ['timeToDetect', 'timeToMitigate', 'timeToResolve', 'impactDuration', 'dataRepair'].flatMap((d) => [`durations.${d}.minutes`, `durations.${d}.approximate`]);
+const windowFields = ['startedAt', 'detectedAt', 'mitigatedAt', 'resolvedAt'];
+
+export const COLUMNS: Record<ExportKind, string[]> = {
+  incidents: [
+    'key', 'title', 'summary', 'severity', 'status', 'timezone', 'locale', 'services', 'tags', 'owner', 'reporter',
+    'detection.source', 'detection.detail',
+    ...windowFields.map((f) => `window.${f}`),
+    ...windowFields.map((f) => `instants.${f}.at`),
+    ...durations,
+    'impact.summary', 'impact.customerFacing', 'impact.affected', 'impact.errorRatios',
+    'cause.trigger', 'cause.rootCauses', 'cause.contributingFactors',
+    'remediation.summary', 'remediation.timeline',
+    'dataRepair.description', 'dataRepair.range.from', 'dataRepair.range.to', 'dataRepair.startedAt', 'dataRepair.completedAt', 'dataRepair.rowsRepaired',
+    'lessons.wentWell', 'lessons.wentWrong', 'lessons.gotLucky',
+    'review.participants', 'review.reportUrl', 'links',
+    'closedAt', 'version', 'createdAt', 'updatedAt', 'id',
+  ],
+  actions: [
+    'key', 'incidentKey', 'title', 'description', 'type', 'priority', 'status', 'statusReason', 'owner', 'unowned', 'team',
+    'dueDate', 'dueDateSource', 'overdue', 'timezone', 'ticket.key', 'ticket.url', 'completionNote', 'evidence',
+    'doneAt', 'verifiedBy', 'verifiedAt', 'recheckOn', 'snoozedUntil', 'recurring', 'recurredIn',
+    'version', 'createdAt', 'updatedAt', 'id',
+  ],
+};
+
+const get = (row: unknown, path: string) => path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), row);
+
+/** A cell's text: lists one item a line, an object item as `name=value, …`. */
+function cellText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (Array.isArray(value)) return value.map(cellText).join('\n');
+  if (typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}=${cellText(v)}`).join(', ');
+  return String(value);
+}
+
+/** Quoted when needed; a leading = + @ is prefixed with ' so a spreadsheet shows it as text instead of running it. */
+export function csvCell(value: unknown): string {
+  let text = cellText(value);
+  if (/^[=+@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function csvRow(cells: unknown[]): string {
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
+/**
+ * Writes the export: `write` gets each chunk (awaited, so a slow reader holds the reads back), `progress`
+ * the rows written so far and the total.
+ */
+export async function writeExport(
+  reads: Reads,
+  kind: ExportKind,
+  query: Record<string, unknown> & { format: ExportFormat },
+  write: (chunk: string) => Promise<void> | void,
+  progress?: (done: number, total: number) => void,
+): Promise<number> {
+  const { format: fmt, ...filters } = query;
+  const columns = COLUMNS[kind];
+  if (fmt === 'csv') await write(`\uFEFF${csvRow(columns)}`);
+  const pages = kind === 'incidents' ? incidentPages(reads, filters as never) : actionPages(reads, filters as never);
+  let done = 0;
+  for await (const { items, total } of pages) {
+    const rows = items.map((item) => (fmt === 'csv' ? csvRow(columns.map((c) => get(item, c))) : `${JSON.stringify(item)}\n`));
+    if (rows.length) await write(rows.join(''));
+    done += items.length;
+    progress?.(done, total);
+  }
+  return done;
+}
