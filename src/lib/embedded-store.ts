@@ -10,6 +10,8 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export interface EmbeddedStore {
   /** mongodb:// URI without a database name; append one. */
   uri: string;
+  /** The store's process. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export async function startEmbeddedStore(opts: { dataDir: string; binary?: strin
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const uri = await firstLine(child, opts.timeoutMs ?? 30_000);
-  return { uri, stop: () => stopChild(child) };
+  return { uri, pid: child.pid!, stop: () => stopChild(child) };
 }
 
 function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
