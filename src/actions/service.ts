@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
 import { REMOVED, type Feed } from '../lib/feed.js';
-import { pageOf, sortBy, type SortKey } from '../lib/listing.js';
+import { comparator, pageOf, sortBy, type SortKey } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
@@ -175,14 +175,14 @@ export class ActionsService {
   }
 
   async list(q: ListActionsQuery) {
-    const docs = await this.select(q);
     const dir = q.sort.startsWith('-') ? -1 : 1;
     const field = q.sort.replace(/^-/, '');
     const keys: SortKey<ActionDoc>[] =
       field === 'key'
         ? [[(d) => d.incidentKey, dir], [(d) => d.seq, dir]]
         : [[(d) => (d as Record<string, unknown>)[field], dir], [(d) => d._id, dir]];
-    const items = pageOf(sortBy(docs, keys), q.page, q.pageSize);
+    const docs = await this.select(q, { order: q.sort, compare: comparator(keys) });
+    const items = pageOf(docs, q.page, q.pageSize);
     return { items: items.map((d) => this.toView(d)), total: docs.length, page: q.page, pageSize: q.pageSize };
   }
 
@@ -432,7 +432,10 @@ export class ActionsService {
   }
 
   /** The actions the list's and the stats' filters select, from the read model. */
-  private async select(q: ActionFilters & Partial<Pick<ListActionsQuery, 'overdue' | 'dueBefore' | 'dueAfter' | 'q'>>): Promise<ActionDoc[]> {
+  private async select(
+    q: ActionFilters & Partial<Pick<ListActionsQuery, 'overdue' | 'dueBefore' | 'dueAfter' | 'q'>>,
+    sort?: { order: string; compare: (a: ActionDoc, b: ActionDoc) => number },
+  ): Promise<ActionDoc[]> {
     await this.deps.mirror.sync();
     const now = this.deps.clock.now();
     const owner = q.owner?.toLowerCase();
@@ -449,7 +452,8 @@ export class ActionsService {
           )
         : undefined;
     const re = q.q ? new RegExp(escapeRegExp(q.q), 'i') : undefined;
-    return this.deps.mirror.all<ActionDoc>('action').filter(
+    const all = sort ? this.deps.mirror.sorted<ActionDoc>('action', sort.order, sort.compare) : this.deps.mirror.all<ActionDoc>('action');
+    return all.filter(
       (d) =>
         (!owner || d.owner === owner) &&
         (!q.team || d.team === q.team) &&

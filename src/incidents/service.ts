@@ -5,12 +5,11 @@ import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
 import { isDuplicateKey } from '../lib/db.js';
 import { REMOVED, type Feed } from '../lib/feed.js';
-import { pageOf, sortBy } from '../lib/listing.js';
+import { comparator, pageOf } from '../lib/listing.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
-import { escapeRegExp } from '../lib/text.js';
 import { bounds, parseInstant } from '../lib/time.js';
 import { BadRequest, Conflict, NotFound, staleVersion } from '../http/errors.js';
 import { toFields, toStored, toView, type IncidentFields, type IncidentView } from './convert.js';
@@ -91,8 +90,12 @@ export class IncidentsService {
     const owner = q.owner?.toLowerCase();
     const from = q.startedFrom ? bounds(parseInstant(q.startedFrom, zone), zone).earliest : undefined;
     const to = q.startedTo ? bounds(parseInstant(q.startedTo, zone), zone).latest : undefined;
-    const re = q.q ? new RegExp(escapeRegExp(q.q), 'i') : undefined;
-    const docs = this.deps.mirror.all<IncidentDoc>('incident').filter((d) => {
+    const text = q.q?.toLowerCase();
+    const dir = q.sort.startsWith('-') ? -1 : 1;
+    const field = q.sort.replace(/^-/, '');
+    const value = field === 'startedAt' ? (d: IncidentDoc) => d.window?.startedAt?.at : (d: IncidentDoc) => (d as unknown as Record<string, unknown>)[field];
+    const ordered = this.deps.mirror.sorted<IncidentDoc>('incident', q.sort, comparator([[value, dir], [(d) => String(d._id), dir]]));
+    const docs = ordered.filter((d) => {
       const started = d.window?.startedAt?.at.getTime();
       return (
         (!q.status?.length || q.status.includes(d.status)) &&
@@ -102,13 +105,10 @@ export class IncidentsService {
         (!owner || d.owner === owner) &&
         (from === undefined || (started !== undefined && started >= from)) &&
         (to === undefined || (started !== undefined && started <= to)) &&
-        (!re || searchText(d).some((text) => re.test(text)))
+        (!text || searchText(d).includes(text))
       );
     });
-    const dir = q.sort.startsWith('-') ? -1 : 1;
-    const field = q.sort.replace(/^-/, '');
-    const value = field === 'startedAt' ? (d: IncidentDoc) => d.window?.startedAt?.at : (d: IncidentDoc) => (d as unknown as Record<string, unknown>)[field];
-    const items = pageOf(sortBy(docs, [[value, dir], [(d) => String(d._id), dir]]), q.page, q.pageSize);
+    const items = pageOf(docs, q.page, q.pageSize);
     return { items: items.map(toView), total: docs.length, page: q.page, pageSize: q.pageSize };
   }
 
@@ -272,8 +272,17 @@ function merge<T extends Record<string, unknown>>(current: T, changes: Record<st
 }
 
 /** The texts a search looks in: title, summary, impact and cause. */
-function searchText(d: IncidentDoc): string[] {
-  return [d.title, d.summary, d.impact?.summary, d.cause?.trigger, ...(d.cause?.rootCauses ?? []), ...(d.cause?.contributingFactors ?? [])].filter(
-    (t): t is string => !!t,
-  );
+function searchText(d: IncidentDoc): string {
+  let text = searchTexts.get(d);
+  if (text === undefined) {
+    text = [d.title, d.summary, d.impact?.summary, d.cause?.trigger, ...(d.cause?.rootCauses ?? []), ...(d.cause?.contributingFactors ?? [])]
+      .filter(Boolean)
+      .join('\n')
+      .toLowerCase();
+    searchTexts.set(d, text);
+  }
+  return text;
 }
+
+/** Lower-cased search text per stored record (the read model's records are never changed in place). */
+const searchTexts = new WeakMap<IncidentDoc, string>();

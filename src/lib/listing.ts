@@ -13,14 +13,18 @@ export function compareValues(a: unknown, b: unknown): number {
   return x! < y! ? -1 : x! > y! ? 1 : 0;
 }
 
-export function sortBy<T>(items: T[], keys: SortKey<T>[]): T[] {
-  return items.sort((a, b) => {
+export function comparator<T>(keys: SortKey<T>[]): (a: T, b: T) => number {
+  return (a, b) => {
     for (const [value, direction] of keys) {
       const c = compareValues(value(a), value(b));
       if (c) return c * direction;
     }
     return 0;
-  });
+  };
+}
+
+export function sortBy<T>(items: T[], keys: SortKey<T>[]): T[] {
+  return items.sort(comparator(keys));
 }
 
 export function pageOf<T>(items: T[], page: number, pageSize: number): T[] {

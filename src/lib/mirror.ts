@@ -51,6 +51,7 @@ export class Mirror {
   private queued: Promise<void> | undefined;
   /** Bumped on every change, so derived values (sorted lists) can be kept until the data changes. */
   generation = 0;
+  private readonly sortedCache = new Map<string, { generation: number; items: unknown[] }>();
 
   constructor(
     sources: MirrorSource[],
@@ -102,6 +103,19 @@ export class Mirror {
 
   get<T>(entity: string, id: string): T | undefined {
     return this.source(entity).get(id) as T | undefined;
+  }
+
+  /**
+   * Every record of an entity in the order `compare` gives, sorted once and kept until the next
+   * change: a list's page is then one pass over them. `order` names the order for the cache.
+   */
+  sorted<T>(entity: string, order: string, compare: (a: T, b: T) => number): T[] {
+    const key = `${entity}:${order}`;
+    const hit = this.sortedCache.get(key);
+    if (hit?.generation === this.generation) return hit.items as T[];
+    const items = this.all<T>(entity).sort(compare);
+    this.sortedCache.set(key, { generation: this.generation, items });
+    return items;
   }
 
   /** Records whose index `name` gives `key`. */

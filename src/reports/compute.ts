@@ -4,7 +4,7 @@ import { CLOSED_ACTION_STATUSES, type ActionStatus } from '../actions/schemas.js
 import { percentile } from '../actions/service.js';
 import { durations } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
-import type { Span } from '../lib/time.js';
+import { localDate, type Span } from '../lib/time.js';
 
 /**
  * The period report's numbers, as pure functions of lean incidents and actions: the service reads the
@@ -147,7 +147,7 @@ function valueAt(a: ActionDoc, field: 'status' | 'owner' | 'dueDate', at: number
   return later ? later.from : a[field];
 }
 
-const dayIn = (ms: number, zone: string) => DateTime.fromMillis(ms, { zone }).toISODate()!;
+const dayIn = (ms: number, zone: string) => localDate(zone, new Date(ms));
 
 export interface ActionCounts {
   opened: string[];
