@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { messageIdOf } from '../mail/outbox.js';
 import { isDuplicateKey } from './db.js';
 
 /**
@@ -14,6 +15,7 @@ const MIGRATIONS: { name: string; run(conn: Connection): Promise<void> }[] = [
       await rekey(conn, 'actions', (d) => d.key);
       await rekey(conn, 'credentials', (d) => d.hash, (d) => ({ tokenId: String(d._id), hash: undefined }));
       await rekey(conn, 'reviews', (d) => d.incidentId);
+      await rekey(conn, 'outbox', (d) => d.dedupeKey && messageIdOf(String(d.dedupeKey)));
       await rekey(conn, 'snapshots', (d) => d.incidentId && `${String(d.incidentId)}:${String(d.number)}`);
       // Incidents filed before keys had their own collection.
       const keys = conn.db!.collection<{ _id: string; incidentId: unknown }>('incidentkeys');

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { Schema, Types, type Connection, type Model } from 'mongoose';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
@@ -39,6 +39,8 @@ export interface OutboxDoc {
  * so anyone can finish the bookkeeping of a worker that stopped after sending.
  */
 interface ClaimDoc {
+  /** "<message id>:<attempt>" (claimId), so a claim is read and written by _id. */
+  _id: string;
   messageId: Types.ObjectId;
   attempt: number;
   worker: string;
@@ -70,6 +72,7 @@ outboxSchema.index({ status: 1, nextAttemptAt: 1 });
 
 const claimSchema = new Schema<ClaimDoc>(
   {
+    _id: { type: String, required: true },
     messageId: { type: Schema.Types.ObjectId, required: true },
     attempt: { type: Number, required: true },
     worker: { type: String, required: true },
@@ -80,7 +83,13 @@ const claimSchema = new Schema<ClaimDoc>(
   },
   { versionKey: false, collection: 'outbox_claims' },
 );
-claimSchema.index({ messageId: 1, attempt: 1 }, { unique: true });
+
+/**
+ * A message's _id is derived from its dedupe key, so "was this sent already?" is an _id read (FerretDB
+ * scans for any other filter), and two enqueues of one key collide on the _id as on the key.
+ */
+export const messageIdOf = (dedupeKey: string) => new Types.ObjectId(createHash('sha256').update(dedupeKey).digest('hex').slice(0, 24));
+const claimId = (messageId: Types.ObjectId, attempt: number) => `${String(messageId)}:${attempt}`;
 
 export type OutboxModel = Model<OutboxDoc>;
 export type ClaimModel = Model<ClaimDoc>;
@@ -121,7 +130,7 @@ export class Outbox {
   async enqueue(m: NewMessage): Promise<boolean> {
     const now = this.deps.clock.now();
     try {
-      await this.deps.models.outbox.create({ ...m, status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now });
+      await this.deps.models.outbox.create({ ...m, _id: messageIdOf(m.dedupeKey), status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now });
       return true;
     } catch (err) {
       if (isDuplicateKey(err)) return false;
@@ -131,7 +140,7 @@ export class Outbox {
 
   /** The refs of the message with this dedupe key, or undefined when there is none. */
   async refsOf(dedupeKey: string): Promise<string[] | undefined> {
-    const doc = await this.deps.models.outbox.findOne({ dedupeKey }).select('refs').lean<Pick<OutboxDoc, 'refs'>>();
+    const doc = await this.deps.models.outbox.findById(messageIdOf(dedupeKey)).select('refs').lean<Pick<OutboxDoc, 'refs'>>();
     return doc ? (doc.refs ?? []) : undefined;
   }
 
@@ -162,6 +171,7 @@ export class Outbox {
     const now = clock.now();
     try {
       await models.outboxClaims.create({
+        _id: claimId(message._id, attempt),
         messageId: message._id,
         attempt,
         worker: this.worker,
@@ -179,7 +189,7 @@ export class Outbox {
       error = err instanceof Error ? err.message : String(err);
     }
     const claim = { outcome: error === undefined ? ('sent' as const) : ('failed' as const), finishedAt: clock.now(), ...(error ? { error } : {}) };
-    await models.outboxClaims.updateOne({ messageId: message._id, attempt }, { $set: claim });
+    await models.outboxClaims.updateOne({ _id: claimId(message._id, attempt) }, { $set: claim });
     return this.apply(message, attempt, claim);
   }
 
@@ -188,7 +198,7 @@ export class Outbox {
    * once the lease has run out with no outcome (the worker died mid-send), counts the attempt as failed.
    */
   private async settle(message: OutboxDoc, attempt: number): Promise<void> {
-    const claim = await this.deps.models.outboxClaims.findOne({ messageId: message._id, attempt }).lean<ClaimDoc>();
+    const claim = await this.deps.models.outboxClaims.findById(claimId(message._id, attempt)).lean<ClaimDoc>();
     if (!claim) return;
     if (claim.outcome) {
       await this.apply(message, attempt, { outcome: claim.outcome, finishedAt: claim.finishedAt ?? claim.leaseUntil, ...(claim.error ? { error: claim.error } : {}) });

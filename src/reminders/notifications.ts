@@ -77,8 +77,8 @@ export class Notifications {
     return byRecipient;
   }
 
-  /** Marks as reported; only ones still unreported, so a repeat changes nothing. */
+  /** Marks as reported; only ones still unreported, so a repeat changes nothing. One _id write each (FerretDB scans for `$in`). */
   async markReported(ids: string[], digestKey: string): Promise<void> {
-    await this.deps.notifications.updateMany({ _id: { $in: ids }, digestKey: null }, { $set: { digestKey } });
+    for (const _id of ids) await this.deps.notifications.updateOne({ _id, digestKey: null }, { $set: { digestKey } });
   }
 }

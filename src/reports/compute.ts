@@ -21,7 +21,7 @@ export interface Range {
   end: number;
 }
 
-const isClosed = (status: unknown) => CLOSED_ACTION_STATUSES.includes(status as ActionStatus);
+export const isClosed = (status: unknown) => CLOSED_ACTION_STATUSES.includes(status as ActionStatus);
 
 /** When an incident came to light: detected, or started when no detection time is recorded (how reports place it). */
 export function noticedAt(doc: IncidentDoc): number | undefined {

@@ -46,9 +46,8 @@ export async function incidentsOverlapping(reads: Reads, from: Date, to: Date): 
 export async function actionsWithHistory(reads: Reads, to: Date): Promise<ActionDoc[]> {
   await reads.mirror.sync();
   return reads.mirror
-    .all<ActionDoc>('action')
-    .filter((a) => a.createdAt < to || (a.postmortemAt ?? a.slaFrom) < to)
-    .sort((a, b) => a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq);
+    .sorted<ActionDoc>('action', 'incidentKey,seq', (a, b) => a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq)
+    .filter((a) => a.createdAt < to || (a.postmortemAt ?? a.slaFrom) < to);
 }
 
 const EXPORT_PAGE = 200;

@@ -21,7 +21,16 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 /** Verified against when the email is unknown, so a wrong email costs as long as a wrong password. */
 let dummyHash: Promise<string> | undefined;
 
-export function userView(u: UserDoc) {
+/** Views of the people the read model holds (never changed in place): lists show them on every page. */
+const userViews = new WeakMap<UserDoc, ReturnType<typeof buildUserView>>();
+
+export function userView(u: UserDoc): ReturnType<typeof buildUserView> {
+  let view = userViews.get(u);
+  if (!view) userViews.set(u, (view = buildUserView(u)));
+  return view;
+}
+
+function buildUserView(u: UserDoc) {
   return {
     id: String(u._id),
     email: u.email,

@@ -82,9 +82,9 @@ describe('outbox delivery', function () {
     const [m1, m2] = await models.outbox.find().sort({ dedupeKey: 1 }).lean();
     const lease = new Date(ctx.clock.now().getTime() + ctx.config.OUTBOX_LEASE_SECONDS * 1000);
     // Message 1: a worker sent it and recorded so on its claim, then stopped before marking the message.
-    await models.outboxClaims.create({ messageId: m1!._id, attempt: 1, worker: 'gone', leaseUntil: lease, outcome: 'sent', finishedAt: ctx.clock.now() });
+    await models.outboxClaims.create({ _id: `${String(m1!._id)}:1`, messageId: m1!._id, attempt: 1, worker: 'gone', leaseUntil: lease, outcome: 'sent', finishedAt: ctx.clock.now() });
     // Message 2: a worker claimed it and stopped before SMTP accepted anything.
-    await models.outboxClaims.create({ messageId: m2!._id, attempt: 1, worker: 'gone', leaseUntil: lease });
+    await models.outboxClaims.create({ _id: `${String(m2!._id)}:1`, messageId: m2!._id, attempt: 1, worker: 'gone', leaseUntil: lease });
 
     await outbox.deliver();
     expect(smtp.received).to.have.length(0);
