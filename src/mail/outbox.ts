@@ -138,6 +138,26 @@ export class Outbox {
     }
   }
 
+  /**
+   * Writes many messages in one command; returns the dedupe keys written (a key already there is
+   * skipped, changing nothing). A job that writes many at once (the digests) waits on one write, not one each.
+   */
+  async enqueueMany(messages: NewMessage[]): Promise<Set<string>> {
+    if (!messages.length) return new Set();
+    const now = this.deps.clock.now();
+    const docs = messages.map((m) => ({ ...m, _id: messageIdOf(m.dedupeKey), status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now }));
+    const refused = new Set<number>();
+    try {
+      await this.deps.models.outbox.collection.insertMany(docs as never[], { ordered: false });
+    } catch (err) {
+      const errors = (err as { writeErrors?: { index: number; code?: number }[] | { index: number; code?: number } }).writeErrors;
+      const list = Array.isArray(errors) ? errors : errors ? [errors] : [];
+      if (!list.length || list.some((e) => e.code !== 11000)) throw err;
+      for (const e of list) refused.add(e.index);
+    }
+    return new Set(messages.filter((_, i) => !refused.has(i)).map((m) => m.dedupeKey));
+  }
+
   /** The refs of the message with this dedupe key, or undefined when there is none. */
   async refsOf(dedupeKey: string): Promise<string[] | undefined> {
     const doc = await this.deps.models.outbox.findById(messageIdOf(dedupeKey)).select('refs').lean<Pick<OutboxDoc, 'refs'>>();

@@ -79,6 +79,6 @@ export class Notifications {
 
   /** Marks as reported; only ones still unreported, so a repeat changes nothing. One _id write each (FerretDB scans for `$in`). */
   async markReported(ids: string[], digestKey: string): Promise<void> {
-    for (const _id of ids) await this.deps.notifications.updateOne({ _id, digestKey: null }, { $set: { digestKey } });
+    await Promise.all(ids.map((_id) => this.deps.notifications.updateOne({ _id, digestKey: null }, { $set: { digestKey } })));
   }
 }

@@ -8,7 +8,7 @@ import { localDate } from '../lib/time.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
-import type { Outbox } from '../mail/outbox.js';
+import type { NewMessage, Outbox } from '../mail/outbox.js';
 import { readerOf, renderEmail, type Reader, type TemplateRenderer } from './email.js';
 import type { ActionLinks } from './links.js';
 import type { NotificationDoc, Notifications } from './notifications.js';
@@ -105,7 +105,8 @@ export class RemindersService {
   async sendDigests(): Promise<{ digests: number }> {
     const { notifications, outbox, clock, config, people } = this.deps;
     const now = clock.now();
-    let digests = 0;
+    const ready: { message: NewMessage; refs: string[] }[] = [];
+    const reported: { ids: string[]; key: string }[] = [];
     for (const [recipient, pending] of await notifications.pending(now, 'digest')) {
       const reader = await readerOf(people, config, recipient);
       const local = DateTime.fromJSDate(now, { zone: reader.zone });
@@ -115,21 +116,25 @@ export class RemindersService {
       const key = `digest:${recipient}:${day}`;
       const sent = await outbox.refsOf(key);
       if (sent) {
-        await notifications.markReported(sent, key);
+        reported.push({ ids: sent, key });
         continue;
       }
       // What became due after today's digest time waits for tomorrow's.
       const due = pending.filter((n) => n.dueAt <= sendAt.toJSDate());
       if (!due.length) continue;
       const digest = await this.compose(recipient, due, { now, day }, reader);
-      if (!digest) {
-        // Every reason went away (closed, snoozed) before the digest: nothing to say, nothing lost.
-        await notifications.markReported(due.map((n) => String(n._id)), `obsolete:${day}`);
-        continue;
-      }
-      if (await outbox.enqueue({ dedupeKey: key, kind: 'digest', to: recipient, ...digest, refs: due.map((n) => String(n._id)) })) digests++;
-      await notifications.markReported((await outbox.refsOf(key)) ?? [], key);
+      const refs = due.map((n) => String(n._id));
+      // Every reason went away (closed, snoozed) before the digest: nothing to say, nothing lost.
+      if (!digest) reported.push({ ids: refs, key: `obsolete:${day}` });
+      else ready.push({ message: { dedupeKey: key, kind: 'digest', to: recipient, ...digest, refs }, refs });
     }
+    // One write for all the digests; another worker may have written some first, and then its refs are the ones reported.
+    const written = await outbox.enqueueMany(ready.map((r) => r.message));
+    for (const { message, refs } of ready) {
+      reported.push({ ids: written.has(message.dedupeKey) ? refs : ((await outbox.refsOf(message.dedupeKey)) ?? []), key: message.dedupeKey });
+    }
+    for (const { ids, key } of reported) await notifications.markReported(ids, key);
+    const digests = written.size;
     return { digests };
   }
 
