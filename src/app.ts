@@ -7,6 +7,7 @@ import { Api } from './http/api.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { pageErrors } from './http/pages.js';
 import { authenticate, csrf, parseCookies } from './http/auth.js';
+import { methodGuard } from './http/methods.js';
 import { documentRoutes } from './documents/routes.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { linkPages, reminderRoutes } from './reminders/routes.js';
@@ -67,6 +68,14 @@ export function createApp(services: Services): express.Express {
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+  const pages = [accountPages(services), incidentPages(services), reviewPages(services), actionPages(services), reportPages(services)];
+  app.use(
+    methodGuard(() => [
+      { prefix: '', router: app.router },
+      { prefix: '/api/v1', router: api.router },
+      ...pages.map((router) => ({ prefix: '', router })),
+    ]),
+  );
   const csrfGuard = csrf(services.config);
   app.use(parseCookies, authenticate(services.users));
   app.use('/api/v1', express.json({ limit: '1mb' }), csrfGuard.api, api.router);
@@ -79,11 +88,7 @@ export function createApp(services: Services): express.Express {
       next();
     },
     csrfGuard.forms,
-    accountPages(services),
-    incidentPages(services),
-    reviewPages(services),
-    actionPages(services),
-    reportPages(services),
+    ...pages,
   );
   app.use(notFoundHandler);
   app.use(pageErrors(services));

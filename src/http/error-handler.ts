@@ -6,6 +6,8 @@ interface BodyParserError {
   type?: string;
   status?: number;
   limit?: number;
+  code?: string;
+  expose?: boolean;
 }
 
 /** Maps every error to a JSON problem response; only unexpected errors are 500s, logged with the request id. */
@@ -43,6 +45,16 @@ export function toHttpError(err: unknown): HttpError | undefined {
     case 'charset.unsupported':
       return new HttpError(415, 'unsupported_media_type', 'Unsupported body encoding');
     default:
-      return undefined;
+      break;
   }
+  // A body that does not inflate as its Content-Encoding says (zlib's Z_DATA_ERROR, a truncated stream).
+  // zlib's codes start Z_, brotli's ERR__ or ERR_BROTLI.
+  if (/^(Z_|ERR__|ERR_BROTLI)/.test(parserError?.code ?? '')) {
+    return new HttpError(400, 'bad_request', 'Request body does not match its Content-Encoding (send plain JSON, or compress it as declared)');
+  }
+  // Any other client error the body reader raised (an aborted or mis-sized body): its status, never a 500.
+  if (parserError?.expose && typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+    return new HttpError(parserError.status, 'bad_request', 'Request body could not be read');
+  }
+  return undefined;
 }
