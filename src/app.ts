@@ -79,6 +79,8 @@ export function createApp(services: Services): express.Express {
   const csrfGuard = csrf(services.config);
   app.use(parseCookies, authenticate(services.users));
   app.use('/api/v1', express.json({ limit: '1mb' }), csrfGuard.api, api.router);
+  // An unknown API path is a 404, never the pages' sign-in or CSRF check.
+  app.use('/api', notFoundHandler);
 
   linkPages(app, services);
   app.use(

@@ -4,6 +4,7 @@ import { LOCALES } from '../lib/config.js';
 import { INSTANT_FORMAT_HINT, isDateText, isInstantText } from '../lib/time.js';
 import { actionInput } from '../actions/schemas.js';
 import { pageQuery } from '../http/paging.js';
+import { emailAddress, linkUrl } from '../lib/formats.js';
 
 export const INCIDENT_STATUSES = ['investigating', 'mitigated', 'resolved', 'closed'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
@@ -13,7 +14,7 @@ export const WINDOW_FIELDS = ['startedAt', 'detectedAt', 'mitigatedAt', 'resolve
 const text = (max: number) => z.string().trim().max(max);
 const line = text(500);
 const longText = text(20_000);
-export const email = z.email().max(254).toLowerCase();
+export const email = emailAddress();
 export const instant = z.string().refine(isInstantText, `must be ${INSTANT_FORMAT_HINT}`).describe(INSTANT_FORMAT_HINT);
 export const date = z.string().refine(isDateText, 'must be a date like 2023-02-09');
 const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
@@ -70,9 +71,9 @@ const sections = {
   }),
   review: z.strictObject({
     participants: list(text(200).min(1)).optional(),
-    reportUrl: z.url().max(2000).optional(),
+    reportUrl: linkUrl().optional(),
   }),
-  links: z.array(z.strictObject({ title: line.optional(), url: z.url().max(2000) })).max(100),
+  links: z.array(z.strictObject({ title: line.optional(), url: linkUrl() })).max(100),
 };
 
 export const createIncidentBody = z.strictObject({

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { emailAddress } from './formats.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -43,7 +44,7 @@ const envSchema = z.object({
   ACTION_SLA_DAYS_HIGH: days(28),
   ACTION_SLA_DAYS_MEDIUM: days(56),
   ACTION_SLA_DAYS_LOW: days(90),
-  ADMIN_EMAIL: z.email().default('admin@localhost'),
+  ADMIN_EMAIL: emailAddress().default('admin@localhost'),
   /** Signs CSRF tokens; set it (and keep it) in production. Unset: a random one per process. */
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
