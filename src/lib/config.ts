@@ -16,7 +16,7 @@ export type Locale = (typeof LOCALES)[number];
 const days = (fallback: number) => z.coerce.number().int().min(1).max(3650).default(fallback);
 
 /** Every variable the service reads; `.env.example` lists the same ones. */
-const envSchema = z.object({
+export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -68,6 +68,8 @@ const envSchema = z.object({
   OUTBOX_RETRY_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(10).max(86400).default(600),
   RUN_WORKER: bool.default(true),
+  /** Whether someone who filed or edited an incident may still review (approve) its postmortem. */
+  REVIEW_EDITORS_MAY_REVIEW: bool.default(false),
 });
 
 export type Env = z.infer<typeof envSchema>;
