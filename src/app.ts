@@ -8,6 +8,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { pageErrors } from './http/pages.js';
 import { authenticate, csrf, parseCookies } from './http/auth.js';
 import { methodGuard } from './http/methods.js';
+import { RETRY_AFTER_SECONDS, whileStoreDown } from './http/availability.js';
 import { documentRoutes } from './documents/routes.js';
 import { incidentRoutes } from './incidents/routes.js';
 import { linkPages, reminderRoutes } from './reminders/routes.js';
@@ -50,7 +51,9 @@ export function createApp(services: Services): express.Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const db = await pingDb(services.conn);
+    // A store known to be down is said at once; otherwise the database is asked.
+    const db = services.storeAvailable() && (await pingDb(services.conn));
+    if (!db) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     // Mail is a detail, not readiness: failed messages are listed here and in the logs, and the service stays up.
     const mail = db ? await services.outbox.health() : undefined;
     res.status(db ? 200 : 503).json({ status: db ? 'ready' : 'unavailable', checks: { database: db ? 'ok' : 'unreachable', ...(mail ? { mail } : {}) } });
@@ -76,6 +79,7 @@ export function createApp(services: Services): express.Express {
       ...pages.map((router) => ({ prefix: '', router })),
     ]),
   );
+  app.use(whileStoreDown(services.storeAvailable));
   const csrfGuard = csrf(services.config);
   app.use(parseCookies, authenticate(services.users));
   app.use('/api/v1', express.json({ limit: '1mb' }), csrfGuard.api, api.router);

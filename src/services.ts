@@ -10,6 +10,7 @@ import { auditModel } from './audit/model.js';
 import { AuditService } from './audit/service.js';
 import { claimModel, Claims } from './lib/claims.js';
 import { revisionModel, Revisions } from './lib/revisions.js';
+import { watchConnection } from './lib/db.js';
 import { buildReminders, reminderModels } from './reminders/compose.js';
 import { CommentsService } from './reviews/comments.js';
 import { reviewModels } from './reviews/model.js';
@@ -22,8 +23,10 @@ import type { Config } from './lib/config.js';
 import type { Logger } from './lib/logger.js';
 
 /** The composition root: every service is built once here and handed to routes and jobs. */
-export function buildServices(deps: { config: Config; conn: Connection; clock: Clock; logger: Logger }) {
+export function buildServices(deps: { config: Config; conn: Connection; clock: Clock; logger: Logger; storeAvailable?: () => boolean }) {
   const { config, conn, clock, logger } = deps;
+  /** False at once while the database is known to be down: requests get a 503 instead of waiting on the driver. */
+  const storeAvailable = deps.storeAvailable ?? watchConnection(conn);
   const models = {
     incidents: incidentModel(conn),
     ...incidentKeyModels(conn),
@@ -70,7 +73,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     clock,
     config,
   });
-  return { config, conn, clock, logger, models, revisions, claims, audit, users, actions, incidents, renderer, documents, reports, people, ...mail, comments, reviews };
+  return { config, conn, storeAvailable, clock, logger, models, revisions, claims, audit, users, actions, incidents, renderer, documents, reports, people, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,6 +33,34 @@ async function signIn(port: number, link: string): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}${link}`, { redirect: 'manual' });
   expect(res.status).to.equal(303);
   return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+}
+
+/** The embedded store's pid as the server recorded it in DATA_DIR (undefined when there is no record). */
+function storePid(dataDir: string): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(path.join(dataDir, 'store.json'), 'utf8')) as { storePid?: number }).storePid;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Calls `probe` every 100 ms until it is true; returns the milliseconds it took, or throws after `withinMs`. */
+async function within(withinMs: number, what: string, probe: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await probe().catch(() => false)) return Date.now() - started;
+    if (Date.now() - started > withinMs) throw new Error(`${what}: not within ${withinMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -125,5 +153,102 @@ describe('the service process', function () {
     expect(await exited(child)).to.equal(2);
     expect(stderr.trim().split('\n')).to.have.length(1);
     expect(stderr).to.match(/^Invalid configuration: PORT="eighty"/);
+  });
+
+  it('notices its embedded store was killed: 503 with Retry-After within 2 s, a friendly page, and recovery by itself within 15 s', async () => {
+    const { child, lines } = startMain({ DATA_DIR: dataDir }, children);
+    const { port, signIn: link } = await waitForPort(lines);
+    const cookie = await signIn(port, link!);
+    const base = `http://127.0.0.1:${port}`;
+    const first = storePid(dataDir)!;
+    expect(alive(first)).to.equal(true);
+
+    process.kill(first, 'SIGKILL');
+    let unavailable: Response | undefined;
+    const noticed = await within(2_000, 'a 503', async () => {
+      unavailable = await fetch(`${base}/api/v1/incidents`, { headers: { cookie } });
+      return unavailable.status === 503;
+    });
+    expect(unavailable!.headers.get('retry-after')).to.match(/^\d+$/);
+    expect((await unavailable!.json()).error.code).to.equal('unavailable');
+    const ready = await fetch(`${base}/readyz`);
+    // It may already be back by now; if not, /readyz says so.
+    if (ready.status === 503) expect((await ready.json()).checks.database).to.equal('unreachable');
+    const page = await fetch(`${base}/`, { headers: { cookie, accept: 'text/html' } });
+    if (page.status === 503) expect(await page.text()).to.match(/reload this page in a few seconds|请几秒钟后刷新本页/);
+
+    const recovered = await within(15_000, 'recovery', async () => (await fetch(`${base}/api/v1/incidents`, { headers: { cookie } })).status === 200);
+    expect((await fetch(`${base}/readyz`)).status).to.equal(200);
+    const list = await (await fetch(`${base}/api/v1/incidents`, { headers: { cookie } })).json();
+    expect(list.total, 'the data is still there').to.equal(2);
+    const second = storePid(dataDir)!;
+    expect(second).to.not.equal(first);
+    console.log(`      503 after ${noticed} ms, recovered ${recovered} ms later`);
+
+    const exit = exited(child);
+    child.kill('SIGTERM');
+    expect(await exit).to.equal(0);
+    expect(alive(second), 'the restarted store is stopped too').to.equal(false);
+  });
+
+  it('stops within 15 s on SIGTERM while a keep-alive client keeps it busy, leaving no store process', async () => {
+    const { child, lines } = startMain({ DATA_DIR: dataDir }, children);
+    const { port, signIn: link } = await waitForPort(lines);
+    const cookie = await signIn(port, link!);
+    const store = storePid(dataDir)!;
+    let busy = true;
+    const statuses: number[] = [];
+    // fetch keeps its connection alive between requests; two clients ask without pause.
+    const client = async () => {
+      while (busy) {
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/incidents`, { headers: { cookie } }).catch(() => undefined);
+        if (!res) break;
+        statuses.push(res.status);
+        await res.arrayBuffer();
+      }
+    };
+    const clients = [client(), client()];
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const started = Date.now();
+    const exit = exited(child);
+    child.kill('SIGTERM');
+    expect(await exit).to.equal(0);
+    const took = Date.now() - started;
+    busy = false;
+    await Promise.all(clients);
+    expect(took).to.be.below(15_000);
+    expect(statuses.length).to.be.above(0);
+    expect(statuses.filter((s) => s >= 500), 'no request failed while stopping').to.deep.equal([]);
+    expect(alive(store), 'the store stopped with the server').to.equal(false);
+    expect(storePid(dataDir), 'its record is removed').to.equal(undefined);
+    console.log(`      stopped in ${took} ms after ${statuses.length} requests`);
+  });
+
+  it('stops the store a killed server left running before starting again, so one store serves the files', async () => {
+    const run1 = startMain({ DATA_DIR: dataDir }, children);
+    await waitForPort(run1.lines);
+    const orphan = storePid(dataDir)!;
+    const gone = exited(run1.child);
+    run1.child.kill('SIGKILL');
+    await gone;
+    expect(alive(orphan), 'a killed server leaves its store behind').to.equal(true);
+
+    const run2 = startMain({ DATA_DIR: dataDir }, children);
+    const warnings: string[] = [];
+    let port = 0;
+    for await (const line of { [Symbol.asyncIterator]: () => run2.lines }) {
+      const entry = JSON.parse(line) as { msg: string; port?: number };
+      warnings.push(entry.msg);
+      if (entry.msg.startsWith('Debrief listening')) {
+        port = entry.port!;
+        break;
+      }
+    }
+    expect(warnings).to.include('stopped the embedded store a killed server left running on these files');
+    expect(alive(orphan)).to.equal(false);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).to.equal(200);
+    const exit = exited(run2.child);
+    run2.child.kill('SIGTERM');
+    expect(await exit).to.equal(0);
   });
 });

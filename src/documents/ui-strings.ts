@@ -58,6 +58,9 @@ const en = {
   'error.unprocessable': 'Not accepted',
   'error.payload_too_large': 'Too large',
   'error.unsupported_media_type': 'Unsupported encoding',
+  'error.method_not_allowed': 'Method not allowed',
+  'error.unavailable': 'Back in a moment',
+  'error.unavailableMessage': 'The database is restarting. Nothing you saved is lost; reload this page in a few seconds.',
 
   // Incident list
   'incidents.title': 'Incidents',
@@ -286,6 +289,9 @@ const zhCN: Record<UiKey, string> = {
   'error.unprocessable': '无法受理',
   'error.payload_too_large': '内容过大',
   'error.unsupported_media_type': '不支持的编码',
+  'error.method_not_allowed': '不支持的请求方法',
+  'error.unavailable': '稍后即可恢复',
+  'error.unavailableMessage': '数据库正在重启，已保存的内容不会丢失；请几秒钟后刷新本页。',
 
   'incidents.title': '事件',
   'incidents.searchPlaceholder': '搜索标题、影响、原因',

@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../lib/logger.js';
 import { HttpError, NotFound } from './errors.js';
+import { RETRY_AFTER_SECONDS, Unavailable } from './availability.js';
+import { isUnavailable } from '../lib/db.js';
 
 interface BodyParserError {
   type?: string;
@@ -19,6 +21,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(500).json({ error: { status: 500, code: 'internal', message: 'Internal error', requestId: req.id } });
       return;
     }
+    if (error.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(error.status).json({
       error: {
         status: error.status,
@@ -35,6 +38,7 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => next(new Not
 
 export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
+  if (isUnavailable(err)) return new Unavailable();
   const parserError = err as BodyParserError;
   switch (parserError?.type) {
     case 'entity.too.large':
