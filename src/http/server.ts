@@ -19,6 +19,8 @@ export async function listen(app: Express, port: number, host: string): Promise<
   // Before the app's own listener, so the header is set before any response is written.
   server.prependListener('request', (_req, res) => {
     if (closing) res.setHeader('Connection', 'close');
+    // A request that was in flight when closing began leaves its connection idle: close it then.
+    res.once('finish', () => closing && setImmediate(() => server.closeIdleConnections()));
   });
   return {
     server,
