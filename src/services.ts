@@ -54,7 +54,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     config,
   });
   const incidents = new IncidentsService({ incidents: models.incidents, incidentKeys: models.incidentKeys, keyCounters: models.keyCounters, actions, revisions, audit, clock, config });
-  const renderer = createRenderer({ userDir: config.TEMPLATES_DIR });
+  const renderer = createRenderer({ userDir: config.TEMPLATES_DIR, limits: { timeMs: config.RENDER_TIME_LIMIT_MS, outputChars: config.RENDER_OUTPUT_LIMIT } });
   const documents = new DocumentsService({ incidents, actions, snapshots: models.snapshots, renderer, clock });
   const reports = new ReportsService({ incidents, actions, documents, renderer, clock, config });
   const people = async (email: string) => (await models.users.findOne({ email }).lean()) ?? undefined;

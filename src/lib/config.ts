@@ -68,6 +68,9 @@ export const envSchema = z.object({
   OUTBOX_RETRY_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(10).max(86400).default(600),
   RUN_WORKER: bool.default(true),
+  /** How long one rendering (document, preview, email, page) may take, and how many characters it may produce. */
+  RENDER_TIME_LIMIT_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  RENDER_OUTPUT_LIMIT: z.coerce.number().int().min(10_000).max(100_000_000).default(1_000_000),
   /** Whether someone who filed or edited an incident may still review (approve) its postmortem. */
   REVIEW_EDITORS_MAY_REVIEW: bool.default(false),
 });
