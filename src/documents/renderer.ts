@@ -46,7 +46,7 @@ export interface RenderRequest {
   kind: string;
   name: string;
   locale: string;
-  /** html from a kind that only has markdown is rendered from the markdown, sanitised, in layouts/document */
+  /** html from a kind that only has markdown is rendered from the markdown, sanitised, in layouts/document; txt is the markdown unescaped */
   format: Format;
   data: object;
   /** the zone times are shown in */
@@ -286,8 +286,10 @@ export class Renderer {
     const frame = { locale: req.locale, timezone: req.timezone };
     const own = this.find(req.kind, req.name, req.locale, req.format);
     if (own) return this.compiledFor(own)(req.data, { ...frame, format: req.format });
-    const md = req.format === 'html' && this.find(req.kind, req.name, req.locale, 'md');
+    const md = req.format !== 'md' && this.find(req.kind, req.name, req.locale, 'md');
     if (!md) throw new TemplateNotFound(`${req.kind}/${req.name} in ${req.locale} as ${req.format}`, this.variants(req.kind, req.name));
+    // Plain text from a markdown template: the same text, its values left unescaped (markdown reads as text).
+    if (req.format === 'txt') return this.compiledFor(md)(req.data, { ...frame, format: 'txt' });
     return this.htmlPage(this.compiledFor(md)(req.data, { ...frame, format: 'md' }), req.name, frame);
   }
 
