@@ -99,6 +99,8 @@ export interface DeliveryReport {
   retrying: number;
   failed: number;
   unsent: number;
+  /** Messages kept as unsent while there was no SMTP, queued again now that there is. */
+  requeued: number;
   /** Messages another worker was already sending. */
   skipped: number;
 }
@@ -137,8 +139,13 @@ export class Outbox {
 
   /** Sends every message that is due; safe to run on several workers at once. */
   async deliver(limit = 500): Promise<DeliveryReport> {
-    const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0, unsent: 0, skipped: 0 };
+    const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0, unsent: 0, requeued: 0, skipped: 0 };
     const now = this.deps.clock.now();
+    // SMTP has been configured since these were kept: they go out now, each once (sending is claimed per attempt).
+    if (this.deps.mailer) {
+      const requeued = await this.deps.models.outbox.updateMany({ status: 'unsent' }, { $set: { status: 'pending', nextAttemptAt: now }, $unset: { lastError: 1 } });
+      report.requeued = requeued.modifiedCount;
+    }
     const due = await this.deps.models.outbox
       .find({ status: 'pending', nextAttemptAt: { $lte: now } })
       .sort({ nextAttemptAt: 1, _id: 1 })
