@@ -28,9 +28,19 @@ async function waitForPort(lines: AsyncIterableIterator<string>): Promise<{ port
   throw new Error('server never said it was listening');
 }
 
-/** Follows the one-time link like a browser and returns the session cookie it sets. */
+/** Follows the one-time link like a browser (its page, then its button) and returns the session cookie it sets. */
 async function signIn(port: number, link: string): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}${link}`, { redirect: 'manual' });
+  const page = await fetch(`http://127.0.0.1:${port}${link}`, { redirect: 'manual' });
+  expect(page.status).to.equal(200);
+  const html = await page.text();
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+  const token = /name="token" value="([^"]+)"/.exec(html)![1]!;
+  const res = await fetch(`http://127.0.0.1:${port}/login/link`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') },
+    body: new URLSearchParams({ _csrf: csrf, token }).toString(),
+  });
   expect(res.status).to.equal(303);
   return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
 }

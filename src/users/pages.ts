@@ -1,8 +1,8 @@
-import express, { type Request, type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { sessionCookieOptions, SESSION_COOKIE } from '../http/auth.js';
 import { ui } from '../documents/ui-strings.js';
-import { pageLocale, renderPage, requireSignIn, safeNext } from '../http/pages.js';
+import { formText, pageLocale, renderPage, requireSignIn, safeNext } from '../http/pages.js';
 import type { Services } from '../services.js';
 import { password as passwordSchema } from './schemas.js';
 
@@ -38,12 +38,21 @@ export function accountPages(services: Services): Router {
     res.redirect(303, safeNext(next));
   });
 
+  // A mail scanner or link preview fetches the GET: it only shows who the link signs in; the POST uses it up.
+  const linkInvalid = (req: Request, res: Response) =>
+    renderPage(services, req, res, 'message', { title: text(req, 'link.invalid.title'), message: text(req, 'link.invalid.message') }, 410);
   router.get('/login/link', async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
+    const user = token ? await users.signInLinkHolder(token) : undefined;
+    if (!user) return linkInvalid(req, res);
+    res.set('Cache-Control', 'no-store');
+    renderPage(services, req, res, 'link-confirm', { title: text(req, 'link.confirm.title'), email: user.email, token });
+  });
+
+  router.post('/login/link', async (req, res) => {
+    const token = formText(req.body, 'token');
     const user = token ? await users.consumeSignInLink(token) : undefined;
-    if (!user) {
-      return renderPage(services, req, res, 'message', { title: text(req, 'link.invalid.title'), message: text(req, 'link.invalid.message') }, 410);
-    }
+    if (!user) return linkInvalid(req, res);
     res.cookie(SESSION_COOKIE, await users.startSession(String(user._id)), cookie);
     res.redirect(303, user.passwordHash ? '/' : '/account/password');
   });
