@@ -2,7 +2,7 @@ import { createApp } from './app.js';
 import { listen } from './http/server.js';
 import { seedDemo } from './demo/seed.js';
 import { systemClock } from './lib/clock.js';
-import { ConfigError, loadConfig } from './lib/config.js';
+import { ConfigError, loadConfig, loadDotEnv } from './lib/config.js';
 import { createLogger } from './lib/logger.js';
 import { openStore } from './runtime.js';
 import { buildServices, syncIndexes } from './services.js';
@@ -11,6 +11,7 @@ import { startWorker } from './worker.js';
 async function main(): Promise<void> {
   let config;
   try {
+    loadDotEnv();
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {

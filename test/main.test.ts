@@ -145,6 +145,9 @@ describe('the service process', function () {
     expect(await me.json()).to.include({ email: 'wang@example.com', role: 'editor' });
     const second = await run(['token', '--email', 'wang@example.com']);
     expect(second.stdout.trim()).to.match(/^dbr_\S+$/);
+    const unknown = await run(['token', '--email', 'nobody@example.com']);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stderr.trim().split('\n'), 'one line, no stack trace').to.deep.equal(['Person nobody@example.com not found']);
     const bad = await run(['add', '--email', 'x@example.com', '--name', 'X', '--role', 'boss']);
     expect(bad.code).to.equal(2);
     expect(bad.stderr).to.match(/--role: /);

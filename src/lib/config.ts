@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { emailAddress } from './formats.js';
@@ -88,6 +88,11 @@ export interface Config extends Omit<Env, 'BASE_URL' | 'SESSION_SECRET'> {
 }
 
 export class ConfigError extends Error {}
+
+/** Reads `.env` in the working directory when there is one; variables already set keep their values. */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
 
 /** Reads and checks the environment once; the message names the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
