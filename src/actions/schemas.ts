@@ -12,7 +12,7 @@ export type ActionStatus = (typeof ACTION_STATUSES)[number];
 /** Statuses that count as closed for the incident closure rule, overdue checks and reminders. */
 export const CLOSED_ACTION_STATUSES: readonly ActionStatus[] = ['done', 'verified', 'wont_fix'];
 
-export const dueDate = z.string().refine(isDateText, 'must be a date like 2023-03-14');
+export const dueDate = z.string().refine(isDateText, 'must be a date like 2023-03-14').meta({ format: 'date' });
 
 export const ticket = z.strictObject({
   key: z.string().trim().min(1).max(100),

@@ -4,7 +4,7 @@ import { LOCALES } from '../lib/config.js';
 import { isDateText } from '../lib/time.js';
 
 const MAX_DAYS = 366;
-const date = z.string().refine(isDateText, 'must be a date like 2023-02-13');
+const date = z.string().refine(isDateText, 'must be a date like 2023-02-13').meta({ format: 'date' });
 
 /** Which days the report covers: an ISO week, or a from–to range of dates (both inclusive); neither means this week. */
 export const weeklyQuery = z
@@ -12,6 +12,7 @@ export const weeklyQuery = z
     week: z
       .string()
       .refine((v) => /^\d{4}-W\d{2}$/.test(v) && DateTime.fromISO(v).isValid, 'must be an ISO week like 2023-W07')
+      .meta({ pattern: '^\\d{4}-W\\d{2}$' })
       .optional().describe('ISO week, e.g. 2023-W07 (Monday to Sunday)'),
     from: date.optional().describe('first day of a date range, instead of week'),
     to: date.optional().describe('last day of a date range (inclusive)'),
