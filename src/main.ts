@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL);
-  const store = await openStore(config, logger);
+  const store = await openStore(config, logger, { server: true });
   const services = buildServices({ config, conn: store.conn, clock: systemClock, logger, storeAvailable: store.available });
   await syncIndexes(services);
   const admin = await services.users.bootstrapAdmin(config.ADMIN_EMAIL);

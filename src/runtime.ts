@@ -28,10 +28,10 @@ interface Marker {
 
 /**
  * Connects to MONGODB_URI, or to the embedded FerretDB under DATA_DIR: the one a running service
- * started (so `npm run user:add` works beside `npm start`), or a new one that this process owns and
- * supervises. A store left running by a killed server is stopped first, so two never share the files.
+ * started (so `npm run user:add` works beside `npm start`; a second server is refused instead), or a
+ * new one that this process owns and supervises. A store left running by a killed server is stopped first, so two never share the files.
  */
-export async function openStore(config: Config, logger: Logger): Promise<Store> {
+export async function openStore(config: Config, logger: Logger, opts: { server?: boolean } = {}): Promise<Store> {
   if (config.MONGODB_URI) {
     const conn = await connectDb(config.MONGODB_URI);
     logger.info({ db: conn.name }, 'connected to MONGODB_URI');
@@ -40,6 +40,9 @@ export async function openStore(config: Config, logger: Logger): Promise<Store> 
   mkdirSync(config.DATA_DIR, { recursive: true });
   const marker = path.join(config.DATA_DIR, 'store.json');
   const running = await claimStore(marker, config.DATA_DIR, logger);
+  if (running && opts.server) {
+    throw new Error(`Another Debrief process (pid ${running.pid}) runs the embedded store in ${config.DATA_DIR}; stop it, or give this one another DATA_DIR`);
+  }
   if (running) {
     const conn = await connectDb(running.uri, EMBEDDED_DB).catch((err: Error) => {
       throw new Error(

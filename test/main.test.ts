@@ -237,7 +237,7 @@ describe('the service process', function () {
     console.log(`      stopped in ${took} ms after ${statuses.length} requests`);
   });
 
-  it('stops the store a killed server left running before starting again, so one store serves the files', async () => {
+  it('stops the store a killed server left running before starting again, and refuses a second server, so one store serves the files', async () => {
     const run1 = startMain({ DATA_DIR: dataDir }, children);
     await waitForPort(run1.lines);
     const orphan = storePid(dataDir)!;
@@ -259,6 +259,15 @@ describe('the service process', function () {
     }
     expect(warnings).to.include('stopped the embedded store a killed server left running on these files');
     expect(alive(orphan)).to.equal(false);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).to.equal(200);
+
+    // A second server on the same files is refused, saying why; the first one is untouched.
+    const second = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, MONGODB_URI: '', PORT: '0', DATA_DIR: dataDir }, stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(second);
+    let stderr = '';
+    second.stderr!.on('data', (d) => (stderr += d));
+    expect(await exited(second)).to.equal(1);
+    expect(stderr.trim()).to.match(/^Another Debrief process \(pid \d+\) runs the embedded store in .*; stop it, or give this one another DATA_DIR$/);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).to.equal(200);
     const exit = exited(run2.child);
     run2.child.kill('SIGTERM');

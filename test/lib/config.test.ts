@@ -52,6 +52,9 @@ describe('config', () => {
     expect(ADMIN_EMAIL).to.equal('admin@localhost');
     expect(email.safeParse(ADMIN_EMAIL).success, 'incident owner, reviewer and action owner use this rule').to.equal(true);
     expect(createUserBody.safeParse({ email: ADMIN_EMAIL, name: 'A', role: 'admin' }).success).to.equal(true);
+    // The defaults people and incidents take theirs from pass those fields' rules too.
+    const { DEFAULT_TIMEZONE, DEFAULT_LOCALE } = loadConfig({});
+    expect(createUserBody.safeParse({ email: 'x@example.com', name: 'X', role: 'viewer', timezone: DEFAULT_TIMEZONE, locale: DEFAULT_LOCALE }).success).to.equal(true);
     expect(() => loadConfig({ ADMIN_EMAIL: 'not an address' })).to.throw(/ADMIN_EMAIL/);
   });
 });
