@@ -54,11 +54,14 @@ const storeDir = (dataDir: string) => path.resolve(dataDir, 'ferretdb');
  * when it cannot be stopped, so the caller never starts a second store on the same files.
  */
 export async function stopStrayStore(pid: number, dataDir: string): Promise<boolean> {
+  if (!alive(pid)) return false;
   let cmdline: string[];
   try {
     cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
-    return false;
+    // No /proc here (not Linux): the process cannot be told apart from another with a reused pid.
+    if (existsSync(`/proc/${process.pid}`)) return false;
+    throw new Error(`A process with the embedded store's recorded pid ${pid} is running; if it is FerretDB on ${storeDir(dataDir)}, stop it, then start again`);
   }
   const dir = cmdline.indexOf('-dir');
   if (dir < 0 || cmdline[dir + 1] !== storeDir(dataDir)) return false;
