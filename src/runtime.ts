@@ -16,7 +16,8 @@ export interface Store {
 }
 
 const EMBEDDED_DB = 'debrief';
-/** Restarts of a dead embedded store wait 250 ms, 500 ms, 1 s, … up to this between tries. */
+/** Restarts of a dead embedded store wait 1 s, 2 s, 4 s, then this between tries (a crash loop does not spin). */
+const FIRST_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 8_000;
 
 /** DATA_DIR/store.json: which server owns the embedded store on these files, its URI and the store's pid. */
@@ -84,7 +85,7 @@ async function ownStore(config: Config, logger: Logger, marker: string): Promise
   // Same port, so the driver's connection finds it again without rebuilding the services.
   const restart = async () => {
     for (let attempt = 0; !stopping; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, MAX_BACKOFF_MS)));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(FIRST_BACKOFF_MS * 2 ** attempt, MAX_BACKOFF_MS)));
       if (stopping) return;
       try {
         const next = await startEmbeddedStore({ ...options, port });

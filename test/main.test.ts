@@ -20,12 +20,20 @@ function startMain(env: Record<string, string>, started: ChildProcess[]): { chil
 /** Reads the log until the server listens; returns its port and the first-admin sign-in link if one was logged. */
 async function waitForPort(lines: AsyncIterableIterator<string>): Promise<{ port: number; signIn?: string }> {
   let signIn: string | undefined;
-  for await (const line of { [Symbol.asyncIterator]: () => lines }) {
-    const entry = JSON.parse(line) as { msg: string; port?: number };
-    signIn ??= /Sign in once at \S+(\/login\/link\?token=\S+)/.exec(entry.msg)?.[1];
-    if (entry.msg.startsWith('Debrief listening')) return { port: entry.port!, signIn };
+  const entry = await nextLog(lines, (msg) => {
+    signIn ??= /Sign in once at \S+(\/login\/link\?token=\S+)/.exec(msg)?.[1];
+    return msg.startsWith('Debrief listening');
+  });
+  return { port: entry.port!, signIn };
+}
+
+/** Reads the log up to the first entry whose message passes `wanted`, leaving the rest to read later (for-await would close it). */
+async function nextLog(lines: AsyncIterableIterator<string>, wanted: (msg: string) => boolean): Promise<{ msg: string; port?: number }> {
+  for (let next = await lines.next(); !next.done; next = await lines.next()) {
+    const entry = JSON.parse(next.value) as { msg: string; port?: number };
+    if (wanted(entry.msg)) return entry;
   }
-  throw new Error('server never said it was listening');
+  throw new Error('the server stopped before logging what the test waits for');
 }
 
 /** Follows the one-time link like a browser (its page, then its button) and returns the session cookie it sets. */
@@ -83,12 +91,14 @@ describe('the service process', function () {
     dataDir = mkdtempSync(path.join(tmpdir(), 'debrief-main-'));
   });
   afterEach(async () => {
-    // A failed test must not leave a server (and its store) running.
+    // A failed test must not leave a server (and its store, which runs in its own process group) running.
+    const store = storePid(dataDir);
     for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) {
       const exit = exited(child);
       child.kill('SIGKILL');
       await exit;
     }
+    if (store && alive(store)) process.kill(store, 'SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -176,27 +186,43 @@ describe('the service process', function () {
     const first = storePid(dataDir)!;
     expect(alive(first)).to.equal(true);
 
+    // A client busy across the kill: what it gets is 200 or 503, never a 500.
+    let busy = true;
+    const statuses = new Set<number>();
+    const client = (async () => {
+      while (busy) statuses.add((await fetch(`${base}/api/v1/incidents`, { headers: { cookie } })).status);
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const killed = Date.now();
     process.kill(first, 'SIGKILL');
-    let unavailable: Response | undefined;
-    const noticed = await within(2_000, 'a 503', async () => {
-      unavailable = await fetch(`${base}/api/v1/incidents`, { headers: { cookie } });
-      return unavailable.status === 503;
-    });
-    expect(unavailable!.headers.get('retry-after')).to.match(/^\d+$/);
-    expect((await unavailable!.json()).error.code).to.equal('unavailable');
+    // The server says when it noticed; from then on it answers 503 until the store is back.
+    await nextLog(lines, (msg) => msg.startsWith('embedded store stopped unexpectedly'));
+    const noticed = Date.now() - killed;
+    expect(noticed, 'noticed within 2 s').to.be.below(2_000);
+    const unavailable = await fetch(`${base}/api/v1/incidents`, { headers: { cookie } });
+    expect(unavailable.status, await unavailable.clone().text()).to.equal(503);
+    expect(unavailable.headers.get('retry-after')).to.equal('5');
+    expect((await unavailable.json()).error.code).to.equal('unavailable');
     const ready = await fetch(`${base}/readyz`);
-    // It may already be back by now; if not, /readyz says so.
-    if (ready.status === 503) expect((await ready.json()).checks.database).to.equal('unreachable');
+    expect(ready.status).to.equal(503);
+    expect((await ready.json()).checks.database).to.equal('unreachable');
     const page = await fetch(`${base}/`, { headers: { cookie, accept: 'text/html' } });
-    if (page.status === 503) expect(await page.text()).to.match(/reload this page in a few seconds|请几秒钟后刷新本页/);
+    expect(page.status).to.equal(503);
+    expect(await page.text()).to.match(/reload this page in a few seconds|请几秒钟后刷新本页/);
+    expect(Date.now() - killed, 'all of that within 2 s of the kill').to.be.below(2_000);
 
-    const recovered = await within(15_000, 'recovery', async () => (await fetch(`${base}/api/v1/incidents`, { headers: { cookie } })).status === 200);
+    await within(15_000, 'recovery', async () => (await fetch(`${base}/api/v1/incidents`, { headers: { cookie } })).status === 200);
+    const recovered = Date.now() - killed;
+    busy = false;
+    await client;
+    expect([...statuses].filter((s) => s !== 200 && s !== 503), 'what the busy client got besides 200 and 503').to.deep.equal([]);
+    expect(recovered, 'back within 15 s of the kill').to.be.below(15_000);
     expect((await fetch(`${base}/readyz`)).status).to.equal(200);
     const list = await (await fetch(`${base}/api/v1/incidents`, { headers: { cookie } })).json();
     expect(list.total, 'the data is still there').to.equal(2);
     const second = storePid(dataDir)!;
     expect(second).to.not.equal(first);
-    console.log(`      503 after ${noticed} ms, recovered ${recovered} ms later`);
+    console.log(`      noticed ${noticed} ms after the kill, answering again ${recovered} ms after it`);
 
     const exit = exited(child);
     child.kill('SIGTERM');
@@ -248,15 +274,10 @@ describe('the service process', function () {
 
     const run2 = startMain({ DATA_DIR: dataDir }, children);
     const warnings: string[] = [];
-    let port = 0;
-    for await (const line of { [Symbol.asyncIterator]: () => run2.lines }) {
-      const entry = JSON.parse(line) as { msg: string; port?: number };
-      warnings.push(entry.msg);
-      if (entry.msg.startsWith('Debrief listening')) {
-        port = entry.port!;
-        break;
-      }
-    }
+    const { port } = await nextLog(run2.lines, (msg) => {
+      warnings.push(msg);
+      return msg.startsWith('Debrief listening');
+    });
     expect(warnings).to.include('stopped the embedded store a killed server left running on these files');
     expect(alive(orphan)).to.equal(false);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).to.equal(200);

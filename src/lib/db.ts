@@ -52,9 +52,13 @@ export function watchConnection(conn: Connection): () => boolean {
 
 /** True for the driver's and mongoose's "no server to talk to" errors (answered 503, never 500). */
 export function isUnavailable(err: unknown): boolean {
+  // The driver lets a socket error through unwrapped when the server dies mid-write (EPIPE).
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && ['EPIPE', 'ECONNRESET', 'ECONNREFUSED'].includes(code)) return true;
   const name = (err as { name?: unknown } | undefined)?.name;
   if (typeof name !== 'string') return false;
-  if (/^Mongo(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed|PoolClosed)Error$/.test(name)) return true;
+  // PoolCleared: an operation in flight when the pool was reset because the server went away.
+  if (/^Mongo(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed|PoolClosed|PoolCleared|ServerClosed)Error$/.test(name)) return true;
   return name === 'MongooseError' && /buffering timed out/.test(String((err as Error).message));
 }
 
