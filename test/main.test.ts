@@ -6,19 +6,47 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** Runs the real entry point (src/main.ts) as `npm start` does, with its own embedded store. */
-function startMain(env: Record<string, string>, started: ChildProcess[]): { child: ChildProcess; lines: AsyncIterableIterator<string> } {
+/**
+ * The server's log, read as it comes: always drained (an unread pipe would fill and block the server's
+ * logging, and with it the server), and handed out in order by next().
+ */
+class LogReader {
+  private readonly lines: string[] = [];
+  private read = 0;
+  private ended = false;
+  private wake: (() => void) | undefined;
+
+  constructor(stream: NodeJS.ReadableStream) {
+    const input = createInterface({ input: stream });
+    input.on('line', (line) => {
+      this.lines.push(line);
+      this.wake?.();
+    });
+    input.on('close', () => {
+      this.ended = true;
+      this.wake?.();
+    });
+  }
+
+  /** The next line, or undefined once the server closed its output. */
+  async next(): Promise<string | undefined> {
+    while (this.read >= this.lines.length && !this.ended) await new Promise<void>((resolve) => (this.wake = resolve));
+    return this.lines[this.read++];
+  }
+}
+
+function startMain(env: Record<string, string>, started: ChildProcess[]): { child: ChildProcess; lines: LogReader } {
   const { MONGODB_URI: _ignored, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: { ...inherited, PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   started.push(child);
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  return { child, lines };
+  return { child, lines: new LogReader(child.stdout!) };
 }
 
 /** Reads the log until the server listens; returns its port and the first-admin sign-in link if one was logged. */
-async function waitForPort(lines: AsyncIterableIterator<string>): Promise<{ port: number; signIn?: string }> {
+async function waitForPort(lines: LogReader): Promise<{ port: number; signIn?: string }> {
   let signIn: string | undefined;
   const entry = await nextLog(lines, (msg) => {
     signIn ??= /Sign in once at \S+(\/login\/link\?token=\S+)/.exec(msg)?.[1];
@@ -27,10 +55,10 @@ async function waitForPort(lines: AsyncIterableIterator<string>): Promise<{ port
   return { port: entry.port!, signIn };
 }
 
-/** Reads the log up to the first entry whose message passes `wanted`, leaving the rest to read later (for-await would close it). */
-async function nextLog(lines: AsyncIterableIterator<string>, wanted: (msg: string) => boolean): Promise<{ msg: string; port?: number }> {
-  for (let next = await lines.next(); !next.done; next = await lines.next()) {
-    const entry = JSON.parse(next.value) as { msg: string; port?: number };
+/** Reads the log up to the first entry whose message passes `wanted`, leaving the rest to read later. */
+async function nextLog(lines: LogReader, wanted: (msg: string) => boolean): Promise<{ msg: string; port?: number }> {
+  for (let line = await lines.next(); line !== undefined; line = await lines.next()) {
+    const entry = JSON.parse(line) as { msg: string; port?: number };
     if (wanted(entry.msg)) return entry;
   }
   throw new Error('the server stopped before logging what the test waits for');
@@ -190,7 +218,7 @@ describe('the service process', function () {
     let busy = true;
     const statuses = new Set<number>();
     const client = (async () => {
-      while (busy) statuses.add((await fetch(`${base}/api/v1/incidents`, { headers: { cookie } })).status);
+      while (busy) statuses.add((await fetch(`${base}/api/v1/incidents`, { headers: { cookie }, signal: AbortSignal.timeout(10_000) })).status);
     })();
     await new Promise((resolve) => setTimeout(resolve, 200));
     const killed = Date.now();
