@@ -90,11 +90,14 @@ export interface CreateIncidentInput extends Partial<{ [K in keyof typeof sectio
 }
 
 /** PATCH replaces the fields it names; inside a section it replaces the keys it names; null clears. */
+const KEPT_FIELDS = new Set(['severity', 'timezone', 'locale']);
+
 export const patchIncidentBody = z.strictObject({
   version: z.number().int().min(0),
   title: line.min(1).optional(),
   status: z.enum(INCIDENT_STATUSES).optional(),
-  ...Object.fromEntries(Object.entries(sections).map(([k, s]) => [k, s.nullable().optional()])),
+  // null clears a field, except those every incident has (its severity, and the zone and locale its times and documents are read in).
+  ...Object.fromEntries(Object.entries(sections).map(([k, s]) => [k, KEPT_FIELDS.has(k) ? s.optional() : s.nullable().optional()])),
 }) as unknown as z.ZodType<PatchIncidentInput>;
 
 export type PatchIncidentInput = { version: number; title?: string; status?: IncidentStatus } & Partial<{

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
 
-describe('stored links', () => {
+describe('incident input: links and fields every incident keeps', () => {
   let t: TestContext;
   before(async () => {
     t = await createTestContext('incident_links');
@@ -35,5 +35,15 @@ describe('stored links', () => {
     expect(bad.body.error.fields[0]).to.deep.equal({ field: 'evidence.1', message: 'a link must be a URL starting with http:, https:, mailto:' });
     const done = await t.api.post(`/api/v1/actions/${action.key}/transitions`).send({ to: 'done', note: 'done', evidence: ['https://git/pr/1', 'note: alert added in the runbook'] }).expect(200);
     expect(done.body.evidence).to.deep.equal(['https://git/pr/1', 'note: alert added in the runbook']);
+  });
+
+  it('does not clear the fields every incident has (found by the schemathesis run: a PATCH with timezone null left an incident without one)', async () => {
+    const incident = (await t.api.post('/api/v1/incidents').send(fixture('tidb-sync')).expect(201)).body;
+    for (const field of ['timezone', 'locale', 'severity']) {
+      const res = await t.api.patch(`/api/v1/incidents/${incident.key}`).send({ version: incident.version, [field]: null }).expect(400);
+      expect(res.body.error.fields[0].field).to.equal(field);
+    }
+    const after = (await t.api.get(`/api/v1/incidents/${incident.key}`).expect(200)).body;
+    expect(after).to.include({ timezone: incident.timezone, locale: incident.locale, severity: incident.severity, version: incident.version });
   });
 });
