@@ -8,6 +8,8 @@ import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { multipartForm } from './http/multipart.js';
 import { pageErrors } from './http/pages.js';
 import { authenticate, csrf, parseCookies } from './http/auth.js';
+import { methodGuard } from './http/methods.js';
+import { RETRY_AFTER_SECONDS, whileStoreDown } from './http/availability.js';
 import { documentRoutes } from './documents/routes.js';
 import { importPages } from './imports/pages.js';
 import { importRoutes } from './imports/routes.js';
@@ -57,7 +59,9 @@ export function createApp(services: Services): express.Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const db = await pingDb(services.conn);
+    // A store known to be down is said at once; otherwise the database is asked.
+    const db = services.storeAvailable() && (await pingDb(services.conn));
+    if (!db) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     // Mail is a detail, not readiness: failed messages are listed here and in the logs, and the service stays up.
     const mail = db ? await services.outbox.health() : undefined;
     res.status(db ? 200 : 503).json({ status: db ? 'ready' : 'unavailable', checks: { database: db ? 'ok' : 'unreachable', ...(mail ? { mail } : {}) } });
@@ -76,9 +80,20 @@ export function createApp(services: Services): express.Express {
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+  const pages = [accountPages(services), homePage(services), peoplePages(services), incidentPages(services), reviewPages(services), actionPages(services), reportPages(services), importPages(services)];
+  app.use(
+    methodGuard(() => [
+      { prefix: '', router: app.router },
+      { prefix: '/api/v1', router: api.router },
+      ...pages.map((router) => ({ prefix: '', router })),
+    ]),
+  );
+  app.use(whileStoreDown(services.storeAvailable));
   const csrfGuard = csrf(services.config);
   app.use(parseCookies, authenticate(services.users));
   app.use('/api/v1', express.json({ limit: '1mb' }), csrfGuard.api, api.router);
+  // An unknown API path is a 404, never the pages' sign-in or CSRF check.
+  app.use('/api', notFoundHandler);
 
   linkPages(app, services);
   // The import page's forms carry files (and whole reports), so they are multipart and may be larger.
@@ -90,14 +105,7 @@ export function createApp(services: Services): express.Express {
       next();
     },
     csrfGuard.forms,
-    accountPages(services),
-    homePage(services),
-    peoplePages(services),
-    incidentPages(services),
-    reviewPages(services),
-    actionPages(services),
-    reportPages(services),
-    importPages(services),
+    ...pages,
   );
   app.use(notFoundHandler);
   app.use(pageErrors(services));

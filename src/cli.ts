@@ -1,5 +1,6 @@
 import { systemClock } from './lib/clock.js';
-import { ConfigError, loadConfig } from './lib/config.js';
+import { ConfigError, loadConfig, loadDotEnv } from './lib/config.js';
+import { HttpError } from './http/errors.js';
 import { createLogger } from './lib/logger.js';
 import { openStore } from './runtime.js';
 import { buildServices, syncIndexes, type Services } from './services.js';
@@ -11,6 +12,9 @@ import { buildServices, syncIndexes, type Services } from './services.js';
 export async function withServices(command: (services: Services) => Promise<void>): Promise<void> {
   let config;
   try {
+    // The same settings as `npm start`, which reads .env too: above all the same DATA_DIR, whose
+    // store.json leads to the running service's store.
+    loadDotEnv();
     config = loadConfig();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -23,6 +27,11 @@ export async function withServices(command: (services: Services) => Promise<void
     const services = buildServices({ config, conn: store.conn, clock: systemClock, logger });
     await syncIndexes(services);
     await command(services);
+  } catch (err) {
+    // A refusal (unknown person, bad value) is the operator's to fix: one line, no stack trace.
+    if (!(err instanceof HttpError)) throw err;
+    console.error(`${err.message}${err.fields.length ? `: ${err.fields.map((f) => `${f.field} ${f.message}`).join('; ')}` : ''}`);
+    process.exitCode = 1;
   } finally {
     await store.close();
   }

@@ -2,7 +2,7 @@ import { createApp } from './app.js';
 import { listen } from './http/server.js';
 import { seedDemo } from './demo/seed.js';
 import { systemClock } from './lib/clock.js';
-import { ConfigError, loadConfig } from './lib/config.js';
+import { ConfigError, loadConfig, loadDotEnv } from './lib/config.js';
 import { createLogger } from './lib/logger.js';
 import { openStore } from './runtime.js';
 import { buildServices, syncIndexes } from './services.js';
@@ -11,6 +11,7 @@ import { startWorker } from './worker.js';
 async function main(): Promise<void> {
   let config;
   try {
+    loadDotEnv();
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -20,8 +21,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL);
-  const store = await openStore(config, logger);
-  const services = buildServices({ config, conn: store.conn, clock: systemClock, logger });
+  const store = await openStore(config, logger, { server: true });
+  const services = buildServices({ config, conn: store.conn, clock: systemClock, logger, storeAvailable: store.available });
   await syncIndexes(services);
   const admin = await services.users.bootstrapAdmin(config.ADMIN_EMAIL);
   if (admin) {
@@ -42,17 +43,20 @@ async function main(): Promise<void> {
   // One machine, one command: the job worker runs beside the server unless RUN_WORKER=false.
   const worker = config.RUN_WORKER ? startWorker(services) : undefined;
 
+  // SIGTERM/SIGINT: stop accepting, drain requests for up to SHUTDOWN_TIMEOUT_MS (then cut them), let
+  // the worker finish its runs, and stop the embedded store last. Should any step hang, the store is
+  // still stopped before the process exits.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
     const force = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS);
+      logger.error('shutdown took too long; stopping the store and exiting');
+      void store.close().finally(() => process.exit(1));
+    }, config.SHUTDOWN_TIMEOUT_MS + 2_000);
     force.unref();
-    await http.close();
+    await http.close(config.SHUTDOWN_TIMEOUT_MS);
     await worker?.stop();
     await store.close();
     logger.info('stopped');

@@ -15,6 +15,7 @@ import { Feed, feedModels } from './lib/feed.js';
 import { migrate } from './lib/migrations.js';
 import { Mirror } from './lib/mirror.js';
 import { revisionModel, Revisions } from './lib/revisions.js';
+import { watchConnection } from './lib/db.js';
 import { buildReminders, reminderModels } from './reminders/compose.js';
 import { CommentsService } from './reviews/comments.js';
 import { reviewModels } from './reviews/model.js';
@@ -28,8 +29,10 @@ import type { Config } from './lib/config.js';
 import type { Logger } from './lib/logger.js';
 
 /** The composition root: every service is built once here and handed to routes and jobs. */
-export function buildServices(deps: { config: Config; conn: Connection; clock: Clock; logger: Logger }) {
+export function buildServices(deps: { config: Config; conn: Connection; clock: Clock; logger: Logger; storeAvailable?: () => boolean }) {
   const { config, conn, clock, logger } = deps;
+  /** False at once while the database is known to be down: requests get a 503 instead of waiting on the driver. */
+  const storeAvailable = deps.storeAvailable ?? watchConnection(conn);
   const models = {
     incidents: incidentModel(conn),
     ...incidentKeyModels(conn),
@@ -88,7 +91,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     config,
   });
   const imports = new ImportsService({ incidents, fingerprints: models.importFingerprints, clock, config });
-  const renderer = createRenderer({ userDir: config.TEMPLATES_DIR });
+  const renderer = createRenderer({ userDir: config.TEMPLATES_DIR, limits: { timeMs: config.RENDER_TIME_LIMIT_MS, outputChars: config.RENDER_OUTPUT_LIMIT } });
   const documents = new DocumentsService({ incidents, actions, snapshots: models.snapshots, renderer, clock });
   const metrics = new PeriodMetrics({ models, clock });
   const reports = new ReportsService({ reads: { mirror, incidents, actions }, metrics, renderer, clock, config });
@@ -110,7 +113,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     clock,
     config,
   });
-  return { config, conn, clock, logger, models, feed, mirror, revisions, claims, audit, users, actions, incidents, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
+  return { config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, claims, audit, users, actions, incidents, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -3,6 +3,7 @@ import { actorOf } from '../http/actor.js';
 import { incidentKeyParams } from '../incidents/schemas.js';
 import type { Services } from '../services.js';
 import { actionInput, actionKeyParams, actionStatsQuery, listActionsQuery, patchActionBody, transitionBody } from './schemas.js';
+import { actionStatsView, actionView, historyView, listOf } from '../http/responses.js';
 
 export function actionRoutes(api: Api, { actions }: Services): void {
   api.route({
@@ -13,6 +14,7 @@ export function actionRoutes(api: Api, { actions }: Services): void {
     params: incidentKeyParams,
     body: actionInput,
     status: 201,
+    response: actionView,
     handler: ({ params, body, req }) => actions.create(params.key, body, actorOf(req)),
   });
   api.route({
@@ -21,6 +23,7 @@ export function actionRoutes(api: Api, { actions }: Services): void {
     tag: 'actions',
     summary: 'List corrective actions across incidents with filters, sort and pagination',
     query: listActionsQuery,
+    response: listOf(actionView),
     handler: ({ query }) => actions.list(query),
   });
   // Before /actions/:key, which would otherwise take "stats" for a key.
@@ -30,6 +33,7 @@ export function actionRoutes(api: Api, { actions }: Services): void {
     tag: 'actions',
     summary: 'Open, overdue, unowned, done and verified counts per owner and team; time to done; share within SLA; oldest open',
     query: actionStatsQuery,
+    response: actionStatsView,
     handler: ({ query }) => actions.stats(query),
   });
   api.route({
@@ -38,6 +42,7 @@ export function actionRoutes(api: Api, { actions }: Services): void {
     tag: 'actions',
     summary: 'Read an action by key (INC-2023-0002-A1)',
     params: actionKeyParams,
+    response: actionView,
     handler: ({ params }) => actions.get(params.key),
   });
   api.route({
@@ -47,6 +52,7 @@ export function actionRoutes(api: Api, { actions }: Services): void {
     summary: 'Change an action; send back the version you read (409 when stale). Status changes go through transitions',
     params: actionKeyParams,
     body: patchActionBody,
+    response: actionView,
     handler: ({ params, body, req }) => actions.patch(params.key, body, actorOf(req)),
   });
   api.route({
@@ -57,6 +63,7 @@ export function actionRoutes(api: Api, { actions }: Services): void {
     permission: 'actions:transition',
     params: actionKeyParams,
     body: transitionBody,
+    response: actionView,
     handler: ({ params, body, req }) => actions.transition(params.key, body, actorOf(req)),
   });
   api.route({
@@ -65,6 +72,7 @@ export function actionRoutes(api: Api, { actions }: Services): void {
     tag: 'actions',
     summary: "Every change to an action: who, when, field, before → after",
     params: actionKeyParams,
+    response: historyView,
     handler: ({ params }) => actions.history(params.key),
   });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isDateText } from '../lib/time.js';
 import { pageQuery } from '../http/paging.js';
+import { emailAddress, isRefusedLink, LINK_MESSAGE, linkUrl } from '../lib/formats.js';
 
 export const ACTION_TYPES = ['mitigate', 'prevent', 'detect', 'process', 'other'] as const;
 export const ACTION_PRIORITIES = ['high', 'medium', 'low'] as const;
@@ -11,14 +12,14 @@ export type ActionStatus = (typeof ACTION_STATUSES)[number];
 /** Statuses that count as closed for the incident closure rule, overdue checks and reminders. */
 export const CLOSED_ACTION_STATUSES: readonly ActionStatus[] = ['done', 'verified', 'wont_fix'];
 
-export const dueDate = z.string().refine(isDateText, 'must be a date like 2023-03-14');
+export const dueDate = z.string().refine(isDateText, 'must be a date like 2023-03-14').meta({ format: 'date' });
 
 export const ticket = z.strictObject({
   key: z.string().trim().min(1).max(100),
-  url: z.url().max(2000).optional(),
+  url: linkUrl().optional(),
 });
 
-const owner = z.email().max(254).toLowerCase();
+const owner = emailAddress();
 const team = z.string().trim().min(1).max(100);
 const incidentKey = z
   .string()
@@ -58,8 +59,9 @@ export type PatchActionInput = z.output<typeof patchActionBody>;
 
 const note = z.string().trim().min(1).max(20_000);
 /** Evidence is a link or a sentence: the merged change, the new alert, the runbook. One or several. */
+const evidenceItem = note.refine((v) => !isRefusedLink(v), `a link ${LINK_MESSAGE}`);
 const evidence = z
-  .union([note, z.array(note).min(1).max(20)])
+  .union([evidenceItem, z.array(evidenceItem).min(1).max(20)])
   .transform((v) => (Array.isArray(v) ? v : [v]));
 
 export const transitionBody = z

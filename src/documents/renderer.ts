@@ -16,6 +16,7 @@ import {
   type TimeStyle,
 } from './format.js';
 import { ui, type UiKey } from './ui-strings.js';
+import { Unprocessable } from '../http/errors.js';
 
 /**
  * The one template renderer (documents now, e-mails and pages later). Templates live in
@@ -46,7 +47,7 @@ export interface RenderRequest {
   kind: string;
   name: string;
   locale: string;
-  /** html from a kind that only has markdown is rendered from the markdown, sanitised, in layouts/document */
+  /** html from a kind that only has markdown is rendered from the markdown, sanitised, in layouts/document; txt is the markdown unescaped */
   format: Format;
   data: object;
   /** the zone times are shown in */
@@ -70,6 +71,45 @@ export class TemplateNotFound extends Error {
     readonly available: string[],
   ) {
     super(`No template ${wanted}${available.length ? `; available: ${available.join(', ')}` : ''}`);
+  }
+}
+
+/**
+ * What one rendering may cost, so a template (a preview, a team's own template, a document over a huge
+ * incident) cannot hold the event loop: wall time, and characters produced by its blocks (each level of
+ * `{{#each}}` counts what it produced, so nested loops hit the limit long before memory runs out).
+ */
+export interface RenderLimits {
+  timeMs: number;
+  outputChars: number;
+}
+
+export const DEFAULT_RENDER_LIMITS: RenderLimits = { timeMs: 1_000, outputChars: 1_000_000 };
+
+/** 422: the template is fine as text, but rendering it costs more than the limit this names. */
+export class RenderLimitExceeded extends Unprocessable {
+  constructor(limit: 'RENDER_TIME_LIMIT_MS' | 'RENDER_OUTPUT_LIMIT', value: number) {
+    const what = limit === 'RENDER_TIME_LIMIT_MS' ? `took longer than ${value} ms` : `produced more than ${value.toLocaleString('en')} characters`;
+    const message = `Rendering stopped: the template ${what} (${limit}); loop over fewer items or nest fewer {{#each}} blocks`;
+    super(message, [{ field: 'template', message }], { limit, value });
+  }
+}
+
+class Budget {
+  private readonly deadline: number;
+  private produced = 0;
+  constructor(private readonly limits: RenderLimits) {
+    this.deadline = performance.now() + limits.timeMs;
+  }
+
+  tick(): void {
+    if (performance.now() > this.deadline) throw new RenderLimitExceeded('RENDER_TIME_LIMIT_MS', this.limits.timeMs);
+  }
+
+  produce(chars: number): void {
+    this.produced += chars;
+    if (this.produced > this.limits.outputChars) throw new RenderLimitExceeded('RENDER_OUTPUT_LIMIT', this.limits.outputChars);
+    this.tick();
   }
 }
 
@@ -217,12 +257,18 @@ export class Renderer {
   private readonly hb = Handlebars.create();
   private readonly templates = new Map<string, Entry>();
   private readonly compiled = new Map<string, Compiled>();
+  /** The budget of the rendering under way (rendering is synchronous, so there is at most one). */
+  private budget: Budget | undefined;
 
   /** `dirs`: the built-in directory first, then directories whose templates add to or replace it. */
-  constructor(dirs: { dir: string; source: 'builtin' | 'user' }[]) {
+  constructor(
+    dirs: { dir: string; source: 'builtin' | 'user' }[],
+    private readonly limits: RenderLimits = DEFAULT_RENDER_LIMITS,
+  ) {
     for (const [name, h] of Object.entries(HELPERS)) {
       this.hb.registerHelper(name, (...args: unknown[]) => {
         const options = args.pop() as Handlebars.HelperOptions & { loc?: { start: { line: number } } };
+        this.budget?.tick();
         try {
           return h.fn(options.data as Frame, ...args, ...(h.hash ? [options.hash ?? {}] : []));
         } catch (err) {
@@ -232,6 +278,18 @@ export class Renderer {
     }
     // Every {{x}} is rewritten to {{__escape x}} (see rewrite), so each output format escapes its own way.
     this.hb.registerHelper('__escape', (value: unknown, options: Handlebars.HelperOptions) => ESCAPE[(options.data as Frame).format](value));
+    // Every pass of an {{#each}} body is counted against the budget, with what it produced.
+    const builtinEach = this.hb.helpers.each!;
+    const renderer = this;
+    this.hb.registerHelper('each', function (this: unknown, context: unknown, options: Handlebars.HelperOptions) {
+      const body = options.fn;
+      const counted = Object.assign((item: unknown, opts?: Handlebars.RuntimeOptions) => {
+        const out = body(item, opts);
+        renderer.budget?.produce(out.length);
+        return out;
+      }, body);
+      return builtinEach.call(this, context, { ...options, fn: counted });
+    });
     for (const { dir, source } of dirs) this.load(dir, source);
   }
 
@@ -244,8 +302,10 @@ export class Renderer {
     const frame = { locale: req.locale, timezone: req.timezone };
     const own = this.find(req.kind, req.name, req.locale, req.format);
     if (own) return this.compiledFor(own)(req.data, { ...frame, format: req.format });
-    const md = req.format === 'html' && this.find(req.kind, req.name, req.locale, 'md');
+    const md = req.format !== 'md' && this.find(req.kind, req.name, req.locale, 'md');
     if (!md) throw new TemplateNotFound(`${req.kind}/${req.name} in ${req.locale} as ${req.format}`, this.variants(req.kind, req.name));
+    // Plain text from a markdown template: the same text, its values left unescaped (markdown reads as text).
+    if (req.format === 'txt') return this.compiledFor(md)(req.data, { ...frame, format: 'txt' });
     return this.htmlPage(this.compiledFor(md)(req.data, { ...frame, format: 'md' }), req.name, frame);
   }
 
@@ -296,10 +356,18 @@ export class Renderer {
       throw asTemplateError(name, err);
     }
     return (data, frame) => {
+      // The outermost template (not a partial or layout inside it) opens the budget.
+      const outermost = !this.budget;
+      if (outermost) this.budget = new Budget(this.limits);
       try {
-        return fn(data, { data: frame });
+        const out = fn(data, { data: frame });
+        this.budget!.produce(out.length);
+        return out;
       } catch (err) {
+        if (err instanceof RenderLimitExceeded) throw err;
         throw asTemplateError(name, err);
+      } finally {
+        if (outermost) this.budget = undefined;
       }
     };
   }
@@ -386,9 +454,9 @@ function asTemplateError(template: string, err: unknown): TemplateError {
   return new TemplateError(template, Number.isNaN(line) ? undefined : line, reason);
 }
 
-export function createRenderer(options: { userDir?: string }): Renderer {
-  return new Renderer([
-    { dir: BUILTIN_TEMPLATES_DIR, source: 'builtin' },
-    ...(options.userDir ? [{ dir: path.resolve(options.userDir), source: 'user' as const }] : []),
-  ]);
+export function createRenderer(options: { userDir?: string; limits?: RenderLimits }): Renderer {
+  return new Renderer(
+    [{ dir: BUILTIN_TEMPLATES_DIR, source: 'builtin' }, ...(options.userDir ? [{ dir: path.resolve(options.userDir), source: 'user' as const }] : [])],
+    options.limits,
+  );
 }

@@ -4,6 +4,7 @@ import { actorOf } from '../http/actor.js';
 import { incidentKeyParams } from '../incidents/schemas.js';
 import type { Services } from '../services.js';
 import { documentQuery, previewBody, snapshotBody, snapshotParams } from './schemas.js';
+import { previewView, snapshotListView, snapshotView, templatesView, variablesView } from '../http/responses.js';
 
 export function documentRoutes(api: Api, { documents }: Services): void {
   api.route({
@@ -14,6 +15,7 @@ export function documentRoutes(api: Api, { documents }: Services): void {
     params: incidentKeyParams,
     query: documentQuery,
     produces: ['text/markdown', 'text/html', 'text/plain'],
+    response: z.string(),
     handler: async ({ params, query, res }) => {
       const { text, contentType } = await documents.render(params.key, query);
       res.type(contentType).send(text);
@@ -25,6 +27,7 @@ export function documentRoutes(api: Api, { documents }: Services): void {
     path: '/templates',
     tag: 'documents',
     summary: 'List templates, built-in and user (TEMPLATES_DIR), and which user ones override built-ins',
+    response: templatesView,
     handler: async () => documents.templates(),
   });
   api.route({
@@ -32,6 +35,7 @@ export function documentRoutes(api: Api, { documents }: Services): void {
     path: '/templates/variables',
     tag: 'documents',
     summary: 'Every variable and helper a document template can use',
+    response: variablesView,
     handler: async () => documents.variables(),
   });
   api.route({
@@ -40,7 +44,7 @@ export function documentRoutes(api: Api, { documents }: Services): void {
     tag: 'documents',
     summary: 'Render a template body against an incident (422 naming the line when the template is broken)',
     body: previewBody,
-    response: z.object({ locale: z.string(), format: z.string(), output: z.string(), html: z.string().optional() }),
+    response: previewView,
     handler: ({ body }) => documents.preview(body),
   });
   api.route({
@@ -51,6 +55,7 @@ export function documentRoutes(api: Api, { documents }: Services): void {
     params: incidentKeyParams,
     body: snapshotBody,
     status: 201,
+    response: snapshotView,
     handler: ({ params, body, req }) => documents.freeze(params.key, body, actorOf(req)),
   });
   api.route({
@@ -59,6 +64,7 @@ export function documentRoutes(api: Api, { documents }: Services): void {
     tag: 'documents',
     summary: "An incident's snapshots (without their texts)",
     params: incidentKeyParams,
+    response: snapshotListView,
     handler: ({ params }) => documents.listSnapshots(params.key),
   });
   api.route({
@@ -67,6 +73,7 @@ export function documentRoutes(api: Api, { documents }: Services): void {
     tag: 'documents',
     summary: 'One snapshot with its texts and the data they were rendered from',
     params: snapshotParams,
+    response: snapshotView,
     handler: ({ params }) => documents.getSnapshot(params.key, params.n),
   });
 }

@@ -4,6 +4,7 @@ import { can, PERMISSIONS, type Permission } from '../users/permissions.js';
 import { actorOf } from './actor.js';
 import { Forbidden } from './errors.js';
 import { parseOr400 } from './validate.js';
+import { errorView } from './responses.js';
 
 type Method = 'get' | 'post' | 'patch' | 'put' | 'delete';
 
@@ -28,8 +29,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   body?: B;
   /** Status of a successful JSON answer (default 200). */
   status?: number;
-  /** Documented response body; responses are not validated at run time. */
-  response?: z.ZodType;
+  /** Documented response body (src/http/responses.ts); a z.string() with `produces` means the route answers text only. Not validated at run time. */
+  response: z.ZodType;
   /** Non-JSON content types the route can answer with, for the OpenAPI document. */
   produces?: string[];
   /** Returns the JSON body, or undefined when it wrote the response itself. */
@@ -75,15 +76,15 @@ export class Api {
         ...objectParameters(spec.params, 'path'),
         ...objectParameters(spec.query, 'query'),
       ];
+      const textOnly = spec.response instanceof z.ZodString && !!spec.produces?.length;
+      const text = Object.fromEntries((spec.produces ?? []).map((type) => [type, { schema: { type: 'string' } }]));
       const responses: Record<string, unknown> = {
         [String(spec.status ?? 200)]: {
           description: 'Success',
-          content: {
-            ...(spec.response ? { 'application/json': { schema: toSchema(spec.response, 'output') } } : { 'application/json': {} }),
-            ...Object.fromEntries((spec.produces ?? []).map((type) => [type, {}])),
-          },
+          content: textOnly ? text : { 'application/json': { schema: toSchema(spec.response, 'output') }, ...text },
         },
-        default: { description: 'Error', content: { 'application/json': { schema: errorSchema } } },
+        ...Object.fromEntries(errorStatuses(spec).map((status) => [String(status), { description: ERRORS[status], content: { 'application/json': { schema: errorSchema } } }])),
+        default: { description: 'Any other error', content: { 'application/json': { schema: errorSchema } } },
       };
       (paths[`/api/v1${oasPath}`] ??= {})[spec.method] = {
         summary: spec.summary,
@@ -105,20 +106,30 @@ export class Api {
   }
 }
 
-const errorSchema = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: {
-        status: { type: 'integer' },
-        code: { type: 'string' },
-        message: { type: 'string' },
-        fields: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
-      },
-    },
-  },
+const errorSchema = toSchema(errorView, 'output');
+
+const ERRORS: Record<number, string> = {
+  400: 'Bad input: each bad field by path',
+  401: 'Not signed in, or a bad token',
+  403: 'The role may not do this (or a missing CSRF token with a session cookie)',
+  404: 'No such record',
+  405: 'The path has no such method (see Allow)',
+  409: 'A stale version or a refused change of state',
+  413: 'Body over 1 MB',
+  415: 'Unknown body encoding or charset',
+  422: 'Well-formed, but refused by a rule (or a rendering limit)',
+  503: 'The database is not answering; retry after Retry-After seconds',
 };
+
+/** The error statuses a route can answer with, by what it takes. */
+function errorStatuses(spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType>): number[] {
+  const statuses = [400, 401, 403, 405, 503];
+  if (spec.params) statuses.push(404);
+  if (spec.body) statuses.push(409, 413, 415, 422);
+  else if (spec.method !== 'get') statuses.push(409, 422);
+  else if (spec.produces || spec.path.includes('/templates')) statuses.push(422);
+  return statuses.sort((a, b) => a - b);
+}
 
 function toSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;

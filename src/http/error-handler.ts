@@ -1,11 +1,15 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../lib/logger.js';
 import { HttpError, NotFound } from './errors.js';
+import { RETRY_AFTER_SECONDS, Unavailable } from './availability.js';
+import { isUnavailable } from '../lib/db.js';
 
 interface BodyParserError {
   type?: string;
   status?: number;
   limit?: number;
+  code?: string;
+  expose?: boolean;
 }
 
 /** Maps every error to a JSON problem response; only unexpected errors are 500s, logged with the request id. */
@@ -17,6 +21,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(500).json({ error: { status: 500, code: 'internal', message: 'Internal error', requestId: req.id } });
       return;
     }
+    if (error.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(error.status).json({
       error: {
         status: error.status,
@@ -33,6 +38,7 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => next(new Not
 
 export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
+  if (isUnavailable(err)) return new Unavailable();
   const parserError = err as BodyParserError;
   switch (parserError?.type) {
     case 'entity.too.large':
@@ -43,6 +49,16 @@ export function toHttpError(err: unknown): HttpError | undefined {
     case 'charset.unsupported':
       return new HttpError(415, 'unsupported_media_type', 'Unsupported body encoding');
     default:
-      return undefined;
+      break;
   }
+  // A body that does not inflate as its Content-Encoding says (zlib's Z_DATA_ERROR, a truncated stream).
+  // zlib's codes start Z_, brotli's ERR__ or ERR_BROTLI.
+  if (/^(Z_|ERR__|ERR_BROTLI)/.test(parserError?.code ?? '')) {
+    return new HttpError(400, 'bad_request', 'Request body does not match its Content-Encoding (send plain JSON, or compress it as declared)');
+  }
+  // Any other client error the body reader raised (an aborted or mis-sized body): its status, never a 500.
+  if (parserError?.expose && typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+    return new HttpError(parserError.status, 'bad_request', 'Request body could not be read');
+  }
+  return undefined;
 }

@@ -5,6 +5,7 @@ import { can, PERMISSIONS, type Permission } from '../users/permissions.js';
 import type { Actor } from './actor.js';
 import { toHttpError } from './error-handler.js';
 import { Forbidden, type HttpError } from './errors.js';
+import { RETRY_AFTER_SECONDS } from './availability.js';
 import type { Services } from '../services.js';
 
 /**
@@ -147,8 +148,12 @@ export function pageErrors(services: Services): ErrorRequestHandler {
     const error = toHttpError(err);
     if (!error || req.path.startsWith('/api/') || req.accepts(['json', 'html']) !== 'html') return next(err);
     const key = `error.${error.code}`;
-    const title = `${error.status} ${isUiKey(key) ? ui(pageLocale(services.config, req), key) : error.code.replace(/_/g, ' ')}`;
-    renderPage(services, req, res, 'message', { title, message: error.message }, error.status);
+    const locale = pageLocale(services.config, req);
+    const title = `${error.status} ${isUiKey(key) ? ui(locale, key) : error.code.replace(/_/g, ' ')}`;
+    // A store restarting is not the reader's fault: say so in their language and when to try again.
+    const message = error.status === 503 ? ui(locale, 'error.unavailableMessage') : error.message;
+    if (error.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    renderPage(services, req, res, 'message', { title, message }, error.status);
   };
 }
 

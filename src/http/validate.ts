@@ -1,27 +1,53 @@
 import type { z } from 'zod';
 import { BadRequest, type FieldError } from './errors.js';
 
-/** Refuses MongoDB query operators (`$gt`, `$where`, …) and dotted paths as keys anywhere in user input. */
+/** Deeper than any document the API takes (an incident nests 4 levels); deeper input is refused before anything walks it. */
+export const MAX_INPUT_DEPTH = 32;
+
+interface Visit {
+  value: unknown;
+  depth: number;
+  key: string;
+  parent?: Visit;
+}
+
+const pathOf = (visit: Visit): string[] => {
+  const keys: string[] = [];
+  for (let v: Visit | undefined = visit; v?.parent; v = v.parent) keys.push(v.key);
+  return keys.reverse();
+};
+
+/**
+ * Walks user input without recursion (a stack, and paths built only when reporting), so deep or wide
+ * input costs time in proportion to its size: first the nesting limit, then MongoDB query operators
+ * (`$gt`, `$where`, …) and dotted operator paths as keys, each a 400 naming the field.
+ */
 export function refuseOperators(value: unknown, where: string): void {
-  const found = findOperatorKey(value, []);
-  if (found) {
+  const tooDeep = walk(value, (v) => v.depth > MAX_INPUT_DEPTH);
+  if (tooDeep) {
+    throw new BadRequest(`The ${where} nests deeper than ${MAX_INPUT_DEPTH} levels`, [
+      { field: pathOf(tooDeep).slice(0, MAX_INPUT_DEPTH).join('.') || '(body)', message: `nested deeper than ${MAX_INPUT_DEPTH} levels` },
+    ]);
+  }
+  const operator = walk(value, (v) => v.parent !== undefined && !Array.isArray(v.parent.value) && /^\$|\[\$|\.\$/.test(v.key));
+  if (operator) {
     throw new BadRequest(`Query operators are not accepted in the ${where}`, [
-      { field: found.join('.'), message: `"${found[found.length - 1]}" looks like a query operator; send plain values` },
+      { field: pathOf(operator).join('.'), message: `"${operator.key}" looks like a query operator; send plain values` },
     ]);
   }
 }
 
-function findOperatorKey(value: unknown, path: string[]): string[] | undefined {
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = findOperatorKey(item, [...path, String(i)]);
-      if (found) return found;
-    }
-  } else if (value && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (key.startsWith('$') || key.includes('[$') || key.includes('.$')) return [...path, key];
-      const found = findOperatorKey(item, [...path, key]);
-      if (found) return found;
+/** The first node (depth first) for which `found` is true; children of a node deeper than the limit are not visited. */
+function walk(root: unknown, found: (visit: Visit) => boolean): Visit | undefined {
+  const stack: Visit[] = [{ value: root, depth: 0, key: '' }];
+  while (stack.length) {
+    const visit = stack.pop()!;
+    if (found(visit)) return visit;
+    if (visit.depth > MAX_INPUT_DEPTH || !visit.value || typeof visit.value !== 'object') continue;
+    const entries = Array.isArray(visit.value) ? visit.value.map((item, i) => [String(i), item] as const) : Object.entries(visit.value);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, value] = entries[i]!;
+      stack.push({ value, depth: visit.depth + 1, key, parent: visit });
     }
   }
   return undefined;

@@ -1,9 +1,10 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { LOCALES } from '../lib/config.js';
-import { INSTANT_FORMAT_HINT, isDateText, isInstantText } from '../lib/time.js';
+import { INSTANT_FORMAT_HINT, INSTANT_PATTERN, isDateText, isInstantText } from '../lib/time.js';
 import { actionInput } from '../actions/schemas.js';
 import { pageQuery } from '../http/paging.js';
+import { emailAddress, linkUrl } from '../lib/formats.js';
 
 export const INCIDENT_STATUSES = ['investigating', 'mitigated', 'resolved', 'closed'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
@@ -13,9 +14,9 @@ export const WINDOW_FIELDS = ['startedAt', 'detectedAt', 'mitigatedAt', 'resolve
 const text = (max: number) => z.string().trim().max(max);
 const line = text(500);
 const longText = text(20_000);
-export const email = z.email().max(254).toLowerCase();
-export const instant = z.string().refine(isInstantText, `must be ${INSTANT_FORMAT_HINT}`).describe(INSTANT_FORMAT_HINT);
-export const date = z.string().refine(isDateText, 'must be a date like 2023-02-09');
+export const email = emailAddress();
+export const instant = z.string().refine(isInstantText, `must be ${INSTANT_FORMAT_HINT}`).meta({ description: INSTANT_FORMAT_HINT, pattern: INSTANT_PATTERN });
+export const date = z.string().refine(isDateText, 'must be a date like 2023-02-09').meta({ format: 'date' });
 export const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
 const list = (item: z.ZodType<string>, max = 50) => z.array(item).max(max);
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -71,9 +72,9 @@ const sections = {
   }),
   review: z.strictObject({
     participants: list(text(200).min(1)).optional(),
-    reportUrl: z.url().max(2000).optional(),
+    reportUrl: linkUrl().optional(),
   }),
-  links: z.array(z.strictObject({ title: line.optional(), url: z.url().max(2000) })).max(100),
+  links: z.array(z.strictObject({ title: line.optional(), url: linkUrl() })).max(100),
 };
 
 /** Where an imported incident came from, verbatim; set when filed and not edited afterwards. */
@@ -106,11 +107,14 @@ const clearable = (schema: z.ZodType) =>
   schema instanceof z.ZodObject ? z.strictObject(Object.fromEntries(Object.entries(schema.shape as Record<string, z.ZodType>).map(([k, v]) => [k, v.nullable()]))) : schema;
 
 /** PATCH replaces the fields it names; inside a section it replaces the keys it names; null clears (a field or a section's key). */
+const KEPT_FIELDS = new Set(['severity', 'timezone', 'locale']);
+
 export const patchIncidentBody = z.strictObject({
   version: z.number().int().min(0),
   title: line.min(1).optional(),
   status: z.enum(INCIDENT_STATUSES).optional(),
-  ...Object.fromEntries(Object.entries(sections).map(([k, s]) => [k, clearable(s).nullable().optional()])),
+  // null clears a field (or one key of a section), except those every incident has (its severity, and the zone and locale its times and documents are read in).
+  ...Object.fromEntries(Object.entries(sections).map(([k, s]) => [k, KEPT_FIELDS.has(k) ? s.optional() : clearable(s).nullable().optional()])),
 }) as unknown as z.ZodType<PatchIncidentInput>;
 
 type Clearable<T> = T extends unknown[] ? T : T extends object ? { [K in keyof T]?: T[K] | null } : T;

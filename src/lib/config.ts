@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { emailAddress } from './formats.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -15,7 +16,7 @@ export type Locale = (typeof LOCALES)[number];
 const days = (fallback: number) => z.coerce.number().int().min(1).max(3650).default(fallback);
 
 /** Every variable the service reads; `.env.example` lists the same ones. */
-const envSchema = z.object({
+export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -43,7 +44,7 @@ const envSchema = z.object({
   ACTION_SLA_DAYS_HIGH: days(28),
   ACTION_SLA_DAYS_MEDIUM: days(56),
   ACTION_SLA_DAYS_LOW: days(90),
-  ADMIN_EMAIL: z.email().default('admin@localhost'),
+  ADMIN_EMAIL: emailAddress().default('admin@localhost'),
   /** Signs CSRF tokens; set it (and keep it) in production. Unset: a random one per process. */
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
@@ -86,6 +87,11 @@ const envSchema = z.object({
     }),
   /** Availability target in percent, e.g. 99.95. */
   AVAILABILITY_TARGET: z.coerce.number().min(0).max(100).default(99.95),
+  /** How long one rendering (document, preview, email, page) may take, and how many characters it may produce. */
+  RENDER_TIME_LIMIT_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  RENDER_OUTPUT_LIMIT: z.coerce.number().int().min(10_000).max(100_000_000).default(1_000_000),
+  /** Whether someone who filed or edited an incident may still review (approve) its postmortem. */
+  REVIEW_EDITORS_MAY_REVIEW: bool.default(false),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -102,6 +108,11 @@ export interface Config extends Omit<Env, 'BASE_URL' | 'SESSION_SECRET' | 'REPOR
 }
 
 export class ConfigError extends Error {}
+
+/** Reads `.env` in the working directory when there is one; variables already set keep their values. */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
 
 /** Reads and checks the environment once; the message names the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

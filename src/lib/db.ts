@@ -1,17 +1,66 @@
 import mongoose, { type ConnectOptions, type Connection } from 'mongoose';
 
+/**
+ * How long an operation waits for a server that is gone before failing (answered 503), and how often
+ * the driver checks on it: short, so a dead database shows within a second or two, not after 30 s.
+ */
+const SERVER_SELECTION_MS = 1_500;
+const HEARTBEAT_MS = 1_000;
+/** At start-up the database may still be coming up (a container beside us): keep trying this long. */
+const STARTUP_WAIT_MS = 20_000;
+
 /** Opens a connection of our own (never mongoose's global one) to `dbName` on the server at `uri`. */
 export async function connectDb(uri: string, dbName?: string, options: ConnectOptions = {}): Promise<Connection> {
+  const giveUpAt = Date.now() + STARTUP_WAIT_MS;
+  for (;;) {
+    try {
+      return await openConnection(uri, dbName, options);
+    } catch (err) {
+      if (Date.now() > giveUpAt || !isUnavailable(err)) throw err;
+    }
+  }
+}
+
+async function openConnection(uri: string, dbName: string | undefined, options: ConnectOptions): Promise<Connection> {
   const conn = mongoose.createConnection(uri, {
     ...options,
     ...(dbName ? { dbName } : {}),
-    serverSelectionTimeoutMS: 10_000,
+    serverSelectionTimeoutMS: SERVER_SELECTION_MS,
+    heartbeatFrequencyMS: HEARTBEAT_MS,
+    // Straight to the driver (which waits SERVER_SELECTION_MS), not mongoose's 10 s queue while disconnected.
+    bufferCommands: false,
     // Indexes are created explicitly by syncIndexes() at start-up so that errors surface there.
     autoIndex: false,
     autoCreate: true,
   });
-  await conn.asPromise();
+  try {
+    await conn.asPromise();
+  } catch (err) {
+    await conn.close().catch(() => undefined);
+    throw err;
+  }
   return conn;
+}
+
+/** A function telling whether the driver currently has the server (mongoose's connection events). */
+export function watchConnection(conn: Connection): () => boolean {
+  let connected = conn.readyState === 1;
+  conn.on('connected', () => (connected = true));
+  conn.on('reconnected', () => (connected = true));
+  conn.on('disconnected', () => (connected = false));
+  return () => connected;
+}
+
+/** True for the driver's and mongoose's "no server to talk to" errors (answered 503, never 500). */
+export function isUnavailable(err: unknown): boolean {
+  // The driver lets a socket error through unwrapped when the server dies mid-write (EPIPE).
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && ['EPIPE', 'ECONNRESET', 'ECONNREFUSED'].includes(code)) return true;
+  const name = (err as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string') return false;
+  // PoolCleared: an operation in flight when the pool was reset because the server went away.
+  if (/^Mongo(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed|PoolClosed|PoolCleared|ServerClosed)Error$/.test(name)) return true;
+  return name === 'MongooseError' && /buffering timed out/.test(String((err as Error).message));
 }
 
 export async function pingDb(conn: Connection): Promise<boolean> {

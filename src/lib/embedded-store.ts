@@ -10,8 +10,10 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export interface EmbeddedStore {
   /** mongodb:// URI without a database name; append one. */
   uri: string;
-  /** The store's process. */
+  /** The FerretDB process's id (kept in DATA_DIR so a later start can find a store a killed server left). */
   pid: number;
+  /** Settles when the process ends, whether stop() ended it or not. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
 }
 
@@ -29,16 +31,62 @@ export function defaultFerretdbBinary(): string {
  * Starts FerretDB on a free loopback port with its SQLite files under `dataDir`, and resolves once
  * it accepts connections (the binary prints its URI then).
  */
-export async function startEmbeddedStore(opts: { dataDir: string; binary?: string; timeoutMs?: number }): Promise<EmbeddedStore> {
+export async function startEmbeddedStore(opts: { dataDir: string; binary?: string; timeoutMs?: number; port?: number }): Promise<EmbeddedStore> {
   const binary = opts.binary ?? defaultFerretdbBinary();
   if (!existsSync(binary)) {
     throw new Error(`Embedded store not built (${binary} is missing): run "npm run db:build" or set MONGODB_URI`);
   }
-  const child = spawn(binary, ['-listen', '127.0.0.1:0', '-dir', path.resolve(opts.dataDir, 'ferretdb'), '-log-level', 'error'], {
+  // Its own process group: a terminal's Ctrl-C reaches the server only, which stops the store last.
+  const child = spawn(binary, ['-listen', `127.0.0.1:${opts.port ?? 0}`, '-dir', storeDir(opts.dataDir), '-log-level', 'error'], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
   });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const uri = await firstLine(child, opts.timeoutMs ?? 30_000);
-  return { uri, pid: child.pid!, stop: () => stopChild(child) };
+  return { uri, pid: child.pid!, exited, stop: () => stopChild(child) };
+}
+
+const storeDir = (dataDir: string) => path.resolve(dataDir, 'ferretdb');
+
+/**
+ * Stops a FerretDB that a killed server left running on `dataDir`'s files (only when that pid is one
+ * of ours on those files, since pids are reused). Resolves false when no such process runs; throws
+ * when it cannot be stopped, so the caller never starts a second store on the same files.
+ */
+export async function stopStrayStore(pid: number, dataDir: string): Promise<boolean> {
+  if (!alive(pid)) return false;
+  let cmdline: string[];
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    // No /proc here (not Linux): the process cannot be told apart from another with a reused pid.
+    if (existsSync(`/proc/${process.pid}`)) return false;
+    throw new Error(`A process with the embedded store's recorded pid ${pid} is running; if it is FerretDB on ${storeDir(dataDir)}, stop it, then start again`);
+  }
+  const dir = cmdline.indexOf('-dir');
+  if (dir < 0 || cmdline[dir + 1] !== storeDir(dataDir)) return false;
+  for (const [signal, waitMs] of [['SIGTERM', 5_000], ['SIGKILL', 2_000]] as const) {
+    try {
+      process.kill(pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
+      throw new Error(`An embedded store (pid ${pid}) is still running on ${storeDir(dataDir)} and cannot be stopped: ${(err as Error).message}`);
+    }
+    for (const until = Date.now() + waitMs; Date.now() < until; ) {
+      if (!alive(pid)) return true;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`An embedded store (pid ${pid}) is still running on ${storeDir(dataDir)}; stop it before starting Debrief`);
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {

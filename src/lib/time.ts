@@ -16,6 +16,9 @@ const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 const LOCAL_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/;
 const ZONED_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
+/** The three forms above as one JSON Schema pattern, for the OpenAPI document (the value is still checked as a date). */
+export const INSTANT_PATTERN = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?(Z|[+-]\\d{2}:?\\d{2})?)?$';
+
 /** What an API client may send for a point in time; checked for form here, read in a zone by parseInstant. */
 export const INSTANT_FORMAT_HINT =
   'a date (2023-02-09), a local time in the incident time zone (2023-02-05T08:48) or an ISO instant with offset';

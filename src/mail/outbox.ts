@@ -8,6 +8,8 @@ import type { Logger } from '../lib/logger.js';
 import type { Mailer } from './mailer.js';
 
 export const OUTBOX_STATUSES = ['pending', 'sent', 'failed', 'unsent'] as const;
+/** How long /readyz reuses its count of messages by status. */
+const HEALTH_CACHE_MS = 30_000;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 const NO_SMTP = 'not sent: no SMTP';
 const MAX_BACKOFF_MS = 6 * 3600_000;
@@ -108,11 +110,14 @@ export interface DeliveryReport {
   retrying: number;
   failed: number;
   unsent: number;
+  /** Messages kept as unsent while there was no SMTP, queued again now that there is. */
+  requeued: number;
   /** Messages another worker was already sending. */
   skipped: number;
 }
 
 export class Outbox {
+  private healthCache: { at: number; counts: { pending: number; failed: number; unsent: number } } | undefined;
   /** Identifies this process's claims in the database, for operators reading them. */
   private readonly worker = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
@@ -166,8 +171,14 @@ export class Outbox {
 
   /** Sends every message that is due; safe to run on several workers at once. */
   async deliver(limit = 500): Promise<DeliveryReport> {
-    const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0, unsent: 0, skipped: 0 };
+    const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0, unsent: 0, requeued: 0, skipped: 0 };
+    this.healthCache = undefined;
     const now = this.deps.clock.now();
+    // SMTP has been configured since these were kept: they go out now, each once (sending is claimed per attempt).
+    if (this.deps.mailer) {
+      const requeued = await this.deps.models.outbox.updateMany({ status: 'unsent' }, { $set: { status: 'pending', nextAttemptAt: now }, $unset: { lastError: 1 } });
+      report.requeued = requeued.modifiedCount;
+    }
     const due = await this.deps.models.outbox
       .find({ status: 'pending', nextAttemptAt: { $lte: now } })
       .sort({ nextAttemptAt: 1, _id: 1 })
@@ -255,11 +266,19 @@ export class Outbox {
     return failed ? 'failed' : 'retrying';
   }
 
-  /** Mail health for /readyz: failed mail is reported there, it does not make the service unready. */
+  /**
+   * Mail health for /readyz: failed mail is reported there, it does not make the service unready.
+   * Counting reads the whole outbox (FerretDB counts by reading), so a count is kept for a while, or
+   * until this process's delivery changes a message.
+   */
   async health(): Promise<{ smtp: 'configured' | 'not configured'; pending: number; failed: number; unsent: number }> {
-    const count = (status: OutboxStatus) => this.deps.models.outbox.countDocuments({ status });
-    const [pending, failed, unsent] = await Promise.all([count('pending'), count('failed'), count('unsent')]);
-    return { smtp: this.deps.mailer ? 'configured' : 'not configured', pending, failed, unsent };
+    const now = Date.now();
+    if (!this.healthCache || now - this.healthCache.at > HEALTH_CACHE_MS) {
+      const count = (status: OutboxStatus) => this.deps.models.outbox.countDocuments({ status });
+      const [pending, failed, unsent] = await Promise.all([count('pending'), count('failed'), count('unsent')]);
+      this.healthCache = { at: now, counts: { pending, failed, unsent } };
+    }
+    return { smtp: this.deps.mailer ? 'configured' : 'not configured', ...this.healthCache.counts };
   }
 
   async list(q: { status?: OutboxStatus[]; to?: string; page: number; pageSize: number }) {

@@ -11,6 +11,7 @@ import type { Services } from '../services.js';
 import { can } from '../users/permissions.js';
 import { readerOf } from './email.js';
 import type { LinkPage } from './one-click.js';
+import { actionView, outboxView } from '../http/responses.js';
 
 const outboxQuery = z.strictObject({
   status: z
@@ -36,6 +37,7 @@ export function reminderRoutes(api: Api, { outbox, actions, clock }: Services): 
     summary: 'Messages written to the outbox: what was sent, is waiting, failed, or was not sent for lack of SMTP',
     query: outboxQuery,
     permission: 'admin',
+    response: outboxView,
     handler: ({ query }) => outbox.list(query),
   });
   api.route({
@@ -46,6 +48,7 @@ export function reminderRoutes(api: Api, { outbox, actions, clock }: Services): 
     params: actionKeyParams,
     body: snoozeBody,
     permission: 'actions:transition',
+    response: actionView,
     handler: async ({ params, body, req }) => {
       const actor = actorOf(req);
       const action = await actions.find(params.key);

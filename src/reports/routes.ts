@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import { z } from 'zod';
 import { actorOf } from '../http/actor.js';
 import type { Api } from '../http/api.js';
 import { NotFound } from '../http/errors.js';
@@ -9,6 +10,12 @@ import { chartParams, chartQuery, emailBody, metricBody, metricDeleteQuery, peri
 import type { ReportTemplate } from './service.js';
 
 const CONTENT_TYPES = { md: 'text/markdown; charset=utf-8', html: 'text/html; charset=utf-8' } as const;
+
+// What these routes answer, for the OpenAPI document (see src/http/responses.ts).
+const successRateView = z.looseObject({ flow: z.string(), from: z.string(), to: z.string(), value: z.number(), note: z.string().optional() });
+const workItemView = z.looseObject({ kind: z.enum(['drill', 'other']), text: z.string() });
+const metricsView = z.looseObject({ from: z.string(), to: z.string(), week: z.string().optional(), successRates: z.array(z.looseObject({})), workItems: z.array(workItemView) });
+const chartView = z.looseObject({ name: z.string(), title: z.string(), unit: z.string(), categories: z.array(z.string()), series: z.array(z.looseObject({ label: z.string(), values: z.array(z.number().nullable()) })), text: z.string() });
 
 export function reportRoutes(api: Api, services: Services): void {
   const { reports, metrics, config } = services;
@@ -44,6 +51,7 @@ export function reportRoutes(api: Api, services: Services): void {
     summary: "A period's recorded success rates and stability work items",
     permission: 'read',
     query: periodQuery,
+    response: metricsView,
     handler: async ({ query }) => {
       const period = reports.period(query);
       return { from: period.from, to: period.to, week: period.week?.label, successRates: await metrics.forPeriod(period), workItems: await metrics.workItems(period) };
@@ -56,6 +64,7 @@ export function reportRoutes(api: Api, services: Services): void {
     summary: "Records a flow's success rate for a week or period (replacing an earlier value)",
     permission: 'incidents:write',
     body: metricBody,
+    response: successRateView,
     handler: async ({ body, req }) => {
       const { week, from, to, ...input } = body;
       const period = reports.period({ week, from, to });
@@ -70,11 +79,11 @@ export function reportRoutes(api: Api, services: Services): void {
     summary: "Removes a flow's success rate for a week or period",
     permission: 'incidents:write',
     query: metricDeleteQuery,
-    handler: async ({ query, res }) => {
+    response: z.object({ flow: z.string(), removed: z.literal(true) }),
+    handler: async ({ query }) => {
       const { flow, ...q } = query;
       if (!(await metrics.remove(reports.period(q), flow))) throw new NotFound(`A value of ${flow} for this period`);
-      res.status(204).end();
-      return undefined;
+      return { flow, removed: true as const };
     },
   });
   api.route({
@@ -84,6 +93,7 @@ export function reportRoutes(api: Api, services: Services): void {
     summary: "Replaces a week's or period's stability work items (drills and other 稳定性建设)",
     permission: 'incidents:write',
     body: workItemsBody,
+    response: z.looseObject({ from: z.string(), to: z.string(), items: z.array(workItemView) }),
     handler: async ({ body, req }) => {
       const period = reports.period(body);
       return { from: period.from, to: period.to, items: await metrics.setWorkItems(period, body.items, actorOf(req).email) };
@@ -99,6 +109,7 @@ export function reportRoutes(api: Api, services: Services): void {
     params: chartParams,
     query: chartQuery,
     produces: ['image/svg+xml'],
+    response: chartView,
     handler: async ({ params, query, res }) => {
       const period = reports.period(query.week || query.from ? query : { ...query, ...reports.lastWeeks(12, query) });
       const chart = buildChart(params.name, period, await reports.load(period), config, query.locale ?? config.DEFAULT_LOCALE);
@@ -116,6 +127,7 @@ export function reportRoutes(api: Api, services: Services): void {
     permission: 'incidents:write',
     body: emailBody,
     status: 202,
+    response: z.object({ queued: z.number().int(), subject: z.string() }),
     handler: async ({ body }) => {
       const { recipients, template, ...query } = body;
       const message = await reports.withCharts({ ...query, format: 'html' }, template);
@@ -138,6 +150,7 @@ export function reportRoutes(api: Api, services: Services): void {
       permission: 'read',
       query,
       produces: ['text/csv', 'application/x-ndjson'],
+      response: z.string(),
       handler: async ({ query: q, res }) => {
         res.type(q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
         res.set('content-disposition', `attachment; filename="${kind}.${q.format}"`);

@@ -4,7 +4,7 @@ import { LOCALES } from '../lib/config.js';
 import { isDateText } from '../lib/time.js';
 
 const MAX_DAYS = 366;
-const date = z.string().refine(isDateText, 'must be a date like 2023-02-13');
+const date = z.string().refine(isDateText, 'must be a date like 2023-02-13').meta({ format: 'date' });
 const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
 
 /** A period: a week in the configured numbering, or a from–to range of dates (both inclusive); neither means this week. */
@@ -12,6 +12,7 @@ const periodFields = {
   week: z
     .string()
     .regex(/^\d{4}-W?\d{2}$/, 'must be a week like 2023-W07 or 2023-08')
+    .meta({ pattern: '^\\d{4}-W?\\d{2}$' })
     .optional()
     .describe('a week in WEEK_NUMBERING: 2023-W07 (iso) or 2023-08 (jan1: week 1 holds 1 January); its days are REPORT_WEEK_DAYS'),
   from: date.optional().describe('first day of a date range, instead of week'),

@@ -16,7 +16,7 @@ export interface CommentNotice {
   comment: CommentDoc;
 }
 
-const MENTION_RE = /@([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
+const MENTION_RE = /@([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)/g;
 
 export function mentionsIn(text: string): string[] {
   return [...new Set([...text.matchAll(MENTION_RE)].map((m) => m[1]!.toLowerCase()))];

@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
 import { incidentKeyParams } from '../incidents/schemas.js';
 import type { Services } from '../services.js';
 import { commentParams, decisionBody, diffParams, newThreadBody, publishBody, replyBody, requestReviewBody } from './schemas.js';
+import { diffView, replyView, reviewView, roundsView, threadView } from '../http/responses.js';
 
 export function reviewRoutes(api: Api, { reviews, comments, incidents }: Services): void {
   api.route({
@@ -11,6 +13,7 @@ export function reviewRoutes(api: Api, { reviews, comments, incidents }: Service
     tag: 'reviews',
     summary: "Read the postmortem's review: status, reviewers and their decisions",
     params: incidentKeyParams,
+    response: reviewView,
     handler: ({ params }) => reviews.get(params.key),
   });
   api.route({
@@ -21,6 +24,7 @@ export function reviewRoutes(api: Api, { reviews, comments, incidents }: Service
     permission: 'reviews:request',
     params: incidentKeyParams,
     body: requestReviewBody,
+    response: reviewView,
     handler: ({ params, body, req }) => reviews.request(params.key, body, actorOf(req)),
   });
   api.route({
@@ -31,6 +35,7 @@ export function reviewRoutes(api: Api, { reviews, comments, incidents }: Service
     permission: 'reviews:decide',
     params: incidentKeyParams,
     body: decisionBody,
+    response: reviewView,
     handler: ({ params, body, req }) => reviews.decide(params.key, body, actorOf(req)),
   });
   api.route({
@@ -41,6 +46,7 @@ export function reviewRoutes(api: Api, { reviews, comments, incidents }: Service
     permission: 'reviews:request',
     params: incidentKeyParams,
     body: publishBody,
+    response: reviewView,
     handler: ({ params, body, req }) => reviews.publish(params.key, body.note, actorOf(req)),
   });
   api.route({
@@ -49,6 +55,7 @@ export function reviewRoutes(api: Api, { reviews, comments, incidents }: Service
     tag: 'reviews',
     summary: 'List review rounds and the incident version each one looked at',
     params: incidentKeyParams,
+    response: roundsView,
     handler: ({ params }) => reviews.rounds(params.key),
   });
   api.route({
@@ -57,6 +64,7 @@ export function reviewRoutes(api: Api, { reviews, comments, incidents }: Service
     tag: 'reviews',
     summary: 'Show field by field what changed between two review rounds',
     params: diffParams,
+    response: diffView,
     handler: ({ params }) => reviews.diff(params.key, params.a, params.b),
   });
   api.route({
@@ -65,6 +73,7 @@ export function reviewRoutes(api: Api, { reviews, comments, incidents }: Service
     tag: 'reviews',
     summary: 'List comment threads on the postmortem',
     params: incidentKeyParams,
+    response: z.array(threadView),
     handler: async ({ params }) => comments.threads(await incidents.find(params.key)),
   });
   api.route({
@@ -76,6 +85,7 @@ export function reviewRoutes(api: Api, { reviews, comments, incidents }: Service
     params: incidentKeyParams,
     body: newThreadBody,
     status: 201,
+    response: threadView,
     handler: ({ params, body, req }) => reviews.comment(params.key, body.anchor, body.body, actorOf(req)),
   });
   api.route({
@@ -87,6 +97,7 @@ export function reviewRoutes(api: Api, { reviews, comments, incidents }: Service
     params: commentParams,
     body: replyBody,
     status: 201,
+    response: replyView,
     handler: ({ params, body, req }) => reviews.reply(params.key, params.id, body.body, actorOf(req)),
   });
   for (const [verb, resolved] of [['resolve', true], ['reopen', false]] as const) {
@@ -97,6 +108,7 @@ export function reviewRoutes(api: Api, { reviews, comments, incidents }: Service
       summary: resolved ? 'Resolve a comment thread' : 'Reopen a resolved comment thread',
       permission: 'comments:write',
       params: commentParams,
+      response: threadView,
       handler: async ({ params, req }) => {
         const incident = await incidents.find(params.key);
         await comments.setResolved(incident, params.id, resolved, actorOf(req));

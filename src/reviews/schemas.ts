@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailAddress } from '../lib/formats.js';
 
 export const REVIEW_STATUSES = ['draft', 'in_review', 'changes_requested', 'approved', 'published'] as const;
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
@@ -23,7 +24,7 @@ export const replyBody = z.strictObject({ body });
 export const commentParams = z.strictObject({ key: z.string().max(100), id: z.string().max(100) });
 
 export const requestReviewBody = z.strictObject({
-  reviewers: z.array(z.email().max(254).toLowerCase()).min(1).max(10),
+  reviewers: z.array(emailAddress()).min(1).max(10),
   noActionReason: z.string().trim().min(1).max(5000).optional().describe('why no corrective action is needed, when there is none'),
   note: z.string().trim().max(5000).optional(),
 });

@@ -52,7 +52,7 @@ export class ReviewsService {
     const incident = await this.deps.incidents.find(key);
     const missing = await this.missingForReview(incident, input.noActionReason);
     if (missing.length) throw new Unprocessable(`${incident.key} is not ready for review`, missing);
-    const authors = new Set([actor.email, incident.owner].filter(Boolean));
+    const authors = await this.authors(incident, actor.email);
     const people = await this.deps.users.byEmail(input.reviewers);
     const bad: FieldError[] = [];
     input.reviewers.forEach((email, i) => {
@@ -86,7 +86,7 @@ export class ReviewsService {
     const incident = await this.deps.incidents.find(key);
     const review = await this.update(incident, actor, async (current) => {
       if (current.status !== 'in_review') throw new Conflict(`Review of ${incident.key} is ${current.status}, not in_review`);
-      if (current.author === actor.email || incident.owner === actor.email) throw new Forbidden('An author cannot approve or reject their own postmortem');
+      if ((await this.authors(incident, current.author)).has(actor.email)) throw new Forbidden('An author cannot approve or reject their own postmortem (filing or editing it makes one an author)');
       if (!current.reviewers.includes(actor.email)) throw new Forbidden(`${actor.email} is not a requested reviewer of ${incident.key}`);
       if (input.decision === 'approve') {
         const open = await this.deps.comments.unresolved(incident);
@@ -285,6 +285,20 @@ export class ReviewsService {
         const round = r.rounds[r.rounds.length - 1]!;
         return { incidentKey: r.incidentKey, round: r.rounds.length, requestedBy: round.requestedBy, requestedAt: round.requestedAt.toISOString() };
       });
+  }
+
+  /**
+   * Who may not review: whoever asked for the review, the owner and, unless REVIEW_EDITORS_MAY_REVIEW,
+   * everyone who filed or edited the incident (each version's revision, read by its _id).
+   */
+  private async authors(incident: IncidentDoc, requester: string | undefined): Promise<Set<string>> {
+    const authors = new Set([requester, incident.owner].filter((e): e is string => Boolean(e)));
+    if (this.deps.config.REVIEW_EDITORS_MAY_REVIEW) return authors;
+    const versions = Array.from({ length: incident.version + 1 }, (_v, n) => n);
+    for (const revision of await Promise.all(versions.map((n) => this.deps.revisions.state('incident', incident._id, n)))) {
+      if (revision) authors.add(revision.by);
+    }
+    return authors;
   }
 }
 

@@ -74,12 +74,21 @@ export function accountPages(services: Services): Router {
     renderPage(services, req, res, 'reset', { title: text(req, 'reset.title'), sent: true });
   });
 
+  // A mail scanner or link preview fetches the GET: it only shows who the link signs in; the POST uses it up.
+  const linkInvalid = (req: Request, res: Response) =>
+    renderPage(services, req, res, 'message', { title: text(req, 'link.invalid.title'), message: text(req, 'link.invalid.message') }, 410);
   router.get('/login/link', async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
+    const user = token ? await users.signInLinkHolder(token) : undefined;
+    if (!user) return linkInvalid(req, res);
+    res.set('Cache-Control', 'no-store');
+    renderPage(services, req, res, 'link-confirm', { title: text(req, 'link.confirm.title'), email: user.email, token });
+  });
+
+  router.post('/login/link', async (req, res) => {
+    const token = formText(req.body, 'token');
     const user = token ? await users.consumeSignInLink(token) : undefined;
-    if (!user) {
-      return renderPage(services, req, res, 'message', { title: text(req, 'link.invalid.title'), message: text(req, 'link.invalid.message') }, 410);
-    }
+    if (!user) return linkInvalid(req, res);
     res.cookie(SESSION_COOKIE, await users.startSession(String(user._id)), cookie);
     // A reset link is a sign-in link too: it leads to the password form either way.
     res.redirect(303, '/account/password');

@@ -5,6 +5,7 @@ import { pageQuery } from '../http/paging.js';
 import type { Services } from '../services.js';
 import { createTokenBody, createUserBody, patchUserBody, tokenParams, userParams } from './schemas.js';
 import { userView } from './service.js';
+import { auditView, newTokenView, tokenView, userView as userViewSchema } from '../http/responses.js';
 
 export function userRoutes(api: Api, { users, audit }: Services): void {
   api.route({
@@ -13,6 +14,7 @@ export function userRoutes(api: Api, { users, audit }: Services): void {
     tag: 'people',
     summary: 'Read who you are signed in as',
     permission: 'self',
+    response: userViewSchema,
     handler: async ({ req }) => userView(await users.find(actorOf(req).id)),
   });
   api.route({
@@ -21,6 +23,7 @@ export function userRoutes(api: Api, { users, audit }: Services): void {
     tag: 'people',
     summary: 'List your API tokens (never the tokens themselves)',
     permission: 'self',
+    response: z.array(tokenView),
     handler: ({ req }) => users.listTokens(actorOf(req).id),
   });
   api.route({
@@ -31,6 +34,7 @@ export function userRoutes(api: Api, { users, audit }: Services): void {
     permission: 'self',
     body: createTokenBody,
     status: 201,
+    response: newTokenView,
     handler: ({ req, body }) => users.issueToken(actorOf(req).id, body.name, actorOf(req)),
   });
   api.route({
@@ -40,6 +44,7 @@ export function userRoutes(api: Api, { users, audit }: Services): void {
     summary: 'Revoke one of your API tokens',
     permission: 'self',
     params: tokenParams,
+    response: tokenView,
     handler: ({ req, params }) => users.revokeToken(actorOf(req).id, params.id, actorOf(req)),
   });
   api.route({
@@ -48,6 +53,7 @@ export function userRoutes(api: Api, { users, audit }: Services): void {
     tag: 'people',
     summary: 'List people',
     permission: 'admin',
+    response: z.array(userViewSchema),
     handler: () => users.list(),
   });
   api.route({
@@ -58,6 +64,7 @@ export function userRoutes(api: Api, { users, audit }: Services): void {
     permission: 'admin',
     body: createUserBody,
     status: 201,
+    response: userViewSchema,
     handler: ({ req, body }) => users.create(body, actorOf(req)),
   });
   api.route({
@@ -67,6 +74,7 @@ export function userRoutes(api: Api, { users, audit }: Services): void {
     summary: 'Read a person by email or id',
     permission: 'admin',
     params: userParams,
+    response: userViewSchema,
     handler: async ({ params }) => userView(await users.find(params.user)),
   });
   api.route({
@@ -77,6 +85,7 @@ export function userRoutes(api: Api, { users, audit }: Services): void {
     permission: 'admin',
     params: userParams,
     body: patchUserBody,
+    response: userViewSchema,
     handler: ({ req, params, body }) => users.update(params.user, body, actorOf(req)),
   });
   api.route({
@@ -88,6 +97,7 @@ export function userRoutes(api: Api, { users, audit }: Services): void {
     params: userParams,
     body: createTokenBody,
     status: 201,
+    response: newTokenView,
     handler: ({ req, params, body }) => users.issueToken(params.user, body.name, actorOf(req)),
   });
   api.route({
@@ -97,6 +107,7 @@ export function userRoutes(api: Api, { users, audit }: Services): void {
     summary: "Revoke a person's API token",
     permission: 'admin',
     params: userParams.extend(tokenParams.shape),
+    response: tokenView,
     handler: async ({ req, params }) => users.revokeToken(String((await users.find(params.user))._id), params.id, actorOf(req)),
   });
   api.route({
@@ -114,6 +125,7 @@ export function userRoutes(api: Api, { users, audit }: Services): void {
       ...pageQuery,
       pageSize: z.coerce.number().int().min(1).max(500).default(100),
     }),
+    response: auditView,
     handler: ({ query }) =>
       audit.list({ ...query, from: query.from ? new Date(query.from) : undefined, to: query.to ? new Date(query.to) : undefined }),
   });

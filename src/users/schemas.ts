@@ -2,18 +2,19 @@ import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { LOCALES } from '../lib/config.js';
 import { ROLES } from './permissions.js';
+import { emailAddress } from '../lib/formats.js';
 
 const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
 export const password = z.string().min(12, 'must be at least 12 characters').max(200);
 
 export const createUserBody = z.strictObject({
-  email: z.email().max(254).toLowerCase(),
+  email: emailAddress(),
   name: z.string().trim().min(1).max(200),
   role: z.enum(ROLES),
   timezone: zone.optional(),
   locale: z.enum(LOCALES).optional(),
   team: z.string().trim().min(1).max(100).optional(),
-  manager: z.email().max(254).toLowerCase().optional(),
+  manager: emailAddress().optional(),
   password: password.optional(),
 });
 export type CreateUserInput = z.output<typeof createUserBody>;
@@ -25,7 +26,7 @@ export const patchUserBody = z.strictObject({
   timezone: zone.optional(),
   locale: z.enum(LOCALES).optional(),
   team: z.string().trim().min(1).max(100).nullable().optional(),
-  manager: z.email().max(254).toLowerCase().nullable().optional(),
+  manager: emailAddress().nullable().optional(),
   disabled: z.boolean().optional(),
 });
 export type PatchUserInput = z.output<typeof patchUserBody>;

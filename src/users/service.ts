@@ -317,6 +317,11 @@ export class UsersService {
     }
     return user;
   }
+
+  /** Who a sign-in link would sign in, without using it up (the link's confirmation page). */
+  async signInLinkHolder(token: string): Promise<UserDoc | undefined> {
+    return this.authenticate('signin', token);
+  }
 }
 
 export function actorFromUser(u: UserDoc): Actor {

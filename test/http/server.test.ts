@@ -1,6 +1,18 @@
 import { expect } from 'chai';
 import express from 'express';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import supertest from 'supertest';
+import { createApp } from '../../src/app.js';
+import { SYSTEM_ACTOR } from '../../src/http/actor.js';
 import { listen } from '../../src/http/server.js';
+import { ManualClock } from '../../src/lib/clock.js';
+import { loadConfig } from '../../src/lib/config.js';
+import { startEmbeddedStore } from '../../src/lib/embedded-store.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { openStore } from '../../src/runtime.js';
+import { buildServices, syncIndexes } from '../../src/services.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 
 describe('HTTP server', () => {
@@ -51,5 +63,34 @@ describe('HTTP server', () => {
     release();
     expect(await slow).to.deep.equal({ status: 200, body: { finished: true } });
     await closed;
+  });
+});
+
+describe('HTTP server with a database that goes away (MONGODB_URI)', () => {
+  it('answers 503 with Retry-After within 2 s, not a 500 after the driver\'s time-out', async function () {
+    this.timeout(60_000);
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'debrief-gone-'));
+    const external = await startEmbeddedStore({ dataDir });
+    try {
+      const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SEED_DEMO: 'false', MONGODB_URI: `${external.uri}debrief_gone` });
+      const store = await openStore(config, createLogger('silent'));
+      const services = buildServices({ config, conn: store.conn, clock: new ManualClock('2026-11-25T02:00:00Z'), logger: createLogger('silent'), storeAvailable: store.available });
+      await syncIndexes(services);
+      await services.users.create({ email: 'admin@example.com', name: 'A', role: 'admin' }, SYSTEM_ACTOR);
+      const { token } = await services.users.issueToken('admin@example.com', 't', SYSTEM_ACTOR);
+      const api = supertest(createApp(services));
+      await api.get('/api/v1/incidents').set('Authorization', `Bearer ${token}`).expect(200);
+      await external.stop();
+      const started = Date.now();
+      const res = await api.get('/api/v1/incidents').set('Authorization', `Bearer ${token}`);
+      expect(res.status).to.equal(503);
+      expect(res.headers['retry-after']).to.equal('5');
+      expect(Date.now() - started).to.be.below(2_000);
+      expect((await api.get('/readyz')).status).to.equal(503);
+      await store.close();
+    } finally {
+      await external.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/lib/config.js';
+import { z } from 'zod';
+import { CONFIG_VARIABLES, ConfigError, envSchema, loadConfig } from '../../src/lib/config.js';
+import { email } from '../../src/incidents/schemas.js';
+import { createUserBody } from '../../src/users/schemas.js';
 
 describe('config', () => {
   it('has defaults for a local install', () => {
@@ -36,5 +39,22 @@ describe('config', () => {
   it('is documented: .env.example lists every variable the service reads', () => {
     const listed = readFileSync('.env.example', 'utf8').match(/^[A-Z_]+(?==)/gm) ?? [];
     expect(listed).to.have.members(CONFIG_VARIABLES);
+  });
+
+  it('has only defaults that pass their own rule (zod does not check a default), and the first admin passes the app\'s email rule', () => {
+    for (const [name, schema] of Object.entries(envSchema.shape)) {
+      if (!(schema instanceof z.ZodDefault)) continue;
+      const fallback = (schema.def as { defaultValue: unknown }).defaultValue;
+      const inner = schema.unwrap() as z.ZodType;
+      expect(inner.safeParse(typeof fallback === 'string' ? fallback : String(fallback)).success, `${name}=${String(fallback)}`).to.equal(true);
+    }
+    const { ADMIN_EMAIL } = loadConfig({});
+    expect(ADMIN_EMAIL).to.equal('admin@localhost');
+    expect(email.safeParse(ADMIN_EMAIL).success, 'incident owner, reviewer and action owner use this rule').to.equal(true);
+    expect(createUserBody.safeParse({ email: ADMIN_EMAIL, name: 'A', role: 'admin' }).success).to.equal(true);
+    // The defaults people and incidents take theirs from pass those fields' rules too.
+    const { DEFAULT_TIMEZONE, DEFAULT_LOCALE } = loadConfig({});
+    expect(createUserBody.safeParse({ email: 'x@example.com', name: 'X', role: 'viewer', timezone: DEFAULT_TIMEZONE, locale: DEFAULT_LOCALE }).success).to.equal(true);
+    expect(() => loadConfig({ ADMIN_EMAIL: 'not an address' })).to.throw(/ADMIN_EMAIL/);
   });
 });

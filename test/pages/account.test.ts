@@ -35,6 +35,27 @@ describe('account pages: sign-in, CSRF, rate limit, redirects', function () {
     return { agent, token: formToken(page.text) };
   }
 
+  it('a one-time sign-in link asks first: GETs (a mail scanner\'s too) leave it usable, its button uses it once', async () => {
+    const token = await t.services.users.issueSignInLink('dana@example.com');
+    const url = `/login/link?token=${encodeURIComponent(token)}`;
+    // The scanner: a plain GET, twice, following nothing and keeping no cookies.
+    for (let i = 0; i < 2; i++) {
+      const scanned = await supertest(t.app).get(url).expect(200);
+      expect(String(scanned.headers['set-cookie'] ?? '')).to.not.include(SESSION_COOKIE);
+      expect(scanned.text).to.include('You are signing in as dana@example.com.');
+    }
+    const agent = supertest.agent(t.app);
+    const page = await agent.get(url).expect(200);
+    await agent.post('/login/link').type('form').send({ token }).expect(403);
+    const used = await agent.post('/login/link').type('form').send({ _csrf: formToken(page.text), token }).expect(303);
+    expect(String(used.headers['set-cookie'])).to.include(`${SESSION_COOKIE}=`);
+    await agent.get('/account/password').expect(200);
+    await supertest(t.app).get(url).expect(410);
+    const other = supertest.agent(t.app);
+    const login = await other.get('/login').expect(200);
+    await other.post('/login/link').type('form').send({ _csrf: formToken(login.text), token }).expect(410);
+  });
+
   it('pages need sign-in: GET / without a session is sent to /login?next=%2F', async () => {
     const res = await supertest(t.app).get('/').expect(303);
     expect(res.headers.location).to.equal('/login?next=%2F');

@@ -301,6 +301,7 @@ describe('the whole job in the pages (Chromium, axe-core, 375 px)', function () 
 
     await open();
     await page.goto(new URL(link).pathname + new URL(link).search);
+    await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Set your password' }).waitFor();
     await check('password');
     await page.getByLabel(/^New password/).fill('ninas own passphrase');

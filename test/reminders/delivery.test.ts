@@ -137,4 +137,33 @@ describe('outbox failures and no SMTP', function () {
       await ctx.close();
     }
   });
+
+  it('sends the messages kept as unsent once SMTP is configured, each once, even with two workers', async () => {
+    const before = await createTestContext('reminders_unsent_later');
+    const smtp = await startSmtp();
+    const conns: Awaited<ReturnType<typeof connectDb>>[] = [];
+    try {
+      for (let i = 0; i < 5; i++) await before.services.outbox.enqueue(message(i));
+      expect(await before.services.outbox.deliver()).to.include({ unsent: 5 });
+      // The service restarts with SMTP_URL set: two workers on the same database.
+      const config = { ...before.config, SMTP_URL: smtp.url };
+      const workers = await Promise.all(
+        [0, 1].map(async () => {
+          const conn = await connectDb(serverUri(), before.conn.name);
+          conns.push(conn);
+          return buildServices({ config, conn, clock: before.clock, logger: createLogger('silent') });
+        }),
+      );
+      const reports = await Promise.all(workers.map((w) => w.outbox.deliver()));
+      expect(reports.reduce((n, r) => n + r.sent, 0)).to.equal(5);
+      await Promise.all(workers.map((w) => w.outbox.deliver()));
+      expect(subjects(smtp)).to.deep.equal(['message 0', 'message 1', 'message 2', 'message 3', 'message 4']);
+      const res = await before.api.get('/api/v1/outbox?status=sent').expect(200);
+      expect(res.body.total).to.equal(5);
+    } finally {
+      for (const conn of conns) await conn.close();
+      await before.close();
+      await smtp.stop();
+    }
+  });
 });
