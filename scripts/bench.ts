@@ -145,6 +145,8 @@ async function growTo(services: Services, target: number, templates: Record<stri
         incidentKey: key,
         owner: (n + (a.seq as number)) % 5 === 0 ? undefined : `person${(n + (a.seq as number)) % PEOPLE}@example.com`,
         dueDate: today.plus({ days: (n % 90) - 45 + (a.seq as number) }).toISODate(),
+        // Committed to with the copied incident's postmortem, as filing it would have recorded.
+        postmortemAt: moved(t.window.resolvedAt)?.at ?? a.postmortemAt,
       });
     }
     batch.audit.push(...auds.filter((x) => x.incidentKey === t.key).map((x) => ({ ...x, _id: new mongo.ObjectId(), incidentKey: key, key: String(x.key).replace(t.key, key) })));
@@ -202,7 +204,15 @@ try {
     const res = await fetch(base + url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     return { status: res.status, body: (res.headers.get('content-type') ?? '').includes('json') ? ((await res.json()) as any) : await res.text() };
   };
-  const get = async (url: string) => (await request('GET', url)).status === 200;
+  const get = async (url: string) => {
+    const res = await request('GET', url);
+    if (res.status !== 200 && !failures.has(url.split('?')[0]!)) {
+      failures.add(url.split('?')[0]!);
+      console.error(`bench: ${url} answered ${res.status}: ${String(typeof res.body === 'string' ? res.body : JSON.stringify(res.body)).slice(0, 300)}`);
+    }
+    return res.status === 200;
+  };
+  const failures = new Set<string>();
   const keys: string[] = [];
   const file = async (i: number) => {
     const res = await request('POST', '/api/v1/incidents', { ...fixture, title: `${fixture.title as string} #${i}` });

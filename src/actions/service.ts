@@ -313,10 +313,7 @@ export class ActionsService {
       byTeam: ranked(byTeam, 'team'),
       timeToDone: { count: days.length, medianDays: round2(percentile(days, 0.5)), p90Days: round2(percentile(days, 0.9)) },
       withinSla: { closed: finished.length, onTime, share: finished.length ? round2(onTime / finished.length) : null },
-      oldestOpen: docs
-        .filter((d) => !isClosed(d.status))
-        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq)
-        .slice(0, OLDEST_OPEN_SHOWN)
+      oldestOpen: this.oldestOpen(docs)
         .map((d) => ({
           key: d.key,
           title: d.title,
@@ -468,6 +465,22 @@ export class ActionsService {
         (!re || re.test(d.title) || (!!d.description && re.test(d.description))) &&
         (q.overdue === undefined || q.overdue === this.isOverdue(d, now)),
     );
+  }
+
+  /** The first open ones of `docs`, oldest first: read off the read model's kept order rather than sorting every time. */
+  private oldestOpen(docs: ActionDoc[]): ActionDoc[] {
+    const selected = new Set(docs);
+    const out: ActionDoc[] = [];
+    const byAge = this.deps.mirror.sorted<ActionDoc>(
+      'action',
+      'createdAt,incidentKey,seq',
+      (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq,
+    );
+    for (const d of byAge) {
+      if (out.length === OLDEST_OPEN_SHOWN) break;
+      if (selected.has(d) && !isClosed(d.status)) out.push(d);
+    }
+    return out;
   }
 
   /** An incident's actions in number order, from the read model (synced by the caller). */

@@ -169,9 +169,14 @@ export const HELPERS: Record<string, { usage: string; description: string; fn: H
     fn: (f, items: unknown) => formatList(asStrings(items), f.locale),
   },
   join: {
-    usage: '{{join items separator}}',
-    description: 'A list joined with a literal separator: {{join participants "、"}}.',
-    fn: (_f, items: unknown, separator: unknown) => asStrings(items).join(typeof separator === 'string' ? separator : ', '),
+    usage: '{{join items separator [limit]}}',
+    description: 'A list joined with a literal separator: {{join participants "、"}}; with a limit, the first that many and then "…".',
+    fn: (_f, items: unknown, separator: unknown, limit: unknown) => {
+      const all = asStrings(items);
+      const sep = typeof separator === 'string' ? separator : ', ';
+      const shown = typeof limit === 'number' && all.length > limit ? [...all.slice(0, limit), '…'] : all;
+      return shown.join(sep);
+    },
   },
   term: {
     usage: '{{term group value}}',

@@ -10,6 +10,7 @@ import { CHART_NAMES, metricBody, reportQuery, workItemsBody } from './schemas.j
 import type { ReportTemplate } from './service.js';
 
 const CHART_WEEKS = 12;
+const LINKED_KEYS = 30;
 /** On the page a drill is a line starting with this (either language's prefix is read back). */
 const DRILL_PREFIX = { en: 'drill: ', 'zh-CN': '演练：' } as const;
 const DRILL_RE = /^(drill:\s*|演练[：:]\s*)/i;
@@ -37,7 +38,8 @@ export function reportPages(services: Services): Router {
       const chart = buildChart(name, chartRange, data, services.config, locale);
       return { svg: renderSvg(chart), text: chart.text };
     });
-    const linked = (keys: string[]) => keys.map((key) => ({ key, href: `/incidents/${key.replace(/-A\d+$/, '')}#${key}` }));
+    // The first keys as links (the counts are in the report; the actions page lists them all).
+    const linked = (keys: string[]) => keys.slice(0, LINKED_KEYS).map((key) => ({ key, href: `/incidents/${key.replace(/-A\d+$/, '')}#${key}` }));
     const neighbours = week ? reports.neighbours(week) : undefined;
     const titleKey = template === 'weekly' ? 'report.title' : 'report.stabilityTitle';
     renderPage(services, req, res, 'report', {

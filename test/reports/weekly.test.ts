@@ -179,4 +179,23 @@ describe('weekly report', () => {
     expect(severityBuckets(['P0', 'P1', 'P2', 'P3', 'P4']).buckets.map((b) => b.label)).to.deep.equal(['P0/P1', 'P2/P3']);
     expect(severityBuckets(['only'])).to.deep.equal({ buckets: [], stability: ['only'] });
   });
+
+  it('names the first 30 of many open actions and says how many there are, as text and as links, where listing them all would outgrow a page', async () => {
+    t.clock.set('2023-03-20T10:00:00+08:00');
+    const many = Array.from({ length: 40 }, (_, i) => ({ title: `check job ${i + 1}`, type: 'detect', priority: 'low' }));
+    const { body: incident } = await t.api
+      .post('/api/v1/incidents')
+      .send({ title: 'many actions', window: { startedAt: '2023-03-06T10:00', resolvedAt: '2023-03-06T11:00' }, actions: many })
+      .expect(201);
+    const { body } = await weekly(t, { week: '2023-W10', format: 'json' }).expect(200);
+    expect(body.actions.unowned.count).to.be.at.least(40);
+    const md = (await weekly(t, { week: '2023-W10' }).expect(200)).text;
+    const line = md.split('\n').find((l) => l.includes('未认领：'))!;
+    expect(line.split('、')).to.have.length(31);
+    expect(line.endsWith('、…')).to.equal(true);
+    expect(md).to.contain(`未认领 ${body.actions.unowned.count} 项`);
+    const page = (await t.api.get('/reports/weekly').query({ week: '2023-W10' }).expect(200)).text;
+    expect(page).to.contain(`href="/incidents/${incident.key}#${incident.key}-A1"`);
+    expect(page.match(/href="\/incidents\/INC-\d{4}-\d{4}#INC-\d{4}-\d{4}-A\d+"/g)).to.have.length(30);
+  });
 });
