@@ -186,6 +186,7 @@ export class Mirror {
   /** Reloads the records the entries name (and the ones still pending) and notes the writes not landed yet. */
   private async apply(entries: FeedEntry[]): Promise<void> {
     const now = this.deps.clock.now().getTime();
+    const named = new Set(entries.map((e) => `${e.entity}:${e.id}`));
     for (const e of entries) {
       if (!this.sources.has(e.entity)) continue;
       const key = `${e.entity}:${e.id}`;
@@ -193,19 +194,27 @@ export class Mirror {
       this.pending.set(key, { entity: e.entity, id: e.id, version, until: now + PENDING_MS });
     }
     if (!entries.length && !this.pending.size) return;
+    let changed = entries.length > 0;
     await Promise.all(
       [...this.pending].map(async ([key, p]) => {
         const source = this.sources.get(p.entity)!;
         const found = await source.model.findById(p.id).lean();
         const doc = found && (await this.deps.revisions.rollForward(source.model, p.entity, found));
-        if (doc) this.put(p.entity, p.id, doc);
-        else this.remove(p.entity, p.id);
+        const before = this.source(p.entity).get(p.id);
+        // A record only looked at again (not named by a new entry) and found as it was changes nothing,
+        // and keeps the sorted lists (and the objects in them).
+        const same = !named.has(key) && !doc === !before && doc?.version === before?.version;
+        if (!same) {
+          changed = true;
+          if (doc) this.put(p.entity, p.id, doc);
+          else this.remove(p.entity, p.id);
+        }
         const landed = p.version === REMOVED ? !doc : !!doc && (doc.version ?? 0) >= p.version;
         if (landed || now > p.until) this.pending.delete(key);
       }),
     );
     if (entries.length) this.seen = Number(entries[entries.length - 1]!._id);
-    this.generation++;
+    if (changed) this.generation++;
   }
 
   private put(entity: string, id: string, doc: any): void {
