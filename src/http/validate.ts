@@ -20,7 +20,7 @@ const pathOf = (visit: Visit): string[] => {
 /**
  * Walks user input without recursion (a stack, and paths built only when reporting), so deep or wide
  * input costs time in proportion to its size: first the nesting limit, then MongoDB query operators
- * (`$gt`, `$where`, …) and dotted operator paths as keys, each a 400 naming the field.
+ * (`$gt`, `$where`, …) and dotted operator paths as keys, then NUL characters, each a 400 naming the field.
  */
 export function refuseOperators(value: unknown, where: string): void {
   const tooDeep = walk(value, (v) => v.depth > MAX_INPUT_DEPTH);
@@ -34,6 +34,11 @@ export function refuseOperators(value: unknown, where: string): void {
     throw new BadRequest(`Query operators are not accepted in the ${where}`, [
       { field: pathOf(operator).join('.'), message: `"${operator.key}" looks like a query operator; send plain values` },
     ]);
+  }
+  // PostgreSQL (under FerretDB) cannot store a NUL character, and no field of ours needs one.
+  const nul = walk(value, (v) => (typeof v.value === 'string' && v.value.includes('\u0000')) || v.key.includes('\u0000'));
+  if (nul) {
+    throw new BadRequest(`The ${where} contains a NUL character`, [{ field: pathOf(nul).join('.') || '(body)', message: 'must not contain a NUL character (\\u0000)' }]);
   }
 }
 

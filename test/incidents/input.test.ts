@@ -46,4 +46,11 @@ describe('incident input: links and fields every incident keeps', () => {
     const after = (await t.api.get(`/api/v1/incidents/${incident.key}`).expect(200)).body;
     expect(after).to.include({ timezone: incident.timezone, locale: incident.locale, severity: incident.severity, version: incident.version });
   });
+
+  it('refuses a NUL character in any field with 400 naming it (PostgreSQL under FerretDB cannot store one)', async () => {
+    const res = await t.api.post('/api/v1/me/tokens').send({ name: 'laptop\u0000' }).expect(400);
+    expect(res.body.error.fields).to.deep.equal([{ field: 'name', message: 'must not contain a NUL character (\\u0000)' }]);
+    const filed = await t.api.post('/api/v1/incidents').send({ title: 'x', cause: { rootCauses: ['a', 'b\u0000'] } }).expect(400);
+    expect(filed.body.error.fields[0].field).to.equal('cause.rootCauses.1');
+  });
 });

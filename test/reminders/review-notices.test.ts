@@ -101,7 +101,7 @@ describe('review notices', function () {
     [1, 2, 3].forEach((n, i) => expect(items[i]).to.include(`Alice mentioned you on ${key}: Point ${n}`));
     expect(mails[0]!.subject).to.equal('Debrief：3 条新动态');
     expect(mails[0]!.text).to.include(`${ctx.config.BASE_URL}/incidents/${key}#comment-`);
-    const notes = await ctx.services.models.notifications.find({ kind: 'mention' }).lean();
+    const notes = await ctx.services.models.notifications.find({ kind: 'mention' }).sort({ _id: 1 }).lean();
     expect(new Set(notes.map((n) => n.digestKey))).to.deep.equal(new Set([`notices:sre@example.com:${String(notes[0]!._id)}`]));
 
     // Next morning at 09:00 in Shanghai: the reminder for sre's action goes in the digest, the mentions do not.
