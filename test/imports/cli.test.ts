@@ -1,25 +1,11 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { connectDb } from '../../src/lib/db.js';
 import { serverUri } from '../support/hooks.js';
+import { runScript } from '../support/scripts.js';
 import { REPORTS_DIR } from './reports.js';
 
-/** Runs `npm run import -- …` as the script itself (without the install step), against `dbUri`. */
-function runImport(args: string[], dbUri: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import.ts', ...args], {
-      env: { ...process.env, MONGODB_URI: dbUri, LOG_LEVEL: 'silent', DEFAULT_TIMEZONE: 'Asia/Shanghai' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runImport = (args: string[], dbUri: string) => runScript('import', args, { MONGODB_URI: dbUri, DEFAULT_TIMEZONE: 'Asia/Shanghai' });
 
 describe('npm run import', function () {
   this.timeout(60_000);

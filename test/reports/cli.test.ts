@@ -1,25 +1,11 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
 import { serverUri } from '../support/hooks.js';
+import { runScript } from '../support/scripts.js';
 
-/** Runs `npm run <script> -- …` as the script itself (without the install step), against the test's database. */
-function run(script: string, args: string[], dbUri: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}.ts`, ...args], {
-      env: { ...process.env, MONGODB_URI: dbUri, LOG_LEVEL: 'silent', DEFAULT_TIMEZONE: 'Asia/Shanghai', WEEK_NUMBERING: 'jan1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (script: string, args: string[], dbUri: string) => runScript(script, args, { MONGODB_URI: dbUri, DEFAULT_TIMEZONE: 'Asia/Shanghai', WEEK_NUMBERING: 'jan1' });
 
 describe('npm run report and npm run export', function () {
   this.timeout(90_000);
