@@ -301,6 +301,7 @@ describe('the whole job in the pages (Chromium, axe-core, 375 px)', function () 
 
     await open();
     await page.goto(new URL(link).pathname + new URL(link).search);
+    await check('link-confirm');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Set your password' }).waitFor();
     await check('password');
@@ -322,6 +323,10 @@ describe('the whole job in the pages (Chromium, axe-core, 375 px)', function () 
     await check('account');
     await page.goto('/reports/weekly?week=2023-W07');
     await check('report');
+    await page.goto('/reports/stability?from=2023-02-01&to=2023-02-28');
+    await check('report-stability');
+    await page.goto('/imports');
+    await check('imports');
   });
 
   it('a zh-CN reader sees no English label on any page', async () => {
@@ -358,6 +363,6 @@ describe('the whole job in the pages (Chromium, axe-core, 375 px)', function () 
   });
 
   it('checked every page', () => {
-    expect(checked).to.include.members(['incident-new', 'incident', 'incident-edit', 'home', 'actions-mine', 'incidents', 'people', 'password', 'login', 'reset', 'account', 'report']);
+    expect(checked).to.include.members(['incident-new', 'incident', 'incident-edit', 'home', 'actions-mine', 'incidents', 'people', 'link-confirm', 'password', 'login', 'reset', 'account', 'report', 'report-stability', 'imports']);
   });
 });
