@@ -1,4 +1,4 @@
-import mongoose, { type ConnectOptions, type Connection } from 'mongoose';
+import mongoose, { type ConnectOptions, type Connection, type Model } from 'mongoose';
 
 /**
  * How long an operation waits for a server that is gone before failing (answered 503), and how often
@@ -74,4 +74,22 @@ export async function pingDb(conn: Connection): Promise<boolean> {
 
 export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/**
+ * Inserts many documents in one command, skipping those whose unique key is taken: which were written
+ * (true) and which were already there (false), in order. Any other error is thrown.
+ */
+export async function insertNew(model: Model<any>, docs: object[]): Promise<boolean[]> {
+  const written = docs.map(() => true);
+  if (!docs.length) return written;
+  try {
+    await model.collection.insertMany(docs as never[], { ordered: false });
+  } catch (err) {
+    const found = (err as { writeErrors?: { index: number; code?: number }[] | { index: number; code?: number } }).writeErrors;
+    const errors = Array.isArray(found) ? found : found ? [found] : [];
+    if (!errors.length || errors.some((e) => e.code !== 11000)) throw err;
+    for (const e of errors) written[e.index] = false;
+  }
+  return written;
 }

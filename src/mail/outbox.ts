@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
-import { isDuplicateKey } from '../lib/db.js';
+import { insertNew, isDuplicateKey } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
 import type { Mailer } from './mailer.js';
 
@@ -150,17 +150,11 @@ export class Outbox {
   async enqueueMany(messages: NewMessage[]): Promise<Set<string>> {
     if (!messages.length) return new Set();
     const now = this.deps.clock.now();
-    const docs = messages.map((m) => ({ ...m, _id: messageIdOf(m.dedupeKey), status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now }));
-    const refused = new Set<number>();
-    try {
-      await this.deps.models.outbox.collection.insertMany(docs as never[], { ordered: false });
-    } catch (err) {
-      const errors = (err as { writeErrors?: { index: number; code?: number }[] | { index: number; code?: number } }).writeErrors;
-      const list = Array.isArray(errors) ? errors : errors ? [errors] : [];
-      if (!list.length || list.some((e) => e.code !== 11000)) throw err;
-      for (const e of list) refused.add(e.index);
-    }
-    return new Set(messages.filter((_, i) => !refused.has(i)).map((m) => m.dedupeKey));
+    const written = await insertNew(
+      this.deps.models.outbox,
+      messages.map((m) => ({ ...m, _id: messageIdOf(m.dedupeKey), status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now })),
+    );
+    return new Set(messages.filter((_, i) => written[i]).map((m) => m.dedupeKey));
   }
 
   /** The refs of the message with this dedupe key, or undefined when there is none. */

@@ -1,5 +1,5 @@
-import { Schema, type Connection, type Model, type Types } from 'mongoose';
-import { isDuplicateKey } from '../lib/db.js';
+import { Schema, Types, type Connection, type Model } from 'mongoose';
+import { insertNew, isDuplicateKey } from '../lib/db.js';
 
 /**
  * Things a person should hear about: reminders the policy raised, reported in their next digest, and
@@ -63,6 +63,16 @@ export class Notifications {
       if (isDuplicateKey(err)) return false;
       throw err;
     }
+  }
+
+  /** Adds many in one command (a sweep raises thousands); returns how many were new. */
+  async addMany(list: NewNotification[]): Promise<number> {
+    const now = this.deps.clock.now();
+    const written = await insertNew(
+      this.deps.notifications,
+      list.map((n) => ({ ...n, _id: new Types.ObjectId(), recipient: n.recipient.toLowerCase(), dueAt: n.dueAt ?? now, createdAt: now })),
+    );
+    return written.filter(Boolean).length;
   }
 
   /** Not yet reported and due by `until`, of the digest's kinds or the prompt ones, oldest first, grouped by recipient. */

@@ -11,7 +11,7 @@ import type { Logger } from '../lib/logger.js';
 import type { NewMessage, Outbox } from '../mail/outbox.js';
 import { readerOf, renderEmail, type Reader, type TemplateRenderer } from './email.js';
 import type { ActionLinks } from './links.js';
-import type { NotificationDoc, Notifications } from './notifications.js';
+import type { NewNotification, NotificationDoc, Notifications } from './notifications.js';
 import type { PeopleLookup } from './people.js';
 import { daysBetween, policyFrom, triggersOn, type ReminderKind } from './policy.js';
 
@@ -20,6 +20,8 @@ const OPEN: readonly ActionStatus[] = ACTION_STATUSES.filter((s) => !CLOSED_ACTI
 /** Days a late run looks back, so a worker that was down over a reminder's day still raises it. */
 const CATCH_UP_DAYS = 2;
 const WEEK = 7;
+/** Notifications written, or marked reported, per round trip of the sweep and the digests. */
+const RAISE_BATCH = 200;
 /** Kinds about the owner's own work, which the owner's snooze quiets. */
 const OWNER_KINDS: ReminderKind[] = ['before_due', 'due_today', 'overdue'];
 
@@ -66,7 +68,7 @@ export class RemindersService {
           return { day: start.toISODate()!, start: start.toJSDate(), end: start.plus({ days: 1 }).toJSDate() };
         });
       });
-    let raised = 0;
+    const toRaise: NewNotification[] = [];
     const unroutable = new Set<string>();
     for (const action of docs) {
       const incidentOwner = mirror.get<IncidentDoc>('incident', String(action.incidentId))?.owner;
@@ -79,18 +81,14 @@ export class RemindersService {
           const key = `reminder:${action.key}:${t.kind}:${day}:${t.recipient}`;
           // Every run looks back a few days; what this process already raised is not asked for again.
           if (this.raised.get(day)?.has(key)) continue;
-          const added = await notifications.add({
-            key,
-            recipient: t.recipient,
-            kind: t.kind,
-            actionKey: action.key,
-            dueAt: dayStart,
-          });
-          if (added) raised++;
+          toRaise.push({ key, recipient: t.recipient, kind: t.kind, actionKey: action.key, dueAt: dayStart });
           getOr(this.raised, day, () => new Set()).add(key);
         }
       }
     }
+    // In batches of one command each; a reminder raised before (by this run's look-back or another worker) is skipped.
+    let raised = 0;
+    for (let i = 0; i < toRaise.length; i += RAISE_BATCH) raised += await notifications.addMany(toRaise.slice(i, i + RAISE_BATCH));
     // Not dropped silently: an unowned action of an unowned incident has nobody to tell.
     if (unroutable.size) this.deps.logger.warn({ actions: [...unroutable] }, 'reminders due for unowned actions of incidents without an owner');
     return { raised, unroutable: [...unroutable] };
@@ -133,7 +131,11 @@ export class RemindersService {
     for (const { message, refs } of ready) {
       reported.push({ ids: written.has(message.dedupeKey) ? refs : ((await outbox.refsOf(message.dedupeKey)) ?? []), key: message.dedupeKey });
     }
-    for (const { ids, key } of reported) await notifications.markReported(ids, key);
+    // Marked a batch at a time: one recipient's few would leave the store idle between round trips.
+    const marks = reported.flatMap(({ ids, key }) => ids.map((id) => ({ id, key })));
+    for (let i = 0; i < marks.length; i += RAISE_BATCH) {
+      await Promise.all(marks.slice(i, i + RAISE_BATCH).map(({ id, key }) => notifications.markReported([id], key)));
+    }
     const digests = written.size;
     return { digests };
   }
