@@ -1,3 +1,4 @@
+import { inRequestScope } from './lib/request-scope.js';
 import type { Services } from './services.js';
 
 /** A named job the worker runs every `everyMs`; each is idempotent, so overlapping runs and several workers are safe. */
@@ -13,6 +14,14 @@ const HOUR = 60 * MINUTE;
 const FEED_RETENTION_MS = 24 * HOUR;
 
 export function jobRegistry(s: Services): Job[] {
+  return jobs(s).map((job) => ({
+    ...job,
+    // A run reads the read model once, as a request does, unless it writes (src/lib/request-scope.ts).
+    run: () => inRequestScope(() => job.run()),
+  }));
+}
+
+function jobs(s: Services): Job[] {
   return [
     { name: 'send-due-reminders', everyMs: 15 * MINUTE, run: () => s.reminders.raiseDue() },
     { name: 'send-digests', everyMs: 5 * MINUTE, run: () => s.reminders.sendDigests() },

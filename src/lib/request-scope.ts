@@ -11,7 +11,7 @@ interface Scope {
 
 const storage = new AsyncLocalStorage<Scope>();
 
-/** Runs `fn` (the rest of a request's handling) in a scope of its own. */
+/** Runs `fn` (the rest of a request's handling, or one run of a job) in a scope of its own. */
 export function inRequestScope<T>(fn: () => T): T {
   return storage.run({ fresh: new Set() }, fn);
 }
