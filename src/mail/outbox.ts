@@ -8,8 +8,6 @@ import type { Logger } from '../lib/logger.js';
 import type { Mailer } from './mailer.js';
 
 export const OUTBOX_STATUSES = ['pending', 'sent', 'failed', 'unsent'] as const;
-/** How long /readyz reuses its count of messages by status. */
-const HEALTH_CACHE_MS = 30_000;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 const NO_SMTP = 'not sent: no SMTP';
 const MAX_BACKOFF_MS = 6 * 3600_000;
@@ -96,10 +94,24 @@ const claimId = (messageId: Types.ObjectId, attempt: number) => `${String(messag
 export type OutboxModel = Model<OutboxDoc>;
 export type ClaimModel = Model<ClaimDoc>;
 
-export function outboxModels(conn: Connection): { outbox: OutboxModel; outboxClaims: ClaimModel } {
+/** `_id: "counts"`: messages by status, as the last delivery run counted them (what /readyz reports). */
+interface StatsDoc {
+  _id: string;
+  pending: number;
+  failed: number;
+  unsent: number;
+  at: Date;
+}
+const statsSchema = new Schema<StatsDoc>(
+  { _id: { type: String, required: true }, pending: Number, failed: Number, unsent: Number, at: Date },
+  { versionKey: false, collection: 'outbox_stats' },
+);
+
+export function outboxModels(conn: Connection): { outbox: OutboxModel; outboxClaims: ClaimModel; outboxStats: Model<StatsDoc> } {
   return {
     outbox: (conn.models.Outbox as OutboxModel | undefined) ?? conn.model<OutboxDoc>('Outbox', outboxSchema),
     outboxClaims: (conn.models.OutboxClaim as ClaimModel | undefined) ?? conn.model<ClaimDoc>('OutboxClaim', claimSchema),
+    outboxStats: (conn.models.OutboxStats as Model<StatsDoc> | undefined) ?? conn.model<StatsDoc>('OutboxStats', statsSchema),
   };
 }
 
@@ -117,13 +129,12 @@ export interface DeliveryReport {
 }
 
 export class Outbox {
-  private healthCache: { at: number; counts: { pending: number; failed: number; unsent: number } } | undefined;
   /** Identifies this process's claims in the database, for operators reading them. */
   private readonly worker = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(
     private readonly deps: {
-      models: { outbox: OutboxModel; outboxClaims: ClaimModel };
+      models: ReturnType<typeof outboxModels>;
       mailer: Mailer | undefined;
       clock: Clock;
       config: Config;
@@ -166,7 +177,6 @@ export class Outbox {
   /** Sends every message that is due; safe to run on several workers at once. */
   async deliver(limit = 500): Promise<DeliveryReport> {
     const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0, unsent: 0, requeued: 0, skipped: 0 };
-    this.healthCache = undefined;
     const now = this.deps.clock.now();
     // SMTP has been configured since these were kept: they go out now, each once (sending is claimed per attempt).
     if (this.deps.mailer) {
@@ -182,7 +192,23 @@ export class Outbox {
       const result = await this.attempt(message);
       report[result]++;
     }
+    await this.recordCounts();
     return report;
+  }
+
+  /** Counts messages by status for /readyz: here in the job, since counting reads the whole outbox on FerretDB. */
+  private async recordCounts(): Promise<void> {
+    const { outbox, outboxStats } = this.deps.models;
+    const count = (status: OutboxStatus) => outbox.countDocuments({ status });
+    const [pending, failed, unsent] = await Promise.all([count('pending'), count('failed'), count('unsent')]);
+    const update = { $set: { pending, failed, unsent, at: this.deps.clock.now() } };
+    try {
+      await outboxStats.updateOne({ _id: 'counts' }, update, { upsert: true });
+    } catch (err) {
+      // Two workers' first runs both created it: the document is there now.
+      if (!isDuplicateKey(err)) throw err;
+      await outboxStats.updateOne({ _id: 'counts' }, update);
+    }
   }
 
   private async attempt(message: OutboxDoc): Promise<keyof DeliveryReport> {
@@ -260,19 +286,10 @@ export class Outbox {
     return failed ? 'failed' : 'retrying';
   }
 
-  /**
-   * Mail health for /readyz: failed mail is reported there, it does not make the service unready.
-   * Counting reads the whole outbox (FerretDB counts by reading), so a count is kept for a while, or
-   * until this process's delivery changes a message.
-   */
+  /** Mail health for /readyz, as the last delivery run counted it (one _id read): failed mail is reported, it does not make the service unready. */
   async health(): Promise<{ smtp: 'configured' | 'not configured'; pending: number; failed: number; unsent: number }> {
-    const now = Date.now();
-    if (!this.healthCache || now - this.healthCache.at > HEALTH_CACHE_MS) {
-      const count = (status: OutboxStatus) => this.deps.models.outbox.countDocuments({ status });
-      const [pending, failed, unsent] = await Promise.all([count('pending'), count('failed'), count('unsent')]);
-      this.healthCache = { at: now, counts: { pending, failed, unsent } };
-    }
-    return { smtp: this.deps.mailer ? 'configured' : 'not configured', ...this.healthCache.counts };
+    const counts = await this.deps.models.outboxStats.findById('counts').lean<StatsDoc>();
+    return { smtp: this.deps.mailer ? 'configured' : 'not configured', pending: counts?.pending ?? 0, failed: counts?.failed ?? 0, unsent: counts?.unsent ?? 0 };
   }
 
   async list(q: { status?: OutboxStatus[]; to?: string; page: number; pageSize: number }) {
