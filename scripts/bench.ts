@@ -7,18 +7,18 @@
 // findOne by _id (no express, no mongoose). The data set is built through the driver (filing through
 // the API would take too long): copies of incidents filed through the API, with their actions,
 // revisions, audit entries and keys, spread over ten years, severities, services and owners, plus
-// people and API tokens; the server's read model is then reloaded, as a restart would.
+// people and API tokens; the server, a process of its own, is then restarted and loads it, as a deployment would.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
 import { mongo, type Connection } from 'mongoose';
-import { createApp } from '../src/app.js';
 import { SYSTEM_ACTOR } from '../src/http/actor.js';
-import { listen, type RunningServer } from '../src/http/server.js';
 import { formatIncidentKey } from '../src/incidents/keys.js';
 import { findJob } from '../src/jobs.js';
 import { ManualClock, systemClock } from '../src/lib/clock.js';
@@ -96,7 +96,7 @@ async function measure(name: string, count: number, op: (i: number) => Promise<b
  * years, severities, services, owners, titles (every tenth mentions TiDB), action due dates around today.
  */
 async function growTo(services: Services, target: number, templates: Record<string, any>[], seqByYear: Map<number, number>): Promise<void> {
-  const { actions, audit, keyCounters } = services.models;
+  const { actions, audit } = services.models;
   // FerretDB's estimated counts are not exact, so the read model counts.
   await services.mirror.sync();
   const have = services.mirror.count('incident');
@@ -156,19 +156,71 @@ async function growTo(services: Services, target: number, templates: Record<stri
     if (batch.incidents.length >= 500) await flush();
   }
   await flush();
-  // Filing continues after the copies: each year's counter says where its numbers stand.
-  for (const [year, seq] of seqByYear) await keyCounters.updateOne({ _id: `incidents:${year}` }, { $max: { seq } }, { upsert: true });
   await services.mirror.reload();
+}
+
+/** A free loopback port: the server is told its port, as it would be in production. */
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => probe.once('listening', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** The database `uri` names, replaced by `db`. */
+const withDatabase = (uri: string, db: string) => uri.replace(/^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?[^?]*/, `$1/${db}`);
+
+interface ServerProcess {
+  base: string;
+  child: ChildProcess;
+  /** Seconds from spawning to answering its first list (which loads its read model). */
+  startSeconds: number;
+}
+
+/**
+ * Starts the service as `npm run serve` does, in a process of its own (so its RSS is its own and it
+ * does not share a core with the bench's client), on the bench's database, with no worker.
+ */
+async function startServer(uri: string, token: string): Promise<ServerProcess> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, MONGODB_URI: uri, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEED_DEMO: 'false', RUN_WORKER: 'false', SESSION_SECRET: randomBytes(24).toString('hex') },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`bench: the server exited with ${child.exitCode}`);
+    const res = await fetch(`${base}/api/v1/incidents?pageSize=1`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+    if (res?.status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { base, child, startSeconds: (performance.now() - started) / 1000 };
+}
+
+async function stopServer(server: ServerProcess | undefined): Promise<void> {
+  if (!server || server.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.child.once('exit', resolve));
+  server.child.kill('SIGTERM');
+  await exited;
+}
+
+/** The server's resident memory in bytes, from /proc (Linux). */
+function rssOf(pid: number): number {
+  const line = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return line ? Number(line[1]) * 1024 : NaN;
 }
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'debrief-bench-'));
 let store: EmbeddedStore | undefined;
 let conn: Connection | undefined;
-let http: RunningServer | undefined;
+let server: ServerProcess | undefined;
 let cleaned: Promise<void> | undefined;
 const cleanup = () =>
   (cleaned ??= (async () => {
-    await http?.close().catch(() => {});
+    await stopServer(server).catch(() => {});
     // On a shared MONGODB_URI the bench's own database is dropped; the embedded one goes with its dir.
     if (conn && !store) await conn.dropDatabase().catch(() => {});
     await conn?.close().catch(() => {});
@@ -195,13 +247,20 @@ try {
     );
   }
   const { token } = await services.users.issueToken('bench@example.com', 'bench', SYSTEM_ACTOR);
-  http = await listen(createApp(services), 0, '127.0.0.1');
-  const base = `http://127.0.0.1:${http.port}`;
+  const databaseUri = withDatabase(external ?? store!.uri, conn.name);
+  server = await startServer(databaseUri, token);
+  /** Restarts the server after data was written behind its back, as a deployment's restart would load it. */
+  const restart = async () => {
+    await stopServer(server);
+    server = await startServer(databaseUri, token);
+    console.error(`bench: server started and loaded ${services.mirror.count('incident')} incidents in ${server.startSeconds.toFixed(1)} s`);
+    return server.startSeconds;
+  };
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
   // Node's fetch keeps connections alive; the body is always read so the connection is reused.
   const request = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(base + url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await fetch(server!.base + url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     return { status: res.status, body: (res.headers.get('content-type') ?? '').includes('json') ? ((await res.json()) as any) : await res.text() };
   };
   const get = async (url: string) => {
@@ -267,9 +326,9 @@ try {
       }
       return file(i);
     };
-    const rssBefore = process.memoryUsage().rss;
-    let rssPeak = rssBefore;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 250);
+    const pid = server!.child.pid!;
+    let rssPeak = rssOf(pid);
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(pid))), 250);
     const result = await measure(`[${size}] mixed load: ${CONNECTIONS} connections, 90% reads, ${MIXED_MS / 1000} s`, Number.MAX_SAFE_INTEGER, (i) => (i % 10 === 9 ? write(i) : pick(reads, i)(i)), CONNECTIONS, MIXED_MS);
     clearInterval(sampler);
     return { ...result, conflicts, rssPeakMb: Math.round(rssPeak / 1048576) };
@@ -279,6 +338,7 @@ try {
   let t0 = performance.now();
   await growTo(services, SMALL, templates, seqByYear);
   built[SMALL] = (performance.now() - t0) / 1000;
+  const serverStart: Record<number, number> = { [SMALL]: await restart() };
   const small = await readsAt(SMALL);
   const mixed = await mixedLoad(SMALL);
   // The mixed load filed more in 2023: continue after the highest numbers taken.
@@ -286,7 +346,9 @@ try {
   t0 = performance.now();
   await growTo(services, N, templates, seqByYear);
   built[N] = (performance.now() - t0) / 1000;
+  serverStart[N] = await restart();
   const large = await readsAt(N);
+  const serverRssAtN = Math.round(rssOf(server.child.pid!) / 1048576);
   // The jobs run as the worker would, at 10:00 in Shanghai (02:00 UTC) tomorrow, when digests are due,
   // with its read model loaded (as a running worker has it).
   const jobClock = new ManualClock(DateTime.utc().plus({ days: 1 }).set({ hour: 2, minute: 0, second: 0, millisecond: 0 }).toJSDate());
@@ -312,7 +374,7 @@ try {
     credentials: worker.mirror.count('credential'),
     people: worker.mirror.count('user'),
   };
-  const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, store: external ? 'MONGODB_URI' : 'embedded FerretDB 1.24 (SQLite)', ...counts, buildSeconds: built, readModelLoadSeconds: workerLoadSeconds };
+  const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, store: external ? 'MONGODB_URI' : 'embedded FerretDB 1.24 (SQLite)', ...counts, buildSeconds: built, serverStartSeconds: serverStart, serverRssMbAtN: serverRssAtN, readModelLoadSeconds: workerLoadSeconds };
 
   const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(d));
   const md: string[] = [];
@@ -325,9 +387,9 @@ try {
     md.push(`| ${cases([])[i]![0]} | ${f(s.medianMs, 2)} | ${f(s.xHttpFloor)} | ${f(r.medianMs, 2)} | ${f(r.xHttpFloor)} | ${f(r.medianMs / s.medianMs, 2)} | ${s.errors + r.errors} |`);
   });
   md.push('', `Mixed load at ${SMALL} incidents (${CONNECTIONS} connections, 90% reads, ${MIXED_MS / 1000} s): ${mixed.count} requests (${f(mixed.perSecond, 0)}/s), ` +
-    `p50 ${f(mixed.medianMs, 1)} ms, p99 ${f(mixed.p99Ms, 1)} ms, ${mixed.errors} errors, ${mixed.conflicts} version conflicts (409, expected), peak RSS ${mixed.rssPeakMb} MB.`);
+    `p50 ${f(mixed.medianMs, 1)} ms, p99 ${f(mixed.p99Ms, 1)} ms, ${mixed.errors} errors, ${mixed.conflicts} version conflicts (409, expected), the server process's peak RSS ${mixed.rssPeakMb} MB (${serverRssAtN} MB after the reads at ${N}).`);
   md.push('', `Jobs at ${N} incidents (${counts.actions} actions): ${jobs.map((j) => `${j.job} ${f(j.seconds, 1)} s (${JSON.stringify(j.result)})`).join('; ')}.`);
-  md.push('', `Data set built through the driver in ${f(built[SMALL], 0)} s (to ${SMALL}) and ${f(built[N], 0)} s (to ${N}); a new process loads its read model of it in ${f(workerLoadSeconds, 1)} s.`);
+  md.push('', `Data set built through the driver in ${f(built[SMALL], 0)} s (to ${SMALL}) and ${f(built[N], 0)} s (to ${N}); the server starts and loads its read model in ${f(serverStart[SMALL], 1)} s at ${SMALL} and ${f(serverStart[N], 1)} s at ${N}; the worker loads it in ${f(workerLoadSeconds, 1)} s.`);
   console.log(md.join('\n'));
   writeFileSync(`${args.out}.md`, md.join('\n') + '\n');
   writeFileSync(`${args.out}.json`, JSON.stringify({ ...meta, floors, filed, small, large, mixed, jobs }, null, 2) + '\n');

@@ -81,7 +81,6 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const incidents = new IncidentsService({
     incidents: models.incidents,
     incidentKeys: models.incidentKeys,
-    keyCounters: models.keyCounters,
     mirror,
     feed,
     actions,

@@ -74,6 +74,9 @@ function ruleFailed(rule: string, message: string, fields: FieldError[]): Unproc
   return new Unprocessable(message, fields, { rule });
 }
 
+/** A new action before it is stored (its _id is its key). */
+export type DraftAction = Awaited<ReturnType<ActionsService['draftForIncident']>>[number];
+
 export class ActionsService {
   constructor(
     private readonly deps: {
@@ -92,19 +95,28 @@ export class ActionsService {
     },
   ) {}
 
-  /** Creates the actions filed with an incident, numbered A1, A2, … in the order given. */
-  async createForIncident(incident: IncidentDoc, inputs: ActionInput[], actor: Actor): Promise<void> {
-    if (!inputs.length) return;
+  /**
+   * The actions filed with an incident, numbered A1, A2, … in the order given, ready to store with
+   * insertForIncident once the filing has announced them with the incident.
+   */
+  async draftForIncident(incident: IncidentDoc, inputs: ActionInput[], actor: Actor) {
     const now = this.deps.clock.now();
     // Actions in the postmortem itself count their SLA from the resolution, as the team committed to them then;
     // filed later than that SLA (a 2023 incident filed today), from the filing day, or they would be overdue at birth.
     const resolved = incident.window?.resolvedAt?.at ?? now;
     const slaFrom = (input: ActionInput) => (this.slaDueDate(input.priority, resolved, incident.timezone) < localDate(incident.timezone, now) ? now : resolved);
     const zones = await Promise.all(inputs.map((input) => this.zoneFor(input.owner, incident)));
-    const docs = inputs.map((input, i) => ({ ...this.newAction(incident, input, i + 1, slaFrom(input), now, actor, zones[i]!), postmortemAt: resolved }));
-    for (const d of docs) await this.deps.feed.append('action', d._id, 0);
-    await this.deps.actions.insertMany(docs, { ordered: true });
-    for (const doc of docs) if (doc.owner) await this.deps.onAssigned?.(doc.key, actor);
+    return inputs.map((input, i) => ({ ...this.newAction(incident, input, i + 1, slaFrom(input), now, actor, zones[i]!), postmortemAt: resolved }));
+  }
+
+  /** Stores the drafted actions of a new incident. */
+  async insertForIncident(drafts: DraftAction[]): Promise<void> {
+    if (drafts.length) await this.deps.actions.insertMany(drafts, { ordered: true });
+  }
+
+  /** Tells the owners of a new incident's actions, once the filing has succeeded. */
+  async assignedWithIncident(drafts: DraftAction[], actor: Actor): Promise<void> {
+    for (const doc of drafts) if (doc.owner) await this.deps.onAssigned?.(doc.key, actor);
   }
 
   /**
@@ -135,13 +147,9 @@ export class ActionsService {
     throw new Conflict('Could not assign an action key under heavy concurrent filing; retry');
   }
 
-  /** Undoes the first `count` actions of an incident whose filing failed. */
-  async deleteForIncident(incident: Pick<IncidentDoc, 'key'>, count: number): Promise<void> {
-    for (let seq = 1; seq <= count; seq++) {
-      const key = formatActionKey(incident.key, seq);
-      await this.deps.actions.deleteOne({ _id: key });
-      await this.deps.feed.append('action', key, REMOVED);
-    }
+  /** Undoes the actions of an incident whose filing failed (the filing announces their removal). */
+  async deleteDrafts(drafts: DraftAction[]): Promise<void> {
+    await Promise.all(drafts.map((d) => this.deps.actions.deleteOne({ _id: d._id })));
   }
 
   async listForIncident(incidentId: Types.ObjectId) {

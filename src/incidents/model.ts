@@ -110,18 +110,10 @@ export interface IncidentKeyDoc {
   incidentId: Types.ObjectId;
 }
 
-/** The highest number taken in a year (`_id` "incidents:2023"): a hint, so a stale value only costs a retry. */
-export interface KeyCounterDoc {
-  _id: string;
-  seq: number;
-}
-
 export function incidentKeyModels(conn: Connection) {
   const keys = new Schema<IncidentKeyDoc>({ _id: { type: String, required: true }, incidentId: { type: Schema.Types.ObjectId, required: true } }, { versionKey: false });
-  const counters = new Schema<KeyCounterDoc>({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { versionKey: false });
   return {
     incidentKeys: (conn.models.IncidentKey as Model<IncidentKeyDoc> | undefined) ?? conn.model<IncidentKeyDoc>('IncidentKey', keys),
-    keyCounters: (conn.models.KeyCounter as Model<KeyCounterDoc> | undefined) ?? conn.model<KeyCounterDoc>('KeyCounter', counters),
   };
 }
 

@@ -1,10 +1,11 @@
 import { DateTime } from 'luxon';
 import { Types, type Model } from 'mongoose';
-import type { ActionsService } from '../actions/service.js';
+import type { ActionsService, DraftAction } from '../actions/service.js';
+import type { ActionInput } from '../actions/schemas.js';
 import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
 import { isDuplicateKey } from '../lib/db.js';
-import { REMOVED, type Feed } from '../lib/feed.js';
+import { REMOVED, type Feed, type FeedChange } from '../lib/feed.js';
 import { comparator, pageOf } from '../lib/listing.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
@@ -14,7 +15,7 @@ import { bounds, parseInstant } from '../lib/time.js';
 import { BadRequest, Conflict, NotFound, staleVersion } from '../http/errors.js';
 import { toFields, toStored, toView, type IncidentFields, type IncidentView } from './convert.js';
 import { formatIncidentKey, incidentLookup } from './keys.js';
-import type { IncidentDoc, IncidentKeyDoc, IncidentModel, KeyCounterDoc } from './model.js';
+import type { IncidentDoc, IncidentKeyDoc, IncidentModel } from './model.js';
 import { checkIncidentFields, INCIDENT_TRANSITIONS } from './rules.js';
 import type { CreateIncidentInput, ListIncidentsQuery, PatchIncidentInput } from './schemas.js';
 
@@ -26,7 +27,6 @@ export class IncidentsService {
     private readonly deps: {
       incidents: IncidentModel;
       incidentKeys: Model<IncidentKeyDoc>;
-      keyCounters: Model<KeyCounterDoc>;
       /** Lists and searches are read from here, kept fresh through `feed`. */
       mirror: Mirror;
       feed: Feed;
@@ -37,6 +37,9 @@ export class IncidentsService {
       config: Config;
     },
   ) {}
+
+  /** The highest number this process took per year, so that its concurrent filings do not all try the same one. */
+  private readonly lastSeq = new Map<number, number>();
 
   async create(input: CreateIncidentInput, actor: Actor): Promise<IncidentView & { actions: unknown[] }> {
     const { actions: actionInputs = [], ...rest } = input;
@@ -49,21 +52,26 @@ export class IncidentsService {
     }
     const stored = toStored(fields);
     const now = this.deps.clock.now();
-    const year = this.keyYear(stored, now);
-    const doc = await this.insertWithKey(stored, year, now, fields.status === 'closed');
-    try {
-      await this.deps.actions.createForIncident(doc, actionInputs, actor);
-      await this.deps.revisions.recordInitial('incident', doc, actor.email, now);
-    } catch (err) {
-      // No transactions on FerretDB: undo the incident so a failed import leaves nothing half-written.
-      await this.deps.incidents.deleteOne({ _id: doc._id });
-      await this.deps.feed.append('incident', String(doc._id), REMOVED);
-      await this.deps.incidentKeys.deleteOne({ _id: doc.key });
-      await this.deps.actions.deleteForIncident(doc, actionInputs.length);
-      throw err;
+    const { doc, drafts } = await this.insertWithKey(stored, this.keyYear(stored, now), now, fields.status === 'closed', actionInputs, actor);
+    const stores = await Promise.allSettled([this.deps.actions.insertForIncident(drafts), this.deps.revisions.recordInitial('incident', doc, actor.email, now)]);
+    const failed = stores.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.undoFiling(doc, drafts);
+      throw failed.reason;
     }
-    await this.deps.audit.record(actor, { entity: 'incident', key: doc.key, incidentKey: doc.key, event: 'filed', note: doc.title });
-    return this.get(doc.key);
+    await this.deps.actions.assignedWithIncident(drafts, actor);
+    const [view] = await Promise.all([
+      this.get(doc.key),
+      this.deps.audit.record(actor, { entity: 'incident', key: doc.key, incidentKey: doc.key, event: 'filed', note: doc.title }),
+    ]);
+    return view;
+  }
+
+  /** No transactions on FerretDB: a filing that failed halfway is taken back whole, so it leaves nothing half-written. */
+  private async undoFiling(doc: IncidentDoc, drafts: DraftAction[]): Promise<void> {
+    await Promise.all([this.deps.incidents.deleteOne({ _id: doc._id }), this.deps.actions.deleteDrafts(drafts), this.deps.revisions.discardInitial('incident', doc._id)]);
+    await this.deps.feed.appendAll(filingChanges(doc._id, drafts, REMOVED));
+    await this.deps.incidentKeys.deleteOne({ _id: doc.key });
   }
 
   async get(keyOrId: string): Promise<IncidentView & { actions: unknown[] }> {
@@ -200,57 +208,50 @@ export class IncidentsService {
   /**
    * Takes the next number of the year by inserting its key (unique as an _id): of two creates that
    * pick the same number, the second is refused and tries the next one, so no read-modify-write race
-   * remains. The per-year counter only says where to start.
+   * remains. The read model's highest number (and this process's last one) only says where to start.
+   * The incident and its drafted actions are announced on the feed as one entry, then the incident is stored.
    */
-  private async insertWithKey(stored: ReturnType<typeof toStored>, year: number, now: Date, closed: boolean): Promise<IncidentDoc> {
+  private async insertWithKey(
+    stored: ReturnType<typeof toStored>,
+    year: number,
+    now: Date,
+    closed: boolean,
+    actionInputs: ActionInput[],
+    actor: Actor,
+  ): Promise<{ doc: IncidentDoc; drafts: DraftAction[] }> {
     const _id = new Types.ObjectId();
-    const counterId = `incidents:${year}`;
-    const hint = await this.deps.keyCounters.findById(counterId).lean<KeyCounterDoc>();
-    // Without a counter (the year's first filing, or data loaded in bulk) the read model knows the year's highest number.
     await this.deps.mirror.sync();
-    let seq = (hint?.seq ?? this.deps.mirror.all<IncidentDoc>('incident').reduce((max, d) => (d.year === year ? Math.max(max, d.seq) : max), 0)) + 1;
+    const highest = this.deps.mirror.all<IncidentDoc>('incident').reduce((max, d) => (d.year === year ? Math.max(max, d.seq) : max), 0);
+    let seq = Math.max(highest, this.lastSeq.get(year) ?? 0) + 1;
     for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++, seq++) {
       const key = formatIncidentKey(year, seq);
+      this.lastSeq.set(year, Math.max(seq, this.lastSeq.get(year) ?? 0));
       try {
         await this.deps.incidentKeys.create({ _id: key, incidentId: _id });
       } catch (err) {
         if (isDuplicateKey(err)) continue;
         throw err;
       }
-      let created;
+      const doc = { ...stored, _id, key, year, seq, version: 0, ...(closed ? { closedAt: now } : {}), createdAt: now, updatedAt: now } as IncidentDoc;
       try {
-        await this.deps.feed.append('incident', String(_id), 0);
-        created = await this.deps.incidents.create({
-          ...stored,
-          _id,
-          key,
-          year,
-          seq,
-          version: 0,
-          ...(closed ? { closedAt: now } : {}),
-          createdAt: now,
-          updatedAt: now,
-        });
+        const drafts = await this.deps.actions.draftForIncident(doc, actionInputs, actor);
+        await this.deps.feed.appendAll(filingChanges(_id, drafts, 0));
+        const created = await this.deps.incidents.create(doc);
+        return { doc: created.toObject() as IncidentDoc, drafts };
       } catch (err) {
         await this.deps.incidentKeys.deleteOne({ _id: key });
         // A key taken by an incident stored before keys had their own collection: try the next one.
         if (isDuplicateKey(err)) continue;
         throw err;
       }
-      await this.raiseCounter(counterId, seq);
-      return created.toObject() as IncidentDoc;
     }
     throw new Conflict('Could not assign an incident key under heavy concurrent filing; retry');
   }
+}
 
-  /** Moves the year's counter up to `seq`. Two first filings of a year may race to create it; either value is a fine hint. */
-  private async raiseCounter(counterId: string, seq: number): Promise<void> {
-    try {
-      await this.deps.keyCounters.updateOne({ _id: counterId }, { $max: { seq } }, { upsert: true });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
-  }
+/** A filing's feed entry: the incident and its actions, at `version`. */
+function filingChanges(incidentId: Types.ObjectId, drafts: DraftAction[], version: number): FeedChange[] {
+  return [{ entity: 'incident', id: String(incidentId), v: version }, ...drafts.map((d) => ({ entity: 'action', id: d._id, v: version }))];
 }
 
 /** Applies a PATCH: named fields replace, named keys inside a section replace, a field or a section's key sent as null is cleared. */

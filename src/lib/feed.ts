@@ -4,7 +4,7 @@ import { isDuplicateKey } from './db.js';
 import { markWritten } from './request-scope.js';
 
 /**
- * The change feed: every write to a mirrored collection appends one entry naming the record, so each
+ * The change feed: every write to mirrored collections appends one entry naming the records, so each
  * process's read model (src/lib/mirror.ts) learns what changed by reading the entries after the last
  * one it saw. Every read and write here is by `_id`, the only lookup FerretDB answers from an index.
  *
@@ -12,9 +12,8 @@ import { markWritten } from './request-scope.js';
  * are claimed by insert (a duplicate key means another writer took it), always the first free one, so
  * the taken numbers stay contiguous from the last pruned one: "the next entry" is always `head + 1`.
  */
-export interface FeedEntry {
-  _id: string;
-  /** The mirrored entity: incident, action, user, review, comment. */
+export interface FeedChange {
+  /** The mirrored entity: incident, action, user, review, comment, credential. */
   entity: string;
   id: string;
   /**
@@ -22,6 +21,18 @@ export interface FeedEntry {
    * reader that arrives before the write keeps looking; absent when the record is only to be reloaded.
    */
   v?: number;
+}
+
+export interface FeedEntry {
+  _id: string;
+  /** One write's records: an incident filed with its actions is one entry. */
+  changes: FeedChange[];
+  at: Date;
+}
+
+/** An entry as written before entries could name several records. */
+interface SingleChangeEntry extends FeedChange {
+  _id: string;
   at: Date;
 }
 
@@ -38,12 +49,12 @@ export const seqId = (seq: number) => String(seq).padStart(SEQ_DIGITS, '0');
 /** How many entries a reader asks for at once when catching up. */
 const READ_BATCH = 16;
 const MAX_APPEND_ATTEMPTS = 1000;
+/** How many of its own recent entries a process remembers, so that reading them back needs no round trip. */
+const OWN_ENTRIES = 1000;
 
 export function feedModels(conn: Connection) {
-  const entry = new Schema<FeedEntry>(
-    { _id: { type: String, required: true }, entity: { type: String, required: true }, id: { type: String, required: true }, v: Number, at: { type: Date, required: true } },
-    { versionKey: false },
-  );
+  const change = new Schema<FeedChange>({ entity: { type: String, required: true }, id: { type: String, required: true }, v: Number }, { _id: false });
+  const entry = new Schema<FeedEntry>({ _id: { type: String, required: true }, changes: { type: [change], required: true }, at: { type: Date, required: true } }, { versionKey: false });
   const meta = new Schema<FeedMetaDoc>({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { versionKey: false });
   return {
     feed: (conn.models.FeedEntry as Model<FeedEntry> | undefined) ?? conn.model<FeedEntry>('FeedEntry', entry, 'feed'),
@@ -56,6 +67,8 @@ export class Feed {
   private known = -1;
   /** This process's appends, one after another: they would only race each other for the same number. */
   private appending: Promise<unknown> = Promise.resolve();
+  /** This process's own recent entries by number: a reader catching up takes them from here. */
+  private readonly own = new Map<number, FeedEntry>();
 
   constructor(private readonly deps: { feed: Model<FeedEntry>; feedMeta: Model<FeedMetaDoc>; clock: Clock }) {}
 
@@ -65,19 +78,27 @@ export class Feed {
    * after writing has always announced it.
    */
   async append(entity: string, id: string, version?: number): Promise<void> {
+    return this.appendAll([{ entity, id, ...(version === undefined ? {} : { v: version }) }]);
+  }
+
+  /** Announces one write of several records (see append) as a single entry. */
+  async appendAll(changes: FeedChange[]): Promise<void> {
     markWritten();
-    const done = this.appending.then(() => this.claim(entity, id, version));
+    const done = this.appending.then(() => this.claim(changes));
     this.appending = done.catch(() => undefined);
     return done;
   }
 
-  private async claim(entity: string, id: string, version?: number): Promise<void> {
+  private async claim(changes: FeedChange[]): Promise<void> {
     // Usually the next number after the last one this process saw is free; a duplicate says otherwise.
     let seq = (this.known >= 0 ? this.known : await this.head()) + 1;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       try {
-        await this.deps.feed.create({ _id: seqId(seq), entity, id, ...(version === undefined ? {} : { v: version }), at: this.deps.clock.now() });
+        const entry: FeedEntry = { _id: seqId(seq), changes, at: this.deps.clock.now() };
+        await this.deps.feed.create(entry);
         this.known = Math.max(this.known, seq);
+        this.own.set(seq, entry);
+        if (this.own.size > OWN_ENTRIES) this.own.delete(this.own.keys().next().value!);
         return;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -107,23 +128,39 @@ export class Feed {
     return lo;
   }
 
-  /** The entries after `seq`, in order, until the first number not taken yet: one read when there is none, then batches. */
+  /**
+   * The entries after `seq`, in order, until the first number not taken yet. This process's own
+   * entries cost nothing; the others are read one, then in doubling batches, so a reader with
+   * nothing new to learn sends one read.
+   */
   async after(seq: number): Promise<FeedEntry[]> {
-    const first = await this.read(seq + 1);
-    if (!first) return [];
-    const out = [first];
-    for (let next = seq + 2; ; next += READ_BATCH) {
-      const batch = await Promise.all(Array.from({ length: READ_BATCH }, (_, i) => this.read(next + i)));
-      const missing = batch.indexOf(null);
-      out.push(...(batch.slice(0, missing < 0 ? READ_BATCH : missing) as FeedEntry[]));
+    const out: FeedEntry[] = [];
+    let next = seq + 1;
+    let batch = 1;
+    for (;;) {
+      const own = this.own.get(next);
+      if (own) {
+        out.push(own);
+        next++;
+        continue;
+      }
+      const read = await Promise.all(Array.from({ length: batch }, (_, i) => this.own.get(next + i) ?? this.read(next + i)));
+      const missing = read.indexOf(null);
+      out.push(...(read.slice(0, missing < 0 ? batch : missing) as FeedEntry[]));
       if (missing >= 0) break;
+      next += batch;
+      batch = Math.min(batch * 2, READ_BATCH);
     }
-    this.known = Math.max(this.known, Number(out[out.length - 1]!._id));
+    if (out.length) this.known = Math.max(this.known, Number(out[out.length - 1]!._id));
+    for (const n of this.own.keys()) if (n < next) this.own.delete(n);
     return out;
   }
 
-  private read(seq: number): Promise<FeedEntry | null> {
-    return this.deps.feed.findById(seqId(seq)).lean<FeedEntry>();
+  private async read(seq: number): Promise<FeedEntry | null> {
+    const entry = await this.deps.feed.findById(seqId(seq)).lean<FeedEntry | SingleChangeEntry>();
+    if (!entry || 'changes' in entry) return entry;
+    const { _id, at, ...change } = entry;
+    return { _id, at, changes: [change] };
   }
 
   /** Entries up to this number were deleted by prune(); 0 when nothing was. */

@@ -186,12 +186,13 @@ export class Mirror {
   /** Reloads the records the entries name (and the ones still pending) and notes the writes not landed yet. */
   private async apply(entries: FeedEntry[]): Promise<void> {
     const now = this.deps.clock.now().getTime();
-    const named = new Set(entries.map((e) => `${e.entity}:${e.id}`));
-    for (const e of entries) {
-      if (!this.sources.has(e.entity)) continue;
-      const key = `${e.entity}:${e.id}`;
-      const version = Math.max(e.v ?? -Infinity, this.pending.get(key)?.version ?? -Infinity);
-      this.pending.set(key, { entity: e.entity, id: e.id, version, until: now + PENDING_MS });
+    const changes = entries.flatMap((e) => e.changes);
+    const named = new Set(changes.map((c) => `${c.entity}:${c.id}`));
+    for (const c of changes) {
+      if (!this.sources.has(c.entity)) continue;
+      const key = `${c.entity}:${c.id}`;
+      const version = Math.max(c.v ?? -Infinity, this.pending.get(key)?.version ?? -Infinity);
+      this.pending.set(key, { entity: c.entity, id: c.id, version, until: now + PENDING_MS });
     }
     if (!entries.length && !this.pending.size) return;
     let changed = entries.length > 0;
@@ -199,7 +200,8 @@ export class Mirror {
       [...this.pending].map(async ([key, p]) => {
         const source = this.sources.get(p.entity)!;
         const found = await source.model.findById(p.id).lean();
-        const doc = found && (await this.deps.revisions.rollForward(source.model, p.entity, found));
+        // Short of the announced version, the writer may have stopped between claiming and writing.
+        const doc = found && (found.version ?? 0) < p.version ? await this.deps.revisions.rollForward(source.model, p.entity, found) : found;
         const before = this.source(p.entity).get(p.id);
         // A record only looked at again (not named by a new entry) and found as it was changes nothing,
         // and keeps the sorted lists (and the objects in them).

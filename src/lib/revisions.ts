@@ -88,6 +88,11 @@ export class Revisions {
     await this.revisions.create({ _id: revisionId(entity, _id, doc.version), entity, entityId: _id, version: doc.version, state, by, at });
   }
 
+  /** Takes back a new record's first state, when its filing is undone. */
+  async discardInitial(entity: string, entityId: EntityId): Promise<void> {
+    await this.revisions.deleteOne({ _id: revisionId(entity, entityId, 0) });
+  }
+
   async state(entity: string, entityId: EntityId, version: number): Promise<RevisionDoc | undefined> {
     return (await this.revisions.findById(revisionId(entity, entityId, version)).lean<RevisionDoc>()) ?? undefined;
   }

@@ -10,8 +10,8 @@ describe('incidents API', () => {
   });
   after(() => t.close());
   beforeEach(async () => {
-    const { incidents, incidentKeys, keyCounters, actions } = t.services.models;
-    for (const model of [incidents, incidentKeys, keyCounters, actions] as { deleteMany(f: object): Promise<unknown> }[]) await model.deleteMany({});
+    const { incidents, incidentKeys, actions } = t.services.models;
+    for (const model of [incidents, incidentKeys, actions] as { deleteMany(f: object): Promise<unknown> }[]) await model.deleteMany({});
     await t.services.mirror.reload();
   });
 
@@ -206,7 +206,7 @@ describe('incidents API', () => {
         _id: revisionId('incident', stored!._id, 1), entity: 'incident', entityId: stored!._id, version: 1, by: 'x@example.com', at: t.clock.now(),
         state: { ...stored, _id: undefined, title: 'after', version: 1 },
       });
-      await t.services.feed.append('incident', body.id);
+      await t.services.feed.append('incident', body.id, 1);
       const read = await t.api.get(`/api/v1/incidents/${body.key}`).expect(200);
       expect(read.body).to.include({ title: 'after', version: 1 });
       await t.api.patch(`/api/v1/incidents/${body.key}`).send({ version: 0, title: 'lost?' }).expect(409);
