@@ -341,7 +341,8 @@ try {
   const serverStart: Record<number, number> = { [SMALL]: await restart() };
   const small = await readsAt(SMALL);
   const mixed = await mixedLoad(SMALL);
-  // The mixed load filed more in 2023: continue after the highest numbers taken.
+  // The mixed load filed more in 2023 (in the server's process): continue after the highest numbers taken.
+  await services.mirror.sync();
   for (const d of services.mirror.all<{ year: number; seq: number }>('incident')) seqByYear.set(d.year, Math.max(seqByYear.get(d.year) ?? 0, d.seq));
   t0 = performance.now();
   await growTo(services, N, templates, seqByYear);

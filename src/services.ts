@@ -69,7 +69,6 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const actions = new ActionsService({
     actions: models.actions,
     mirror,
-    feed,
     revisions,
     audit,
     ownerZone: async (email) => (await users.byEmail([email])).get(email)?.timezone,
@@ -96,7 +95,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const reports = new ReportsService({ reads: { mirror, incidents, actions }, metrics, renderer, clock, config });
   const people = async (email: string) => (await users.byEmail([email])).get(email);
   const mail = buildReminders({ config, clock, logger, models, mirror, actions, renderer, people });
-  const comments = new CommentsService({ comments: models.comments, mirror, feed, revisions, audit, clock });
+  const comments = new CommentsService({ comments: models.comments, mirror, revisions, audit, clock });
   const reviews = new ReviewsService({
     reviews: models.reviews,
     comments,
@@ -107,7 +106,6 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     notifications: mail.notifications,
     revisions,
     mirror,
-    feed,
     audit,
     clock,
     config,

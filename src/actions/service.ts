@@ -4,7 +4,6 @@ import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
-import { REMOVED, type Feed } from '../lib/feed.js';
 import { comparator, pageOf, sortBy, type SortKey } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
@@ -81,9 +80,8 @@ export class ActionsService {
   constructor(
     private readonly deps: {
       actions: ActionModel;
-      /** Lists, stats and the incidents' actions are read from here, kept fresh through `feed`. */
+      /** Lists, stats and the incidents' actions are read from here. */
       mirror: Mirror;
-      feed: Feed;
       revisions: Revisions;
       audit: AuditService;
       /** A person's time zone, when they are known here: due dates are read in the owner's zone. */
@@ -111,7 +109,8 @@ export class ActionsService {
 
   /** Stores the drafted actions of a new incident. */
   async insertForIncident(drafts: DraftAction[]): Promise<void> {
-    if (drafts.length) await this.deps.actions.insertMany(drafts, { ordered: true });
+    if (!drafts.length) return;
+    for (const doc of await this.deps.actions.insertMany(drafts, { ordered: true })) this.deps.mirror.learn('action', doc.toObject());
   }
 
   /** Tells the owners of a new incident's actions, once the filing has succeeded. */
@@ -135,8 +134,7 @@ export class ActionsService {
       try {
         // Added after the postmortem: the SLA counts from now, or it could be overdue on arrival.
         const action = this.newAction(incident, input, seq, now, now, actor, zone);
-        await this.deps.feed.append('action', action._id, 0);
-        const created = (await this.deps.actions.create(action)).toObject() as ActionDoc;
+        const created = await this.deps.mirror.create<ActionDoc>('action', action);
         await this.deps.audit.record(actor, { entity: 'action', key: created.key, incidentKey: incident.key, event: 'action added', note: created.title });
         if (created.owner) await this.deps.onAssigned?.(created.key, actor);
         return this.toView(created);

@@ -236,8 +236,9 @@ export class IncidentsService {
       try {
         const drafts = await this.deps.actions.draftForIncident(doc, actionInputs, actor);
         await this.deps.feed.appendAll(filingChanges(_id, drafts, 0));
-        const created = await this.deps.incidents.create(doc);
-        return { doc: created.toObject() as IncidentDoc, drafts };
+        const created = (await this.deps.incidents.create(doc)).toObject() as IncidentDoc;
+        this.deps.mirror.learn('incident', created);
+        return { doc: created, drafts };
       } catch (err) {
         await this.deps.incidentKeys.deleteOne({ _id: key });
         // A key taken by an incident stored before keys had their own collection: try the next one.

@@ -118,6 +118,35 @@ export class Mirror {
     return items;
   }
 
+  /**
+   * Stores a new record of a mirrored entity: announced on the feed first (so a reader that arrives
+   * before the insert keeps looking for it), then inserted and kept here. A duplicate key is thrown
+   * as the model throws it. Returns the record as stored.
+   */
+  async create<T>(entity: string, doc: { _id: unknown; [field: string]: unknown }): Promise<T> {
+    const source = this.sources.get(entity);
+    if (!source) throw new Error(`read model: no source ${entity}`);
+    await this.deps.feed.append(entity, String(doc._id), 0);
+    const stored = (await source.model.create({ ...doc, version: 0 })).toObject();
+    this.learn(entity, stored);
+    return stored as T;
+  }
+
+  /**
+   * A record this process has just stored, as the store acknowledged it (a new record's document):
+   * kept at once, so reading the feed entry that announced it needs no reload. Never goes back to an
+   * older version.
+   */
+  learn(entity: string, doc: { _id: unknown; version?: number }): void {
+    const id = String(doc._id);
+    const have = this.source(entity).get(id);
+    if (have && (have.version ?? 0) >= (doc.version ?? 0)) return;
+    // The store keeps _id first; so does a record loaded from it, and the two compare equal (drift()).
+    const { _id, ...fields } = doc;
+    this.put(entity, id, { _id, ...fields });
+    this.generation++;
+  }
+
   /** Records whose index `name` gives `key`. */
   find<T>(entity: string, name: string, key: string): T[] {
     const ids = this.byIndex.get(`${entity}.${name}`)?.get(key);
@@ -195,17 +224,22 @@ export class Mirror {
       this.pending.set(key, { entity: c.entity, id: c.id, version, until: now + PENDING_MS });
     }
     if (!entries.length && !this.pending.size) return;
-    let changed = entries.length > 0;
+    let changed = false;
     await Promise.all(
       [...this.pending].map(async ([key, p]) => {
+        const have = this.source(p.entity).get(p.id);
+        // Already at the announced version (this process wrote it, or loaded it since): nothing to reload.
+        if (p.version >= 0 && have && (have.version ?? 0) >= p.version) {
+          this.pending.delete(key);
+          return;
+        }
         const source = this.sources.get(p.entity)!;
         const found = await source.model.findById(p.id).lean();
         // Short of the announced version, the writer may have stopped between claiming and writing.
         const doc = found && (found.version ?? 0) < p.version ? await this.deps.revisions.rollForward(source.model, p.entity, found) : found;
-        const before = this.source(p.entity).get(p.id);
         // A record only looked at again (not named by a new entry) and found as it was changes nothing,
         // and keeps the sorted lists (and the objects in them).
-        const same = !named.has(key) && !doc === !before && doc?.version === before?.version;
+        const same = !named.has(key) && !doc === !have && doc?.version === have?.version;
         if (!same) {
           changed = true;
           if (doc) this.put(p.entity, p.id, doc);

@@ -3,7 +3,6 @@ import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
 import { BadRequest, NotFound } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
-import type { Feed } from '../lib/feed.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { IncidentDoc } from '../incidents/model.js';
@@ -33,7 +32,7 @@ export function commentView(c: CommentDoc) {
 }
 
 export class CommentsService {
-  constructor(private readonly deps: { comments: CommentModel; mirror: Mirror; feed: Feed; revisions: Revisions; audit: AuditService; clock: Clock }) {}
+  constructor(private readonly deps: { comments: CommentModel; mirror: Mirror; revisions: Revisions; audit: AuditService; clock: Clock }) {}
 
   async threads(incident: IncidentDoc) {
     const docs = await this.ofIncident(incident);
@@ -97,20 +96,16 @@ export class CommentsService {
   }
 
   private async insert(incident: IncidentDoc, place: Pick<CommentDoc, 'anchor' | 'threadId'>, body: string, actor: Actor): Promise<CommentDoc> {
-    const _id = new Types.ObjectId();
-    await this.deps.feed.append('comment', String(_id), 0);
-    const doc = await this.deps.comments.create({
-      _id,
+    const comment = await this.deps.mirror.create<CommentDoc>('comment', {
+      _id: new Types.ObjectId(),
       incidentId: incident._id,
       incidentKey: incident.key,
       ...place,
       author: actor.email,
       body,
       mentions: mentionsIn(body),
-      version: 0,
       createdAt: this.deps.clock.now(),
     });
-    const comment = doc.toObject() as CommentDoc;
     await this.deps.audit.record(actor, {
       entity: 'comment',
       key: String(comment._id),

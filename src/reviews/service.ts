@@ -9,7 +9,6 @@ import type { IncidentDoc } from '../incidents/model.js';
 import type { IncidentsService } from '../incidents/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
-import type { Feed } from '../lib/feed.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { Notifications } from '../reminders/notifications.js';
@@ -33,9 +32,8 @@ export class ReviewsService {
       documents: DocumentsService;
       notifications: Notifications;
       revisions: Revisions;
-      /** Reviews are read from the read model, kept fresh through `feed`. */
+      /** Reviews are read from the read model. */
       mirror: Mirror;
-      feed: Feed;
       audit: AuditService;
       clock: Clock;
       config: Config;
@@ -235,8 +233,7 @@ export class ReviewsService {
   private async insertFirst(doc: Omit<ReviewDoc, '_id'> & { _id?: unknown }): Promise<ReviewDoc | undefined> {
     const { _id: _none, ...fields } = doc;
     try {
-      await this.deps.feed.append('review', String(doc.incidentId), 0);
-      return (await this.deps.reviews.create({ ...fields, _id: doc.incidentId })).toObject() as ReviewDoc;
+      return await this.deps.mirror.create<ReviewDoc>('review', { ...fields, _id: doc.incidentId });
     } catch (err) {
       if ((err as { code?: number }).code === 11000) return undefined;
       throw err;

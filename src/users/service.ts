@@ -83,19 +83,16 @@ export class UsersService {
     const now = this.deps.clock.now();
     const { password, ...fields } = input;
     try {
-      const _id = new Types.ObjectId();
-      await this.deps.feed.append('user', String(_id), 0);
-      const doc = await this.deps.users.create({
-        _id,
+      const doc = await this.deps.mirror.create<UserDoc>('user', {
+        _id: new Types.ObjectId(),
         ...fields,
         timezone: fields.timezone ?? this.deps.config.DEFAULT_TIMEZONE,
         locale: fields.locale ?? this.deps.config.DEFAULT_LOCALE,
         ...(password ? { passwordHash: await argonHash(password) } : {}),
-        version: 0,
         createdAt: now,
         updatedAt: now,
       });
-      const view = userView(doc.toObject());
+      const view = userView(doc);
       await this.deps.audit.recordChange(by, { entity: 'user', key: view.email, event: 'created' }, undefined, view);
       return view;
     } catch (err) {
@@ -283,8 +280,7 @@ export class UsersService {
 
   /** Announces, then stores, a new credential. */
   private async insertCredential(fields: Omit<CredentialDoc, 'version'>): Promise<CredentialDoc> {
-    await this.deps.feed.append('credential', fields._id, 0);
-    return (await this.deps.credentials.create({ ...fields, version: 0 })).toObject() as CredentialDoc;
+    return this.deps.mirror.create<CredentialDoc>('credential', fields);
   }
 
   /** Revokes a credential as a versioned edit; a credential revoked meanwhile stays revoked. */
