@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { messageIdOf } from '../mail/outbox.js';
-import { isDuplicateKey } from './db.js';
+import { notificationModels } from '../reminders/notifications.js';
+import { insertNew, isDuplicateKey } from './db.js';
 
 /**
  * Data stored by earlier versions, brought to today's shape once at start-up (after the indexes are
@@ -26,6 +27,23 @@ const MIGRATIONS: { name: string; run(conn: Connection): Promise<void> }[] = [
           if (!isDuplicateKey(err)) throw err;
         }
       }
+    },
+  },
+  {
+    // A notification's report was a field on it; it is now a document of its own (src/reminders/notifications.ts).
+    name: '2026-11-notification-reports',
+    async run(conn) {
+      const { notificationReports } = notificationModels(conn);
+      const at = new Date();
+      let batch: { _id: string; digestKey: string; at: Date }[] = [];
+      for await (const n of conn.db!.collection('notifications').find({ digestKey: { $type: 'string' } }, { projection: { digestKey: 1 } })) {
+        batch.push({ _id: String(n._id), digestKey: String(n.digestKey), at });
+        if (batch.length === 500) {
+          await insertNew(notificationReports, batch);
+          batch = [];
+        }
+      }
+      await insertNew(notificationReports, batch);
     },
   },
 ];

@@ -11,14 +11,14 @@ import type { TemplateRenderer } from './email.js';
 import { Assignments } from './assignments.js';
 import { ActionLinks, settingModel } from './links.js';
 import { ReviewNotices } from './notices.js';
-import { notificationModel, Notifications } from './notifications.js';
+import { notificationModels, Notifications } from './notifications.js';
 import { OneClick } from './one-click.js';
 import type { PeopleLookup } from './people.js';
 import { RemindersService } from './service.js';
 
 /** The collections of the mail path and reminders, for the composition root's model list. */
 export function reminderModels(conn: Connection) {
-  return { ...outboxModels(conn), notifications: notificationModel(conn), settings: settingModel(conn) };
+  return { ...outboxModels(conn), ...notificationModels(conn), settings: settingModel(conn) };
 }
 
 /** Builds the outbox, reminders, digests, review notices and one-click links from the shared services. */
@@ -34,7 +34,7 @@ export function buildReminders(deps: {
 }) {
   const { config, clock, logger, models } = deps;
   const outbox = new Outbox({ models, mailer: createMailer(config.SMTP_URL, config.MAIL_FROM), clock, config, logger });
-  const notifications = new Notifications({ notifications: models.notifications, clock });
+  const notifications = new Notifications({ notifications: models.notifications, reports: models.notificationReports, clock });
   const links = new ActionLinks({ settings: models.settings, claims: models.claims, config, clock, logger });
   const reminders = new RemindersService({ ...deps, notifications, outbox, links });
   const reviewNotices = new ReviewNotices({ ...deps, notifications, outbox, links });

@@ -46,7 +46,7 @@ export class ReviewNotices {
           if (await outbox.enqueue({ dedupeKey: key, kind: 'review-notices', to: recipient, ...email, refs: rest.map((n) => String(n._id)) })) notices++;
         }
         const reported = (await outbox.refsOf(key)) ?? [];
-        await notifications.markReported(reported, key);
+        await notifications.markReported(reported.map((id) => ({ id, key })));
         rest = rest.slice(1).filter((n) => !reported.includes(String(n._id)));
       }
     }

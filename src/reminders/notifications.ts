@@ -1,5 +1,6 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 import { insertNew, isDuplicateKey } from '../lib/db.js';
+import { getOr } from '../lib/maps.js';
 
 /**
  * Things a person should hear about: reminders the policy raised, reported in their next digest, and
@@ -18,9 +19,18 @@ export interface NotificationDoc {
   url?: string;
   /** Not reported before this instant (the start of the reminder's day in the action's time zone). */
   dueAt: Date;
-  /** The dedupe key of the digest or notice that reported it, once one did. */
-  digestKey?: string;
   createdAt: Date;
+}
+
+/**
+ * That a notification was reported, and by which digest or notice (its dedupe key): a document of its
+ * own, keyed by the notification's _id, rather than a field set on the notification, so that a digest
+ * run marks thousands with one insert where FerretDB takes a command for each document it updates.
+ */
+export interface NotificationReportDoc {
+  _id: string;
+  digestKey: string;
+  at: Date;
 }
 
 const notificationSchema = new Schema<NotificationDoc>(
@@ -32,26 +42,34 @@ const notificationSchema = new Schema<NotificationDoc>(
     text: String,
     url: String,
     dueAt: { type: Date, required: true },
-    digestKey: String,
     createdAt: { type: Date, required: true },
   },
   { versionKey: false },
 );
-notificationSchema.index({ recipient: 1, digestKey: 1, dueAt: 1 });
+notificationSchema.index({ dueAt: 1 });
+
+const reportSchema = new Schema<NotificationReportDoc>(
+  { _id: { type: String, required: true }, digestKey: { type: String, required: true }, at: { type: Date, required: true } },
+  { versionKey: false },
+);
 
 export type NotificationModel = Model<NotificationDoc>;
+export type NotificationReportModel = Model<NotificationReportDoc>;
 
-export function notificationModel(conn: Connection): NotificationModel {
-  return (conn.models.Notification as NotificationModel | undefined) ?? conn.model<NotificationDoc>('Notification', notificationSchema);
+export function notificationModels(conn: Connection): { notifications: NotificationModel; notificationReports: NotificationReportModel } {
+  return {
+    notifications: (conn.models.Notification as NotificationModel | undefined) ?? conn.model<NotificationDoc>('Notification', notificationSchema),
+    notificationReports: (conn.models.NotificationReport as NotificationReportModel | undefined) ?? conn.model<NotificationReportDoc>('NotificationReport', reportSchema),
+  };
 }
 
 /** Kinds sent promptly by send-review-notices (an action given to someone among them); every other kind (the reminders) waits for the digest. */
 export const PROMPT_KINDS: readonly string[] = ['review_requested', 'review_decision', 'mention', 'reply', 'assigned'];
 
-export type NewNotification = Omit<NotificationDoc, '_id' | 'digestKey' | 'createdAt' | 'dueAt'> & { dueAt?: Date };
+export type NewNotification = Omit<NotificationDoc, '_id' | 'createdAt' | 'dueAt'> & { dueAt?: Date };
 
 export class Notifications {
-  constructor(private readonly deps: { notifications: NotificationModel; clock: { now(): Date } }) {}
+  constructor(private readonly deps: { notifications: NotificationModel; reports: NotificationReportModel; clock: { now(): Date } }) {}
 
   /** Adds one to be reported; false when one with the same key exists. Other features call this (reviews). */
   async add(n: NewNotification): Promise<boolean> {
@@ -78,17 +96,21 @@ export class Notifications {
   /** Not yet reported and due by `until`, of the digest's kinds or the prompt ones, oldest first, grouped by recipient. */
   async pending(until: Date, which: 'digest' | 'prompt'): Promise<Map<string, NotificationDoc[]>> {
     const kind = which === 'prompt' ? { $in: PROMPT_KINDS } : { $nin: PROMPT_KINDS };
+    // Reports read first: one written after this read shows the notification as pending, which the
+    // callers settle through the reporting message's refs; the other order could skip one not yet reported.
+    const reported = new Set((await this.deps.reports.find({}, { _id: 1 }).lean<{ _id: string }[]>()).map((r) => r._id));
     const docs = await this.deps.notifications
-      .find({ digestKey: null, dueAt: { $lte: until }, kind })
+      .find({ dueAt: { $lte: until }, kind })
       .sort({ dueAt: 1, _id: 1 })
       .lean<NotificationDoc[]>();
     const byRecipient = new Map<string, NotificationDoc[]>();
-    for (const d of docs) byRecipient.set(d.recipient, [...(byRecipient.get(d.recipient) ?? []), d]);
+    for (const d of docs) if (!reported.has(String(d._id))) getOr(byRecipient, d.recipient, () => []).push(d);
     return byRecipient;
   }
 
-  /** Marks as reported; only ones still unreported, so a repeat changes nothing. One _id write each (FerretDB scans for `$in`). */
-  async markReported(ids: string[], digestKey: string): Promise<void> {
-    await Promise.all(ids.map((_id) => this.deps.notifications.updateOne({ _id, digestKey: null }, { $set: { digestKey } })));
+  /** Marks notifications reported by the message with dedupe key `key`, in one insert; one reported already keeps its first report. */
+  async markReported(marks: { id: string; key: string }[]): Promise<void> {
+    const at = this.deps.clock.now();
+    await insertNew(this.deps.reports, marks.map(({ id, key }) => ({ _id: id, digestKey: key, at })));
   }
 }

@@ -105,37 +105,38 @@ export class RemindersService {
     const now = clock.now();
     const ready: { message: NewMessage; refs: string[] }[] = [];
     const reported: { ids: string[]; key: string }[] = [];
+    const due: { recipient: string; key: string; day: string; reader: Reader; reasons: NotificationDoc[] }[] = [];
     for (const [recipient, pending] of await notifications.pending(now, 'digest')) {
       const reader = await readerOf(people, config, recipient);
       const local = DateTime.fromJSDate(now, { zone: reader.zone });
       const sendAt = local.set({ hour: config.DIGEST_HOUR, minute: 0, second: 0, millisecond: 0 });
       if (local < sendAt) continue;
+      // What became due after today's digest time waits for tomorrow's.
+      const reasons = pending.filter((n) => n.dueAt <= sendAt.toJSDate());
       const day = local.toISODate()!;
-      const key = `digest:${recipient}:${day}`;
-      const sent = await outbox.refsOf(key);
-      if (sent) {
-        reported.push({ ids: sent, key });
+      if (reasons.length) due.push({ recipient, key: `digest:${recipient}:${day}`, day, reader, reasons });
+    }
+    // Today's digests already stored (by another worker, or by a run that stopped before marking), a batch of _id reads at a time.
+    const sent: (string[] | undefined)[] = [];
+    for (let i = 0; i < due.length; i += RAISE_BATCH) sent.push(...(await Promise.all(due.slice(i, i + RAISE_BATCH).map((d) => outbox.refsOf(d.key)))));
+    for (const [i, { recipient, key, day, reader, reasons }] of due.entries()) {
+      const refs = sent[i];
+      if (refs) {
+        reported.push({ ids: refs, key });
         continue;
       }
-      // What became due after today's digest time waits for tomorrow's.
-      const due = pending.filter((n) => n.dueAt <= sendAt.toJSDate());
-      if (!due.length) continue;
-      const digest = await this.compose(recipient, due, { now, day }, reader);
-      const refs = due.map((n) => String(n._id));
+      const digest = await this.compose(recipient, reasons, { now, day }, reader);
+      const ids = reasons.map((n) => String(n._id));
       // Every reason went away (closed, snoozed) before the digest: nothing to say, nothing lost.
-      if (!digest) reported.push({ ids: refs, key: `obsolete:${day}` });
-      else ready.push({ message: { dedupeKey: key, kind: 'digest', to: recipient, ...digest, refs }, refs });
+      if (!digest) reported.push({ ids, key: `obsolete:${day}` });
+      else ready.push({ message: { dedupeKey: key, kind: 'digest', to: recipient, ...digest, refs: ids }, refs: ids });
     }
     // One write for all the digests; another worker may have written some first, and then its refs are the ones reported.
     const written = await outbox.enqueueMany(ready.map((r) => r.message));
     for (const { message, refs } of ready) {
       reported.push({ ids: written.has(message.dedupeKey) ? refs : ((await outbox.refsOf(message.dedupeKey)) ?? []), key: message.dedupeKey });
     }
-    // Marked a batch at a time: one recipient's few would leave the store idle between round trips.
-    const marks = reported.flatMap(({ ids, key }) => ids.map((id) => ({ id, key })));
-    for (let i = 0; i < marks.length; i += RAISE_BATCH) {
-      await Promise.all(marks.slice(i, i + RAISE_BATCH).map(({ id, key }) => notifications.markReported([id], key)));
-    }
+    await notifications.markReported(reported.flatMap(({ ids, key }) => ids.map((id) => ({ id, key }))));
     const digests = written.size;
     return { digests };
   }

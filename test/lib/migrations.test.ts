@@ -26,6 +26,9 @@ describe('data stored by earlier versions', () => {
     const user = await t.services.users.find('admin@example.com');
     await db.collection('credentials').insertOne({ _id: new Types.ObjectId() as never, kind: 'api', hash: hashSecret(token), userId: user._id, name: 'old', createdAt: new Date() });
     await db.collection('incidentkeys').deleteOne({ _id: incident.key as never });
+    // A reminder already reported in a digest, marked on itself as before.
+    const reminder = { _id: new Types.ObjectId(), key: `reminder:${incident.key}-A1:overdue:2023-03-01:admin@example.com`, recipient: 'admin@example.com', kind: 'overdue', actionKey: `${incident.key}-A1`, dueAt: new Date('2023-03-01T00:00:00Z'), createdAt: new Date('2023-03-01T00:00:00Z') };
+    await db.collection('notifications').insertOne({ ...reminder, digestKey: 'digest:admin@example.com:2023-03-01' });
     await db.collection('migrations').deleteMany({});
 
     await syncIndexes(t.services);
@@ -35,6 +38,8 @@ describe('data stored by earlier versions', () => {
     expect(read.body.actions.map((a: { key: string }) => a.key)).to.deep.equal([1, 2, 3].map((n) => `${incident.key}-A${n}`));
     expect(read.body.actions[0].id).to.equal(`${incident.key}-A1`);
     await t.api.patch(`/api/v1/actions/${incident.key}-A1`).send({ version: 0, owner: 'admin@example.com' }).expect(200);
+    // The reported reminder stays reported: no digest reports it again.
+    expect((await t.services.notifications.pending(t.clock.now(), 'digest')).get('admin@example.com') ?? []).to.deep.equal([]);
     const tokens = (await supertest(t.app).get('/api/v1/me/tokens').set('Authorization', `Bearer ${token}`).expect(200)).body;
     expect(tokens.map((x: { name: string }) => x.name)).to.include('old');
     // Run again (a start-up after a stop halfway): nothing moves twice.

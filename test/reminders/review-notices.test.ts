@@ -102,7 +102,9 @@ describe('review notices', function () {
     expect(mails[0]!.subject).to.equal('Debrief：3 条新动态');
     expect(mails[0]!.text).to.include(`${ctx.config.BASE_URL}/incidents/${key}#comment-`);
     const notes = await ctx.services.models.notifications.find({ kind: 'mention' }).sort({ _id: 1 }).lean();
-    expect(new Set(notes.map((n) => n.digestKey))).to.deep.equal(new Set([`notices:sre@example.com:${String(notes[0]!._id)}`]));
+    const reports = await ctx.services.models.notificationReports.find({ _id: { $in: notes.map((n) => String(n._id)) } }).lean();
+    expect(reports).to.have.length(3);
+    expect(new Set(reports.map((r) => r.digestKey))).to.deep.equal(new Set([`notices:sre@example.com:${String(notes[0]!._id)}`]));
 
     // Next morning at 09:00 in Shanghai: the reminder for sre's action goes in the digest, the mentions do not.
     ctx.clock.set('2026-11-26T01:00:00Z');
@@ -135,12 +137,13 @@ describe('review notices', function () {
       await mention('@sre@example.com three');
       ctx.clock.advance(MINUTE);
       expect(await run()).to.equal(1);
-      const { notifications } = ctx.services.models;
-      const three = (await notifications.findOne({ text: /three/ }).lean())!;
-      await notifications.updateOne({ _id: three._id }, { $unset: { digestKey: 1 } });
+      const { notifications, notificationReports } = ctx.services.models;
+      const three = String((await notifications.findOne({ text: /three/ }).lean())!._id);
+      const report = (await notificationReports.findById(three).lean())!;
+      await notificationReports.deleteOne({ _id: three });
       ctx.clock.advance(MINUTE);
       expect(await run(other)).to.equal(0);
-      expect((await notifications.findById(three._id).lean())!.digestKey).to.equal(three.digestKey);
+      expect((await notificationReports.findById(three).lean())!.digestKey).to.equal(report.digestKey);
       expect(to('sre@example.com')).to.have.length(2);
       expect(smtp.received).to.have.length(4);
     } finally {
