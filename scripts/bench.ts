@@ -1,4 +1,4 @@
-// npm run bench [-- --incidents 10000 --mixed-seconds 30 --out bench-results]: measures the real app over
+// npm run bench [-- --incidents 10000 --mixed-seconds 30 --out bench-results --server-cpu-prof dir]: measures the real app over
 // real HTTP against a real store of its own, at N/10 and at N incidents, and writes Markdown and JSON.
 //
 // Every case is a bounded number of requests with a time cap, so the run ends by itself. Latencies are
@@ -31,7 +31,13 @@ import { buildServices, syncIndexes, type Services } from '../src/services.js';
 import { hashSecret } from '../src/users/secrets.js';
 
 const { values: args } = parseArgs({
-  options: { out: { type: 'string', default: 'bench-results' }, incidents: { type: 'string', default: '10000' }, 'mixed-seconds': { type: 'string', default: '30' } },
+  options: {
+    out: { type: 'string', default: 'bench-results' },
+    incidents: { type: 'string', default: '10000' },
+    'mixed-seconds': { type: 'string', default: '30' },
+    // Writes a V8 CPU profile of each server process into this directory when it stops (node --cpu-prof).
+    'server-cpu-prof': { type: 'string' },
+  },
 });
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixture = JSON.parse(readFileSync(path.join(root, 'src/demo/data/2023-02-14-decrypt-failure.json'), 'utf8')) as Record<string, unknown>;
@@ -185,7 +191,8 @@ interface ServerProcess {
 async function startServer(uri: string, token: string): Promise<ServerProcess> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const profile = args['server-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['server-cpu-prof'])}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: { ...process.env, MONGODB_URI: uri, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEED_DEMO: 'false', RUN_WORKER: 'false', SESSION_SECRET: randomBytes(24).toString('hex') },
     stdio: ['ignore', 'inherit', 'inherit'],

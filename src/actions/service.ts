@@ -4,7 +4,7 @@ import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
-import { comparator, pageOf, sortBy, type SortKey } from '../lib/listing.js';
+import { comparator, filterBy, pageOf, sortBy, type SortKey } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
@@ -456,21 +456,20 @@ export class ActionsService {
         : undefined;
     const re = q.q ? new RegExp(escapeRegExp(q.q), 'i') : undefined;
     const all = sort ? this.deps.mirror.sorted<ActionDoc>('action', sort.order, sort.compare) : this.deps.mirror.all<ActionDoc>('action');
-    return all.filter(
-      (d) =>
-        (!owner || d.owner === owner) &&
-        (!q.team || d.team === q.team) &&
-        (!q.status?.length || q.status.includes(d.status as ActionStatus)) &&
-        (!q.type?.length || q.type.includes(d.type)) &&
-        (!q.priority?.length || q.priority.includes(d.priority)) &&
-        (!incident || d.incidentKey === incident) &&
-        (q.unowned === undefined || q.unowned === !d.owner) &&
-        (!incidentIds || incidentIds.has(String(d.incidentId))) &&
-        (!q.dueAfter || (!!d.dueDate && d.dueDate >= q.dueAfter)) &&
-        (!q.dueBefore || (!!d.dueDate && d.dueDate <= q.dueBefore)) &&
-        (!re || re.test(d.title) || (!!d.description && re.test(d.description))) &&
-        (q.overdue === undefined || q.overdue === this.isOverdue(d, now)),
-    );
+    return filterBy(all, [
+      !!owner && ((d) => d.owner === owner),
+      !!q.team && ((d) => d.team === q.team),
+      !!q.status?.length && ((d) => q.status!.includes(d.status as ActionStatus)),
+      !!q.type?.length && ((d) => q.type!.includes(d.type)),
+      !!q.priority?.length && ((d) => q.priority!.includes(d.priority)),
+      !!incident && ((d) => d.incidentKey === incident),
+      q.unowned !== undefined && ((d) => q.unowned === !d.owner),
+      !!incidentIds && ((d) => incidentIds.has(String(d.incidentId))),
+      !!q.dueAfter && ((d) => !!d.dueDate && d.dueDate >= q.dueAfter!),
+      !!q.dueBefore && ((d) => !!d.dueDate && d.dueDate <= q.dueBefore!),
+      !!re && ((d) => re.test(d.title) || (!!d.description && re.test(d.description))),
+      q.overdue !== undefined && ((d) => q.overdue === this.isOverdue(d, now)),
+    ]);
   }
 
   /** The first open ones of `docs`, oldest first: read off the read model's kept order rather than sorting every time. */

@@ -6,7 +6,7 @@ import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
 import { isDuplicateKey } from '../lib/db.js';
 import { REMOVED, type Feed, type FeedChange } from '../lib/feed.js';
-import { comparator, pageOf } from '../lib/listing.js';
+import { comparator, filterBy, pageOf } from '../lib/listing.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { Clock } from '../lib/clock.js';
@@ -103,19 +103,17 @@ export class IncidentsService {
     const field = q.sort.replace(/^-/, '');
     const value = field === 'startedAt' ? (d: IncidentDoc) => d.window?.startedAt?.at : (d: IncidentDoc) => (d as unknown as Record<string, unknown>)[field];
     const ordered = this.deps.mirror.sorted<IncidentDoc>('incident', q.sort, comparator([[value, dir], [(d) => String(d._id), dir]]));
-    const docs = ordered.filter((d) => {
-      const started = d.window?.startedAt?.at.getTime();
-      return (
-        (!q.status?.length || q.status.includes(d.status)) &&
-        (!q.severity?.length || q.severity.includes(d.severity)) &&
-        (!q.service || !!d.services?.includes(q.service)) &&
-        (!q.tag || !!d.tags?.includes(q.tag)) &&
-        (!owner || d.owner === owner) &&
-        (from === undefined || (started !== undefined && started >= from)) &&
-        (to === undefined || (started !== undefined && started <= to)) &&
-        (!text || searchText(d).includes(text))
-      );
-    });
+    const startedAt = (d: IncidentDoc) => d.window?.startedAt?.at.getTime();
+    const docs = filterBy(ordered, [
+      !!q.status?.length && ((d) => q.status!.includes(d.status)),
+      !!q.severity?.length && ((d) => q.severity!.includes(d.severity)),
+      !!q.service && ((d) => !!d.services?.includes(q.service!)),
+      !!q.tag && ((d) => !!d.tags?.includes(q.tag!)),
+      !!owner && ((d) => d.owner === owner),
+      from !== undefined && ((d) => (startedAt(d) ?? -Infinity) >= from),
+      to !== undefined && ((d) => (startedAt(d) ?? Infinity) <= to),
+      !!text && ((d) => searchText(d).includes(text)),
+    ]);
     const items = pageOf(docs, q.page, q.pageSize);
     return { items: items.map(toView), total: docs.length, page: q.page, pageSize: q.pageSize };
   }

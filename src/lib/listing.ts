@@ -30,3 +30,13 @@ export function sortBy<T>(items: T[], keys: SortKey<T>[]): T[] {
 export function pageOf<T>(items: T[], page: number, pageSize: number): T[] {
   return items.slice((page - 1) * pageSize, page * pageSize);
 }
+
+/**
+ * The items every given test accepts; a filter not asked for is passed as `undefined` (or false) and
+ * costs nothing, so an unfiltered list of ten thousand is not walked at all.
+ */
+export function filterBy<T>(items: T[], tests: (((item: T) => boolean) | false | undefined)[]): T[] {
+  const active = tests.filter((t): t is (item: T) => boolean => !!t);
+  if (!active.length) return items;
+  return items.filter((item) => active.every((t) => t(item)));
+}

@@ -6,6 +6,7 @@ import type { IncidentDoc } from '../incidents/model.js';
 import { BadRequest } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
+import { getOr } from '../lib/maps.js';
 import { buildChart, renderSvg } from './charts.js';
 import { actionCounts, downtime, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
 import { actionsWithHistory, incidentsOverlapping, type Reads } from './data.js';
@@ -219,9 +220,11 @@ export class ReportsService {
     const locale = q.locale ?? config.DEFAULT_LOCALE;
     const hasEntry = renderer.list().some((t) => t.kind === 'documents' && t.name === 'weekly-entry' && t.format === 'md' && (t.locale === locale || t.locale === null));
     const byKey = new Map(data.incidents.map((d) => [d.key, d]));
+    const actionsOf = new Map<string, ActionDoc[]>();
+    for (const a of data.actions) getOr(actionsOf, a.incidentKey, () => []).push(a);
     const entries = report.incidents.map((i) => {
       const doc = byKey.get(i.key)!;
-      const actions = data.actions.filter((a) => a.incidentKey === doc.key).map((a) => this.deps.reads.actions.toView(a));
+      const actions = (actionsOf.get(doc.key) ?? []).map((a) => this.deps.reads.actions.toView(a));
       return renderer.render({
         kind: 'documents',
         name: 'weekly-entry',
