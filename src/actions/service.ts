@@ -9,7 +9,7 @@ import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import { escapeRegExp } from '../lib/text.js';
-import { localDate } from '../lib/time.js';
+import { localDate, quarterHourOf } from '../lib/time.js';
 import type { Actor as RequestActor } from '../http/actor.js';
 import { Conflict, HttpError, NotFound, Unprocessable, staleVersion, type FieldError } from '../http/errors.js';
 import type { IncidentDoc } from '../incidents/model.js';
@@ -293,6 +293,11 @@ export class ActionsService {
   async stats(q: ActionFilters) {
     const now = this.deps.clock.now();
     const docs = await this.select(q);
+    return this.deps.mirror.derived(`action-stats:${quarterHourOf(now)}:${JSON.stringify(q)}`, ['action', 'incident'], () => this.tally(docs, now));
+  }
+
+  /** The stats of the selected actions (kept for a quarter hour at most, so an age in days may be that much behind). */
+  private tally(docs: ActionDoc[], now: Date) {
     const totals = blankTally();
     const byOwner = new Map<string | null, Tally>();
     const byTeam = new Map<string | null, Tally>();
@@ -441,6 +446,17 @@ export class ActionsService {
   ): Promise<ActionDoc[]> {
     await this.deps.mirror.sync();
     const now = this.deps.clock.now();
+    const { page: _page, pageSize: _pageSize, ...filters } = q as typeof q & { page?: number; pageSize?: number };
+    // The same question asked again before actions or incidents change (or the quarter hour turns, for "overdue") costs a lookup.
+    const key = `actions:${sort?.order ?? ''}:${quarterHourOf(now)}:${JSON.stringify(filters)}`;
+    return this.deps.mirror.derived(key, ['action', 'incident'], () => this.filter(q, now, sort));
+  }
+
+  private filter(
+    q: ActionFilters & Partial<Pick<ListActionsQuery, 'overdue' | 'dueBefore' | 'dueAfter' | 'q'>>,
+    now: Date,
+    sort?: { order: string; compare: (a: ActionDoc, b: ActionDoc) => number },
+  ): ActionDoc[] {
     const owner = q.owner?.toLowerCase();
     const incident = q.incident?.toUpperCase();
     const severities = q.severity?.split(',').map((s) => s.trim());

@@ -104,7 +104,9 @@ export class IncidentsService {
     const value = field === 'startedAt' ? (d: IncidentDoc) => d.window?.startedAt?.at : (d: IncidentDoc) => (d as unknown as Record<string, unknown>)[field];
     const ordered = this.deps.mirror.sorted<IncidentDoc>('incident', q.sort, comparator([[value, dir], [(d) => String(d._id), dir]]));
     const startedAt = (d: IncidentDoc) => d.window?.startedAt?.at.getTime();
-    const docs = filterBy(ordered, [
+    const { page: _page, pageSize: _pageSize, ...filters } = q;
+    // Asked again before any incident changes, the same filters cost a lookup.
+    const docs = this.deps.mirror.derived(`incidents:${JSON.stringify(filters)}`, ['incident'], () => filterBy(ordered, [
       !!q.status?.length && ((d) => q.status!.includes(d.status)),
       !!q.severity?.length && ((d) => q.severity!.includes(d.severity)),
       !!q.service && ((d) => !!d.services?.includes(q.service!)),
@@ -113,7 +115,7 @@ export class IncidentsService {
       from !== undefined && ((d) => (startedAt(d) ?? -Infinity) >= from),
       to !== undefined && ((d) => (startedAt(d) ?? Infinity) <= to),
       !!text && ((d) => searchText(d).includes(text)),
-    ]);
+    ]));
     const items = pageOf(docs, q.page, q.pageSize);
     return { items: items.map(toView), total: docs.length, page: q.page, pageSize: q.pageSize };
   }

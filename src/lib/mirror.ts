@@ -29,6 +29,8 @@ export interface MirrorSource {
 
 /** A reader that has not read the feed for this long checks that prune() did not pass it. */
 const IDLE_CHECK_MS = 3600_000;
+/** How many derived values (see derived()) are kept at once. */
+const DERIVED_KEPT = 200;
 /** How long an announced write that has not landed is looked for: a writer that stopped never writes it. */
 const PENDING_MS = 10 * 60_000;
 
@@ -49,9 +51,9 @@ export class Mirror {
   private lastRead = 0;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
-  /** Bumped on every change, so derived values (sorted lists) can be kept until the data changes. */
-  generation = 0;
-  private readonly sortedCache = new Map<string, { generation: number; items: unknown[] }>();
+  /** Changes seen per entity, so values derived from an entity's records are kept until it changes. */
+  private readonly changes = new Map<string, number>();
+  private readonly derivedCache = new Map<string, { stamp: string; value: unknown }>();
 
   constructor(
     sources: MirrorSource[],
@@ -106,16 +108,28 @@ export class Mirror {
   }
 
   /**
-   * Every record of an entity in the order `compare` gives, sorted once and kept until the next
-   * change: a list's page is then one pass over them. `order` names the order for the cache.
+   * Every record of an entity in the order `compare` gives, sorted once and kept until the entity
+   * changes: a list's page is then one pass over them. `order` names the order for the cache.
    */
   sorted<T>(entity: string, order: string, compare: (a: T, b: T) => number): T[] {
-    const key = `${entity}:${order}`;
-    const hit = this.sortedCache.get(key);
-    if (hit?.generation === this.generation) return hit.items as T[];
-    const items = this.all<T>(entity).sort(compare);
-    this.sortedCache.set(key, { generation: this.generation, items });
-    return items;
+    return this.derived(`sorted:${entity}:${order}`, [entity], () => this.all<T>(entity).sort(compare));
+  }
+
+  /**
+   * A value computed from the records of `entities` (a filtered list, a tally), kept until one of them
+   * changes: asked again meanwhile, it costs a lookup. `key` must name everything else it depends on
+   * (the query, the time bucket). Callers must not change it.
+   */
+  derived<T>(key: string, entities: string[], compute: () => T): T {
+    const stamp = entities.map((e) => this.changes.get(e) ?? 0).join(',');
+    const hit = this.derivedCache.get(key);
+    if (hit?.stamp === stamp) return hit.value as T;
+    const value = compute();
+    this.derivedCache.delete(key);
+    // The oldest first out: queries vary without end, the data they are kept for does not.
+    if (this.derivedCache.size >= DERIVED_KEPT) this.derivedCache.delete(this.derivedCache.keys().next().value!);
+    this.derivedCache.set(key, { stamp, value });
+    return value;
   }
 
   /**
@@ -144,7 +158,6 @@ export class Mirror {
     // The store keeps _id first; so does a record loaded from it, and the two compare equal (drift()).
     const { _id, ...fields } = doc;
     this.put(entity, id, { _id, ...fields });
-    this.generation++;
   }
 
   /** Records whose index `name` gives `key`. */
@@ -207,9 +220,9 @@ export class Mirror {
       this.docs.set(entity, new Map());
       for (const name of Object.keys(source.indexes ?? {})) this.byIndex.set(`${entity}.${name}`, new Map());
       for (const doc of docs) this.put(entity, String(doc._id), doc);
+      this.changed(entity);
     }
     this.seen = head;
-    this.generation++;
   }
 
   /** Reloads the records the entries name (and the ones still pending) and notes the writes not landed yet. */
@@ -224,7 +237,6 @@ export class Mirror {
       this.pending.set(key, { entity: c.entity, id: c.id, version, until: now + PENDING_MS });
     }
     if (!entries.length && !this.pending.size) return;
-    let changed = false;
     await Promise.all(
       [...this.pending].map(async ([key, p]) => {
         const have = this.source(p.entity).get(p.id);
@@ -241,7 +253,6 @@ export class Mirror {
         // and keeps the sorted lists (and the objects in them).
         const same = !named.has(key) && !doc === !have && doc?.version === have?.version;
         if (!same) {
-          changed = true;
           if (doc) this.put(p.entity, p.id, doc);
           else this.remove(p.entity, p.id);
         }
@@ -250,11 +261,15 @@ export class Mirror {
       }),
     );
     if (entries.length) this.seen = Number(entries[entries.length - 1]!._id);
-    if (changed) this.generation++;
+  }
+
+  private changed(entity: string): void {
+    this.changes.set(entity, (this.changes.get(entity) ?? 0) + 1);
   }
 
   private put(entity: string, id: string, doc: any): void {
     this.remove(entity, id);
+    this.changed(entity);
     this.source(entity).set(id, doc);
     for (const [name, keyOf] of Object.entries(this.sources.get(entity)!.indexes ?? {})) {
       const key = keyOf(doc);
@@ -269,6 +284,7 @@ export class Mirror {
   private remove(entity: string, id: string): void {
     const old = this.source(entity).get(id);
     if (!old) return;
+    this.changed(entity);
     this.source(entity).delete(id);
     for (const [name, keyOf] of Object.entries(this.sources.get(entity)!.indexes ?? {})) {
       const key = keyOf(old);

@@ -91,3 +91,11 @@ export function localDate(zone: string, at: Date): string {
   dayCache.set(zone, day);
   return day.date;
 }
+
+/**
+ * The quarter hour `at` falls in. No place's date changes inside one (every UTC offset is a whole
+ * number of quarter hours), so a value that depends on "today" in any zone holds for the whole of it.
+ */
+export function quarterHourOf(at: Date): number {
+  return Math.floor(at.getTime() / 900_000);
+}

@@ -46,17 +46,13 @@ export async function incidentsOverlapping(reads: Reads, from: Date, to: Date): 
 export async function actionsWithHistory(reads: Reads, to: Date): Promise<ActionDoc[]> {
   await reads.mirror.sync();
   const end = to.getTime();
-  // A report page asks twice for the same end (the report, then its charts): kept until the data changes.
-  const last = lastActions.get(reads.mirror);
-  if (last?.generation === reads.mirror.generation && last.end === end) return last.actions;
-  const actions = reads.mirror
-    .sorted<ActionDoc>('action', 'incidentKey,seq', (a, b) => a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq)
-    .filter((a) => a.createdAt.getTime() < end || ((a.postmortemAt ?? a.slaFrom)?.getTime() ?? Infinity) < end);
-  lastActions.set(reads.mirror, { generation: reads.mirror.generation, end, actions });
-  return actions;
+  // A report page asks twice for the same end (the report, then its charts).
+  return reads.mirror.derived(`report-actions:${end}`, ['action'], () =>
+    reads.mirror
+      .sorted<ActionDoc>('action', 'incidentKey,seq', (a, b) => a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq)
+      .filter((a) => a.createdAt.getTime() < end || ((a.postmortemAt ?? a.slaFrom)?.getTime() ?? Infinity) < end),
+  );
 }
-
-const lastActions = new WeakMap<Mirror, { generation: number; end: number; actions: ActionDoc[] }>();
 
 const EXPORT_PAGE = 200;
 

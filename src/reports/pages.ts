@@ -5,7 +5,7 @@ import type { HttpError } from '../http/errors.js';
 import { compact, formLines, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import type { Services } from '../services.js';
-import { buildChart, renderSvg } from './charts.js';
+import { renderSvg } from './charts.js';
 import { CHART_NAMES, metricBody, reportQuery, workItemsBody } from './schemas.js';
 import type { ReportTemplate } from './service.js';
 
@@ -35,7 +35,7 @@ export function reportPages(services: Services): Router {
     const chartRange = week ? reports.period({ ...reports.lastWeeksBefore(week, CHART_WEEKS), timezone: period.zone }) : period;
     const data = await reports.load(chartRange);
     const charts = CHART_NAMES.map((name) => {
-      const chart = buildChart(name, chartRange, data, services.config, locale);
+      const chart = reports.chart(name, chartRange, data, locale);
       return { svg: renderSvg(chart), text: chart.text };
     });
     // The first keys as links (the counts are in the report; the actions page lists them all).

@@ -4,7 +4,7 @@ import { actorOf } from '../http/actor.js';
 import type { Api } from '../http/api.js';
 import { NotFound } from '../http/errors.js';
 import type { Services } from '../services.js';
-import { buildChart, renderSvg } from './charts.js';
+import { renderSvg } from './charts.js';
 import { actionExportQuery, incidentExportQuery, writeExport, type ExportKind } from './exports.js';
 import { chartParams, chartQuery, emailBody, metricBody, metricDeleteQuery, periodQuery, reportQuery, stabilityReport, workItemsBody } from './schemas.js';
 import type { ReportTemplate } from './service.js';
@@ -112,7 +112,7 @@ export function reportRoutes(api: Api, services: Services): void {
     response: chartView,
     handler: async ({ params, query, res }) => {
       const period = reports.period(query.week || query.from ? query : { ...query, ...reports.lastWeeks(12, query) });
-      const chart = buildChart(params.name, period, await reports.load(period), config, query.locale ?? config.DEFAULT_LOCALE);
+      const chart = reports.chart(params.name, period, await reports.load(period), query.locale ?? config.DEFAULT_LOCALE);
       if (query.format === 'json') return chart;
       res.type('image/svg+xml; charset=utf-8').set('x-text-alternative', encodeURIComponent(chart.text)).send(renderSvg(chart));
       return undefined;

@@ -7,7 +7,7 @@ import { BadRequest } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { getOr } from '../lib/maps.js';
-import { buildChart, renderSvg } from './charts.js';
+import { buildChart, renderSvg, type Chart, type ChartName } from './charts.js';
 import { actionCounts, downtime, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
 import { actionsWithHistory, incidentsOverlapping, type Reads } from './data.js';
 import type { PeriodMetrics } from './metrics.js';
@@ -163,7 +163,8 @@ export class ReportsService {
       .map((d) => ({ key: d.key, window: impactWindow(d, Math.min(now, range.end)) }))
       .filter((d) => d.window && d.window.end > range.start && d.window.start < range.end);
 
-    const counts = actionCounts(data.actions, range, now);
+    // Kept for the minute (the open and overdue counts are as of now) until actions change.
+    const counts = this.deps.reads.mirror.derived(`report-counts:${range.start}:${range.end}:${Math.floor(now / 60_000)}`, ['action'], () => actionCounts(data.actions, range, now));
     const keys = (list: string[]) => ({ count: list.length, keys: list });
     const [successRates, workItems] = await Promise.all([metrics.forPeriod(period), metrics.workItems(period)]);
     const today = DateTime.fromMillis(now, { zone }).toISODate()!;
@@ -206,6 +207,15 @@ export class ReportsService {
         unowned: keys(counts.unowned),
       },
     };
+  }
+
+  /**
+   * A chart of the period from its data (see load), kept until incidents or actions change, or for a
+   * minute (an incident still open counts until now).
+   */
+  chart(name: ChartName, period: ResolvedPeriod, data: ReportData, locale: string): Chart {
+    const key = `chart:${name}:${locale}:${period.from}:${period.to}:${period.zone}:${Math.floor(data.now / 60_000)}`;
+    return this.deps.reads.mirror.derived(key, ['incident', 'action'], () => buildChart(name, period, data, this.deps.config, locale));
   }
 
   /**
@@ -258,7 +268,7 @@ export class ReportsService {
     // A week's charts show the twelve weeks up to it; a range's, its own weeks.
     const chartPeriod = period.week ? this.period({ ...this.lastWeeksBefore(period.week, 12), timezone: period.zone }) : period;
     const data = await this.load(chartPeriod);
-    const charts = CHARTS_IN_PRINT.map((name) => buildChart(name, chartPeriod, data, config, locale));
+    const charts = CHARTS_IN_PRINT.map((name) => this.chart(name, chartPeriod, data, locale));
     const figures = charts.map((c) => `<figure>${renderSvg(c)}<figcaption>${escapeHtml(c.text)}</figcaption></figure>`).join('\n');
     return {
       subject: md.split('\n', 1)[0]!.replace(/^#\s*/, ''),

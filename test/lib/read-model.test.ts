@@ -105,6 +105,20 @@ describe('read model and primary-key reads', function () {
     expect(await t.services.mirror.drift()).to.deep.equal([]);
   });
 
+  it('keeps a list only until an action changes or the day turns in its zone, and shows either on the next request', async () => {
+    // Added at 10:00 in Shanghai, due today there: not overdue until Shanghai's midnight.
+    const { body: action } = await t.api.post(`/api/v1/incidents/${key}/actions`).send({ title: 'Alert on decrypt errors', type: 'detect', priority: 'high', dueDate: '2026-11-25' }).expect(201);
+    const overdue = async () => (await asLee(`/api/v1/actions?overdue=true&incident=${key}`).expect(200)).body.items.map((a: { key: string }) => a.key);
+    expect(await overdue()).to.not.include(action.key);
+    t.clock.set('2026-11-25T15:59:00Z');
+    expect(await overdue()).to.not.include(action.key);
+    t.clock.set('2026-11-25T16:00:00Z');
+    expect(await overdue()).to.include(action.key);
+    await t.api.patch(`/api/v1/actions/${action.key}`).send({ version: action.version, dueDate: '2026-12-31' }).expect(200);
+    expect(await overdue()).to.not.include(action.key);
+    t.clock.set('2026-11-25T02:00:00Z');
+  });
+
   describe('across processes', () => {
     let conn2: Connection;
     let other: Services;
