@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import type { Config } from '../lib/config.js';
-import { downtime, isClosed, noticedAt, openedAt, timeTo, type Range } from './compute.js';
+import { downtime, isClosed, lastChangedAt, noticedAt, openedAt, timeTo, type Range } from './compute.js';
 import type { CHART_NAMES } from './schemas.js';
 import type { ReportData, ResolvedPeriod } from './service.js';
 import { weekOf, weekRule, type Week } from './weeks.js';
@@ -31,17 +31,25 @@ const TITLES: Record<ChartName, UiKey> = {
   availability: 'chart.availability',
 };
 
-/** The weeks (in the configured numbering) that overlap a period, each clipped to it. */
+/** The weeks (in the configured numbering) that overlap a period, each clipped to it; the last few periods' are kept (each chart asks). */
 export function weeksOf(period: ResolvedPeriod, config: Config): { week: Week; range: Range }[] {
   const rule = weekRule(config);
+  const key = `${period.from}:${period.to}:${period.zone}:${config.WEEK_NUMBERING}:${config.REPORT_WEEK_DAYS}`;
+  const kept = weeksKept.get(key);
+  if (kept) return kept;
   const out: { week: Week; range: Range }[] = [];
   for (let w = weekOf(period.from, rule); w.from <= period.to; w = weekOf(DateTime.fromISO(w.to).plus({ days: 1 }).toISODate()!, rule)) {
     const start = Math.max(DateTime.fromISO(w.from, { zone: period.zone }).toMillis(), period.range.start);
     const end = Math.min(DateTime.fromISO(w.to, { zone: period.zone }).plus({ days: 1 }).toMillis(), period.range.end);
     out.push({ week: w, range: { start, end } });
   }
+  if (weeksKept.size >= WEEKS_KEPT) weeksKept.delete(weeksKept.keys().next().value!);
+  weeksKept.set(key, out);
   return out;
 }
+
+const WEEKS_KEPT = 100;
+const weeksKept = new Map<string, { week: Week; range: Range }[]>();
 
 /**
  * Actions opened and closed in each of the ranges (in order, not overlapping), as actionCounts counts
@@ -50,7 +58,10 @@ export function weeksOf(period: ResolvedPeriod, config: Config): { week: Week; r
 function openedClosedByWeek(actions: ReportData['actions'], ranges: Range[]): { opened: number; closed: number }[] {
   const out = ranges.map(() => ({ opened: 0, closed: new Set<string>() }));
   const weekAt = (t: number) => ranges.findIndex((r) => t >= r.start && t < r.end);
+  const first = ranges[0]?.start ?? Infinity;
   for (const a of actions) {
+    // Opened, and changed for the last time, before the first week: in none of them.
+    if (lastChangedAt(a) < first) continue;
     const opened = weekAt(openedAt(a));
     if (opened >= 0) out[opened]!.opened++;
     for (const h of a.history) {

@@ -141,6 +141,11 @@ export function openedAt(a: ActionDoc): number {
   return Math.min(a.createdAt.getTime(), (a.postmortemAt ?? a.slaFrom).getTime());
 }
 
+/** When an action last changed (its history is in time order): nothing about it is different after this. */
+export function lastChangedAt(a: ActionDoc): number {
+  return Math.max(a.updatedAt.getTime(), a.history.at(-1)?.at.getTime() ?? 0);
+}
+
 /** A field's value at an instant, replayed from the history (the first later change tells what it was before). */
 function valueAt(a: ActionDoc, field: 'status' | 'owner' | 'dueDate', at: number): unknown {
   const later = a.history.find((h) => h.field === field && h.at.getTime() > at);
@@ -169,6 +174,8 @@ export function actionCounts(actions: ActionDoc[], range: Range, now: number): A
   const inRange = (t: number) => t >= range.start && t < range.end;
   const out: ActionCounts = { opened: [], closed: [], closedWithinSla: [], verified: [], open: [], overdue: [], unowned: [] };
   for (const a of actions) {
+    // Closed before the range and unchanged since (most of a long history): nothing to count.
+    if (isClosed(a.status) && lastChangedAt(a) < range.start) continue;
     if (inRange(openedAt(a))) out.opened.push(a.key);
     for (const h of a.history) {
       if (h.field !== 'status' || !inRange(h.at.getTime())) continue;
