@@ -1,4 +1,4 @@
-// npm run bench [-- --incidents 10000 --mixed-seconds 30 --out bench-results --server-cpu-prof dir]: measures the real app over
+// npm run bench [-- --incidents 10000 --mixed-seconds 30 --out bench-results --server-cpu-prof dir --server-node-options="…"]: measures the real app over
 // real HTTP against a real store of its own, at N/10 and at N incidents, and writes Markdown and JSON.
 //
 // Every case is a bounded number of requests with a time cap, so the run ends by itself. Latencies are
@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
     'mixed-seconds': { type: 'string', default: '30' },
     // Writes a V8 CPU profile of each server process into this directory when it stops (node --cpu-prof).
     'server-cpu-prof': { type: 'string' },
+    // More node options for the server process (e.g. "--max-semi-space-size=8"), to measure their effect.
+    'server-node-options': { type: 'string', default: '' },
   },
 });
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -182,6 +184,8 @@ interface ServerProcess {
   child: ChildProcess;
   /** Seconds from spawning to answering its first list (which loads its read model). */
   startSeconds: number;
+  /** Its resident memory then, in MB: the code, the read model and little else. */
+  startRssMb: number;
 }
 
 /**
@@ -192,7 +196,8 @@ async function startServer(uri: string, token: string): Promise<ServerProcess> {
   const port = await freePort();
   const started = performance.now();
   const profile = args['server-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['server-cpu-prof'])}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+  const options = args['server-node-options'].split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...options, ...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: { ...process.env, MONGODB_URI: uri, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEED_DEMO: 'false', RUN_WORKER: 'false', SESSION_SECRET: randomBytes(24).toString('hex') },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -204,7 +209,7 @@ async function startServer(uri: string, token: string): Promise<ServerProcess> {
     if (res?.status === 200) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { base, child, startSeconds: (performance.now() - started) / 1000 };
+  return { base, child, startSeconds: (performance.now() - started) / 1000, startRssMb: Math.round(rssOf(child.pid!) / 1048576) };
 }
 
 async function stopServer(server: ServerProcess | undefined): Promise<void> {
@@ -260,8 +265,8 @@ try {
   const restart = async () => {
     await stopServer(server);
     server = await startServer(databaseUri, token);
-    console.error(`bench: server started and loaded ${services.mirror.count('incident')} incidents in ${server.startSeconds.toFixed(1)} s`);
-    return server.startSeconds;
+    console.error(`bench: server started and loaded ${services.mirror.count('incident')} incidents in ${server.startSeconds.toFixed(1)} s, RSS ${server.startRssMb} MB`);
+    return server;
   };
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
@@ -345,7 +350,12 @@ try {
   let t0 = performance.now();
   await growTo(services, SMALL, templates, seqByYear);
   built[SMALL] = (performance.now() - t0) / 1000;
-  const serverStart: Record<number, number> = { [SMALL]: await restart() };
+  const serverStart: Record<number, { seconds: number; rssMb: number }> = {};
+  const started = async (size: number) => {
+    const { startSeconds, startRssMb } = await restart();
+    serverStart[size] = { seconds: startSeconds, rssMb: startRssMb };
+  };
+  await started(SMALL);
   const small = await readsAt(SMALL);
   const mixed = await mixedLoad(SMALL);
   // The mixed load filed more in 2023 (in the server's process): continue after the highest numbers taken.
@@ -354,7 +364,7 @@ try {
   t0 = performance.now();
   await growTo(services, N, templates, seqByYear);
   built[N] = (performance.now() - t0) / 1000;
-  serverStart[N] = await restart();
+  await started(N);
   const large = await readsAt(N);
   const serverRssAtN = Math.round(rssOf(server.child.pid!) / 1048576);
   // The jobs run as the worker would, at 10:00 in Shanghai (02:00 UTC) tomorrow, when digests are due,
@@ -397,7 +407,7 @@ try {
   md.push('', `Mixed load at ${SMALL} incidents (${CONNECTIONS} connections, 90% reads, ${MIXED_MS / 1000} s): ${mixed.count} requests (${f(mixed.perSecond, 0)}/s), ` +
     `p50 ${f(mixed.medianMs, 1)} ms, p99 ${f(mixed.p99Ms, 1)} ms, ${mixed.errors} errors, ${mixed.conflicts} version conflicts (409, expected), the server process's peak RSS ${mixed.rssPeakMb} MB (${serverRssAtN} MB after the reads at ${N}).`);
   md.push('', `Jobs at ${N} incidents (${counts.actions} actions): ${jobs.map((j) => `${j.job} ${f(j.seconds, 1)} s (${JSON.stringify(j.result)})`).join('; ')}.`);
-  md.push('', `Data set built through the driver in ${f(built[SMALL], 0)} s (to ${SMALL}) and ${f(built[N], 0)} s (to ${N}); the server starts and loads its read model in ${f(serverStart[SMALL], 1)} s at ${SMALL} and ${f(serverStart[N], 1)} s at ${N}; the worker loads it in ${f(workerLoadSeconds, 1)} s.`);
+  md.push('', `Data set built through the driver in ${f(built[SMALL], 0)} s (to ${SMALL}) and ${f(built[N], 0)} s (to ${N}); the server starts and loads its read model in ${f(serverStart[SMALL]!.seconds, 1)} s at ${SMALL} (RSS then ${serverStart[SMALL]!.rssMb} MB) and ${f(serverStart[N]!.seconds, 1)} s at ${N} (${serverStart[N]!.rssMb} MB); the worker loads it in ${f(workerLoadSeconds, 1)} s.`);
   console.log(md.join('\n'));
   writeFileSync(`${args.out}.md`, md.join('\n') + '\n');
   writeFileSync(`${args.out}.json`, JSON.stringify({ ...meta, floors, filed, small, large, mixed, jobs }, null, 2) + '\n');

@@ -30,7 +30,7 @@ export interface MirrorSource {
 /** A reader that has not read the feed for this long checks that prune() did not pass it. */
 const IDLE_CHECK_MS = 3600_000;
 /** How many derived values (see derived()) are kept at once. */
-const DERIVED_KEPT = 200;
+const DERIVED_KEPT = 100;
 /** How long an announced write that has not landed is looked for: a writer that stopped never writes it. */
 const PENDING_MS = 10 * 60_000;
 
