@@ -38,6 +38,8 @@ interface Pending {
   entity: string;
   id: string;
   version: number;
+  /** An entry announced its removal: whatever is held under this id is loaded again. */
+  removed: boolean;
   until: number;
 }
 
@@ -154,7 +156,8 @@ export class Mirror {
   learn(entity: string, doc: { _id: unknown; version?: number }): void {
     const id = String(doc._id);
     const have = this.source(entity).get(id);
-    if (have && (have.version ?? 0) >= (doc.version ?? 0)) return;
+    // Equal versions are replaced: a key reused after a filing was undone names a new record.
+    if (have && (have.version ?? 0) > (doc.version ?? 0)) return;
     // The store keeps _id first; so does a record loaded from it, and the two compare equal (drift()).
     const { _id, ...fields } = doc;
     this.put(entity, id, { _id, ...fields });
@@ -233,15 +236,18 @@ export class Mirror {
     for (const c of changes) {
       if (!this.sources.has(c.entity)) continue;
       const key = `${c.entity}:${c.id}`;
-      const version = Math.max(c.v ?? -Infinity, this.pending.get(key)?.version ?? -Infinity);
-      this.pending.set(key, { entity: c.entity, id: c.id, version, until: now + PENDING_MS });
+      const before = this.pending.get(key);
+      const version = Math.max(c.v ?? -Infinity, before?.version ?? -Infinity);
+      const removed = c.v === REMOVED || !!before?.removed;
+      this.pending.set(key, { entity: c.entity, id: c.id, version, removed, until: now + PENDING_MS });
     }
     if (!entries.length && !this.pending.size) return;
     await Promise.all(
       [...this.pending].map(async ([key, p]) => {
         const have = this.source(p.entity).get(p.id);
-        // Already at the announced version (this process wrote it, or loaded it since): nothing to reload.
-        if (p.version >= 0 && have && (have.version ?? 0) >= p.version) {
+        // Already at the announced version (this process wrote it, or loaded it since): nothing to reload,
+        // unless it was removed meanwhile (its key may name a new record now).
+        if (!p.removed && p.version >= 0 && have && (have.version ?? 0) >= p.version) {
           this.pending.delete(key);
           return;
         }

@@ -4,6 +4,7 @@ import supertest from 'supertest';
 import { patchActionBody } from '../../src/actions/schemas.js';
 import { createIncidentBody, patchIncidentBody } from '../../src/incidents/schemas.js';
 import { findJob } from '../../src/jobs.js';
+import { REMOVED } from '../../src/lib/feed.js';
 import { connectDb } from '../../src/lib/db.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { buildServices, type Services } from '../../src/services.js';
@@ -150,6 +151,19 @@ describe('read model and primary-key reads', function () {
       const incident = await other.incidents.find(key);
       await other.models.comments.create({ _id: id, incidentId: incident._id, incidentKey: key, anchor: { section: 'impact' }, author: 'x@example.com', body: 'late', mentions: [], version: 0, createdAt: t.clock.now() });
       expect((await threads()).map((c) => c.body)).to.include('late');
+    });
+
+    it('shows the new record when a removed one\'s key is taken again (a filing undone, its keys reused)', async () => {
+      const actionKey = `${key}-A3`;
+      const titleOf = async () => (await t.api.get(`/api/v1/actions/${actionKey}`).expect(200)).body.title;
+      const old = (await other.models.actions.findById(actionKey).lean())!;
+      expect(await titleOf()).to.equal(old.title);
+      // Another process removes the action and stores a new one under the same key, both at version 0.
+      await other.models.actions.deleteOne({ _id: actionKey });
+      await other.feed.append('action', actionKey, REMOVED);
+      await other.feed.append('action', actionKey, 0);
+      await other.models.actions.create({ ...old, title: 'the new A3' });
+      expect(await titleOf()).to.equal('the new A3');
     });
 
     it('repairs what was changed behind the services\' back (by hand in the database) when the job runs', async () => {
