@@ -1,16 +1,14 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Clock } from './clock.js';
-import { isDuplicateKey } from './db.js';
 import { markWritten } from './request-scope.js';
+import { Sequence, seqId } from './sequence.js';
 
 /**
  * The change feed: every write to mirrored collections appends one entry naming the records, so each
  * process's read model (src/lib/mirror.ts) learns what changed by reading the entries after the last
  * one it saw. Every read and write here is by `_id`, the only lookup FerretDB answers from an index.
  *
- * An entry's `_id` is its sequence number, zero-padded so that string order is number order. Numbers
- * are claimed by insert (a duplicate key means another writer took it), always the first free one, so
- * the taken numbers stay contiguous from the last pruned one: "the next entry" is always `head + 1`.
+ * Entries are numbered by `_id` (a Sequence, src/lib/sequence.ts): "the next entry" is always `head + 1`.
  */
 export interface FeedChange {
   /** The mirrored entity: incident, action, user, review, comment, credential. */
@@ -44,14 +42,6 @@ interface FeedMetaDoc {
   seq: number;
 }
 
-const SEQ_DIGITS = 12;
-export const seqId = (seq: number) => String(seq).padStart(SEQ_DIGITS, '0');
-/** How many entries a reader asks for at once when catching up. */
-const READ_BATCH = 16;
-const MAX_APPEND_ATTEMPTS = 1000;
-/** How many of its own recent entries a process remembers, so that reading them back needs no round trip. */
-const OWN_ENTRIES = 1000;
-
 export function feedModels(conn: Connection) {
   const change = new Schema<FeedChange>({ entity: { type: String, required: true }, id: { type: String, required: true }, v: Number }, { _id: false });
   const entry = new Schema<FeedEntry>({ _id: { type: String, required: true }, changes: { type: [change], required: true }, at: { type: Date, required: true } }, { versionKey: false });
@@ -63,17 +53,14 @@ export function feedModels(conn: Connection) {
 }
 
 export class Feed {
-  /** The highest sequence number known to be taken (-1: not looked up yet). */
-  private known = -1;
-  /** This process's appends, one after another: they would only race each other for the same number. */
-  private appending: Promise<unknown> = Promise.resolve();
-  /** This process's own recent entries by number: a reader catching up takes them from here. */
-  private readonly own = new Map<number, FeedEntry>();
+  private readonly entries: Sequence<FeedEntry>;
 
-  constructor(private readonly deps: { feed: Model<FeedEntry>; feedMeta: Model<FeedMetaDoc>; clock: Clock }) {}
+  constructor(private readonly deps: { feed: Model<FeedEntry>; feedMeta: Model<FeedMetaDoc>; clock: Clock }) {
+    this.entries = new Sequence<FeedEntry>({ model: deps.feed, floor: () => this.prunedUpTo(), upgrade: upgradeEntry, name: 'change feed' });
+  }
 
   /**
-   * Announces a write of `entity` `id` that leaves it at `version` (see FeedEntry.v). Announced before
+   * Announces a write of `entity` `id` that leaves it at `version` (see FeedChange.v). Announced before
    * the write (new records) or between claiming and writing (versioned edits), so a writer that stops
    * after writing has always announced it.
    */
@@ -84,83 +71,17 @@ export class Feed {
   /** Announces one write of several records (see append) as a single entry. */
   async appendAll(changes: FeedChange[]): Promise<void> {
     markWritten();
-    const done = this.appending.then(() => this.claim(changes));
-    this.appending = done.catch(() => undefined);
-    return done;
+    await this.entries.append((_id) => ({ _id, changes, at: this.deps.clock.now() }));
   }
 
-  private async claim(changes: FeedChange[]): Promise<void> {
-    // Usually the next number after the last one this process saw is free; a duplicate says otherwise.
-    let seq = (this.known >= 0 ? this.known : await this.head()) + 1;
-    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      try {
-        const entry: FeedEntry = { _id: seqId(seq), changes, at: this.deps.clock.now() };
-        await this.deps.feed.create(entry);
-        this.known = Math.max(this.known, seq);
-        this.own.set(seq, entry);
-        if (this.own.size > OWN_ENTRIES) this.own.delete(this.own.keys().next().value!);
-        return;
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-        this.known = Math.max(this.known, seq);
-        seq = (await this.head()) + 1;
-      }
-    }
-    throw new Error('change feed: could not append under heavy concurrent writing');
+  /** The last entry's number. */
+  head(): Promise<number> {
+    return this.entries.head();
   }
 
-  /** The last entry's number: galloping then bisecting by `_id` from the last one known (or the pruned mark). */
-  async head(): Promise<number> {
-    let lo = this.known >= 0 ? this.known : await this.prunedUpTo();
-    let step = 1;
-    let hi = lo + step;
-    while (await this.exists(hi)) {
-      lo = hi;
-      step *= 2;
-      hi = lo + step;
-    }
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (await this.exists(mid)) lo = mid;
-      else hi = mid;
-    }
-    this.known = Math.max(this.known, lo);
-    return lo;
-  }
-
-  /**
-   * The entries after `seq`, in order, until the first number not taken yet. This process's own
-   * entries cost nothing; the others are read one, then in doubling batches, so a reader with
-   * nothing new to learn sends one read.
-   */
-  async after(seq: number): Promise<FeedEntry[]> {
-    const out: FeedEntry[] = [];
-    let next = seq + 1;
-    let batch = 1;
-    for (;;) {
-      const own = this.own.get(next);
-      if (own) {
-        out.push(own);
-        next++;
-        continue;
-      }
-      const read = await Promise.all(Array.from({ length: batch }, (_, i) => this.own.get(next + i) ?? this.read(next + i)));
-      const missing = read.indexOf(null);
-      out.push(...(read.slice(0, missing < 0 ? batch : missing) as FeedEntry[]));
-      if (missing >= 0) break;
-      next += batch;
-      batch = Math.min(batch * 2, READ_BATCH);
-    }
-    if (out.length) this.known = Math.max(this.known, Number(out[out.length - 1]!._id));
-    for (const n of this.own.keys()) if (n < next) this.own.delete(n);
-    return out;
-  }
-
-  private async read(seq: number): Promise<FeedEntry | null> {
-    const entry = await this.deps.feed.findById(seqId(seq)).lean<FeedEntry | SingleChangeEntry>();
-    if (!entry || 'changes' in entry) return entry;
-    const { _id, at, ...change } = entry;
-    return { _id, at, changes: [change] };
+  /** The entries after `seq`, in order, until the first number not taken yet (one read when there is none). */
+  after(seq: number): Promise<FeedEntry[]> {
+    return this.entries.after(seq);
   }
 
   /** Entries up to this number were deleted by prune(); 0 when nothing was. */
@@ -181,7 +102,7 @@ export class Feed {
     let hi = head;
     while (hi - lo > 1) {
       const mid = Math.floor((lo + hi) / 2);
-      const entry = await this.read(mid);
+      const entry = await this.entries.read(mid);
       if (entry && entry.at < cutoff) lo = mid;
       else hi = mid;
     }
@@ -191,8 +112,11 @@ export class Feed {
     const { deletedCount } = await this.deps.feed.deleteMany({ _id: { $in: ids } });
     return { deleted: deletedCount };
   }
+}
 
-  private async exists(seq: number): Promise<boolean> {
-    return (await this.deps.feed.findById(seqId(seq)).select('_id').lean()) !== null;
-  }
+/** An entry as written before entries could name several records, in today's shape. */
+function upgradeEntry(stored: FeedEntry | SingleChangeEntry): FeedEntry {
+  if ('changes' in stored) return stored;
+  const { _id, at, ...change } = stored;
+  return { _id, at, changes: [change] };
 }
