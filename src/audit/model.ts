@@ -1,7 +1,11 @@
-import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { Schema, type Connection, type Model } from 'mongoose';
 
 export interface AuditDoc {
-  _id: Types.ObjectId;
+  /**
+   * The entry's number in the log, zero-padded (a Sequence, src/lib/sequence.ts), so the log is read
+   * by `_id`; entries written before entries were numbered keep their ObjectId.
+   */
+  _id: string;
   entity: 'incident' | 'action' | 'comment' | 'review' | 'user' | 'token';
   /** The record's key (INC-2023-0002, INC-2023-0002-A1) or id. */
   key: string;
@@ -16,6 +20,7 @@ export interface AuditDoc {
 
 const auditSchema = new Schema<AuditDoc>(
   {
+    _id: { type: String, required: true },
     entity: { type: String, required: true },
     key: { type: String, required: true },
     incidentKey: { type: String, index: true },

@@ -1,11 +1,16 @@
 import { expect } from 'chai';
+import { Types } from 'mongoose';
+import { connectDb } from '../../src/lib/db.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { buildServices } from '../../src/services.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
+import { serverUri } from '../support/hooks.js';
 
 describe('audit log', () => {
   let t: TestContext;
   before(async () => {
-    t = await createTestContext('audit_log');
+    t = await createTestContext('audit_log', {}, { monitorCommands: true });
   });
   after(() => t.close());
 
@@ -42,5 +47,41 @@ describe('audit log', () => {
     expect(mine.body.items.map((e: { event: string }) => e.event)).to.deep.equal(['status done → verified']);
     const future = await t.api.get(`/api/v1/audit?from=${encodeURIComponent(new Date(t.clock.now().getTime() + 60_000).toISOString())}`).expect(200);
     expect(future.body.total).to.equal(0);
+  });
+
+  it('pages through the log reading entries by _id only, never the whole log', async () => {
+    await t.api.get('/api/v1/audit').expect(200);
+    const filters: unknown[] = [];
+    const listener = (e: { commandName: string; command: Record<string, any> }) => {
+      if (e.command[e.commandName] === 'audits') filters.push(e.command.filter);
+    };
+    t.conn.getClient().on('commandStarted', listener);
+    try {
+      const page = await t.api.get('/api/v1/audit?pageSize=3&page=2').expect(200);
+      expect(page.body.items).to.have.length(3);
+      expect(page.body.total).to.be.greaterThan(6);
+    } finally {
+      t.conn.getClient().off('commandStarted', listener);
+    }
+    // The page's three entries and one look for an entry after the last one known.
+    expect(filters).to.have.length(4);
+    for (const f of filters) expect(Object.keys(f as object)).to.deep.equal(['_id']);
+  });
+
+  it("shows entries stored before entries were numbered, and another process's new ones on the next list", async () => {
+    const old = { _id: new Types.ObjectId(), entity: 'incident', key: 'INC-2019-0001', incidentKey: 'INC-2019-0001', event: 'filed', by: 'old@example.com', at: new Date('2019-05-01T00:00:00Z'), changes: [] };
+    await t.conn.db!.collection('audits').insertOne(old as never);
+    // A process started after the upgrade: its index is read whole on its first list.
+    const conn2 = await connectDb(serverUri(), t.conn.name);
+    try {
+      const other = buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') });
+      const first = await other.audit.list({ page: 1, pageSize: 1 });
+      expect(first.items.map((e) => [e.id, e.key])).to.deep.equal([[String(old._id), 'INC-2019-0001']]);
+      await t.services.audit.record({ email: 'x@example.com' }, { entity: 'incident', key: 'INC-2019-0001', incidentKey: 'INC-2019-0001', event: 'reopened' });
+      const story = await other.audit.list({ incident: 'INC-2019-0001', page: 1, pageSize: 10 });
+      expect(story.items.map((e) => e.event)).to.deep.equal(['filed', 'reopened']);
+    } finally {
+      await conn2.close();
+    }
   });
 });
