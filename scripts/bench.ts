@@ -310,6 +310,7 @@ try {
     ['GET /api/v1/incidents?q=TiDB', 100, (i) => get(`/api/v1/incidents?q=TiDB&page=${(Math.abs(i) % 5) + 1}`)],
     ['GET /api/v1/actions?overdue=true', 100, () => get('/api/v1/actions?overdue=true')],
     ['GET /api/v1/actions/stats', 50, () => get('/api/v1/actions/stats')],
+    ['GET /api/v1/audit?incident=:key (admin)', 100, (i) => get(`/api/v1/audit?incident=${pick(sample, i)}`)],
     ['page: /incidents/:key', 100, (i) => get(`/incidents/${pick(sample, i)}`)],
     ['page: / (incident list)', 100, () => get('/')],
     ['page: /actions', 50, () => get('/actions')],

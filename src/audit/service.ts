@@ -70,9 +70,9 @@ export class AuditService {
         (to === undefined || e.at <= to),
     );
     // Through the driver: mongoose would cast an older entry's ObjectId to a string and miss it.
-    const docs = await Promise.all(pageOf(matches, q.page, q.pageSize).map((e) => this.deps.audit.collection.findOne({ _id: e._id } as never)));
+    const docs = await Promise.all(pageOf(matches, q.page, q.pageSize).map((e) => this.deps.audit.collection.findOne<AuditDoc>({ _id: e._id } as never)));
     return {
-      items: docs.filter((d) => d !== null).map(({ _id, ...e }) => ({ id: String(_id), ...e, at: (e.at as Date).toISOString() })),
+      items: docs.filter((d) => d !== null).map(({ _id, ...e }) => ({ id: String(_id), ...e, at: e.at.toISOString() })),
       total: matches.length,
       page: q.page,
       pageSize: q.pageSize,

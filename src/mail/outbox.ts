@@ -4,7 +4,9 @@ import { Schema, Types, type Connection, type Model } from 'mongoose';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { insertNew, isDuplicateKey } from '../lib/db.js';
+import { pageOf } from '../lib/listing.js';
 import type { Logger } from '../lib/logger.js';
+import { Sequence } from '../lib/sequence.js';
 import type { Mailer } from './mailer.js';
 
 export const OUTBOX_STATUSES = ['pending', 'sent', 'failed', 'unsent'] as const;
@@ -107,13 +109,30 @@ const statsSchema = new Schema<StatsDoc>(
   { versionKey: false, collection: 'outbox_stats' },
 );
 
-export function outboxModels(conn: Connection): { outbox: OutboxModel; outboxClaims: ClaimModel; outboxStats: Model<StatsDoc> } {
+/** "These messages were written or changed", numbered (a Sequence, src/lib/sequence.ts): what the outbox list catches up from. */
+interface ChangedDoc {
+  _id: string;
+  ids: string[];
+  at: Date;
+}
+const changedSchema = new Schema<ChangedDoc>(
+  { _id: { type: String, required: true }, ids: { type: [String], required: true }, at: { type: Date, required: true } },
+  { versionKey: false, collection: 'outbox_changes' },
+);
+
+export function outboxModels(conn: Connection): { outbox: OutboxModel; outboxClaims: ClaimModel; outboxStats: Model<StatsDoc>; outboxChanges: Model<ChangedDoc> } {
   return {
     outbox: (conn.models.Outbox as OutboxModel | undefined) ?? conn.model<OutboxDoc>('Outbox', outboxSchema),
     outboxClaims: (conn.models.OutboxClaim as ClaimModel | undefined) ?? conn.model<ClaimDoc>('OutboxClaim', claimSchema),
     outboxStats: (conn.models.OutboxStats as Model<StatsDoc> | undefined) ?? conn.model<StatsDoc>('OutboxStats', statsSchema),
+    outboxChanges: (conn.models.OutboxChange as Model<ChangedDoc> | undefined) ?? conn.model<ChangedDoc>('OutboxChange', changedSchema),
   };
 }
+
+/** What the outbox list filters and orders on, for a message. */
+type Listed = Pick<OutboxDoc, '_id' | 'to' | 'status' | 'createdAt'>;
+const LISTED = { to: 1, status: 1, createdAt: 1 } as const;
+const newestFirst = (a: Listed, b: Listed) => b.createdAt.getTime() - a.createdAt.getTime() || String(b._id).localeCompare(String(a._id));
 
 export type NewMessage = Pick<OutboxDoc, 'dedupeKey' | 'kind' | 'to' | 'subject' | 'html' | 'text' | 'refs'>;
 
@@ -131,6 +150,12 @@ export interface DeliveryReport {
 export class Outbox {
   /** Identifies this process's claims in the database, for operators reading them. */
   private readonly worker = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** Every write to the outbox is followed by one of these, naming the messages written. */
+  private readonly changes: Sequence<ChangedDoc>;
+  /** The list's index of every message: read whole on this process's first list, then caught up from `changes`. */
+  private index: { messages: Map<string, Listed>; upTo: number; sorted?: Listed[] } | undefined;
+  /** Catching up, one at a time. */
+  private catchingUp: Promise<Listed[]> | undefined;
 
   constructor(
     private readonly deps: {
@@ -140,13 +165,21 @@ export class Outbox {
       config: Config;
       logger: Logger;
     },
-  ) {}
+  ) {
+    this.changes = new Sequence<ChangedDoc>({ model: deps.models.outboxChanges, floor: async () => 0, name: 'outbox changes' });
+  }
+
+  /** Says which messages were just written or changed, for the lists of every process. */
+  private async changed(ids: unknown[]): Promise<void> {
+    if (ids.length) await this.changes.append((_id) => ({ _id, ids: ids.map(String), at: this.deps.clock.now() }));
+  }
 
   /** Writes a message to send; returns false (changing nothing) when its dedupe key is already there. */
   async enqueue(m: NewMessage): Promise<boolean> {
     const now = this.deps.clock.now();
     try {
       await this.deps.models.outbox.create({ ...m, _id: messageIdOf(m.dedupeKey), status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now });
+      await this.changed([messageIdOf(m.dedupeKey)]);
       return true;
     } catch (err) {
       if (isDuplicateKey(err)) return false;
@@ -165,7 +198,9 @@ export class Outbox {
       this.deps.models.outbox,
       messages.map((m) => ({ ...m, _id: messageIdOf(m.dedupeKey), status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now })),
     );
-    return new Set(messages.filter((_, i) => written[i]).map((m) => m.dedupeKey));
+    const keys = messages.filter((_, i) => written[i]).map((m) => m.dedupeKey);
+    await this.changed(keys.map(messageIdOf));
+    return new Set(keys);
   }
 
   /** The refs of the message with this dedupe key, or undefined when there is none. */
@@ -179,9 +214,12 @@ export class Outbox {
     const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0, unsent: 0, requeued: 0, skipped: 0 };
     const now = this.deps.clock.now();
     // SMTP has been configured since these were kept: they go out now, each once (sending is claimed per attempt).
+    const touched: unknown[] = [];
     if (this.deps.mailer) {
+      const unsent = await this.deps.models.outbox.find({ status: 'unsent' }).select('_id').lean<{ _id: Types.ObjectId }[]>();
       const requeued = await this.deps.models.outbox.updateMany({ status: 'unsent' }, { $set: { status: 'pending', nextAttemptAt: now }, $unset: { lastError: 1 } });
       report.requeued = requeued.modifiedCount;
+      touched.push(...unsent.map((m) => m._id));
     }
     const due = await this.deps.models.outbox
       .find({ status: 'pending', nextAttemptAt: { $lte: now } })
@@ -191,7 +229,9 @@ export class Outbox {
     for (const message of due) {
       const result = await this.attempt(message);
       report[result]++;
+      touched.push(message._id);
     }
+    await this.changed(touched);
     await this.recordCounts();
     return report;
   }
@@ -292,20 +332,38 @@ export class Outbox {
     return { smtp: this.deps.mailer ? 'configured' : 'not configured', pending: counts?.pending ?? 0, failed: counts?.failed ?? 0, unsent: counts?.unsent ?? 0 };
   }
 
+  /** Messages newest first, filtered in memory (see `index`); the page is read by _id. */
   async list(q: { status?: OutboxStatus[]; to?: string; page: number; pageSize: number }) {
-    const filter: Record<string, unknown> = {};
-    if (q.status?.length) filter.status = { $in: q.status };
-    if (q.to) filter.to = q.to.toLowerCase();
-    const [docs, total] = await Promise.all([
-      this.deps.models.outbox
-        .find(filter)
-        .sort({ createdAt: -1, _id: -1 })
-        .skip((q.page - 1) * q.pageSize)
-        .limit(q.pageSize)
-        .lean<OutboxDoc[]>(),
-      this.deps.models.outbox.countDocuments(filter),
-    ]);
-    return { items: docs.map(toView), total, page: q.page, pageSize: q.pageSize };
+    const to = q.to?.toLowerCase();
+    const matches = (await this.listed()).filter((m) => (!q.status?.length || q.status.includes(m.status)) && (!to || m.to === to));
+    const docs = await Promise.all(pageOf(matches, q.page, q.pageSize).map((m) => this.deps.models.outbox.findById(m._id).lean<OutboxDoc>()));
+    return { items: docs.filter((d) => d !== null).map(toView), total: matches.length, page: q.page, pageSize: q.pageSize };
+  }
+
+  private listed(): Promise<Listed[]> {
+    const run = (this.catchingUp ?? Promise.resolve()).catch(() => undefined).then(() => this.catchUp());
+    this.catchingUp = run;
+    return run;
+  }
+
+  private async catchUp(): Promise<Listed[]> {
+    if (!this.index) {
+      // The changes' head first: a write after it is named after it, and read next time.
+      const upTo = await this.changes.head();
+      const messages = await this.deps.models.outbox.find({}).select(LISTED).lean<Listed[]>();
+      this.index = { messages: new Map(messages.map((m) => [String(m._id), m])), upTo };
+    }
+    const index = this.index;
+    const changes = await this.changes.after(index.upTo);
+    if (changes.length) {
+      const ids = [...new Set(changes.flatMap((c) => c.ids))];
+      const found = await Promise.all(ids.map((id) => this.deps.models.outbox.findById(id).select(LISTED).lean<Listed>()));
+      ids.forEach((id, i) => (found[i] ? index.messages.set(id, found[i]) : index.messages.delete(id)));
+      index.upTo = Number(changes.at(-1)!._id);
+      index.sorted = undefined;
+    }
+    index.sorted ??= [...index.messages.values()].sort(newestFirst);
+    return index.sorted;
   }
 }
 
