@@ -214,12 +214,11 @@ export class Outbox {
     const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0, unsent: 0, requeued: 0, skipped: 0 };
     const now = this.deps.clock.now();
     // SMTP has been configured since these were kept: they go out now, each once (sending is claimed per attempt).
-    const touched: unknown[] = [];
     if (this.deps.mailer) {
       const unsent = await this.deps.models.outbox.find({ status: 'unsent' }).select('_id').lean<{ _id: Types.ObjectId }[]>();
       const requeued = await this.deps.models.outbox.updateMany({ status: 'unsent' }, { $set: { status: 'pending', nextAttemptAt: now }, $unset: { lastError: 1 } });
       report.requeued = requeued.modifiedCount;
-      touched.push(...unsent.map((m) => m._id));
+      await this.changed(unsent.map((m) => m._id));
     }
     const due = await this.deps.models.outbox
       .find({ status: 'pending', nextAttemptAt: { $lte: now } })
@@ -229,9 +228,9 @@ export class Outbox {
     for (const message of due) {
       const result = await this.attempt(message);
       report[result]++;
-      touched.push(message._id);
+      // Named at once, so a worker that stops mid-run leaves no change unnamed but the one in hand.
+      await this.changed([message._id]);
     }
-    await this.changed(touched);
     await this.recordCounts();
     return report;
   }
