@@ -29,3 +29,6 @@ export function moves(actor: Actor, action: { status: string; owner: string | nu
       };
     });
 }
+
+/** The name under which a refused move of an action keeps what was typed, for the incident page. */
+export const moveForm = (actionKey: string, to: string) => `move:${actionKey}:${to}`;

@@ -5,8 +5,8 @@ import { compact, formLines, formPost, formText, listLink, pageLocale, pageQuery
 import { parseOr400 } from '../http/validate.js';
 import { renderIncident } from '../incidents/pages.js';
 import type { Services } from '../services.js';
-import { moves } from './moves.js';
-import { ACTION_PRIORITIES, ACTION_STATUSES, ACTION_TYPES, actionInput, listActionsQuery, patchActionBody, transitionBody, type ActionStatus } from './schemas.js';
+import { moveForm, moves } from './moves.js';
+import { ACTION_PRIORITIES, ACTION_STATUSES, actionInput, listActionsQuery, patchActionBody, transitionBody, type ActionStatus } from './schemas.js';
 
 const OPEN: ActionStatus[] = ['open', 'in_progress', 'blocked'];
 /** The lists a person most often wants, each a set of the API's filters; "open" is the default. */
@@ -137,7 +137,8 @@ export function actionPages(services: Services): Router {
         // From the actions page, back to that list; otherwise to the action's row on its incident.
         return f('next') ? safeNext(f('next')) : `/incidents/${action.incidentKey}#${action.key}`;
       },
-      refusedOnIncident((req) => String(req.params.key), async (req) => (await actions.get(String(req.params.key))).incidentKey),
+      // Shown again as that move's form, open, with what was typed (see moveForm).
+      refusedOnIncident((req) => moveForm(String(req.params.key), formText(req.body, 'to')), async (req) => (await actions.get(String(req.params.key))).incidentKey),
     ),
   );
   return router;

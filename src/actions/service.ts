@@ -4,7 +4,7 @@ import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
-import { comparator, filterBy, pageOf, sortBy, type SortKey } from '../lib/listing.js';
+import { comparator, filterBy, pageOf, type SortKey } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
@@ -16,7 +16,7 @@ import type { IncidentDoc } from '../incidents/model.js';
 import { can, type Permission } from '../users/permissions.js';
 import type { ActionDoc, ActionModel } from './model.js';
 import {
-  CLOSED_ACTION_STATUSES,
+  isClosed,
   type ActionFilters,
   type ActionInput,
   type ActionPriority,
@@ -66,7 +66,6 @@ export function formatActionKey(incidentKey: string, seq: number): string {
   return `${incidentKey}-A${seq}`;
 }
 
-const isClosed = (status: string) => CLOSED_ACTION_STATUSES.includes(status as ActionStatus);
 
 /** A 422 that names the rule a transition broke. */
 function ruleFailed(rule: string, message: string, fields: FieldError[]): Unprocessable {
@@ -338,23 +337,6 @@ export class ActionsService {
     };
   }
 
-  /** Actions created in [from, to), and those whose closing (see closedAt) fell in it. */
-  async openedAndClosedBetween(from: Date, to: Date) {
-    await this.deps.mirror.sync();
-    // Closing an action moves its updatedAt, so updatedAt >= from narrows the closed ones without reading every history.
-    const docs = sortBy(
-      this.deps.mirror
-        .all<ActionDoc>('action')
-        .filter((d) => (d.createdAt >= from && d.createdAt < to) || (isClosed(d.status) && d.updatedAt >= from)),
-      [[(d) => d.incidentKey, 1], [(d) => d.seq, 1]],
-    );
-    const within = (at: Date | undefined) => !!at && at >= from && at < to;
-    return {
-      opened: docs.filter((d) => within(d.createdAt)).map((d) => this.toView(d)),
-      closed: docs.filter((d) => within(closedAt(d))).map((d) => this.toView(d)),
-    };
-  }
-
   slaDueDate(priority: ActionPriority, from: Date, zone: string): string {
     const { config } = this.deps;
     const days = { high: config.ACTION_SLA_DAYS_HIGH, medium: config.ACTION_SLA_DAYS_MEDIUM, low: config.ACTION_SLA_DAYS_LOW }[priority];
@@ -573,15 +555,6 @@ export class ActionsService {
     }
     return counts;
   }
-}
-
-/**
- * When an action was last closed: its last move from an open status to done or wont_fix. Verifying a
- * done action does not close it again, so it stays counted in the week it was done.
- */
-function closedAt(doc: ActionDoc): Date | undefined {
-  if (!isClosed(doc.status)) return undefined;
-  return [...doc.history].reverse().find((h) => h.field === 'status' && isClosed(String(h.to)) && !isClosed(String(h.from)))?.at;
 }
 
 const blankTally = () => ({ total: 0, open: 0, overdue: 0, unowned: 0, done: 0, verified: 0, wontFix: 0 });

@@ -27,6 +27,15 @@ export class DocumentsService {
     return { text: this.renderDoc(doc, data, q), contentType: CONTENT_TYPES[q.format] };
   }
 
+  /**
+   * The postmortem as the incident page shows it (marked live, not frozen), from the records the page
+   * has read already; a broken template is a 422 naming it, as on the API.
+   */
+  renderLive(doc: IncidentDoc, actions: Parameters<typeof buildDocumentData>[1], locale: string): string {
+    const data = { ...buildDocumentData(doc, actions, this.deps.clock.now()), live: true };
+    return this.renderDoc(doc, data, { template: 'postmortem', locale, format: 'md' });
+  }
+
   /** A template being written, rendered against an incident; its errors are 422s on `body`. */
   async preview(input: PreviewInput): Promise<{ locale: string; format: Format; output: string; html?: string }> {
     const { doc, data } = await this.load(input.key);

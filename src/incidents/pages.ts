@@ -2,10 +2,9 @@ import express, { type Request, type Response, type Router } from 'express';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { moves } from '../actions/moves.js';
+import { moveForm, moves } from '../actions/moves.js';
 import { ACTION_PRIORITIES, ACTION_TYPES } from '../actions/schemas.js';
 import { diffFields } from '../audit/diff.js';
-import { buildDocumentData } from '../documents/data.js';
 import { markdownToHtml } from '../documents/renderer.js';
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import { formMessage } from '../http/form-errors.js';
@@ -99,13 +98,12 @@ export async function renderIncident(
   notice?: HttpError,
   kept?: { form: string; values: FormValues },
 ): Promise<void> {
-  const { incidents, actions, reviews, comments, renderer, clock, users } = services;
+  const { incidents, actions, reviews, comments, users } = services;
   const actor = req.actor!;
   const locale = pageLocale(services.config, req);
   const incident = await incidents.find(key);
   const [review, threads, list, people] = await Promise.all([reviews.get(incident.key), comments.threads(incident), actions.listForIncident(incident._id), users.list()]);
-  const data = { ...buildDocumentData(incident, list, clock.now()), live: true };
-  const text = renderer.render({ kind: 'documents', name: 'postmortem', locale, format: 'md', data, timezone: incident.timezone });
+  const text = services.documents.renderLive(incident, list, locale);
   const doc = (format: string, extra: Record<string, string> = {}) => `/api/v1/incidents/${incident.key}/document?${new URLSearchParams({ format, ...extra })}`;
   const otherLocale = LOCALES.find((l) => l !== locale)!;
   const editable = can(actor.role, 'incidents:write');
@@ -130,7 +128,7 @@ export async function renderIncident(
       threads,
       actions: list.map((a) => ({
         ...a,
-        moves: moves(actor, a, incident.owner, locale),
+        moves: moves(actor, a, incident.owner, locale).map((m) => (kept?.form === moveForm(a.key, m.to) ? { ...m, refused: true, values: kept.values } : m)),
         editable: editable && a.status !== 'verified',
         refused: kept?.form === a.key,
         form:

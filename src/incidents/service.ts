@@ -120,23 +120,6 @@ export class IncidentsService {
     return { items: items.map(toView), total: docs.length, page: q.page, pageSize: q.pageSize };
   }
 
-  /**
-   * Incidents noticed in [from, to): by their detection, or by their start when detection is not
-   * recorded. A weekly report lists an incident in the week it came to light, as the seed reports do
-   * (the decrypt failure began 2/9 but was found 2/14, and was reported that week). Earliest first.
-   */
-  async noticedBetween(from: Date, to: Date): Promise<IncidentDoc[]> {
-    await this.deps.mirror.sync();
-    const noticed = (d: IncidentDoc) => (d.window?.detectedAt ?? d.window?.startedAt)?.at.getTime();
-    return this.deps.mirror
-      .all<IncidentDoc>('incident')
-      .filter((d) => {
-        const at = noticed(d);
-        return at !== undefined && at >= from.getTime() && at < to.getTime();
-      })
-      .sort((a, b) => noticed(a)! - noticed(b)! || a.key.localeCompare(b.key));
-  }
-
   async patch(keyOrId: string, patch: PatchIncidentInput, actor: Actor): Promise<IncidentView & { actions: unknown[] }> {
     const doc = await this.find(keyOrId);
     if (patch.version !== doc.version) throw staleVersion(`Incident ${doc.key}`, patch.version, doc.version);

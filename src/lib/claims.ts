@@ -3,16 +3,17 @@ import { isDuplicateKey } from './db.js';
 
 /**
  * "Exactly once" on FerretDB, whose conditional updates are not atomic across writers: whoever
- * inserts a key first owns it; everyone else is told no. Used for single-use links and sends.
+ * inserts a key first owns it; everyone else is told no. Used for single-use links and sends. The key
+ * is the claim's `_id`, so asking whether it was taken is an `_id` read.
  */
 interface ClaimDoc {
-  key: string;
+  _id: string;
   by: string;
   at: Date;
 }
 
 const claimSchema = new Schema<ClaimDoc>(
-  { key: { type: String, required: true, unique: true }, by: { type: String, required: true }, at: { type: Date, required: true } },
+  { _id: { type: String, required: true }, by: { type: String, required: true }, at: { type: Date, required: true } },
   { versionKey: false },
 );
 
@@ -28,11 +29,16 @@ export class Claims {
   /** True for the first caller with this key, false for every later one. */
   async claim(key: string, by: string, at: Date): Promise<boolean> {
     try {
-      await this.claims.create({ key, by, at });
+      await this.claims.create({ _id: key, by, at });
       return true;
     } catch (err) {
       if (isDuplicateKey(err)) return false;
       throw err;
     }
+  }
+
+  /** Whether someone claimed this key. */
+  async taken(key: string): Promise<boolean> {
+    return (await this.claims.findById(key).select('_id').lean()) !== null;
   }
 }

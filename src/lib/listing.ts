@@ -23,10 +23,6 @@ export function comparator<T>(keys: SortKey<T>[]): (a: T, b: T) => number {
   };
 }
 
-export function sortBy<T>(items: T[], keys: SortKey<T>[]): T[] {
-  return items.sort(comparator(keys));
-}
-
 export function pageOf<T>(items: T[], page: number, pageSize: number): T[] {
   return items.slice((page - 1) * pageSize, page * pageSize);
 }

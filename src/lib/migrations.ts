@@ -30,6 +30,13 @@ const MIGRATIONS: { name: string; run(conn: Connection): Promise<void> }[] = [
     },
   },
   {
+    // A claim was found by its key field, which FerretDB scans for; the key is its _id now.
+    name: '2026-11-claims-keyed',
+    async run(conn) {
+      await rekey(conn, 'claims', (d) => d.key);
+    },
+  },
+  {
     // A notification's report was a field on it; it is now a document of its own (src/reminders/notifications.ts).
     name: '2026-11-notification-reports',
     async run(conn) {

@@ -237,7 +237,8 @@ export class Mirror {
       if (!this.sources.has(c.entity)) continue;
       const key = `${c.entity}:${c.id}`;
       const before = this.pending.get(key);
-      const version = Math.max(c.v ?? -Infinity, before?.version ?? -Infinity);
+      // A removal announced after a creation (an undone filing) is what to look for, not the creation.
+      const version = c.v === REMOVED ? REMOVED : Math.max(c.v ?? -Infinity, before?.version ?? -Infinity);
       const removed = c.v === REMOVED || !!before?.removed;
       this.pending.set(key, { entity: c.entity, id: c.id, version, removed, until: now + PENDING_MS });
     }

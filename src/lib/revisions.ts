@@ -107,6 +107,7 @@ export class Revisions {
     const latest = await this.revisions.findById(revisionId(entity, doc._id, version + 1)).lean<RevisionDoc>();
     if (!latest) return doc;
     await model.replaceOne({ _id: doc._id, ...(doc.version === undefined ? {} : { version }) } as never, latest.state as never);
-    return { ...(latest.state as Omit<T, '_id'>), _id: doc._id } as T;
+    // _id first, as the store keeps it, so the record compares equal to a stored one (Mirror.drift).
+    return { _id: doc._id, ...(latest.state as Omit<T, '_id'>) } as T;
   }
 }

@@ -105,7 +105,7 @@ export class ActionLinks {
   }
 
   async used(link: LinkToken): Promise<boolean> {
-    return !!(await this.deps.claims.exists({ key: `link:${link.id}` }));
+    return new Claims(this.deps.claims).taken(`link:${link.id}`);
   }
 
   private async sign(payload: string): Promise<string> {

@@ -68,7 +68,7 @@ export class RemindersService {
           return { day: start.toISODate()!, start: start.toJSDate(), end: start.plus({ days: 1 }).toJSDate() };
         });
       });
-    const toRaise: NewNotification[] = [];
+    const toRaise: (NewNotification & { day: string })[] = [];
     const unroutable = new Set<string>();
     for (const action of docs) {
       const incidentOwner = mirror.get<IncidentDoc>('incident', String(action.incidentId))?.owner;
@@ -81,14 +81,18 @@ export class RemindersService {
           const key = `reminder:${action.key}:${t.kind}:${day}:${t.recipient}`;
           // Every run looks back a few days; what this process already raised is not asked for again.
           if (this.raised.get(day)?.has(key)) continue;
-          toRaise.push({ key, recipient: t.recipient, kind: t.kind, actionKey: action.key, dueAt: dayStart });
-          getOr(this.raised, day, () => new Set()).add(key);
+          toRaise.push({ key, recipient: t.recipient, kind: t.kind, actionKey: action.key, dueAt: dayStart, day });
         }
       }
     }
     // In batches of one command each; a reminder raised before (by this run's look-back or another worker) is skipped.
     let raised = 0;
-    for (let i = 0; i < toRaise.length; i += RAISE_BATCH) raised += await notifications.addMany(toRaise.slice(i, i + RAISE_BATCH));
+    for (let i = 0; i < toRaise.length; i += RAISE_BATCH) {
+      const batch = toRaise.slice(i, i + RAISE_BATCH);
+      raised += await notifications.addMany(batch.map(({ day: _day, ...n }) => n));
+      // Remembered once written: a batch that failed is asked for again on the next run.
+      for (const { key, day } of batch) getOr(this.raised, day, () => new Set()).add(key);
+    }
     // Not dropped silently: an unowned action of an unowned incident has nobody to tell.
     if (unroutable.size) this.deps.logger.warn({ actions: [...unroutable] }, 'reminders due for unowned actions of incidents without an owner');
     return { raised, unroutable: [...unroutable] };

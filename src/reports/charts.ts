@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import type { Config } from '../lib/config.js';
-import { downtime, isClosed, lastChangedAt, noticedAt, openedAt, timeTo, type Range } from './compute.js';
+import { isClosed } from '../actions/schemas.js';
+import { downtime, lastChangedAt, noticedAt, openedAt, timeTo, type Range } from './compute.js';
 import type { CHART_NAMES } from './schemas.js';
 import type { ReportData, ResolvedPeriod } from './service.js';
 import { weekOf, weekRule, type Week } from './weeks.js';

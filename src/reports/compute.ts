@@ -1,6 +1,5 @@
-import { DateTime } from 'luxon';
 import type { ActionDoc } from '../actions/model.js';
-import { CLOSED_ACTION_STATUSES, type ActionStatus } from '../actions/schemas.js';
+import { isClosed } from '../actions/schemas.js';
 import { percentile } from '../actions/service.js';
 import { durations } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
@@ -21,7 +20,6 @@ export interface Range {
   end: number;
 }
 
-export const isClosed = (status: unknown) => CLOSED_ACTION_STATUSES.includes(status as ActionStatus);
 
 /** When an incident came to light: detected, or started when no detection time is recorded (how reports place it). */
 export function noticedAt(doc: IncidentDoc): number | undefined {

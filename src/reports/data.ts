@@ -17,11 +17,6 @@ export interface Reads {
   actions: ActionsService;
 }
 
-/** Incidents that came to light in [from, to) (detected, or started when no detection is recorded), oldest first. */
-export function incidentsNoticedBetween(services: Reads, from: Date, to: Date): Promise<IncidentDoc[]> {
-  return services.incidents.noticedBetween(from, to);
-}
-
 /**
  * Incidents that touch [from, to): begun or found before `to`, and not over before `from` (resolved at or
  * after it, not resolved, or found at or after it). Availability, repeats and the period's incidents

@@ -14,6 +14,9 @@ import type { CredentialDoc, CredentialModel, CredentialUseDoc, UserDoc, UserMod
 import type { CreateUserInput, PatchUserInput } from './schemas.js';
 import { hashSecret, newSecret } from './secrets.js';
 
+/** Expired sign-ins removed per feed entry and round of deletes. */
+const PRUNE_BATCH = 200;
+
 const SIGNIN_LINK_TTL_MS = 24 * 3600_000;
 const SESSION_TTL_MS = 12 * 3600_000;
 /** lastUsedAt is refreshed at most this often, so reads do not each cost a write. */
@@ -270,10 +273,11 @@ export class UsersService {
     await this.deps.mirror.sync();
     const now = this.deps.clock.now();
     const expired = this.deps.mirror.all<CredentialDoc>('credential').filter((c) => c.kind !== 'api' && c.expiresAt && c.expiresAt < now);
-    for (const c of expired) {
-      await this.deps.credentials.deleteOne({ _id: c._id });
-      await this.deps.credentialUses.deleteOne({ _id: c._id });
-      await this.deps.feed.append('credential', c._id, REMOVED);
+    // Announced first, a few hundred to an entry (as any removal), then deleted a batch at a time.
+    for (let i = 0; i < expired.length; i += PRUNE_BATCH) {
+      const batch = expired.slice(i, i + PRUNE_BATCH);
+      await this.deps.feed.appendAll(batch.map((c) => ({ entity: 'credential', id: c._id, v: REMOVED })));
+      await Promise.all(batch.flatMap((c) => [this.deps.credentials.deleteOne({ _id: c._id }), this.deps.credentialUses.deleteOne({ _id: c._id })]));
     }
     return { deleted: expired.length };
   }

@@ -29,9 +29,13 @@ describe('data stored by earlier versions', () => {
     // A reminder already reported in a digest, marked on itself as before.
     const reminder = { _id: new Types.ObjectId(), key: `reminder:${incident.key}-A1:overdue:2023-03-01:admin@example.com`, recipient: 'admin@example.com', kind: 'overdue', actionKey: `${incident.key}-A1`, dueAt: new Date('2023-03-01T00:00:00Z'), createdAt: new Date('2023-03-01T00:00:00Z') };
     await db.collection('notifications').insertOne({ ...reminder, digestKey: 'digest:admin@example.com:2023-03-01' });
+    // A one-click link used before, claimed under its key as a field.
+    await db.collection('claims').insertOne({ _id: new Types.ObjectId() as never, key: 'link:legacy-link', by: 'admin@example.com', at: new Date() });
     await db.collection('migrations').deleteMany({});
 
     await syncIndexes(t.services);
+    expect(await t.services.claims.taken('link:legacy-link')).to.equal(true);
+    expect(await t.services.claims.claim('link:legacy-link', 'admin@example.com', new Date())).to.equal(false);
     await t.services.mirror.reload();
 
     const read = await supertest(t.app).get(`/api/v1/incidents/${incident.key}`).set('Authorization', `Bearer ${token}`).expect(200);

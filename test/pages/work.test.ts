@@ -204,6 +204,17 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
     expect((await t.api.get(`/api/v1/actions/${first}-A1`).expect(200)).body).to.include({ status: 'open', recurring: true, recurredIn: later, statusReason: 'Lag came back unalerted' });
   });
 
+  it('a refused move shows that move again, open, with what was typed, and leaves the edit form as the action is', async () => {
+    const key = (await t.api.post('/api/v1/incidents').send({ title: 'Disk full', severity: 'D', actions: [{ title: 'Alert at 80%', owner: 'eve@example.com' }] }).expect(201)).body.key;
+    await t.api.post(`/api/v1/actions/${key}-A1/transitions`).send({ to: 'done', note: 'Alert added', evidence: 'https://git.example.com/mr/2' }).expect(200);
+    const { agent, token } = await signedIn('ed@example.com');
+    // Sent from a page read before the action was done (version 0): refused as stale.
+    const res = await agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: token, to: 'open', version: '0', reason: 'Alert never fired' });
+    expect(res.status).to.equal(409);
+    expect(res.text).to.include('<details class="move" open>').and.include('>Alert never fired</textarea>');
+    expect(res.text).to.include('value="Alert at 80%"');
+  });
+
   it('one given an action already overdue hears of it in their next digest', async () => {
     const key = (await t.api.post('/api/v1/incidents').send({ title: 'Expired cert', severity: 'D', actions: [{ title: 'Renew automatically', dueDate: '2026-11-01' }] }).expect(201)).body.key;
     await t.api.patch(`/api/v1/actions/${key}-A1`).send({ version: 0, owner: 'eve@example.com' }).expect(200);
