@@ -6,9 +6,8 @@ import { parseOr400 } from '../http/validate.js';
 import { renderIncident } from '../incidents/pages.js';
 import type { Services } from '../services.js';
 import { moveForm, moves } from './moves.js';
-import { ACTION_PRIORITIES, ACTION_STATUSES, actionInput, listActionsQuery, patchActionBody, transitionBody, type ActionStatus } from './schemas.js';
+import { ACTION_PRIORITIES, ACTION_STATUSES, OPEN_ACTION_STATUSES, actionInput, listActionsQuery, patchActionBody, transitionBody } from './schemas.js';
 
-const OPEN: ActionStatus[] = ['open', 'in_progress', 'blocked'];
 /** The lists a person most often wants, each a set of the API's filters; "open" is the default. */
 const VIEWS = ['open', 'mine', 'overdue', 'unowned', 'verify', 'all'] as const;
 type View = (typeof VIEWS)[number];
@@ -17,17 +16,17 @@ const PAGE_SIZES = [20, 50, 100];
 function viewFilters(view: View, me: string): Record<string, string> {
   switch (view) {
     case 'mine':
-      return { owner: me, status: OPEN.join(',') };
+      return { owner: me, status: OPEN_ACTION_STATUSES.join(',') };
     case 'overdue':
       return { overdue: 'true' };
     case 'unowned':
-      return { unowned: 'true', status: OPEN.join(',') };
+      return { unowned: 'true', status: OPEN_ACTION_STATUSES.join(',') };
     case 'verify':
       return { status: 'done' };
     case 'all':
       return {};
     default:
-      return { status: OPEN.join(',') };
+      return { status: OPEN_ACTION_STATUSES.join(',') };
   }
 }
 

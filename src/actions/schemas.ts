@@ -12,6 +12,8 @@ export type ActionStatus = (typeof ACTION_STATUSES)[number];
 /** Statuses that count as closed for the incident closure rule, overdue checks and reminders. */
 export const CLOSED_ACTION_STATUSES: readonly ActionStatus[] = ['done', 'verified', 'wont_fix'];
 export const isClosed = (status: unknown) => CLOSED_ACTION_STATUSES.includes(status as ActionStatus);
+/** Statuses an owner still has work in. */
+export const OPEN_ACTION_STATUSES: readonly ActionStatus[] = ACTION_STATUSES.filter((s) => !isClosed(s));
 
 export const dueDate = z.string().refine(isDateText, 'must be a date like 2023-03-14').meta({ format: 'date' });
 

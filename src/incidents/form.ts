@@ -1,7 +1,7 @@
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import { formMessage } from '../http/form-errors.js';
 import type { FieldError } from '../http/errors.js';
-import { compact } from '../http/pages.js';
+import { compact, formLines, formText } from '../http/pages.js';
 import type { Locale } from '../lib/config.js';
 import type { IncidentFields } from './convert.js';
 import { WINDOW_FIELDS } from './schemas.js';
@@ -21,9 +21,7 @@ function formAll(form: FormValues, name: string): string[] {
   const v = form[name];
   return (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((s) => String(s).trim());
 }
-const one = (form: FormValues, name: string) => formAll(form, name).pop() ?? '';
-const lines = (form: FormValues, name: string) => one(form, name).split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
-const commaList = (form: FormValues, name: string) => one(form, name).split(/[,，]/).map((s) => s.trim()).filter(Boolean);
+const commaList = (form: FormValues, name: string) => formText(form, name).split(/[,，]/).map((s) => s.trim()).filter(Boolean);
 
 /** A count typed with or without grouping ("1,496,160"); text that is no whole number stays text, for the schema to refuse. */
 function count(text: string): number | string | undefined {
@@ -51,7 +49,7 @@ const ACTION_TYPED: (keyof typeof ACTION_CELLS)[] = ['title', 'owner', 'dueDate'
 
 /** "Title https://…" or a bare address, one a line. */
 function links(form: FormValues) {
-  return lines(form, 'links').map((l) => {
+  return formLines(form, 'links').map((l) => {
     const m = /^(.*?)\s*(\S+:\/\/\S+)$/.exec(l);
     return m ? compact({ title: m[1], url: m[2] }) : { url: l };
   });
@@ -62,7 +60,7 @@ function links(form: FormValues) {
  * day given for one moment is the form's own error.
  */
 export function incidentFromForm(form: FormValues, locale: Locale, withActions: boolean): { body: Record<string, unknown>; errors: FormFieldError[] } {
-  const f = (name: string) => one(form, name);
+  const f = (name: string) => formText(form, name);
   const window: Record<string, string> = {};
   const errors: FormFieldError[] = [];
   for (const w of WINDOW_FIELDS) {
@@ -88,7 +86,7 @@ export function incidentFromForm(form: FormValues, locale: Locale, withActions: 
       customerFacing: customerFacing ? customerFacing === 'yes' : undefined,
       errorRatios: rows(form, RATIO_CELLS).map(({ row }) => compact({ label: row.label, totalRows: count(row.totalRows), errorRows: count(row.errorRows) ?? 0 })),
     },
-    cause: { trigger: f('trigger'), rootCauses: lines(form, 'rootCauses'), contributingFactors: lines(form, 'contributingFactors') },
+    cause: { trigger: f('trigger'), rootCauses: formLines(form, 'rootCauses'), contributingFactors: formLines(form, 'contributingFactors') },
     remediation: { summary: f('remediation'), timeline: rows(form, TIMELINE_CELLS).map(({ row }) => compact(row)) },
     dataRepair: {
       description: f('repairDescription'),
@@ -97,7 +95,7 @@ export function incidentFromForm(form: FormValues, locale: Locale, withActions: 
       completedAt: f('repairCompletedAt'),
       rowsRepaired: count(f('repairRows')),
     },
-    lessons: { wentWell: lines(form, 'wentWell'), wentWrong: lines(form, 'wentWrong'), gotLucky: lines(form, 'gotLucky') },
+    lessons: { wentWell: formLines(form, 'wentWell'), wentWrong: formLines(form, 'wentWrong'), gotLucky: formLines(form, 'gotLucky') },
     review: { participants: commaList(form, 'participants'), reportUrl: f('reportUrl') },
     links: links(form),
     actions: withActions ? rows(form, ACTION_CELLS, ACTION_TYPED).map(({ row }) => compact(row)) : [],

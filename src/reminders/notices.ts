@@ -40,12 +40,17 @@ export class ReviewNotices {
       let rest = pending;
       while (rest.length) {
         const key = `notices:${recipient}:${String(rest[0]!._id)}`;
-        if (!(await outbox.refsOf(key))) {
+        let reported = await outbox.refsOf(key);
+        if (!reported) {
           const reader = await readerOf(people, config, recipient);
           const email = renderEmail(renderer, 'review-notices', await this.noticeData(recipient, rest), reader);
-          if (await outbox.enqueue({ dedupeKey: key, kind: 'review-notices', to: recipient, ...email, refs: rest.map((n) => String(n._id)) })) notices++;
+          const refs = rest.map((n) => String(n._id));
+          // Another worker may have written this notice first: then its refs are the ones reported.
+          if (await outbox.enqueue({ dedupeKey: key, kind: 'review-notices', to: recipient, ...email, refs })) {
+            notices++;
+            reported = refs;
+          } else reported = (await outbox.refsOf(key)) ?? [];
         }
-        const reported = (await outbox.refsOf(key)) ?? [];
         await notifications.markReported(reported.map((id) => ({ id, key })));
         rest = rest.slice(1).filter((n) => !reported.includes(String(n._id)));
       }

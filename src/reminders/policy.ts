@@ -1,3 +1,4 @@
+import { isClosed } from '../actions/schemas.js';
 import type { Config } from '../lib/config.js';
 import { localDate } from '../lib/time.js';
 
@@ -35,7 +36,6 @@ export interface Trigger {
   recipient: string;
 }
 
-const OPEN = ['open', 'in_progress', 'blocked'];
 
 /** Days from one calendar date (yyyy-MM-dd) to another; plain arithmetic, as the sweep asks it for every action. */
 export function daysBetween(from: string, to: string): number {
@@ -63,7 +63,7 @@ export function triggersOn(
     if (since >= 0 && since % policy.overdueEvery === 0 && people.incidentOwner !== action.owner) add('verify', people.incidentOwner);
     return out;
   }
-  if (!OPEN.includes(action.status) || !action.dueDate) return out;
+  if (isClosed(action.status) || !action.dueDate) return out;
 
   const late = daysBetween(action.dueDate, day);
   let kind: ReminderKind | undefined;

@@ -116,7 +116,7 @@ export function buildChart(name: ChartName, period: ResolvedPeriod, data: Report
   return { name, title, unit, categories, series, stacked: name === 'incidents-by-week', text };
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Bars per week (stacked for counts by severity, side by side otherwise), a y axis, a legend. */
 export function renderSvg(chart: Chart): string {
@@ -136,7 +136,7 @@ export function renderSvg(chart: Chart): string {
   for (let t = 0; t <= 4; t++) {
     const v = (max / 4) * t;
     parts.push(`<line x1="${left}" x2="${W - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e5e7eb"/>`);
-    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${esc(format(v))}${esc(chart.unit)}</text>`);
+    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${escapeHtml(format(v))}${escapeHtml(chart.unit)}</text>`);
   }
   chart.categories.forEach((c, i) => {
     const x0 = left + slot * i;
@@ -148,24 +148,24 @@ export function renderSvg(chart: Chart): string {
       const x = chart.stacked ? x0 + (slot - barW) / 2 : x0 + slot * 0.1 + barW * k;
       const [from, to] = chart.stacked ? [base, base + v] : [0, v];
       base = to;
-      if (to > from) parts.push(`<rect x="${x.toFixed(1)}" y="${y(to).toFixed(1)}" width="${barW.toFixed(1)}" height="${(y(from) - y(to)).toFixed(1)}" fill="${color}"><title>${esc(`${c} ${s.label}: ${v}${chart.unit}`)}</title></rect>`);
+      if (to > from) parts.push(`<rect x="${x.toFixed(1)}" y="${y(to).toFixed(1)}" width="${barW.toFixed(1)}" height="${(y(from) - y(to)).toFixed(1)}" fill="${color}"><title>${escapeHtml(`${c} ${s.label}: ${v}${chart.unit}`)}</title></rect>`);
     });
     // Label every week when they fit, else every few.
     if (i % Math.ceil(n / 16) === 0) {
-      parts.push(`<text x="${(x0 + slot / 2).toFixed(1)}" y="${H - bottom + 14}" text-anchor="middle" font-size="10">${esc(c.replace(/^\d{4}-W?/, ''))}</text>`);
+      parts.push(`<text x="${(x0 + slot / 2).toFixed(1)}" y="${H - bottom + 14}" text-anchor="middle" font-size="10">${escapeHtml(c.replace(/^\d{4}-W?/, ''))}</text>`);
     }
   });
   chart.series.forEach((s, k) => {
     const x = left + k * 110;
-    parts.push(`<rect x="${x}" y="${H - 24}" width="10" height="10" fill="${COLORS[k % COLORS.length]}"/><text x="${x + 14}" y="${H - 15}" font-size="11">${esc(s.label)}</text>`);
+    parts.push(`<rect x="${x}" y="${H - 24}" width="10" height="10" fill="${COLORS[k % COLORS.length]}"/><text x="${x + 14}" y="${H - 15}" font-size="11">${escapeHtml(s.label)}</text>`);
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="${chart.name}-title ${chart.name}-desc" font-family="sans-serif">`,
     // Ids named after the chart: a page shows several, and each must point at its own text.
-    `<title id="${chart.name}-title">${esc(chart.title)}</title>`,
-    `<desc id="${chart.name}-desc">${esc(chart.text)}</desc>`,
+    `<title id="${chart.name}-title">${escapeHtml(chart.title)}</title>`,
+    `<desc id="${chart.name}-desc">${escapeHtml(chart.text)}</desc>`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
-    `<text x="${left}" y="20" font-size="14" font-weight="bold">${esc(chart.title)}</text>`,
+    `<text x="${left}" y="20" font-size="14" font-weight="bold">${escapeHtml(chart.title)}</text>`,
     `<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#9ca3af"/>`,
     ...parts,
     '</svg>',

@@ -7,7 +7,7 @@ import { BadRequest } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { getOr } from '../lib/maps.js';
-import { buildChart, renderSvg, type Chart, type ChartName } from './charts.js';
+import { buildChart, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
 import { actionCounts, downtime, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
 import { actionsWithHistory, incidentsOverlapping, type Reads } from './data.js';
 import type { PeriodMetrics } from './metrics.js';
@@ -280,4 +280,3 @@ export class ReportsService {
   }
 }
 
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -1,4 +1,5 @@
 import express, { type Router } from 'express';
+import { OPEN_ACTION_STATUSES } from '../actions/schemas.js';
 import { ui } from '../documents/ui-strings.js';
 import { pageLocale, renderPage, requireSignIn } from '../http/pages.js';
 import type { Services } from '../services.js';
@@ -15,7 +16,7 @@ export function homePage(services: Services): Router {
     const me = req.actor!;
     const person = await users.find(me.id);
     const [mine, waiting, owned, team] = await Promise.all([
-      actions.list({ owner: me.email, status: ['open', 'in_progress', 'blocked'], sort: 'dueDate', page: 1, pageSize: 50 }),
+      actions.list({ owner: me.email, status: [...OPEN_ACTION_STATUSES], sort: 'dueDate', page: 1, pageSize: 50 }),
       reviews.waitingFor(me.email),
       incidents.list({ owner: me.email, status: ['investigating', 'mitigated', 'resolved'], sort: '-startedAt', page: 1, pageSize: 50 }),
       actions.stats(person.team ? { team: person.team } : {}),
