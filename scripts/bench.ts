@@ -39,12 +39,15 @@ const { values: args } = parseArgs({
     'server-cpu-prof': { type: 'string' },
     // More node options for the server process (e.g. "--max-semi-space-size=8"), to measure their effect.
     'server-node-options': { type: 'string', default: '' },
+    // Only the read cases whose names match this pattern, and the mixed load and jobs only when it matches "mixed" or "jobs" (to study one case).
+    only: { type: 'string' },
   },
 });
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixture = JSON.parse(readFileSync(path.join(root, 'src/demo/data/2023-02-14-decrypt-failure.json'), 'utf8')) as Record<string, unknown>;
 
 const N = Number(args.incidents);
+const only = args.only === undefined ? undefined : new RegExp(args.only);
 const SMALL = Math.round(N / 10);
 const MIXED_MS = Number(args['mixed-seconds']) * 1000;
 const FILINGS = 40;
@@ -302,7 +305,8 @@ try {
   const pick = <T>(list: T[], i: number) => list[Math.abs(i * 7919) % list.length]!;
 
   /** The cases measured at each size; `sample` is a list of incident keys to read. */
-  const cases = (sample: string[]): [string, number, (i: number) => Promise<boolean>][] => [
+  const cases = (sample: string[]): [string, number, (i: number) => Promise<boolean>][] => allCases(sample).filter(([name]) => !only || only.test(name));
+  const allCases = (sample: string[]): [string, number, (i: number) => Promise<boolean>][] => [
     ['GET /api/v1/incidents/:key', 100, (i) => get(`/api/v1/incidents/${pick(sample, i)}`)],
     ['GET /api/v1/incidents/:key/document (html)', 100, (i) => get(`/api/v1/incidents/${pick(sample, i)}/document?template=postmortem&format=html`)],
     ['GET /api/v1/incidents (first page)', 100, () => get('/api/v1/incidents')],
@@ -326,7 +330,7 @@ try {
   /** 90% reads, 10% writes (comments, action edits, filings), CONNECTIONS at once for MIXED_MS. */
   const mixedLoad = async (size: number) => {
     const sample = (await services.incidents.list({ sort: 'key', page: 1, pageSize: 200 })).items.map((i) => i.key);
-    const reads = cases(sample).map(([, , op]) => op);
+    const reads = allCases(sample).map(([, , op]) => op);
     let conflicts = 0;
     const write = async (i: number) => {
       const key = pick(sample, i);
@@ -358,7 +362,8 @@ try {
   };
   await started(SMALL);
   const small = await readsAt(SMALL);
-  const mixed = await mixedLoad(SMALL);
+  const wanted = (part: string) => !only || only.test(part);
+  const mixed = wanted('mixed') ? await mixedLoad(SMALL) : undefined;
   // The mixed load filed more in 2023 (in the server's process): continue after the highest numbers taken.
   await services.mirror.sync();
   for (const d of services.mirror.all<{ year: number; seq: number }>('incident')) seqByYear.set(d.year, Math.max(seqByYear.get(d.year) ?? 0, d.seq));
@@ -383,10 +388,10 @@ try {
     return { job: name, seconds: ms / 1000, result: out };
   };
 
-  const jobs = [await timeJob('send-due-reminders'), await timeJob('send-digests')];
+  const jobs = wanted('jobs') ? [await timeJob('send-due-reminders'), await timeJob('send-digests')] : [];
 
   const httpFloor = floors[0]!.medianMs;
-  for (const r of [...floors, ...filed, ...small, ...large, mixed]) r.xHttpFloor = r.medianMs / httpFloor;
+  for (const r of [...floors, ...filed, ...small, ...large, ...(mixed ? [mixed] : [])]) r.xHttpFloor = r.medianMs / httpFloor;
   const counts = {
     incidents: worker.mirror.count('incident'),
     actions: worker.mirror.count('action'),
@@ -405,9 +410,9 @@ try {
     const s = small[i]!;
     md.push(`| ${cases([])[i]![0]} | ${f(s.medianMs, 2)} | ${f(s.xHttpFloor)} | ${f(r.medianMs, 2)} | ${f(r.xHttpFloor)} | ${f(r.medianMs / s.medianMs, 2)} | ${s.errors + r.errors} |`);
   });
-  md.push('', `Mixed load at ${SMALL} incidents (${CONNECTIONS} connections, 90% reads, ${MIXED_MS / 1000} s): ${mixed.count} requests (${f(mixed.perSecond, 0)}/s), ` +
+  if (mixed) md.push('', `Mixed load at ${SMALL} incidents (${CONNECTIONS} connections, 90% reads, ${MIXED_MS / 1000} s): ${mixed.count} requests (${f(mixed.perSecond, 0)}/s), ` +
     `p50 ${f(mixed.medianMs, 1)} ms, p99 ${f(mixed.p99Ms, 1)} ms, ${mixed.errors} errors, ${mixed.conflicts} version conflicts (409, expected), the server process's peak RSS ${mixed.rssPeakMb} MB (${serverRssAtN} MB after the reads at ${N}).`);
-  md.push('', `Jobs at ${N} incidents (${counts.actions} actions): ${jobs.map((j) => `${j.job} ${f(j.seconds, 1)} s (${JSON.stringify(j.result)})`).join('; ')}.`);
+  if (jobs.length) md.push('', `Jobs at ${N} incidents (${counts.actions} actions): ${jobs.map((j) => `${j.job} ${f(j.seconds, 1)} s (${JSON.stringify(j.result)})`).join('; ')}.`);
   md.push('', `Data set built through the driver in ${f(built[SMALL], 0)} s (to ${SMALL}) and ${f(built[N], 0)} s (to ${N}); the server starts and loads its read model in ${f(serverStart[SMALL]!.seconds, 1)} s at ${SMALL} (RSS then ${serverStart[SMALL]!.rssMb} MB) and ${f(serverStart[N]!.seconds, 1)} s at ${N} (${serverStart[N]!.rssMb} MB); the worker loads it in ${f(workerLoadSeconds, 1)} s.`);
   console.log(md.join('\n'));
   writeFileSync(`${args.out}.md`, md.join('\n') + '\n');

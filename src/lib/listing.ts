@@ -36,3 +36,14 @@ export function filterBy<T>(items: T[], tests: (((item: T) => boolean) | false |
   if (!active.length) return items;
   return items.filter((item) => active.every((t) => t(item)));
 }
+
+/** The first index whose value (ascending in index order) is at least `value`; `length` when none is. */
+export function firstAtLeast(length: number, valueAt: (i: number) => number, value: number): number {
+  let [lo, hi] = [0, length];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (valueAt(mid) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon';
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import type { Config } from '../lib/config.js';
-import { isClosed } from '../actions/schemas.js';
-import { downtime, lastChangedAt, noticedAt, openedAt, timeTo, type Range } from './compute.js';
+import { firstAtLeast } from '../lib/listing.js';
+import { downtime, noticedAt, timeTo, type Range } from './compute.js';
+import type { ActionTimeline } from './data.js';
 import type { CHART_NAMES } from './schemas.js';
 import type { ReportData, ResolvedPeriod } from './service.js';
 import { weekOf, weekRule, type Week } from './weeks.js';
@@ -52,45 +53,34 @@ export function weeksOf(period: ResolvedPeriod, config: Config): { week: Week; r
 const WEEKS_KEPT = 100;
 const weeksKept = new Map<string, { week: Week; range: Range }[]>();
 
-/**
- * Actions opened and closed in each of the ranges (in order, not overlapping), as actionCounts counts
- * them, in one pass over the actions rather than one per week.
- */
-function openedClosedByWeek(actions: ReportData['actions'], ranges: Range[]): { opened: number; closed: number }[] {
-  const out = ranges.map(() => ({ opened: 0, closed: new Set<string>() }));
-  const weekAt = (t: number) => ranges.findIndex((r) => t >= r.start && t < r.end);
-  const first = ranges[0]?.start ?? Infinity;
-  for (const a of actions) {
-    // Opened, and changed for the last time, before the first week: in none of them.
-    if (lastChangedAt(a) < first) continue;
-    const opened = weekAt(openedAt(a));
-    if (opened >= 0) out[opened]!.opened++;
-    for (const h of a.history) {
-      if (h.field !== 'status' || !isClosed(h.to) || isClosed(h.from)) continue;
-      const closed = weekAt(h.at.getTime());
-      if (closed >= 0) out[closed]!.closed.add(a.key);
-    }
-  }
-  return out.map((c) => ({ opened: c.opened, closed: c.closed.size }));
+/** Actions opened and closed in each range, as actionCounts counts them: two binary searches a range. */
+function openedClosedByWeek(timeline: ActionTimeline, ranges: Range[]): { opened: number; closed: number }[] {
+  const { openings, closings } = timeline;
+  const opened = (t: number) => firstAtLeast(openings.length, (i) => openings[i]!, t);
+  const closed = (t: number) => firstAtLeast(closings.length, (i) => closings[i]!.at, t);
+  // An action closed, reopened and closed again in one week counts once.
+  return ranges.map((r) => ({ opened: opened(r.end) - opened(r.start), closed: new Set(closings.slice(closed(r.start), closed(r.end)).map((c) => c.key)).size }));
 }
 
 /** One chart's numbers, week by week over the period. */
 export function buildChart(name: ChartName, period: ResolvedPeriod, data: ReportData, config: Config, locale: string): Chart {
   const weeks = weeksOf(period, config);
   const categories = weeks.map((w) => w.week.label);
-  const noticedIn = (r: Range) => data.incidents.filter((d) => {
+  const noticedByWeek = () => weeks.map(({ range: r }) => data.incidents.filter((d) => {
     const at = noticedAt(d);
     return at !== undefined && at >= r.start && at < r.end;
-  });
+  }));
   let series: Chart['series'];
   let unit = '';
   switch (name) {
-    case 'incidents-by-week':
-      series = config.SEVERITY_LEVELS.map((level) => ({ label: level, values: weeks.map((w) => noticedIn(w.range).filter((d) => d.severity === level).length) }));
+    case 'incidents-by-week': {
+      const noticed = noticedByWeek();
+      series = config.SEVERITY_LEVELS.map((level) => ({ label: level, values: noticed.map((docs) => docs.filter((d) => d.severity === level).length) }));
       break;
+    }
     case 'time-to-resolve': {
       unit = 'h';
-      const spans = weeks.map((w) => timeTo(noticedIn(w.range)).resolve);
+      const spans = noticedByWeek().map((docs) => timeTo(docs).resolve);
       const hours = (m: number | null) => (m === null ? null : Math.round((m / 60) * 10) / 10);
       series = [
         { label: ui(locale, 'chart.median'), values: spans.map((s) => hours(s.medianMinutes)) },
@@ -99,17 +89,19 @@ export function buildChart(name: ChartName, period: ResolvedPeriod, data: Report
       break;
     }
     case 'actions-opened-closed': {
-      const counts = openedClosedByWeek(data.actions, weeks.map((w) => w.range));
+      const counts = openedClosedByWeek(data.timeline, weeks.map((w) => w.range));
       series = [
         { label: ui(locale, 'chart.opened'), values: counts.map((c) => c.opened) },
         { label: ui(locale, 'chart.closed'), values: counts.map((c) => c.closed) },
       ];
       break;
     }
-    case 'availability':
+    case 'availability': {
       unit = '%';
-      series = config.AVAILABILITY_SYSTEMS.map((s) => ({ label: s.name, values: weeks.map((w) => downtime(data.incidents, s.services, w.range, data.now).percent) }));
+      const facing = data.incidents.filter((d) => d.impact?.customerFacing);
+      series = config.AVAILABILITY_SYSTEMS.map((s) => ({ label: s.name, values: weeks.map((w) => downtime(facing, s.services, w.range, data.now).percent) }));
       break;
+    }
   }
   const title = ui(locale, TITLES[name], { from: period.from, to: period.to });
   const text = `${title}. ${categories.map((c, i) => `${c}: ${series.map((s) => `${s.label} ${s.values[i] ?? '—'}${unit}`).join(', ')}`).join('; ')}.`;

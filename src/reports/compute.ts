@@ -3,6 +3,7 @@ import { isClosed } from '../actions/schemas.js';
 import { percentile } from '../actions/service.js';
 import { durations } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
+import { getOr } from '../lib/maps.js';
 import { localDate, type Span } from '../lib/time.js';
 
 /**
@@ -107,7 +108,16 @@ export function timeTo(docs: IncidentDoc[]): { detect: SpanSummary; mitigate: Sp
 }
 
 const normal = (text: string) => text.toLowerCase().replace(/[\s\p{P}\p{S}]+/gu, '');
-const causesOf = (d: IncidentDoc) => new Set([...(d.cause?.rootCauses ?? []), ...(d.cause?.trigger ? [d.cause.trigger] : [])].map(normal).filter(Boolean));
+/** An incident's causes, normalised once per stored version (records in the read model are not changed in place). */
+const causesKept = new WeakMap<IncidentDoc, Set<string>>();
+function causesOf(d: IncidentDoc): Set<string> {
+  let causes = causesKept.get(d);
+  if (!causes) {
+    causes = new Set([...(d.cause?.rootCauses ?? []), ...(d.cause?.trigger ? [d.cause.trigger] : [])].map(normal).filter(Boolean));
+    causesKept.set(d, causes);
+  }
+  return causes;
+}
 
 /**
  * Incidents of `docs` that repeat an earlier incident of `history`: a shared service and a shared tag
@@ -171,10 +181,12 @@ export function actionCounts(actions: ActionDoc[], range: Range, now: number): A
   const asOf = Math.min(range.end, now) - 1;
   const inRange = (t: number) => t >= range.start && t < range.end;
   const out: ActionCounts = { opened: [], closed: [], closedWithinSla: [], verified: [], open: [], overdue: [], unowned: [] };
+  const today = new Map<string, string>();
   for (const a of actions) {
     // Closed before the range and unchanged since (most of a long history): nothing to count.
     if (isClosed(a.status) && lastChangedAt(a) < range.start) continue;
-    if (inRange(openedAt(a))) out.opened.push(a.key);
+    const opened = openedAt(a);
+    if (inRange(opened)) out.opened.push(a.key);
     for (const h of a.history) {
       if (h.field !== 'status' || !inRange(h.at.getTime())) continue;
       if (isClosed(h.to) && !isClosed(h.from)) {
@@ -184,10 +196,10 @@ export function actionCounts(actions: ActionDoc[], range: Range, now: number): A
       }
       if (h.to === 'verified') out.verified.push({ key: a.key, title: a.title });
     }
-    if (openedAt(a) > asOf || isClosed(valueAt(a, 'status', asOf))) continue;
+    if (opened > asOf || isClosed(valueAt(a, 'status', asOf))) continue;
     out.open.push(a.key);
     const due = valueAt(a, 'dueDate', asOf) as string | undefined;
-    if (due && dayIn(asOf, a.timezone) > due) out.overdue.push(a.key);
+    if (due && getOr(today, a.timezone, () => dayIn(asOf, a.timezone)) > due) out.overdue.push(a.key);
     if (!valueAt(a, 'owner', asOf)) out.unowned.push(a.key);
   }
   const unique = (keys: string[]) => [...new Set(keys)];

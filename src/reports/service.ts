@@ -6,10 +6,9 @@ import type { IncidentDoc } from '../incidents/model.js';
 import { BadRequest } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
-import { getOr } from '../lib/maps.js';
 import { buildChart, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
-import { actionCounts, downtime, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
-import { actionsWithHistory, incidentsOverlapping, type Reads } from './data.js';
+import { actionCounts, downtime, impactWindow, noticedAt, openedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
+import { actionsWithHistory, actionTimeline, incidentsOverlapping, type ActionTimeline, type Reads } from './data.js';
 import type { PeriodMetrics } from './metrics.js';
 import type { PeriodQuery, ReportQuery, StabilityReport } from './schemas.js';
 import { parseWeek, shiftWeek, weekHint, weekOf, weekRule, type Week } from './weeks.js';
@@ -46,6 +45,7 @@ const CHARTS_IN_PRINT = ['incidents-by-week', 'time-to-resolve', 'actions-opened
 export interface ReportData {
   incidents: IncidentDoc[];
   actions: ActionDoc[];
+  timeline: ActionTimeline;
   now: number;
 }
 
@@ -112,7 +112,7 @@ export class ReportsService {
     const yearStart = DateTime.fromISO(period.to, { zone: period.zone }).startOf('year').toMillis();
     const from = new Date(Math.min(yearStart, period.range.start - REPEAT_WINDOW_DAYS * DAY_MS));
     const [incidents, actions] = await Promise.all([incidentsOverlapping(this.deps.reads, from, end), actionsWithHistory(this.deps.reads, end)]);
-    return { incidents, actions, now: this.deps.clock.now().getTime() };
+    return { incidents, actions, timeline: actionTimeline(this.deps.reads), now: this.deps.clock.now().getTime() };
   }
 
   async report(q: ReportQuery): Promise<StabilityReport> {
@@ -230,11 +230,14 @@ export class ReportsService {
     const locale = q.locale ?? config.DEFAULT_LOCALE;
     const hasEntry = renderer.list().some((t) => t.kind === 'documents' && t.name === 'weekly-entry' && t.format === 'md' && (t.locale === locale || t.locale === null));
     const byKey = new Map(data.incidents.map((d) => [d.key, d]));
-    const actionsOf = new Map<string, ActionDoc[]>();
-    for (const a of data.actions) getOr(actionsOf, a.incidentKey, () => []).push(a);
     const entries = report.incidents.map((i) => {
       const doc = byKey.get(i.key)!;
-      const actions = (actionsOf.get(doc.key) ?? []).map((a) => this.deps.reads.actions.toView(a));
+      // The incident's actions as the period's end knew them: those that had entered the record by then.
+      const actions = this.deps.reads.mirror
+        .find<ActionDoc>('action', 'incident', String(doc._id))
+        .filter((a) => openedAt(a) < period.range.end)
+        .sort((a, b) => a.seq - b.seq)
+        .map((a) => this.deps.reads.actions.toView(a));
       return renderer.render({
         kind: 'documents',
         name: 'weekly-entry',
