@@ -239,6 +239,23 @@ describe('period report over a generated year', () => {
     expect(seen.size).to.equal(inWeeks.length);
   });
 
+  it('the actions chart counts the openings and closings of each week as they happened', async () => {
+    // 2023's 53 jan1 weeks, whole (2022-12-25 to 2023-12-30), in two charts (a chart covers a year at most).
+    const weekly = async (from: DateTime, weeks: number) =>
+      (await t.api.get('/api/v1/reports/charts/actions-opened-closed').query({ from: from.toISODate(), to: from.plus({ weeks, days: -1 }).toISODate(), format: 'json', locale: 'en' }).expect(200)).body;
+    const first = DateTime.fromISO('2022-12-25');
+    const [a, b] = [await weekly(first, 27), await weekly(first.plus({ weeks: 27 }), 26)];
+    expect([...a.categories, ...b.categories]).to.have.length(53);
+    const [opened, closed] = [0, 1].map((k) => [...a.series[k].values, ...b.series[k].values] as number[]);
+    for (let n = 0; n < 53; n++) {
+      const from = first.plus({ weeks: n });
+      const want = expected(year, from.toISODate()!, from.plus({ days: 6 }).toISODate()!, 'Asia/Shanghai', systems).actions;
+      expect([opened[n], closed[n]], `week ${n + 1}`).to.deep.equal([want.opened, want.closed]);
+    }
+    expect(opened!.reduce((x, y) => x + y)).to.be.greaterThan(20);
+    expect(closed!.reduce((x, y) => x + y)).to.be.greaterThan(10);
+  });
+
   it('a whole year and a few odd ranges agree too', async () => {
     await check('2023-01-01', '2023-12-31', 'Asia/Shanghai');
     await check('2023-02-27', '2023-03-02', 'Europe/Berlin');
