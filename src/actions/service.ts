@@ -404,10 +404,13 @@ export class ActionsService {
     }
     if (!entries.length) return this.toView(doc);
     const replacement = { ...next, history: [...doc.history, ...entries], version: doc.version + 1, updatedAt: now } as Omit<ActionDoc, '_id'>;
-    if (!(await this.deps.revisions.replace(this.deps.actions, 'action', doc, replacement, actor.email, now))) {
+    const stored = await this.deps.revisions.replace(this.deps.actions, 'action', doc, replacement, actor.email, now);
+    if (!stored) {
       const current = await this.find(doc.key);
       throw staleVersion(`Action ${doc.key}`, doc.version, current.version);
     }
+    // Kept as written: the answer and this process's next reads need no round trip for it.
+    this.deps.mirror.learn('action', stored);
     const status = entries.find((e) => e.field === 'status');
     await this.deps.audit.record(actor, {
       entity: 'action',
@@ -418,7 +421,7 @@ export class ActionsService {
       ...(note ? { note } : {}),
     });
     if (entries.some((e) => e.field === 'owner') && replacement.owner) await this.deps.onAssigned?.(doc.key, actor);
-    return this.get(doc.key);
+    return this.toView(stored);
   }
 
   /** The actions the list's and the stats' filters select, from the read model. */

@@ -75,7 +75,10 @@ export class IncidentsService {
   }
 
   async get(keyOrId: string): Promise<IncidentView & { actions: unknown[] }> {
-    const doc = await this.find(keyOrId);
+    return this.withActions(await this.find(keyOrId));
+  }
+
+  private async withActions(doc: IncidentDoc): Promise<IncidentView & { actions: unknown[] }> {
     return { ...toView(doc), actions: await this.deps.actions.listForIncident(doc._id) };
   }
 
@@ -139,13 +142,16 @@ export class IncidentsService {
       createdAt: doc.createdAt,
       updatedAt: now,
     };
-    if (!(await this.deps.revisions.replace(this.deps.incidents, 'incident', doc, replacement, actor.email, now))) {
+    const stored = await this.deps.revisions.replace(this.deps.incidents, 'incident', doc, replacement, actor.email, now);
+    if (!stored) {
       const current = await this.find(doc.key);
       throw staleVersion(`Incident ${doc.key}`, version, current.version);
     }
+    // Kept as written: the answer and this process's next reads need no round trip for it.
+    this.deps.mirror.learn('incident', stored);
     const event = fields.status !== doc.status ? `status ${doc.status} → ${fields.status}` : 'updated';
     await this.deps.audit.recordChange(actor, { entity: 'incident', key: doc.key, incidentKey: doc.key, event }, toFields(doc), fields);
-    return this.get(doc.key);
+    return this.withActions(stored);
   }
 
   private async checkTransition(doc: IncidentDoc, to: IncidentFields['status'] & string): Promise<void> {

@@ -62,10 +62,11 @@ export class Revisions {
   ) {}
 
   /**
-   * Replaces `current` with `next` (which must carry version current.version + 1).
-   * Returns false, changing nothing, when another writer got that version first.
+   * Replaces `current` with `next` (which must carry version current.version + 1) and returns the
+   * record as stored (cast by the model, as a read would give it), so the writer need not read it back.
+   * Returns undefined, changing nothing, when another writer got that version first.
    */
-  async replace<T extends Versioned>(model: Model<T>, entity: string, current: T, next: Omit<T, '_id'>, by: string, at: Date): Promise<boolean> {
+  async replace<T extends Versioned>(model: Model<T>, entity: string, current: T, next: Omit<T, '_id'>, by: string, at: Date): Promise<T | undefined> {
     const version = current.version + 1;
     if (next.version !== version) throw new Error(`next state must carry version ${version}`);
     try {
@@ -75,11 +76,13 @@ export class Revisions {
       // Someone else has this version; announce it so every read model rolls it forward, even if that
       // writer stopped before writing it or announcing it.
       await this.feed.append(entity, String(current._id), version);
-      return false;
+      return undefined;
     }
     await this.feed.append(entity, String(current._id), version);
-    await model.replaceOne({ _id: current._id, version: current.version } as never, next as never);
-    return true;
+    const stored = new model({ _id: current._id, ...next }).toObject() as T;
+    const { _id, ...fields } = stored;
+    await model.replaceOne({ _id, version: current.version } as never, fields as never);
+    return stored;
   }
 
   /** Keeps a new record's first state as version 0, so every version of it can be read back and compared. */

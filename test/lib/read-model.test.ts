@@ -38,7 +38,8 @@ async function commandsDuring(conn: Connection, fn: () => Promise<unknown>): Pro
   return seen;
 }
 
-const byIdOnly = (c: Command) => !c.filter || (Object.keys(c.filter).includes('_id') && typeof c.filter._id !== 'object') || typeof c.filter._id === 'string';
+/** No filter, or one that names a single _id (a string or an ObjectId, not an operator), perhaps with a version. */
+const byIdOnly = (c: Command) => !c.filter || typeof c.filter._id === 'string' || (c.filter._id as { _bsontype?: string } | undefined)?._bsontype === 'ObjectId';
 
 describe('read model and primary-key reads', function () {
   this.timeout(60_000);
@@ -104,6 +105,31 @@ describe('read model and primary-key reads', function () {
     expect(filing.every(byIdOnly)).to.equal(true);
     // The records kept in the read model without reading them back are the stored ones, field for field.
     expect(await t.services.mirror.drift()).to.deep.equal([]);
+  });
+
+  it('edits an action in five commands and an incident in six, each by _id, keeping what they wrote as the store has it', async () => {
+    const writes = (commands: Command[]) => commands.filter((c) => c.collection !== 'credentialuses');
+    const action = (await t.api.get(`/api/v1/actions/${key}-A1`).expect(200)).body;
+    const actionEdit = writes(await commandsDuring(t.conn, async () => {
+      const { body } = await t.api.patch(`/api/v1/actions/${key}-A1`).send({ version: action.version, team: 'ledger', dueDate: null }).expect(200);
+      expect(body).to.include({ team: 'ledger', version: action.version + 1 });
+    }));
+    // The probe, the claimed version, its announcement, the record, the audit entry: nothing read back.
+    expect(actionEdit.map((c) => `${c.name} ${c.collection}`)).to.deep.equal(['find feed', 'insert revisions', 'insert feed', 'update actions', 'insert audits']);
+    const incident = (await t.api.get(`/api/v1/incidents/${key}`).expect(200)).body;
+    const incidentEdit = writes(await commandsDuring(t.conn, async () => {
+      const { body } = await t.api.patch(`/api/v1/incidents/${key}`).send({ version: incident.version, title: 'Decrypt failure, edited', impact: { summary: null } }).expect(200);
+      expect(body).to.include({ title: 'Decrypt failure, edited', version: incident.version + 1 });
+      expect(body.actions.find((a: { key: string }) => a.key === `${key}-A1`)).to.include({ team: 'ledger' });
+    }));
+    // The same, and the probe before listing its actions.
+    expect(incidentEdit.map((c) => `${c.name} ${c.collection}`)).to.deep.equal(['find feed', 'insert revisions', 'insert feed', 'update incidents', 'insert audits', 'find feed']);
+    expect([...actionEdit, ...incidentEdit].every(byIdOnly)).to.equal(true);
+    expect(await t.services.mirror.drift()).to.deep.equal([]);
+    // Another process reads the same.
+    const other = buildServices({ config: t.config, conn: t.conn, clock: t.clock, logger: createLogger('silent') });
+    expect((await other.actions.get(`${key}-A1`)).team).to.equal('ledger');
+    expect((await other.incidents.get(key)).title).to.equal('Decrypt failure, edited');
   });
 
   it('keeps a list only until an action changes or the day turns in its zone, and shows either on the next request', async () => {
