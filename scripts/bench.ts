@@ -23,6 +23,7 @@ import { formatIncidentKey } from '../src/incidents/keys.js';
 import { findJob } from '../src/jobs.js';
 import { ManualClock, systemClock } from '../src/lib/clock.js';
 import { loadConfig } from '../src/lib/config.js';
+import { getOr } from '../src/lib/maps.js';
 import { connectDb } from '../src/lib/db.js';
 import { startEmbeddedStore, type EmbeddedStore } from '../src/lib/embedded-store.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -347,25 +348,45 @@ try {
   /** 90% reads, 10% writes (comments, action edits, filings), CONNECTIONS at once for MIXED_MS. */
   const mixedLoad = async (size: number) => {
     const sample = (await services.incidents.list({ sort: 'key', page: 1, pageSize: 200 })).items.map((i) => i.key);
-    const reads = allCases(sample).map(([, , op]) => op);
+    const reads = allCases(sample);
     let conflicts = 0;
+    // Each kind's times too, to see which requests make the tail.
+    const times = new Map<string, number[]>();
+    const timed = async (kind: string, op: () => Promise<boolean>) => {
+      const t0 = performance.now();
+      try {
+        return await op();
+      } finally {
+        getOr(times, kind, () => []).push(performance.now() - t0);
+      }
+    };
     const write = async (i: number) => {
       const key = pick(sample, i);
-      if (i % 3 === 0) return (await request('POST', `/api/v1/incidents/${key}/comments`, { anchor: { section: 'impact' }, body: `load ${i}` })).status === 201;
-      if (i % 3 === 1) {
-        const action = await request('GET', `/api/v1/actions/${key}-A1`);
-        const res = await request('PATCH', `/api/v1/actions/${key}-A1`, { version: action.body.version, team: `team-${i % 7}` });
-        if (res.status === 409) conflicts++;
-        return res.status === 200 || res.status === 409;
-      }
-      return file(i);
+      if (i % 3 === 0) return timed('write: comment', async () => (await request('POST', `/api/v1/incidents/${key}/comments`, { anchor: { section: 'impact' }, body: `load ${i}` })).status === 201);
+      if (i % 3 === 1) return timed('write: action edit (GET, then PATCH)', () => editAction(key, i));
+      return timed('write: filing', () => file(i));
+    };
+    const editAction = async (key: string, i: number) => {
+      const action = await request('GET', `/api/v1/actions/${key}-A1`);
+      const res = await request('PATCH', `/api/v1/actions/${key}-A1`, { version: action.body.version, team: `team-${i % 7}` });
+      if (res.status === 409) conflicts++;
+      return res.status === 200 || res.status === 409;
     };
     const pid = server!.child.pid!;
     let rssPeak = rssOf(pid);
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(pid))), 250);
-    const result = await measure(`[${size}] mixed load: ${CONNECTIONS} connections, 90% reads, ${MIXED_MS / 1000} s`, Number.MAX_SAFE_INTEGER, (i) => (i % 10 === 9 ? write(i) : pick(reads, i)(i)), CONNECTIONS, MIXED_MS);
+    const read = (i: number) => {
+      const [name, , op] = pick(reads, i);
+      return timed(name, () => op(i));
+    };
+    const result = await measure(`[${size}] mixed load: ${CONNECTIONS} connections, 90% reads, ${MIXED_MS / 1000} s`, Number.MAX_SAFE_INTEGER, (i) => (i % 10 === 9 ? write(i) : read(i)), CONNECTIONS, MIXED_MS);
     clearInterval(sampler);
-    return { ...result, conflicts, rssPeakMb: Math.round(rssPeak / 1048576) };
+    const byKind = [...times].map(([kind, list]) => {
+      list.sort((a, b) => a - b);
+      return { kind, count: list.length, medianMs: rank(list, 0.5), p99Ms: rank(list, 0.99) };
+    }).sort((a, b) => b.p99Ms - a.p99Ms);
+    for (const k of byKind) console.error(`bench:   ${k.kind}: ${k.count}, median ${k.medianMs.toFixed(1)} ms, p99 ${k.p99Ms.toFixed(1)} ms`);
+    return { ...result, conflicts, rssPeakMb: Math.round(rssPeak / 1048576), byKind };
   };
 
   const built: Record<number, number> = {};
