@@ -1,6 +1,7 @@
 import type { Actor } from '../http/actor.js';
 import type { Clock } from '../lib/clock.js';
 import { pageOf } from '../lib/listing.js';
+import { setBounded } from '../lib/maps.js';
 import { Sequence } from '../lib/sequence.js';
 import { diffFields, type FieldChange } from './diff.js';
 import type { AuditDoc, AuditModel } from './model.js';
@@ -27,6 +28,8 @@ interface Filed {
 
 /** Fields that change on every write and say nothing to a reader of the trail. */
 const NOISE = ['version', 'updatedAt', 'history', 'passwordHash'];
+/** How many entries read for lists are kept (a few pages of the incidents being looked at). */
+const ENTRIES_KEPT = 2000;
 
 const byTime = (a: Filed, b: Filed) => a.at - b.at || String(a._id).localeCompare(String(b._id));
 
@@ -38,6 +41,7 @@ const byTime = (a: Filed, b: Filed) => a.at - b.at || String(a._id).localeCompar
  */
 export class AuditService {
   private readonly log: Sequence<AuditDoc>;
+  private readonly kept = new Map<string, AuditDoc>();
   private index: { entries: Filed[]; upTo: number } | undefined;
   /** Catching up, one at a time: two at once would add the same entries twice. */
   private catchingUp: Promise<Filed[]> | undefined;
@@ -69,14 +73,23 @@ export class AuditService {
         (from === undefined || e.at >= from) &&
         (to === undefined || e.at <= to),
     );
-    // Through the driver: mongoose would cast an older entry's ObjectId to a string and miss it.
-    const docs = await Promise.all(pageOf(matches, q.page, q.pageSize).map((e) => this.deps.audit.collection.findOne<AuditDoc>({ _id: e._id } as never)));
+    const docs = await Promise.all(pageOf(matches, q.page, q.pageSize).map((e) => this.entry(e._id)));
     return {
       items: docs.filter((d) => d !== null).map(({ _id, ...e }) => ({ id: String(_id), ...e, at: e.at.toISOString() })),
       total: matches.length,
       page: q.page,
       pageSize: q.pageSize,
     };
+  }
+
+  /** An entry as stored; entries never change, so the last few hundred read are kept. */
+  private async entry(id: Filed['_id']): Promise<AuditDoc | null> {
+    const kept = this.kept.get(String(id));
+    if (kept) return kept;
+    // Through the driver: mongoose would cast an older entry's ObjectId to a string and miss it.
+    const doc = await this.deps.audit.collection.findOne<AuditDoc>({ _id: id } as never);
+    if (doc) setBounded(this.kept, String(id), doc, ENTRIES_KEPT);
+    return doc;
   }
 
   private entries(): Promise<Filed[]> {

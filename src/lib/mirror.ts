@@ -1,6 +1,7 @@
 import type { Model } from 'mongoose';
 import type { Clock } from './clock.js';
 import { REMOVED, type Feed, type FeedEntry } from './feed.js';
+import { setBounded } from './maps.js';
 import { freshInRequest, markFresh } from './request-scope.js';
 import type { Revisions } from './revisions.js';
 
@@ -127,10 +128,8 @@ export class Mirror {
     const hit = this.derivedCache.get(key);
     if (hit?.stamp === stamp) return hit.value as T;
     const value = compute();
-    this.derivedCache.delete(key);
     // The oldest first out: queries vary without end, the data they are kept for does not.
-    if (this.derivedCache.size >= DERIVED_KEPT) this.derivedCache.delete(this.derivedCache.keys().next().value!);
-    this.derivedCache.set(key, { stamp, value });
+    setBounded(this.derivedCache, key, { stamp, value }, DERIVED_KEPT);
     return value;
   }
 

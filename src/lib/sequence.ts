@@ -1,5 +1,6 @@
 import type { Model } from 'mongoose';
 import { isDuplicateKey } from './db.js';
+import { setBounded } from './maps.js';
 
 const SEQ_DIGITS = 12;
 /** A number's `_id`, zero-padded so that string order is number order. */
@@ -51,8 +52,7 @@ export class Sequence<T extends { _id: string }> {
         const entry = make(seqId(seq));
         await this.deps.model.create(entry);
         this.known = Math.max(this.known, seq);
-        this.own.set(seq, entry);
-        if (this.own.size > OWN_ENTRIES) this.own.delete(this.own.keys().next().value!);
+        setBounded(this.own, seq, entry, OWN_ENTRIES);
         return entry;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;

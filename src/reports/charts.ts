@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import type { Config } from '../lib/config.js';
 import { firstAtLeast } from '../lib/listing.js';
+import { setBounded } from '../lib/maps.js';
 import { downtime, noticedAt, timeTo, type Range } from './compute.js';
 import type { ActionTimeline } from './data.js';
 import type { CHART_NAMES } from './schemas.js';
@@ -45,8 +46,7 @@ export function weeksOf(period: ResolvedPeriod, config: Config): { week: Week; r
     const end = Math.min(DateTime.fromISO(w.to, { zone: period.zone }).plus({ days: 1 }).toMillis(), period.range.end);
     out.push({ week: w, range: { start, end } });
   }
-  if (weeksKept.size >= WEEKS_KEPT) weeksKept.delete(weeksKept.keys().next().value!);
-  weeksKept.set(key, out);
+  setBounded(weeksKept, key, out, WEEKS_KEPT);
   return out;
 }
 
