@@ -1,7 +1,8 @@
 import type { Model } from 'mongoose';
 import type { Clock } from './clock.js';
 import { REMOVED, type Feed, type FeedEntry } from './feed.js';
-import { setBounded } from './maps.js';
+import { firstAtLeast } from './listing.js';
+import { getOr, setBounded } from './maps.js';
 import { freshInRequest, markFresh } from './request-scope.js';
 import type { Revisions } from './revisions.js';
 
@@ -32,8 +33,19 @@ export interface MirrorSource {
 const IDLE_CHECK_MS = 3600_000;
 /** How many derived values (see derived()) are kept at once. */
 const DERIVED_KEPT = 100;
+/** How many sorted orders (see sorted()) are kept at once. */
+const SORTED_KEPT = 50;
+/** How many recent changes per entity are remembered, so a kept order is patched rather than sorted again. */
+const JOURNAL_KEPT = 256;
 /** How long an announced write that has not landed is looked for: a writer that stopped never writes it. */
 const PENDING_MS = 10 * 60_000;
+
+/** One change to a record: before and after (undefined when there was none, or is none now). */
+interface Change {
+  count: number;
+  before?: unknown;
+  after?: unknown;
+}
 
 interface Pending {
   entity: string;
@@ -57,6 +69,9 @@ export class Mirror {
   /** Changes seen per entity, so values derived from an entity's records are kept until it changes. */
   private readonly changes = new Map<string, number>();
   private readonly derivedCache = new Map<string, { stamp: string; value: unknown }>();
+  /** Each entity's recent changes in order; emptied when the entity is loaded whole. */
+  private readonly journal = new Map<string, Change[]>();
+  private readonly sortedCache = new Map<string, { count: number; list: unknown[] }>();
 
   constructor(
     sources: MirrorSource[],
@@ -115,7 +130,22 @@ export class Mirror {
    * changes: a list's page is then one pass over them. `order` names the order for the cache.
    */
   sorted<T>(entity: string, order: string, compare: (a: T, b: T) => number): T[] {
-    return this.derived(`sorted:${entity}:${order}`, [entity], () => this.all<T>(entity).sort(compare));
+    const key = `${entity}:${order}`;
+    const count = this.changes.get(entity) ?? 0;
+    const kept = this.sortedCache.get(key) as { count: number; list: T[] } | undefined;
+    if (kept?.count === count) return kept.list;
+    const since = kept ? this.changesSince(entity, kept.count) : undefined;
+    const list = since && kept ? patchOrder(kept.list, since, compare) : this.all<T>(entity).sort(compare);
+    setBounded(this.sortedCache, key, { count, list }, SORTED_KEPT);
+    return list;
+  }
+
+  /** The entity's changes after `count`, when all of them are remembered and they are few. */
+  private changesSince(entity: string, count: number): Change[] | undefined {
+    const journal = this.journal.get(entity) ?? [];
+    const from = journal.findIndex((c) => c.count > count);
+    if (from < 0 || journal[from]!.count !== count + 1 || journal.length - from > PATCH_AT_MOST) return undefined;
+    return journal.slice(from);
   }
 
   /**
@@ -222,6 +252,8 @@ export class Mirror {
       this.docs.set(entity, new Map());
       for (const name of Object.keys(source.indexes ?? {})) this.byIndex.set(`${entity}.${name}`, new Map());
       for (const doc of docs) this.put(entity, String(doc._id), doc);
+      // Loaded whole: a kept order is sorted again, not patched.
+      this.journal.set(entity, []);
       this.changed(entity);
     }
     this.seen = head;
@@ -269,13 +301,18 @@ export class Mirror {
     if (entries.length) this.seen = Number(entries[entries.length - 1]!._id);
   }
 
-  private changed(entity: string): void {
-    this.changes.set(entity, (this.changes.get(entity) ?? 0) + 1);
+  private changed(entity: string, before?: unknown, after?: unknown): void {
+    const count = (this.changes.get(entity) ?? 0) + 1;
+    this.changes.set(entity, count);
+    if (!before && !after) return;
+    const journal = getOr(this.journal, entity, () => []);
+    journal.push({ count, before, after });
+    if (journal.length > 2 * JOURNAL_KEPT) journal.splice(0, journal.length - JOURNAL_KEPT);
   }
 
   private put(entity: string, id: string, doc: any): void {
-    this.remove(entity, id);
-    this.changed(entity);
+    const before = this.unindex(entity, id);
+    this.changed(entity, before, doc);
     this.source(entity).set(id, doc);
     for (const [name, keyOf] of Object.entries(this.sources.get(entity)!.indexes ?? {})) {
       const key = keyOf(doc);
@@ -288,13 +325,39 @@ export class Mirror {
   }
 
   private remove(entity: string, id: string): void {
+    const before = this.unindex(entity, id);
+    if (before) this.changed(entity, before, undefined);
+  }
+
+  /** Takes a record out of the entity's records and indexes; returns it. */
+  private unindex(entity: string, id: string): unknown {
     const old = this.source(entity).get(id);
-    if (!old) return;
-    this.changed(entity);
+    if (!old) return undefined;
     this.source(entity).delete(id);
     for (const [name, keyOf] of Object.entries(this.sources.get(entity)!.indexes ?? {})) {
       const key = keyOf(old);
       if (key !== undefined) this.byIndex.get(`${entity}.${name}`)!.get(key)?.delete(id);
     }
+    return old;
   }
+}
+
+/** More changes than this since a kept order and it is sorted again (each change costs a pass over it). */
+const PATCH_AT_MOST = 64;
+
+/**
+ * A kept order brought up to date change by change: the record before is taken out, the record after
+ * goes in after those it does not sort before (where a stable sort puts a record re-added last).
+ * The kept list is copied: earlier answers may still hold it.
+ */
+function patchOrder<T>(kept: T[], changes: Change[], compare: (a: T, b: T) => number): T[] {
+  const list = kept.slice();
+  for (const { before, after } of changes) {
+    if (before) {
+      const at = list.indexOf(before as T);
+      if (at >= 0) list.splice(at, 1);
+    }
+    if (after) list.splice(firstAtLeast(list.length, (i) => (compare(list[i]!, after as T) > 0 ? 1 : 0), 1), 0, after as T);
+  }
+  return list;
 }

@@ -132,6 +132,27 @@ describe('read model and primary-key reads', function () {
     expect((await other.incidents.get(key)).title).to.equal('Decrypt failure, edited');
   });
 
+  it('brings a kept order up to date change by change, as sorting again would give it', async () => {
+    const byTitle = (x: { title: string; _id: unknown }, y: { title: string; _id: unknown }) => x.title.localeCompare(y.title) || String(x._id).localeCompare(String(y._id));
+    const sorted = () => t.services.mirror.sorted<{ title: string; _id: unknown }>('incident', 'test:title', byTitle);
+    const keys: string[] = [];
+    for (const title of ['m', 'c', 'x', 'c']) keys.push((await t.api.post('/api/v1/incidents').send({ ...fixture('decrypt-failure'), title }).expect(201)).body.key);
+    const before = sorted();
+    const kept = before.map((d) => d.title);
+    // Moves to the front, to the back, onto an equal title, and a new one.
+    for (const [i, title] of [[0, 'a'], [1, 'zz'], [2, 'c']] as const) {
+      const { version } = (await t.api.get(`/api/v1/incidents/${keys[i]}`).expect(200)).body;
+      await t.api.patch(`/api/v1/incidents/${keys[i]}`).send({ version, title }).expect(200);
+    }
+    await t.api.post('/api/v1/incidents').send({ ...fixture('decrypt-failure'), title: 'n' }).expect(201);
+    await t.services.mirror.sync();
+    const after = sorted();
+    expect(after).to.not.equal(before);
+    expect(before.map((d) => d.title), 'an order given out earlier is left as it was').to.deep.equal(kept);
+    expect(after).to.deep.equal(t.services.mirror.all<{ title: string; _id: unknown }>('incident').sort(byTitle));
+    expect(after.map((d) => d.title)).to.include.members(['a', 'zz', 'n']);
+  });
+
   it('keeps a list only until an action changes or the day turns in its zone, and shows either on the next request', async () => {
     // Added at 10:00 in Shanghai, due today there: not overdue until Shanghai's midnight.
     const { body: action } = await t.api.post(`/api/v1/incidents/${key}/actions`).send({ title: 'Alert on decrypt errors', type: 'detect', priority: 'high', dueDate: '2026-11-25' }).expect(201);
