@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { setBounded } from '../lib/maps.js';
 import type { Span } from '../lib/time.js';
 
 /**
@@ -30,6 +31,17 @@ export type TimeStyle = 'full' | 'short' | 'date' | 'clock';
  * A time known only to the day is always shown as a date (2023-02-09, or 2/9 in the short style).
  */
 export function formatTime(value: InstantValue | string, style: TimeStyle, zone: string): string {
+  // Pure, and asked for the same incidents' times on every page: the last few thousand are kept.
+  const key = `${typeof value === 'string' ? value : `${value.at}|${value.precision}`}|${style}|${zone}`;
+  let text = timesKept.get(key);
+  if (text === undefined) setBounded(timesKept, key, (text = formatAfresh(value, style, zone)), TIMES_KEPT);
+  return text;
+}
+
+const TIMES_KEPT = 5000;
+const timesKept = new Map<string, string>();
+
+function formatAfresh(value: InstantValue | string, style: TimeStyle, zone: string): string {
   const instant = typeof value === 'string' ? toInstant(value, zone) : value;
   const dt = DateTime.fromISO(instant.at, { zone });
   if (!dt.isValid) throw new RangeError(`not a time: ${JSON.stringify(value)}`);

@@ -1,4 +1,5 @@
 import { DateTime, Duration } from 'luxon';
+import { setBounded } from './maps.js';
 
 /**
  * A point in time known to the minute, or only to the day (the seed reports often say "from 2/9").
@@ -69,9 +70,14 @@ export interface Span {
 export function span(from: Instant | undefined, to: Instant | undefined): Span | undefined {
   if (!from || !to) return undefined;
   const minutes = Math.round((to.at.getTime() - from.at.getTime()) / 60_000);
-  const iso = Duration.fromObject({ minutes }).shiftTo('days', 'hours', 'minutes').toISO() ?? 'PT0M';
+  let iso = isoKept.get(minutes);
+  if (iso === undefined) setBounded(isoKept, minutes, (iso = Duration.fromObject({ minutes }).shiftTo('days', 'hours', 'minutes').toISO() ?? 'PT0M'), KEPT);
   return { minutes, approximate: from.precision === 'day' || to.precision === 'day', iso };
 }
+
+/** Durations and formatted times are asked for the same incidents again and again; the answers are pure, so the last few thousand are kept. */
+const KEPT = 5000;
+const isoKept = new Map<number, string>();
 
 /** Per zone, the local day last asked for and the instants it spans, so most asks skip the zone arithmetic. */
 const dayCache = new Map<string, { from: number; to: number; date: string }>();
