@@ -106,10 +106,12 @@ export class ActionsService {
     return inputs.map((input, i) => ({ ...this.newAction(incident, input, i + 1, slaFrom(input), now, actor, zones[i]!), postmortemAt: resolved }));
   }
 
-  /** Stores the drafted actions of a new incident. */
-  async insertForIncident(drafts: DraftAction[]): Promise<void> {
-    if (!drafts.length) return;
-    for (const doc of await this.deps.actions.insertMany(drafts, { ordered: true })) this.deps.mirror.learn('action', doc.toObject());
+  /** Stores the drafted actions of a new incident; returns them as stored, in number order. */
+  async insertForIncident(drafts: DraftAction[]): Promise<ActionDoc[]> {
+    if (!drafts.length) return [];
+    const stored = (await this.deps.actions.insertMany(drafts, { ordered: true })).map((doc) => doc.toObject() as ActionDoc);
+    for (const doc of stored) this.deps.mirror.learn('action', doc);
+    return stored;
   }
 
   /** Tells the owners of a new incident's actions, once the filing has succeeded. */

@@ -53,18 +53,15 @@ export class IncidentsService {
     const stored = toStored(fields);
     const now = this.deps.clock.now();
     const { doc, drafts } = await this.insertWithKey(stored, this.keyYear(stored, now), now, fields.status === 'closed', actionInputs, actor);
-    const stores = await Promise.allSettled([this.deps.actions.insertForIncident(drafts), this.deps.revisions.recordInitial('incident', doc, actor.email, now)]);
-    const failed = stores.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
+    const [actions, initial] = await Promise.allSettled([this.deps.actions.insertForIncident(drafts), this.deps.revisions.recordInitial('incident', doc, actor.email, now)]);
+    if (actions.status === 'rejected' || initial.status === 'rejected') {
       await this.undoFiling(doc, drafts);
-      throw failed.reason;
+      throw actions.status === 'rejected' ? actions.reason : (initial as PromiseRejectedResult).reason;
     }
     await this.deps.actions.assignedWithIncident(drafts, actor);
-    const [view] = await Promise.all([
-      this.get(doc.key),
-      this.deps.audit.record(actor, { entity: 'incident', key: doc.key, incidentKey: doc.key, event: 'filed', note: doc.title }),
-    ]);
-    return view;
+    await this.deps.audit.record(actor, { entity: 'incident', key: doc.key, incidentKey: doc.key, event: 'filed', note: doc.title });
+    // Answered from what was written: nothing to read back.
+    return { ...toView(doc), actions: actions.value.map((a) => this.deps.actions.toView(a)) };
   }
 
   /** No transactions on FerretDB: a filing that failed halfway is taken back whole, so it leaves nothing half-written. */
