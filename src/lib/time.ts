@@ -33,8 +33,23 @@ export function isDateText(text: string): boolean {
   return DAY_RE.test(text) && DateTime.fromISO(text).isValid;
 }
 
+/** Parsed times and duration texts are asked for the same incidents again and again; the answers are pure, so the last few thousand are kept. */
+const KEPT = 5000;
+
 /** Reads an instant written by a client: a date, a local time in `zone`, or an instant with an offset. */
 export function parseInstant(text: string, zone: string): Instant {
+  const key = `${zone}|${text}`;
+  let parsed = instantsKept.get(key);
+  if (!parsed) {
+    const instant = parseAfresh(text, zone);
+    setBounded(instantsKept, key, (parsed = { ms: instant.at.getTime(), precision: instant.precision }), KEPT);
+  }
+  return { at: new Date(parsed.ms), precision: parsed.precision };
+}
+
+const instantsKept = new Map<string, { ms: number; precision: Precision }>();
+
+function parseAfresh(text: string, zone: string): Instant {
   if (DAY_RE.test(text)) {
     return { at: DateTime.fromISO(text, { zone }).startOf('day').toJSDate(), precision: 'day' };
   }
@@ -75,8 +90,6 @@ export function span(from: Instant | undefined, to: Instant | undefined): Span |
   return { minutes, approximate: from.precision === 'day' || to.precision === 'day', iso };
 }
 
-/** Durations and formatted times are asked for the same incidents again and again; the answers are pure, so the last few thousand are kept. */
-const KEPT = 5000;
 const isoKept = new Map<number, string>();
 
 /** Per zone, the local day last asked for and the instants it spans, so most asks skip the zone arithmetic. */
