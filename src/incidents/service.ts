@@ -4,7 +4,7 @@ import type { ActionsService, DraftAction } from '../actions/service.js';
 import type { ActionInput } from '../actions/schemas.js';
 import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
-import { isDuplicateKey } from '../lib/db.js';
+import { insertPlain, isDuplicateKey } from '../lib/db.js';
 import { REMOVED, type Feed, type FeedChange } from '../lib/feed.js';
 import { comparator, filterBy, pageOf } from '../lib/listing.js';
 import type { Mirror } from '../lib/mirror.js';
@@ -213,7 +213,7 @@ export class IncidentsService {
       const key = formatIncidentKey(year, seq);
       this.lastSeq.set(year, Math.max(seq, this.lastSeq.get(year) ?? 0));
       try {
-        await this.deps.incidentKeys.create({ _id: key, incidentId: _id });
+        await insertPlain(this.deps.incidentKeys, { _id: key, incidentId: _id });
       } catch (err) {
         if (isDuplicateKey(err)) continue;
         throw err;

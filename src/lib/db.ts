@@ -77,6 +77,15 @@ export function isDuplicateKey(err: unknown): boolean {
 }
 
 /**
+ * Inserts a record the app builds whole itself (a feed or audit entry, a key, a revision) through the
+ * driver: mongoose's document layer costs more than the insert for these and has nothing to add.
+ * Undefined fields are left out, as mongoose leaves them out. A taken _id throws as the model's would.
+ */
+export async function insertPlain(model: Model<any>, doc: object): Promise<void> {
+  await model.collection.insertOne(doc as never, { ignoreUndefined: true });
+}
+
+/**
  * Inserts many documents in one command, skipping those whose unique key is taken: which were written
  * (true) and which were already there (false), in order. Any other error is thrown.
  */

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
-import { isDuplicateKey } from './db.js';
+import { insertPlain, isDuplicateKey } from './db.js';
 import type { Feed } from './feed.js';
 
 /**
@@ -70,7 +70,7 @@ export class Revisions {
     const version = current.version + 1;
     if (next.version !== version) throw new Error(`next state must carry version ${version}`);
     try {
-      await this.revisions.create({ _id: revisionId(entity, current._id, version), entity, entityId: current._id, version, state: next as Record<string, unknown>, by, at });
+      await insertPlain(this.revisions, { _id: revisionId(entity, current._id, version), entity, entityId: current._id, version, state: next, by, at });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       // Someone else has this version; announce it so every read model rolls it forward, even if that
@@ -88,7 +88,7 @@ export class Revisions {
   /** Keeps a new record's first state as version 0, so every version of it can be read back and compared. */
   async recordInitial<T extends Versioned>(entity: string, doc: T, by: string, at: Date): Promise<void> {
     const { _id, ...state } = doc;
-    await this.revisions.create({ _id: revisionId(entity, _id, doc.version), entity, entityId: _id, version: doc.version, state, by, at });
+    await insertPlain(this.revisions, { _id: revisionId(entity, _id, doc.version), entity, entityId: _id, version: doc.version, state, by, at });
   }
 
   /** Takes back a new record's first state, when its filing is undone. */

@@ -1,5 +1,5 @@
 import type { Model } from 'mongoose';
-import { isDuplicateKey } from './db.js';
+import { insertPlain, isDuplicateKey } from './db.js';
 import { setBounded } from './maps.js';
 
 const SEQ_DIGITS = 12;
@@ -50,7 +50,7 @@ export class Sequence<T extends { _id: string }> {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       try {
         const entry = make(seqId(seq));
-        await this.deps.model.create(entry);
+        await insertPlain(this.deps.model, entry);
         this.known = Math.max(this.known, seq);
         setBounded(this.own, seq, entry, OWN_ENTRIES);
         return entry;
