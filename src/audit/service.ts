@@ -82,7 +82,7 @@ export class AuditService {
     };
   }
 
-  /** An entry as stored; entries never change, so the last few hundred read are kept. */
+  /** An entry as stored; entries never change, so the last ENTRIES_KEPT read are kept. */
   private async entry(id: Filed['_id']): Promise<AuditDoc | null> {
     const kept = this.kept.get(String(id));
     if (kept) return kept;

@@ -126,8 +126,9 @@ export class Mirror {
   }
 
   /**
-   * Every record of an entity in the order `compare` gives, sorted once and kept until the entity
-   * changes: a list's page is then one pass over them. `order` names the order for the cache.
+   * Every record of an entity in the order `compare` gives (a total order), sorted once and then patched
+   * as records change (see patchOrder): a list's page is one pass over it. `order` names the order for
+   * the cache; callers must not change the list.
    */
   sorted<T>(entity: string, order: string, compare: (a: T, b: T) => number): T[] {
     const key = `${entity}:${order}`;

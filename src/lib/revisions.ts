@@ -63,8 +63,9 @@ export class Revisions {
 
   /**
    * Replaces `current` with `next` (which must carry version current.version + 1) and returns the
-   * record as stored (cast by the model, as a read would give it), so the writer need not read it back.
-   * Returns undefined, changing nothing, when another writer got that version first.
+   * record as stored (cast by the model; Mirror.learn puts its _id first, as the store does), so the
+   * writer need not read it back. Returns undefined when another writer got that version first, changing
+   * nothing, or when the record is no longer there to replace.
    */
   async replace<T extends Versioned>(model: Model<T>, entity: string, current: T, next: Omit<T, '_id'>, by: string, at: Date): Promise<T | undefined> {
     const version = current.version + 1;
@@ -81,7 +82,10 @@ export class Revisions {
     await this.feed.append(entity, String(current._id), version);
     const stored = new model({ _id: current._id, ...next }).toObject() as T;
     const { _id, ...fields } = stored;
-    await model.replaceOne({ _id, version: current.version } as never, fields as never);
+    const { matchedCount } = await model.replaceOne({ _id, version: current.version } as never, fields as never);
+    // Nothing replaced: the record is gone (its filing undone meanwhile), or it was stored before records
+    // had versions (readers roll it forward to this revision, which is claimed and announced).
+    if (!matchedCount && !(await model.exists({ _id } as never))) return undefined;
     return stored;
   }
 

@@ -6,6 +6,7 @@ import type { IncidentDoc } from '../incidents/model.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { ListIncidentsQuery } from '../incidents/schemas.js';
 import type { IncidentsService } from '../incidents/service.js';
+import { firstAtLeast } from '../lib/listing.js';
 import { openedAt } from './compute.js';
 
 /**
@@ -35,13 +36,22 @@ function incidentTimes(reads: Reads): { docs: IncidentDoc[]; began: Float64Array
 }
 
 /**
- * Incidents that touch [from, to): begun or found before `to`, and not over before `from` (resolved at or
- * after it, not resolved, or found at or after it). Availability, repeats and the period's incidents
- * all come from these.
+ * What a report of [from, to) reads, all from one moment of the read model (nothing is awaited between
+ * them): the incidents that touch the period, the actions that entered the record before its end, and
+ * the timeline of every action.
  */
-export async function incidentsOverlapping(reads: Reads, from: Date, to: Date): Promise<IncidentDoc[]> {
+export async function readPeriod(reads: Reads, from: Date, to: Date): Promise<{ incidents: IncidentDoc[]; actions: ActionDoc[]; timeline: ActionTimeline }> {
   await reads.mirror.sync();
-  const [start, end] = [from.getTime(), to.getTime()];
+  const timeline = actionTimeline(reads);
+  return { incidents: incidentsOverlapping(reads, from.getTime(), to.getTime()), actions: actionsBefore(timeline, to.getTime()), timeline };
+}
+
+/**
+ * Incidents that touch [start, end): begun or found before its end, and not over before its start
+ * (resolved at or after it, not resolved, or found at or after it). Availability, repeats and the
+ * period's incidents all come from these.
+ */
+function incidentsOverlapping(reads: Reads, start: number, end: number): IncidentDoc[] {
   const { docs, began, over, detected } = incidentTimes(reads);
   const out: IncidentDoc[] = [];
   for (let i = 0; i < docs.length; i++) {
@@ -67,23 +77,33 @@ export function actionTimeline(reads: Reads): ActionTimeline {
   return reads.mirror.derived('report-action-timeline', ['action'], () => {
     const actions = reads.mirror.sorted<ActionDoc>('action', 'incidentKey,seq', (a, b) => a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq);
     const opened = Float64Array.from(actions, openedAt);
-    const closings = actions
-      .flatMap((a) => a.history.filter((h) => h.field === 'status' && isClosed(h.to) && !isClosed(h.from)).map((h) => ({ at: h.at.getTime(), key: a.key })))
-      .sort((x, y) => x.at - y.at);
+    const closings: ActionTimeline['closings'] = [];
+    for (const a of actions) {
+      for (const h of a.history) if (h.field === 'status' && isClosed(h.to) && !isClosed(h.from)) closings.push({ at: h.at.getTime(), key: a.key });
+    }
+    closings.sort((x, y) => x.at - y.at);
     return { actions, openedAt: opened, openings: opened.slice().sort(), closings };
   });
 }
 
 /**
- * Corrective actions that entered the record before `to` (created, or filed with a postmortem whose SLA
+ * Corrective actions that entered the record before `end` (created, or filed with a postmortem whose SLA
  * starts earlier), with their full history: reports replay it to know each one's state at a period's end.
  */
-export async function actionsWithHistory(reads: Reads, to: Date): Promise<ActionDoc[]> {
-  await reads.mirror.sync();
-  const end = to.getTime();
-  const { actions, openedAt: opened } = actionTimeline(reads);
+function actionsBefore(timeline: ActionTimeline, end: number): ActionDoc[] {
+  const { actions, openedAt: opened } = timeline;
   const out: ActionDoc[] = [];
   for (let i = 0; i < actions.length; i++) if (opened[i]! < end) out.push(actions[i]!);
+  return out;
+}
+
+/** An incident's actions that entered the record before `end`, in number order: a binary search, as the timeline is in report order. */
+export function incidentActionsBefore(timeline: ActionTimeline, incidentKey: string, end: number): ActionDoc[] {
+  const { actions, openedAt: opened } = timeline;
+  const out: ActionDoc[] = [];
+  for (let i = firstAtLeast(actions.length, (k) => (actions[k]!.incidentKey.localeCompare(incidentKey) >= 0 ? 1 : 0), 1); actions[i]?.incidentKey === incidentKey; i++) {
+    if (opened[i]! < end) out.push(actions[i]!);
+  }
   return out;
 }
 

@@ -7,8 +7,8 @@ import { BadRequest } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { buildChart, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
-import { actionCounts, downtime, impactWindow, noticedAt, openedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
-import { actionsWithHistory, actionTimeline, incidentsOverlapping, type ActionTimeline, type Reads } from './data.js';
+import { actionCounts, downtime, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
+import { incidentActionsBefore, readPeriod, type ActionTimeline, type Reads } from './data.js';
 import type { PeriodMetrics } from './metrics.js';
 import type { PeriodQuery, ReportQuery, StabilityReport } from './schemas.js';
 import { parseWeek, shiftWeek, weekHint, weekOf, weekRule, type Week } from './weeks.js';
@@ -111,8 +111,7 @@ export class ReportsService {
     const end = new Date(period.range.end);
     const yearStart = DateTime.fromISO(period.to, { zone: period.zone }).startOf('year').toMillis();
     const from = new Date(Math.min(yearStart, period.range.start - REPEAT_WINDOW_DAYS * DAY_MS));
-    const [incidents, actions] = await Promise.all([incidentsOverlapping(this.deps.reads, from, end), actionsWithHistory(this.deps.reads, end)]);
-    return { incidents, actions, timeline: actionTimeline(this.deps.reads), now: this.deps.clock.now().getTime() };
+    return { ...(await readPeriod(this.deps.reads, from, end)), now: this.deps.clock.now().getTime() };
   }
 
   async report(q: ReportQuery): Promise<StabilityReport> {
@@ -232,12 +231,8 @@ export class ReportsService {
     const byKey = new Map(data.incidents.map((d) => [d.key, d]));
     const entries = report.incidents.map((i) => {
       const doc = byKey.get(i.key)!;
-      // The incident's actions as the period's end knew them: those that had entered the record by then.
-      const actions = this.deps.reads.mirror
-        .find<ActionDoc>('action', 'incident', String(doc._id))
-        .filter((a) => openedAt(a) < period.range.end)
-        .sort((a, b) => a.seq - b.seq)
-        .map((a) => this.deps.reads.actions.toView(a));
+      // The incident's actions that had entered the record by the period's end.
+      const actions = incidentActionsBefore(data.timeline, doc.key, period.range.end).map((a) => this.deps.reads.actions.toView(a));
       return renderer.render({
         kind: 'documents',
         name: 'weekly-entry',

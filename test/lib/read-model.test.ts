@@ -140,6 +140,15 @@ describe('read model and primary-key reads', function () {
     expect((await other.incidents.get(key)).title).to.equal('Decrypt failure, edited');
   });
 
+  it('an edit that finds its record gone (its filing undone meanwhile) answers 404 and keeps nothing of it', async () => {
+    const { body } = await t.api.post('/api/v1/incidents').send(fixture('decrypt-failure')).expect(201);
+    const action = body.actions[0] as { key: string; version: number };
+    await t.conn.db!.collection('actions').deleteOne({ _id: action.key } as never);
+    await t.api.patch(`/api/v1/actions/${action.key}`).send({ version: action.version, team: 'gone' }).expect(404);
+    await t.api.get(`/api/v1/actions/${action.key}`).expect(404);
+    expect(t.services.mirror.get('action', action.key)).to.equal(undefined);
+  });
+
   it('brings a kept order up to date change by change, as sorting again would give it', async () => {
     const byTitle = (x: { title: string; _id: unknown }, y: { title: string; _id: unknown }) => x.title.localeCompare(y.title) || String(x._id).localeCompare(String(y._id));
     const sorted = () => t.services.mirror.sorted<{ title: string; _id: unknown }>('incident', 'test:title', byTitle);
