@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { FieldError } from '../http/errors.js';
+import { getOr } from '../lib/maps.js';
 import { bounds, parseInstant } from '../lib/time.js';
 import type { IncidentFields } from './convert.js';
 import { WINDOW_FIELDS, type IncidentStatus } from './schemas.js';
@@ -12,17 +13,22 @@ export function checkIncidentFields(fields: IncidentFields & { timezone: string;
   }
   const zone = fields.timezone;
   errors.push(...skippedLocalTimes(fields, zone));
+  // a ≤ b, where a day-precision time may stand for any moment of its day; each time's span is worked
+  // out once, as it is compared with every other.
+  const spans = new Map<string, { earliest: number; latest: number }>();
+  const spanOf = (text: string) => getOr(spans, text, () => bounds(parseInstant(text, zone), zone));
+  const inOrder = (a: string, b: string) => spanOf(a).earliest <= spanOf(b).latest;
   const present = WINDOW_FIELDS.filter((f) => fields.window?.[f]);
   for (let i = 0; i < present.length; i++) {
     for (let j = i + 1; j < present.length; j++) {
       const [a, b] = [present[i]!, present[j]!];
-      if (!inOrder(fields.window![a]!, fields.window![b]!, zone)) {
+      if (!inOrder(fields.window![a]!, fields.window![b]!)) {
         errors.push({ field: `window.${b}`, message: `must not be before window.${a} (${fields.window![a]})` });
       }
     }
   }
   const repair = fields.dataRepair;
-  if (repair?.startedAt && repair.completedAt && !inOrder(repair.startedAt, repair.completedAt, zone)) {
+  if (repair?.startedAt && repair.completedAt && !inOrder(repair.startedAt, repair.completedAt)) {
     errors.push({ field: 'dataRepair.completedAt', message: `must not be before dataRepair.startedAt (${repair.startedAt})` });
   }
   if (repair?.range && DateTime.fromISO(repair.range.to) < DateTime.fromISO(repair.range.from)) {
@@ -58,11 +64,6 @@ function skippedLocalTimes(fields: IncidentFields, zone: string): FieldError[] {
   );
 }
 const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:[\d.]+)?$/;
-
-/** a ≤ b, where a day-precision time may stand for any moment of its day. */
-function inOrder(a: string, b: string, zone: string): boolean {
-  return bounds(parseInstant(a, zone), zone).earliest <= bounds(parseInstant(b, zone), zone).latest;
-}
 
 /** Status moves an incident may make; reopening is allowed, jumping back from closed to investigating is not. */
 export const INCIDENT_TRANSITIONS: Record<IncidentStatus, IncidentStatus[]> = {
