@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { actorOf } from '../http/actor.js';
@@ -127,17 +128,19 @@ export function reportRoutes(api: Api, services: Services): void {
     permission: 'incidents:write',
     body: emailBody,
     status: 202,
-    response: z.object({ queued: z.number().int(), subject: z.string() }),
+    response: z.object({ queued: z.number().int(), alreadyQueued: z.number().int(), subject: z.string() }),
     handler: async ({ body }) => {
-      const { recipients, template, ...query } = body;
+      const { recipients, template, requestId, ...query } = body;
       const message = await reports.withCharts({ ...query, format: 'html' }, template);
-      const stamp = services.clock.now().toISOString();
+      // A retried request (same requestId), or the same report again (same content), is not sent twice.
+      const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+      const sameness = requestId ? `request:${sha256(requestId)}` : `content:${sha256(`${message.subject}\n${message.html}\n${message.text}`)}`;
       let queued = 0;
       for (const recipient of recipients) {
-        const dedupeKey = `report:${template}:${message.from}:${message.to}:${recipient}:${stamp}`;
+        const dedupeKey = `report:${template}:${message.from}:${message.to}:${recipient}:${sameness}`;
         if (await services.outbox.enqueue({ dedupeKey, kind: 'report', to: recipient, subject: message.subject, html: message.html, text: message.text })) queued++;
       }
-      return { queued, subject: message.subject };
+      return { queued, alreadyQueued: recipients.length - queued, subject: message.subject };
     },
   });
 

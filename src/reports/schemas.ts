@@ -140,6 +140,12 @@ export const emailBody = z
     locale: z.enum(LOCALES).optional(),
     template: z.enum(['weekly', 'stability']).default('weekly'),
     recipients: z.array(z.email().max(254).toLowerCase()).min(1).max(50).describe('who gets it'),
+    requestId: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('sent again with the same requestId, nothing is sent again (a retried request); without it, the same report to the same person is not sent twice'),
   })
   .superRefine(checkPeriod);
 

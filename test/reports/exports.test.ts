@@ -116,7 +116,7 @@ describe('exports and charts', () => {
 
   it('emails a report through the outbox, its charts in the HTML and their text in both parts', async () => {
     const { body } = await t.api.post('/api/v1/reports/emails').send({ week: '2023-W07', locale: 'zh-CN', recipients: ['Lead@Example.com', 'sre@example.com'] }).expect(202);
-    expect(body).to.deep.equal({ queued: 2, subject: '第07周 2023/02/19' });
+    expect(body).to.deep.equal({ queued: 2, alreadyQueued: 0, subject: '第07周 2023/02/19' });
     const { items } = (await t.api.get('/api/v1/outbox').query({ to: 'lead@example.com' }).expect(200)).body;
     expect(items).to.have.length(1);
     expect(items[0].subject).to.equal('第07周 2023/02/19');
@@ -126,6 +126,20 @@ describe('exports and charts', () => {
     const bad = await t.api.post('/api/v1/reports/emails').send({ week: '2023-W07', recipients: ['not an address'] }).expect(400);
     expect(bad.body.error.fields[0].field).to.equal('recipients.0');
     await (await t.as('viewer')).post('/api/v1/reports/emails').send({ week: '2023-W07', recipients: ['a@example.com'] }).expect(403);
+  });
+
+  it('sends a report to a person once: a retried request (same requestId) or the same report again queues nothing', async () => {
+    const send = async (extra: Record<string, unknown>) => (await t.api.post('/api/v1/reports/emails').send({ week: '2023-W08', recipients: ['once@example.com'], ...extra }).expect(202)).body;
+    const sent = async () => (await t.api.get('/api/v1/outbox').query({ to: 'once@example.com' }).expect(200)).body.total;
+    expect(await send({ requestId: 'weekly-2023-W08' })).to.include({ queued: 1, alreadyQueued: 0 });
+    // Retried minutes later, the report's "generated" time moved on: the request id still says it is the same request.
+    t.clock.set(new Date(t.clock.now().getTime() + 5 * 60_000));
+    expect(await send({ requestId: 'weekly-2023-W08' })).to.include({ queued: 0, alreadyQueued: 1 });
+    // Without a request id, the same report twice in a row goes once; another request id is another sending.
+    expect(await send({})).to.include({ queued: 1 });
+    expect(await send({})).to.include({ queued: 0, alreadyQueued: 1 });
+    expect(await send({ requestId: 'weekly-2023-W08-again' })).to.include({ queued: 1 });
+    expect(await sent()).to.equal(3);
   });
 
   it('puts the charts, with their text, in the printable period report', async () => {
