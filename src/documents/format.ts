@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { setBounded } from '../lib/maps.js';
+import { getOrBounded } from '../lib/maps.js';
 import type { Span } from '../lib/time.js';
 
 /**
@@ -33,9 +33,7 @@ export type TimeStyle = 'full' | 'short' | 'date' | 'clock';
 export function formatTime(value: InstantValue | string, style: TimeStyle, zone: string): string {
   // Pure, and asked for the same incidents' times on every page: the last few thousand are kept.
   const key = `${typeof value === 'string' ? value : `${value.at}|${value.precision}`}|${style}|${zone}`;
-  let text = timesKept.get(key);
-  if (text === undefined) setBounded(timesKept, key, (text = formatAfresh(value, style, zone)), TIMES_KEPT);
-  return text;
+  return getOrBounded(timesKept, key, TIMES_KEPT, () => formatAfresh(value, style, zone));
 }
 
 const TIMES_KEPT = 5000;

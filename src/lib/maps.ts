@@ -5,6 +5,13 @@ export function getOr<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   return value;
 }
 
+/** The value under `key` in a map that keeps at most `limit` entries, made and stored first when missing. */
+export function getOrBounded<K, V>(map: Map<K, V>, key: K, limit: number, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) setBounded(map, key, (value = make()), limit);
+  return value;
+}
+
 /** Sets `key` in a map that keeps at most `limit` entries: the one set longest ago goes first. */
 export function setBounded<K, V>(map: Map<K, V>, key: K, value: V, limit: number): void {
   map.delete(key);

@@ -1,5 +1,5 @@
 import { DateTime, Duration } from 'luxon';
-import { setBounded } from './maps.js';
+import { getOrBounded } from './maps.js';
 
 /**
  * A point in time known to the minute, or only to the day (the seed reports often say "from 2/9").
@@ -39,11 +39,10 @@ const KEPT = 5000;
 /** Reads an instant written by a client: a date, a local time in `zone`, or an instant with an offset. */
 export function parseInstant(text: string, zone: string): Instant {
   const key = `${zone}|${text}`;
-  let parsed = instantsKept.get(key);
-  if (!parsed) {
+  const parsed = getOrBounded(instantsKept, key, KEPT, () => {
     const instant = parseAfresh(text, zone);
-    setBounded(instantsKept, key, (parsed = { ms: instant.at.getTime(), precision: instant.precision }), KEPT);
-  }
+    return { ms: instant.at.getTime(), precision: instant.precision };
+  });
   return { at: new Date(parsed.ms), precision: parsed.precision };
 }
 
@@ -85,8 +84,7 @@ export interface Span {
 export function span(from: Instant | undefined, to: Instant | undefined): Span | undefined {
   if (!from || !to) return undefined;
   const minutes = Math.round((to.at.getTime() - from.at.getTime()) / 60_000);
-  let iso = isoKept.get(minutes);
-  if (iso === undefined) setBounded(isoKept, minutes, (iso = Duration.fromObject({ minutes }).shiftTo('days', 'hours', 'minutes').toISO() ?? 'PT0M'), KEPT);
+  const iso = getOrBounded(isoKept, minutes, KEPT, () => Duration.fromObject({ minutes }).shiftTo('days', 'hours', 'minutes').toISO() ?? 'PT0M');
   return { minutes, approximate: from.precision === 'day' || to.precision === 'day', iso };
 }
 

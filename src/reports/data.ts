@@ -73,7 +73,7 @@ export interface ActionTimeline {
   closings: { at: number; key: string }[];
 }
 
-export function actionTimeline(reads: Reads): ActionTimeline {
+function actionTimeline(reads: Reads): ActionTimeline {
   return reads.mirror.derived('report-action-timeline', ['action'], () => {
     const actions = reads.mirror.sorted<ActionDoc>('action', 'incidentKey,seq', (a, b) => a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq);
     const opened = Float64Array.from(actions, openedAt);
