@@ -314,17 +314,18 @@ try {
     return res.status === 201;
   };
 
-  const floors = [await measure('floor: GET /healthz', 1000, () => get('/healthz'))];
-  // Where a filing's time goes: CPU of the server, the store (embedded only) and this client, per measured filing.
-  const measureFilings = async (name: string, concurrency: number): Promise<Result> => {
+  // Where a request's time goes: CPU of the server, the store (embedded only) and this client, per measured request.
+  const measureCpu = async (name: string, count: number, op: (i: number) => Promise<boolean>, concurrency = 1, capMs = CASE_CAP_MS): Promise<Result> => {
     const pids = { server: server!.child.pid!, store: store?.pid };
     const cpu = () => ({ server: cpuMsOf(pids.server), store: pids.store ? cpuMsOf(pids.store) : NaN, client: process.cpuUsage() });
     let before = cpu();
-    const result = await measure(name, FILINGS, file, concurrency, CASE_CAP_MS, () => (before = cpu()));
+    const result = await measure(name, count, op, concurrency, capMs, () => (before = cpu()));
     const client = process.cpuUsage(before.client);
     const per = (ms: number) => ms / result.count;
     return { ...result, cpuMsPerOp: { server: per(cpuMsOf(pids.server) - before.server), store: per(pids.store ? cpuMsOf(pids.store) - before.store : NaN), client: per((client.user + client.system) / 1000) } };
   };
+  const measureFilings = (name: string, concurrency: number) => measureCpu(name, FILINGS, file, concurrency);
+  const floors = [await measureCpu('floor: GET /healthz', 1000, () => get('/healthz'))];
   // A filing runs more code than any read: the JIT is still compiling it after the ten warm-up requests
   // the other cases get (after 40 more, the server's CPU per filing measured 19 ms instead of 33), so a
   // round of filings goes unmeasured first, as on a server that has been running.
@@ -357,7 +358,7 @@ try {
   const readsAt = async (size: number) => {
     const sample = (await services.incidents.list({ sort: 'key', page: 1, pageSize: 200 })).items.map((i) => i.key);
     const out: Result[] = [];
-    for (const [name, count, op] of cases(sample)) out.push(await measure(`[${size}] ${name}`, count, op));
+    for (const [name, count, op] of cases(sample)) out.push(await measureCpu(`[${size}] ${name}`, count, op));
     return out;
   };
 
@@ -395,7 +396,7 @@ try {
       const [name, , op] = pick(reads, i);
       return timed(name, () => op(i));
     };
-    const result = await measure(`[${size}] mixed load: ${CONNECTIONS} connections, 90% reads, ${MIXED_MS / 1000} s`, Number.MAX_SAFE_INTEGER, (i) => (i % 10 === 9 ? write(i) : read(i)), CONNECTIONS, MIXED_MS);
+    const result = await measureCpu(`[${size}] mixed load: ${CONNECTIONS} connections, 90% reads, ${MIXED_MS / 1000} s`, Number.MAX_SAFE_INTEGER, (i) => (i % 10 === 9 ? write(i) : read(i)), CONNECTIONS, MIXED_MS);
     clearInterval(sampler);
     const byKind = [...times].map(([kind, list]) => {
       list.sort((a, b) => a - b);
@@ -461,14 +462,14 @@ try {
   md.push(`${meta.date} · Node ${meta.node} · ${meta.cpus} CPUs · ${meta.store} · ${counts.incidents} incidents, ${counts.actions} actions, ${counts.credentials} credentials, ${counts.people} people`);
   md.push('', '| case | count | errors | median ms | p95 ms | × /healthz |', '| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of [...floors, ...filed]) md.push(`| ${r.case} | ${r.count} | ${r.errors} | ${f(r.medianMs, 2)} | ${f(r.p95Ms, 2)} | ${f(r.xHttpFloor)} |`);
-  md.push('', `CPU per filing (sequential; ${IN_FLIGHT} in flight): ${filed.map((r) => `server ${f(r.cpuMsPerOp!.server)} ms, store ${f(r.cpuMsPerOp!.store)} ms, bench client ${f(r.cpuMsPerOp!.client)} ms`).join('; ')}.`);
-  md.push('', `| case | median ms at ${SMALL} | × /healthz | median ms at ${N} | × /healthz | growth ×${N / SMALL} data | errors |`, '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  md.push('', `Server CPU per GET /healthz ${f(floors[0]!.cpuMsPerOp!.server, 2)} ms. CPU per filing (sequential; ${IN_FLIGHT} in flight): ${filed.map((r) => `server ${f(r.cpuMsPerOp!.server)} ms, store ${f(r.cpuMsPerOp!.store)} ms, bench client ${f(r.cpuMsPerOp!.client)} ms`).join('; ')}.`);
+  md.push('', `| case | median ms at ${SMALL} | × /healthz | median ms at ${N} | × /healthz | growth ×${N / SMALL} data | server CPU ms at ${N} | errors |`, '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   large.forEach((r, i) => {
     const s = small[i]!;
-    md.push(`| ${cases([])[i]![0]} | ${f(s.medianMs, 2)} | ${f(s.xHttpFloor)} | ${f(r.medianMs, 2)} | ${f(r.xHttpFloor)} | ${f(r.medianMs / s.medianMs, 2)} | ${s.errors + r.errors} |`);
+    md.push(`| ${cases([])[i]![0]} | ${f(s.medianMs, 2)} | ${f(s.xHttpFloor)} | ${f(r.medianMs, 2)} | ${f(r.xHttpFloor)} | ${f(r.medianMs / s.medianMs, 2)} | ${f(r.cpuMsPerOp?.server, 1)} | ${s.errors + r.errors} |`);
   });
   if (mixed) md.push('', `Mixed load at ${SMALL} incidents (${CONNECTIONS} connections, 90% reads, ${MIXED_MS / 1000} s): ${mixed.count} requests (${f(mixed.perSecond, 0)}/s), ` +
-    `p50 ${f(mixed.medianMs, 1)} ms, p99 ${f(mixed.p99Ms, 1)} ms, ${mixed.errors} errors, ${mixed.conflicts} version conflicts (409, expected), the server process's peak RSS ${mixed.rssPeakMb} MB (${serverRssAtN} MB after the reads at ${N}).`);
+    `p50 ${f(mixed.medianMs, 1)} ms, p99 ${f(mixed.p99Ms, 1)} ms, ${mixed.errors} errors, ${mixed.conflicts} version conflicts (409, expected), the server process's peak RSS ${mixed.rssPeakMb} MB (${serverRssAtN} MB after the reads at ${N}); CPU per request: server ${f(mixed.cpuMsPerOp!.server, 2)} ms, store ${f(mixed.cpuMsPerOp!.store, 2)} ms, bench client ${f(mixed.cpuMsPerOp!.client, 2)} ms.`);
   if (jobs.length) md.push('', `Jobs at ${N} incidents (${counts.actions} actions): ${jobs.map((j) => `${j.job} ${f(j.seconds, 1)} s (${JSON.stringify(j.result)})`).join('; ')}.`);
   if (atN) md.push('', `Data set built through the driver in ${f(built[SMALL], 0)} s (to ${SMALL}) and ${f(built[N], 0)} s (to ${N}); the server starts and loads its read model in ${f(serverStart[SMALL]!.seconds, 1)} s at ${SMALL} (RSS then ${serverStart[SMALL]!.rssMb} MB) and ${f(serverStart[N]!.seconds, 1)} s at ${N} (${serverStart[N]!.rssMb} MB); the worker loads it in ${f(workerLoadSeconds, 1)} s.`);
   console.log(md.join('\n'));

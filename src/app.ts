@@ -10,6 +10,7 @@ import { pageErrors } from './http/pages.js';
 import { authenticate, csrf, parseCookies } from './http/auth.js';
 import { methodGuard } from './http/methods.js';
 import { RETRY_AFTER_SECONDS, whileStoreDown } from './http/availability.js';
+import { admission } from './http/admission.js';
 import { documentRoutes } from './documents/routes.js';
 import { importPages } from './imports/pages.js';
 import { importRoutes } from './imports/routes.js';
@@ -37,7 +38,7 @@ export function createApp(services: Services): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use((_req, _res, next) => inRequestScope(next));
+  app.use((_req, res, next) => inRequestScope(next, res));
   app.use(helmet());
   app.use(
     pinoHttp({
@@ -88,6 +89,7 @@ export function createApp(services: Services): express.Express {
       ...pages.map((router) => ({ prefix: '', router })),
     ]),
   );
+  app.use(admission(services.config.MAX_CONCURRENT_REQUESTS, services.config.MAX_WAITING_REQUESTS));
   app.use(whileStoreDown(services.storeAvailable));
   const csrfGuard = csrf(services.config);
   app.use(parseCookies, authenticate(services.users));

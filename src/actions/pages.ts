@@ -1,7 +1,7 @@
 import express, { type Request, type Router } from 'express';
 import { ui } from '../documents/ui-strings.js';
 import type { HttpError } from '../http/errors.js';
-import { compact, formLines, formPost, formText, listLink, pageLocale, pageQueryOf, renderPage, requireSignIn, safeNext } from '../http/pages.js';
+import { compact, formLines, formPost, formText, listLink, pageLocale, pageQueryOf, peopleOptions, renderPage, requireSignIn, safeNext } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import { renderIncident } from '../incidents/pages.js';
 import type { Services } from '../services.js';
@@ -60,7 +60,7 @@ export function actionPages(services: Services): Router {
       compact({ ...base, owner: q.owner || base.owner, team: q.team, status: q.status || base.status, priority: q.priority, q: q.q, sort: q.sort, page: q.page, pageSize: q.pageSize }),
       'filters',
     );
-    const [list, stats, people] = await Promise.all([actions.list(query), actions.stats({}), users.list()]);
+    const [list, stats, people, options] = await Promise.all([actions.list(query), actions.stats({}), users.list(), peopleOptions(services)]);
     const link = (change: Record<string, string | number | undefined>) => listLink('/actions', q, change);
     const pages = Math.max(1, Math.ceil(list.total / query.pageSize));
     renderPage(services, req, res, 'actions', {
@@ -70,7 +70,7 @@ export function actionPages(services: Services): Router {
       stats,
       q: { ...q, view },
       views: VIEWS.map((v) => ({ view: v, current: v === view, href: link({ view: v === 'open' ? undefined : v, page: undefined, status: undefined }) })),
-      people: people.map((p) => ({ email: p.email, name: p.name })),
+      peopleOptions: options,
       teams: [...new Set(people.map((p) => p.team).filter(Boolean))],
       statuses: ACTION_STATUSES,
       priorities: ACTION_PRIORITIES,

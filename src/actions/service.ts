@@ -411,8 +411,6 @@ export class ActionsService {
       const current = await this.find(doc.key);
       throw staleVersion(`Action ${doc.key}`, doc.version, current.version);
     }
-    // Kept as written: the answer and this process's next reads need no round trip for it.
-    this.deps.mirror.learn('action', stored);
     const status = entries.find((e) => e.field === 'status');
     await this.deps.audit.record(actor, {
       entity: 'action',

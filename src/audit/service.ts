@@ -1,5 +1,6 @@
 import type { Actor } from '../http/actor.js';
 import type { Clock } from '../lib/clock.js';
+import { coalesced } from '../lib/coalesce.js';
 import { pageOf } from '../lib/listing.js';
 import { setBounded } from '../lib/maps.js';
 import { Sequence } from '../lib/sequence.js';
@@ -43,8 +44,8 @@ export class AuditService {
   private readonly log: Sequence<AuditDoc>;
   private readonly kept = new Map<string, AuditDoc>();
   private index: { entries: Filed[]; upTo: number } | undefined;
-  /** Catching up, one at a time: two at once would add the same entries twice. */
-  private catchingUp: Promise<Filed[]> | undefined;
+  /** Catching up one at a time (two at once would add the same entries twice), shared by the lists that arrive meanwhile. */
+  private readonly entries = coalesced(() => this.catchUp());
 
   constructor(private readonly deps: { audit: AuditModel; clock: Clock }) {
     this.log = new Sequence<AuditDoc>({ model: deps.audit, floor: async () => 0, name: 'audit log' });
@@ -90,12 +91,6 @@ export class AuditService {
     const doc = await this.deps.audit.collection.findOne<AuditDoc>({ _id: id } as never);
     if (doc) setBounded(this.kept, String(id), doc, ENTRIES_KEPT);
     return doc;
-  }
-
-  private entries(): Promise<Filed[]> {
-    const run = (this.catchingUp ?? Promise.resolve()).catch(() => undefined).then(() => this.catchUp());
-    this.catchingUp = run;
-    return run;
   }
 
   private async catchUp(): Promise<Filed[]> {

@@ -17,6 +17,7 @@ import {
 } from './format.js';
 import { ui, type UiKey } from './ui-strings.js';
 import { Unprocessable } from '../http/errors.js';
+import { getOrBounded } from '../lib/maps.js';
 
 /**
  * The one template renderer (documents now, e-mails and pages later). Templates live in
@@ -228,9 +229,14 @@ const SANITIZE: sanitizeHtml.IOptions = {
   allowedSchemes: ['http', 'https', 'mailto'],
 };
 
+/** Recent conversions: an incident or report page read again shows the same text (parsing and sanitising cost more than the rest of the page). */
+const htmlOfMarkdown = new Map<string, string>();
+// About as many as the incidents and report weeks being read at once; a document is a few kilobytes.
+const HTML_KEPT = 300;
+
 /** Markdown to HTML that is safe to put in a page: whatever HTML the markdown carried is sanitised away. */
 export function markdownToHtml(md: string): string {
-  return sanitizeHtml(marked.parse(md, { async: false }), SANITIZE);
+  return getOrBounded(htmlOfMarkdown, md, HTML_KEPT, () => sanitizeHtml(marked.parse(md, { async: false }), SANITIZE));
 }
 
 /**

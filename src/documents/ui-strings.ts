@@ -64,6 +64,8 @@ const en = {
   'error.method_not_allowed': 'Method not allowed',
   'error.unavailable': 'Back in a moment',
   'error.unavailableMessage': 'The database is restarting. Nothing you saved is lost; reload this page in a few seconds.',
+  'error.busy': 'Busy',
+  'error.busyMessage': 'The server has too many requests waiting. Nothing you saved is lost; reload this page in a few seconds.',
 
   // Incident list
   'incidents.title': 'Incidents',
@@ -543,6 +545,8 @@ const zhCN: Record<UiKey, string> = {
   'error.method_not_allowed': '不支持的请求方法',
   'error.unavailable': '稍后即可恢复',
   'error.unavailableMessage': '数据库正在重启，已保存的内容不会丢失；请几秒钟后刷新本页。',
+  'error.busy': '服务繁忙',
+  'error.busyMessage': '等待处理的请求过多，已保存的内容不会丢失；请几秒钟后刷新本页。',
 
   'incidents.title': '事件',
   'incidents.searchPlaceholder': '搜索标题、影响、原因',

@@ -1,4 +1,5 @@
 import type { RequestHandler, Router } from 'express';
+import { getOrBounded } from '../lib/maps.js';
 import { HttpError } from './errors.js';
 
 /** What the guard reads of express's router internals: each route layer's path matcher and methods. */
@@ -32,8 +33,10 @@ export function allowedMethods(routers: MountedRouter[], path: string): string[]
  * Unknown paths go on to the 404.
  */
 export function methodGuard(routers: () => MountedRouter[]): RequestHandler {
+  // Routes are all in place before the first request and never change: a path's answer is kept (matching every route's pattern costs more than most requests' own work).
+  const known = new Map<string, string[]>();
   return (req, res, next) => {
-    const allow = allowedMethods(routers(), req.path);
+    const allow = getOrBounded(known, req.path, 5000, () => allowedMethods(routers(), req.path));
     if (!allow.length) return next();
     if (req.method === 'OPTIONS') {
       res.set('Allow', allow.join(', ')).status(204).end();

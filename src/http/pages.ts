@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import Handlebars from 'handlebars';
 import { isUiKey, ui } from '../documents/ui-strings.js';
 import { LOCALES, type Config, type Locale } from '../lib/config.js';
 import { can, PERMISSIONS, type Permission } from '../users/permissions.js';
@@ -81,6 +82,18 @@ export function renderPage(services: Services, req: Request, res: Response, name
   res.status(status).type('html').send(html);
 }
 
+/**
+ * The options of a page's people picker (a <datalist> of everyone enabled), escaped once per change to
+ * people rather than on every page: a team of a thousand is two thousand escaped values a page.
+ */
+export async function peopleOptions(services: Services): Promise<Handlebars.SafeString> {
+  const people = await services.users.list();
+  const esc = Handlebars.escapeExpression;
+  return services.mirror.derived('page:people-options', ['user'], () =>
+    new Handlebars.SafeString(people.filter((p) => !p.disabled).map((p) => `<option value="${esc(p.email)}">${esc(p.name)}</option>`).join('')),
+  );
+}
+
 /** A link to a list page with its current query changed by `change` (undefined removes a parameter), for filters and pages. */
 export function listLink(path: string, query: Record<string, string>, change: Record<string, string | number | undefined>): string {
   const params = new URLSearchParams(Object.entries({ ...query, ...change }).filter(([, v]) => v !== undefined && v !== '') as [string, string][]);
@@ -150,8 +163,8 @@ export function pageErrors(services: Services): ErrorRequestHandler {
     const key = `error.${error.code}`;
     const locale = pageLocale(services.config, req);
     const title = `${error.status} ${isUiKey(key) ? ui(locale, key) : error.code.replace(/_/g, ' ')}`;
-    // A store restarting is not the reader's fault: say so in their language and when to try again.
-    const message = error.status === 503 ? ui(locale, 'error.unavailableMessage') : error.message;
+    // A store restarting or a crowd of requests is not the reader's fault: say so in their language and when to try again.
+    const message = error.status === 503 ? ui(locale, error.code === 'busy' ? 'error.busyMessage' : 'error.unavailableMessage') : error.message;
     if (error.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     renderPage(services, req, res, 'message', { title, message }, error.status);
   };

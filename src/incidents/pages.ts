@@ -9,7 +9,7 @@ import { markdownToHtml } from '../documents/renderer.js';
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import { formMessage } from '../http/form-errors.js';
 import { BadRequest, type FieldError, type HttpError } from '../http/errors.js';
-import { allow, formPost, formText, LANGUAGE_NAMES, listLink, pageLocale, pageQueryOf, renderPage, requireSignIn } from '../http/pages.js';
+import { allow, formPost, formText, LANGUAGE_NAMES, listLink, pageLocale, pageQueryOf, peopleOptions, renderPage, requireSignIn } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import { LOCALES, type Locale } from '../lib/config.js';
 import { SECTIONS } from '../reviews/schemas.js';
@@ -48,12 +48,12 @@ async function renderForm(
   values: FormValues,
   opts: { incident?: IncidentDoc; version?: number; error?: HttpError; stale?: string[] } = {},
 ): Promise<void> {
-  const { config, users } = services;
+  const { config } = services;
   const levels = config.SEVERITY_LEVELS;
   const locale = pageLocale(config, req);
   const { byField, other } = formErrors(opts.error?.fields ?? [], locale);
   const { incident, error, stale } = opts;
-  const people = (await users.list()).filter((p) => !p.disabled).map((p) => ({ email: p.email, name: p.name }));
+  const people = await peopleOptions(services);
   const text = (name: string) => values[name] as string | undefined;
   renderPage(
     services,
@@ -71,7 +71,7 @@ async function renderForm(
       // A refusal of no field (a status the record cannot take) is shown as the service said it.
       error: error && { message: stale ? ui(locale, 'incidentEdit.stale') : ui(locale, 'form.notSaved'), other: error.fields.length || stale ? other : [error.message] },
       stale,
-      people,
+      peopleOptions: people,
       locales: LOCALES.map((l) => ({ value: l, name: LANGUAGE_NAMES[l] })),
       severities: levels.map((level, i) => ({ level, note: i === 0 ? ui(locale, 'incidentNew.mostSevere') : i === levels.length - 1 ? ui(locale, 'incidentNew.leastSevere') : undefined })),
       statuses: INCIDENT_STATUSES,
@@ -98,11 +98,11 @@ export async function renderIncident(
   notice?: HttpError,
   kept?: { form: string; values: FormValues },
 ): Promise<void> {
-  const { incidents, actions, reviews, comments, users } = services;
+  const { incidents, actions, reviews, comments } = services;
   const actor = req.actor!;
   const locale = pageLocale(services.config, req);
   const incident = await incidents.find(key);
-  const [review, threads, list, people] = await Promise.all([reviews.get(incident.key), comments.threads(incident), actions.listForIncident(incident._id), users.list()]);
+  const [review, threads, list, people] = await Promise.all([reviews.get(incident.key), comments.threads(incident), actions.listForIncident(incident._id), peopleOptions(services)]);
   const text = services.documents.renderLive(incident, list, locale);
   const doc = (format: string, extra: Record<string, string> = {}) => `/api/v1/incidents/${incident.key}/document?${new URLSearchParams({ format, ...extra })}`;
   const otherLocale = LOCALES.find((l) => l !== locale)!;
@@ -140,7 +140,7 @@ export async function renderIncident(
         editable && incident.status !== 'closed'
           ? { refused: kept?.form === 'new-action', values: kept?.form === 'new-action' ? kept.values : { priority: 'medium', type: 'other' } }
           : undefined,
-      people: people.filter((p) => !p.disabled).map((p) => ({ email: p.email, name: p.name })),
+      peopleOptions: people,
       priorities: ACTION_PRIORITIES,
       types: ACTION_TYPES,
       sections: SECTIONS.filter((s) => s !== 'action'),

@@ -1,10 +1,9 @@
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { LOCALES } from '../lib/config.js';
 import { INSTANT_FORMAT_HINT, INSTANT_PATTERN, isDateText, isInstantText } from '../lib/time.js';
 import { actionInput } from '../actions/schemas.js';
 import { pageQuery } from '../http/paging.js';
-import { emailAddress, linkUrl } from '../lib/formats.js';
+import { emailAddress, linkUrl, timeZone } from '../lib/formats.js';
 
 export const INCIDENT_STATUSES = ['investigating', 'mitigated', 'resolved', 'closed'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
@@ -17,7 +16,7 @@ const longText = text(20_000);
 export const email = emailAddress();
 export const instant = z.string().refine(isInstantText, `must be ${INSTANT_FORMAT_HINT}`).meta({ description: INSTANT_FORMAT_HINT, pattern: INSTANT_PATTERN });
 export const date = z.string().refine(isDateText, 'must be a date like 2023-02-09').meta({ format: 'date' });
-export const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
+export const zone = timeZone();
 const list = (item: z.ZodType<string>, max = 50) => z.array(item).max(max);
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 

@@ -144,8 +144,6 @@ export class IncidentsService {
       const current = await this.find(doc.key);
       throw staleVersion(`Incident ${doc.key}`, version, current.version);
     }
-    // Kept as written: the answer and this process's next reads need no round trip for it.
-    this.deps.mirror.learn('incident', stored);
     const event = fields.status !== doc.status ? `status ${doc.status} → ${fields.status}` : 'updated';
     await this.deps.audit.recordChange(actor, { entity: 'incident', key: doc.key, incidentKey: doc.key, event }, toFields(doc), fields);
     return this.withActions(stored);
@@ -221,7 +219,7 @@ export class IncidentsService {
       const doc = { ...stored, _id, key, year, seq, version: 0, ...(closed ? { closedAt: now } : {}), createdAt: now, updatedAt: now } as IncidentDoc;
       try {
         const drafts = await this.deps.actions.draftForIncident(doc, actionInputs, actor);
-        await this.deps.feed.appendAll(filingChanges(_id, drafts, 0));
+        await this.deps.feed.appendAll(filingChanges(_id, drafts, 0), { ownWrite: true });
         const created = (await this.deps.incidents.create(doc)).toObject() as IncidentDoc;
         this.deps.mirror.learn('incident', created);
         return { doc: created, drafts };

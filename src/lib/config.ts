@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { emailAddress } from './formats.js';
+import { emailAddress, timeZone } from './formats.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
+const zone = timeZone();
 
 export const LOCALES = ['en', 'zh-CN'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -48,6 +47,10 @@ export const envSchema = z.object({
   /** Signs CSRF tokens; set it (and keep it) in production. Unset: a random one per process. */
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
+  /** Requests worked on at once; more wait their turn (see src/http/admission.ts). */
+  MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(1000).default(3),
+  /** Requests waiting beyond this many are answered 503 at once. */
+  MAX_WAITING_REQUESTS: z.coerce.number().int().min(0).max(100_000).default(1000),
   // Email and reminders (see README "Reminders and email").
   SMTP_URL: z
     .string()

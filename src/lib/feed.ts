@@ -36,6 +36,17 @@ interface SingleChangeEntry extends FeedChange {
 
 export const REMOVED = -1;
 
+/** A read model in this process: it need not look in the store for its own process's writes (Mirror). */
+export interface OwnWritesWatcher {
+  announced(changes: FeedChange[]): void;
+  stored(entity: string, doc: { _id: unknown; version?: number }): void;
+}
+
+interface AppendOptions {
+  /** The caller is about to make this write itself (not announcing another writer's claim or a removal). */
+  ownWrite?: boolean;
+}
+
 /** `_id: "pruned"`: entries up to `seq` were deleted; a reader behind it must load everything again. */
 interface FeedMetaDoc {
   _id: string;
@@ -54,6 +65,8 @@ export function feedModels(conn: Connection) {
 
 export class Feed {
   private readonly entries: Sequence<FeedEntry>;
+  /** This process's read models, told of its own writes (see watchOwnWrites). */
+  private readonly watchers: OwnWritesWatcher[] = [];
 
   constructor(private readonly deps: { feed: Model<FeedEntry>; feedMeta: Model<FeedMetaDoc>; clock: Clock }) {
     this.entries = new Sequence<FeedEntry>({ model: deps.feed, floor: () => this.prunedUpTo(), upgrade: upgradeEntry, name: 'change feed' });
@@ -64,14 +77,25 @@ export class Feed {
    * the write (new records) or between claiming and writing (versioned edits), so a writer that stops
    * after writing has always announced it.
    */
-  async append(entity: string, id: string, version?: number): Promise<void> {
-    return this.appendAll([{ entity, id, ...(version === undefined ? {} : { v: version }) }]);
+  async append(entity: string, id: string, version?: number, opts: AppendOptions = {}): Promise<void> {
+    return this.appendAll([{ entity, id, ...(version === undefined ? {} : { v: version }) }], opts);
   }
 
   /** Announces one write of several records (see append) as a single entry. */
-  async appendAll(changes: FeedChange[]): Promise<void> {
+  async appendAll(changes: FeedChange[], opts: AppendOptions = {}): Promise<void> {
     markWritten();
+    if (opts.ownWrite) for (const w of this.watchers) w.announced(changes);
     await this.entries.append((_id) => ({ _id, changes, at: this.deps.clock.now() }));
+  }
+
+  /** Tells `watcher` of this process's own writes: each announcement before it is written, and the record as stored once it is. */
+  watchOwnWrites(watcher: OwnWritesWatcher): void {
+    this.watchers.push(watcher);
+  }
+
+  /** This process's own announced write landed as `doc` (the record as the store has it). */
+  stored(entity: string, doc: { _id: unknown; version?: number }): void {
+    for (const w of this.watchers) w.stored(entity, doc);
   }
 
   /** The last entry's number. */

@@ -1,4 +1,6 @@
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { getOrBounded } from './maps.js';
 
 /**
  * An email address by the HTML form rule, which accepts a host without a dot: the first admin is
@@ -23,3 +25,9 @@ export function isRefusedLink(text: string): boolean {
   return !linkUrl().safeParse(candidate).success;
 }
 export { LINK_MESSAGE };
+
+/** Names checked so far: luxon checks a name by building an Intl formatter, which costs more than the rest of a request's checks. */
+const zoneChecks = new Map<string, boolean>();
+
+/** An IANA time zone name (Asia/Shanghai). */
+export const timeZone = () => z.string().refine((v) => getOrBounded(zoneChecks, v, 1000, () => IANAZone.isValidZone(v)), 'not an IANA time zone (e.g. Asia/Shanghai)');

@@ -1,9 +1,10 @@
 import type { Model } from 'mongoose';
 import type { Clock } from './clock.js';
-import { REMOVED, type Feed, type FeedEntry } from './feed.js';
+import { coalesced } from './coalesce.js';
+import { REMOVED, type Feed, type FeedChange, type FeedEntry } from './feed.js';
 import { firstAtLeast } from './listing.js';
 import { getOr, setBounded } from './maps.js';
-import { freshInRequest, markFresh } from './request-scope.js';
+import { currentScope, freshInRequest, markFresh } from './request-scope.js';
 import type { Revisions } from './revisions.js';
 
 /**
@@ -64,19 +65,29 @@ export class Mirror {
   private readonly pending = new Map<string, Pending>();
   private seen = -1;
   private lastRead = 0;
-  private running: Promise<void> | undefined;
-  private queued: Promise<void> | undefined;
   /** Changes seen per entity, so values derived from an entity's records are kept until it changes. */
   private readonly changes = new Map<string, number>();
   private readonly derivedCache = new Map<string, { stamp: string; value: unknown }>();
   /** Each entity's recent changes in order; emptied when the entity is loaded whole. */
   private readonly journal = new Map<string, Change[]>();
   private readonly sortedCache = new Map<string, { count: number; list: unknown[] }>();
+  /**
+   * Writes this process announced for requests (or job runs) still under way, by entity:id: the version
+   * each leaves and its request. Not acknowledged yet, they need not show; their writer keeps what it
+   * wrote (learn), so a read meanwhile does not look for them in the store.
+   */
+  private readonly underWay = new Map<string, { version: number; scope: { readonly ended: boolean } }>();
 
   constructor(
     sources: MirrorSource[],
     private readonly deps: { feed: Feed; revisions: Revisions; clock: Clock },
   ) {
+    deps.feed.watchOwnWrites({
+      announced: (changes) => this.announcedHere(changes),
+      stored: (entity, doc) => {
+        if (this.sources.has(entity)) this.learn(entity, doc);
+      },
+    });
     for (const s of sources) {
       this.sources.set(s.entity, s);
       this.docs.set(s.entity, new Map());
@@ -96,19 +107,7 @@ export class Mirror {
     markFresh(this);
   }
 
-  private read(): Promise<void> {
-    if (!this.running) {
-      this.running = this.catchUp().finally(() => (this.running = undefined));
-      return this.running;
-    }
-    this.queued ??= this.running
-      .catch(() => undefined)
-      .then(() => {
-        this.queued = undefined;
-        return this.read();
-      });
-    return this.queued;
-  }
+  private readonly read = coalesced(() => this.catchUp());
 
   /** Forgets everything and loads every record again (after a bulk load that bypassed the services). */
   async reload(): Promise<void> {
@@ -172,7 +171,7 @@ export class Mirror {
   async create<T>(entity: string, doc: { _id: unknown; [field: string]: unknown }): Promise<T> {
     const source = this.sources.get(entity);
     if (!source) throw new Error(`read model: no source ${entity}`);
-    await this.deps.feed.append(entity, String(doc._id), 0);
+    await this.deps.feed.append(entity, String(doc._id), 0, { ownWrite: true });
     const stored = (await source.model.create({ ...doc, version: 0 })).toObject();
     this.learn(entity, stored);
     return stored as T;
@@ -191,6 +190,8 @@ export class Mirror {
     // The store keeps _id first; so does a record loaded from it, and the two compare equal (drift()).
     const { _id, ...fields } = doc;
     this.put(entity, id, { _id, ...fields });
+    const own = this.underWay.get(`${entity}:${id}`);
+    if (own && own.version <= (doc.version ?? 0)) this.underWay.delete(`${entity}:${id}`);
   }
 
   /** Records whose index `name` gives `key`. */
@@ -260,9 +261,24 @@ export class Mirror {
     this.seen = head;
   }
 
+  /** Notes this process's announced writes (new records and edits) while the request making them is under way. */
+  private announcedHere(changes: FeedChange[]): void {
+    const scope = currentScope();
+    if (!scope) return;
+    for (const c of changes) if (this.sources.has(c.entity) && c.v !== undefined && c.v >= 0) this.underWay.set(`${c.entity}:${c.id}`, { version: c.v, scope });
+  }
+
+  /** True while this process's own write of the announced version (or a later one) is under way. */
+  private writingHere(key: string, version: number): boolean {
+    const own = this.underWay.get(key);
+    if (own?.scope.ended) this.underWay.delete(key);
+    return !!own && !own.scope.ended && version <= own.version;
+  }
+
   /** Reloads the records the entries name (and the ones still pending) and notes the writes not landed yet. */
   private async apply(entries: FeedEntry[]): Promise<void> {
     const now = this.deps.clock.now().getTime();
+    for (const [key, own] of this.underWay) if (own.scope.ended) this.underWay.delete(key);
     const changes = entries.flatMap((e) => e.changes);
     const named = new Set(changes.map((c) => `${c.entity}:${c.id}`));
     for (const c of changes) {
@@ -284,6 +300,8 @@ export class Mirror {
           this.pending.delete(key);
           return;
         }
+        // This process is still writing it: its writer keeps the result; looked for only if that fails.
+        if (!p.removed && p.version >= 0 && this.writingHere(key, p.version)) return;
         const source = this.sources.get(p.entity)!;
         const found = await source.model.findById(p.id).lean();
         // Short of the announced version, the writer may have stopped between claiming and writing.

@@ -7,13 +7,30 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  */
 interface Scope {
   fresh: Set<object>;
+  /** Set once the request is answered (or the job run is over): nothing it writes is under way any more. */
+  ended: boolean;
 }
 
 const storage = new AsyncLocalStorage<Scope>();
 
-/** Runs `fn` (the rest of a request's handling, or one run of a job) in a scope of its own. */
-export function inRequestScope<T>(fn: () => T): T {
-  return storage.run({ fresh: new Set() }, fn);
+/**
+ * Runs `fn` (the rest of a request's handling, or one run of a job) in a scope of its own, which ends
+ * when `res` closes (a request) or when what `fn` returns settles (a job).
+ */
+export function inRequestScope<T>(fn: () => T, res?: { once(event: 'close', listener: () => void): unknown }): T {
+  const scope: Scope = { fresh: new Set(), ended: false };
+  const end = () => {
+    scope.ended = true;
+  };
+  if (res) res.once('close', end);
+  const out = storage.run(scope, fn);
+  if (!res) Promise.resolve(out).then(end, end);
+  return out;
+}
+
+/** The request (or job run) under way here, to tell later whether it has ended; undefined outside one. */
+export function currentScope(): { readonly ended: boolean } | undefined {
+  return storage.getStore();
 }
 
 /** True when the current request brought `model` up to date after its last write. */

@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { insertPlain, isDuplicateKey } from './db.js';
-import type { Feed } from './feed.js';
+import { REMOVED, type Feed } from './feed.js';
 
 /**
  * Versioned writes that stay correct on FerretDB, whose conditional updates are not atomic across
@@ -63,8 +63,8 @@ export class Revisions {
 
   /**
    * Replaces `current` with `next` (which must carry version current.version + 1) and returns the
-   * record as stored (cast by the model; Mirror.learn puts its _id first, as the store does), so the
-   * writer need not read it back. Returns undefined when another writer got that version first, changing
+   * record as stored (cast by the model; Mirror.learn puts its _id first, as the store does), which this
+   * process's read model keeps at once (Feed.stored), so neither the writer nor a reader reads it back. Returns undefined when another writer got that version first, changing
    * nothing, or when the record is no longer there to replace.
    */
   async replace<T extends Versioned>(model: Model<T>, entity: string, current: T, next: Omit<T, '_id'>, by: string, at: Date): Promise<T | undefined> {
@@ -79,13 +79,19 @@ export class Revisions {
       await this.feed.append(entity, String(current._id), version);
       return undefined;
     }
-    await this.feed.append(entity, String(current._id), version);
+    await this.feed.append(entity, String(current._id), version, { ownWrite: true });
     const stored = new model({ _id: current._id, ...next }).toObject() as T;
     const { _id, ...fields } = stored;
     const { matchedCount } = await model.replaceOne({ _id, version: current.version } as never, fields as never);
     // Nothing replaced: the record is gone (its filing undone meanwhile), or it was stored before records
     // had versions (readers roll it forward to this revision, which is claimed and announced).
-    if (!matchedCount && !(await model.exists({ _id } as never))) return undefined;
+    if (!matchedCount && !(await model.exists({ _id } as never))) {
+      // Gone: said on the feed, so every read model (this one too, though its write was under way) drops it.
+      await this.feed.append(entity, String(_id), REMOVED);
+      return undefined;
+    }
+    // Kept by this process's read model at once: its next read need not look for it.
+    this.feed.stored(entity, stored);
     return stored;
   }
 

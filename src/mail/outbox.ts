@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 import type { Clock } from '../lib/clock.js';
+import { coalesced } from '../lib/coalesce.js';
 import type { Config } from '../lib/config.js';
 import { insertNew, isDuplicateKey } from '../lib/db.js';
 import { pageOf } from '../lib/listing.js';
@@ -154,8 +155,8 @@ export class Outbox {
   private readonly changes: Sequence<ChangedDoc>;
   /** The list's index of every message: read whole on this process's first list, then caught up from `changes`. */
   private index: { messages: Map<string, Listed>; upTo: number; sorted?: Listed[] } | undefined;
-  /** Catching up, one at a time. */
-  private catchingUp: Promise<Listed[]> | undefined;
+  /** Catching up one at a time, shared by the lists that arrive meanwhile. */
+  private readonly listed = coalesced(() => this.catchUp());
 
   constructor(
     private readonly deps: {
@@ -337,12 +338,6 @@ export class Outbox {
     const matches = (await this.listed()).filter((m) => (!q.status?.length || q.status.includes(m.status)) && (!to || m.to === to));
     const docs = await Promise.all(pageOf(matches, q.page, q.pageSize).map((m) => this.deps.models.outbox.findById(m._id).lean<OutboxDoc>()));
     return { items: docs.filter((d) => d !== null).map(toView), total: matches.length, page: q.page, pageSize: q.pageSize };
-  }
-
-  private listed(): Promise<Listed[]> {
-    const run = (this.catchingUp ?? Promise.resolve()).catch(() => undefined).then(() => this.catchUp());
-    this.catchingUp = run;
-    return run;
   }
 
   private async catchUp(): Promise<Listed[]> {

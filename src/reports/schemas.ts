@@ -1,11 +1,12 @@
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
+import { timeZone } from '../lib/formats.js';
 import { z } from 'zod';
 import { LOCALES } from '../lib/config.js';
 import { isDateText } from '../lib/time.js';
 
 const MAX_DAYS = 366;
 const date = z.string().refine(isDateText, 'must be a date like 2023-02-13').meta({ format: 'date' });
-const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
+const zone = timeZone();
 
 /** A period: a week in the configured numbering, or a from–to range of dates (both inclusive); neither means this week. */
 const periodFields = {

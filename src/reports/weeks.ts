@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Config } from '../lib/config.js';
+import { getOrBounded } from '../lib/maps.js';
 
 /**
  * How weeks are numbered and which days a week's report covers (WEEK_NUMBERING, REPORT_WEEK_DAYS).
@@ -49,17 +50,31 @@ function build(year: number, number: number, rule: WeekRule): Week {
 
 /** `2023-08` or `2023-W08` in the configured numbering; undefined when there is no such week. */
 export function parseWeek(text: string, rule: WeekRule): Week | undefined {
+  // Every report page names its week: the answer (null for none) is kept.
+  return getOrBounded(weeksByLabel, `${rule.numbering} ${rule.days} ${text}`, 5000, () => parsedWeek(text, rule) ?? null) ?? undefined;
+}
+
+const weeksByLabel = new Map<string, Week | null>();
+
+function parsedWeek(text: string, rule: WeekRule): Week | undefined {
   const m = WEEK_RE.exec(text);
   if (!m) return undefined;
   const [year, number] = [Number(m[1]), Number(m[2])];
   if (number < 1 || year < 1970) return undefined;
   // The weeks of a year run until the next year's week 1.
   const weeks = firstMonday(year + 1, rule).diff(firstMonday(year, rule), 'weeks').weeks;
-  return number <= weeks ? build(year, number, rule) : undefined;
+  return number <= weeks ? Object.freeze(build(year, number, rule)) : undefined;
 }
+
+/** Weeks worked out so far, by rule and day: a report page places every day of its charts' weeks (luxon's calendar arithmetic is slow). */
+const weeksByDay = new Map<string, Week>();
 
 /** The week whose covered days hold a date (yyyy-MM-dd). */
 export function weekOf(date: string, rule: WeekRule): Week {
+  return getOrBounded(weeksByDay, `${rule.numbering} ${rule.days} ${date}`, 20_000, () => Object.freeze(computeWeekOf(date, rule)));
+}
+
+function computeWeekOf(date: string, rule: WeekRule): Week {
   // Under sun-sat a Sunday belongs to the week of the Monday after it.
   const day = DateTime.fromISO(date, { zone: 'UTC' }).plus({ days: rule.days === 'sun-sat' ? 1 : 0 });
   const monday = day.startOf('week');

@@ -1,10 +1,9 @@
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { LOCALES } from '../lib/config.js';
 import { ROLES } from './permissions.js';
-import { emailAddress } from '../lib/formats.js';
+import { emailAddress, timeZone } from '../lib/formats.js';
 
-const zone = z.string().refine((v) => IANAZone.isValidZone(v), 'not an IANA time zone (e.g. Asia/Shanghai)');
+const zone = timeZone();
 export const password = z.string().min(12, 'must be at least 12 characters').max(200);
 
 export const createUserBody = z.strictObject({

@@ -104,12 +104,15 @@ export class UsersService {
     }
   }
 
+  /** Everyone, by email; kept until a person changes (every incident and actions page lists the team). Callers must not change it. */
   async list(): Promise<ReturnType<typeof userView>[]> {
     await this.deps.mirror.sync();
-    return this.deps.mirror
-      .all<UserDoc>('user')
-      .sort((a, b) => (a.email < b.email ? -1 : 1))
-      .map(userView);
+    return this.deps.mirror.derived('users:by-email', ['user'], () =>
+      this.deps.mirror
+        .all<UserDoc>('user')
+        .sort((a, b) => (a.email < b.email ? -1 : 1))
+        .map(userView),
+    );
   }
 
   /** A person by id or email, as of every write acknowledged so far, from the read model. */

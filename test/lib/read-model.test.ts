@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { expect } from 'chai';
 import { Types, type Connection } from 'mongoose';
 import supertest from 'supertest';
@@ -9,6 +10,7 @@ import { connectDb } from '../../src/lib/db.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { buildServices, type Services } from '../../src/services.js';
 import { SYSTEM_ACTOR } from '../../src/http/actor.js';
+import { inRequestScope } from '../../src/lib/request-scope.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
 import { serverUri } from '../support/hooks.js';
@@ -147,6 +149,22 @@ describe('read model and primary-key reads', function () {
     await t.api.patch(`/api/v1/actions/${action.key}`).send({ version: action.version, team: 'gone' }).expect(404);
     await t.api.get(`/api/v1/actions/${action.key}`).expect(404);
     expect(t.services.mirror.get('action', action.key)).to.equal(undefined);
+  });
+
+  it("does not look in the store for this process's own write while its request is under way, and looks once the request ends", async () => {
+    const id = String(new Types.ObjectId());
+    // A request announces a filing of its own and has not inserted it yet.
+    const request = new EventEmitter();
+    await inRequestScope(() => t.services.feed.appendAll([{ entity: 'incident', id, v: 0 }], { ownWrite: true }), request);
+    const read = () => commandsDuring(t.conn, () => inRequestScope(() => t.services.mirror.sync()));
+    // Another request meanwhile reads the feed only: the write is not acknowledged, and its writer keeps what it stores.
+    expect((await read()).map((c) => c.collection)).to.deep.equal(['feed']);
+    // The request ended without storing it (it failed): the next read looks for it, and keeps looking.
+    request.emit('close');
+    const after = await read();
+    expect(after.map((c) => `${c.name} ${c.collection}`)).to.deep.equal(['find feed', 'find incidents']);
+    expect(after[1]!.filter).to.deep.equal({ _id: new Types.ObjectId(id) });
+    expect(t.services.mirror.get('incident', id)).to.equal(undefined);
   });
 
   it('brings a kept order up to date change by change, as sorting again would give it', async () => {

@@ -1,0 +1,50 @@
+import type { RequestHandler } from 'express';
+import { HttpError } from './errors.js';
+import { RETRY_AFTER_SECONDS } from './availability.js';
+
+/** 503: more requests are waiting than the server takes in; the client retries later. */
+export class Busy extends HttpError {
+  constructor() {
+    super(503, 'busy', `The server has too many requests waiting; retry in ${RETRY_AFTER_SECONDS} s`);
+  }
+}
+
+/**
+ * Works on at most `limit` requests at once; the others wait their turn, first come first served, and
+ * beyond `queueLimit` waiting a request is refused at once (503, Retry-After). `waiting` tells how many wait.
+ *
+ * Why: every request runs on the one Node thread. With twenty under way, each database round trip of a
+ * write waits behind the other nineteen requests' work, so a write of six round trips takes six turns of
+ * the whole crowd (the mixed load's slowest requests). Taking in a few at a time keeps the thread as
+ * busy, and a request's turns are short once it is in: waiting is spread evenly instead of piling up on
+ * the requests that talk to the database most.
+ */
+export function admission(limit: number, queueLimit: number): RequestHandler & { readonly waiting: number } {
+  let active = 0;
+  const waiting = new Set<() => void>();
+  const release = () => {
+    const next = waiting.values().next().value;
+    if (!next) {
+      active--;
+      return;
+    }
+    waiting.delete(next);
+    next();
+  };
+  const handler: RequestHandler = (_req, res, next) => {
+    // The slot is given back when the response ends or the client goes away, whichever comes first.
+    const admit = () => {
+      res.once('close', release);
+      next();
+    };
+    if (active < limit) {
+      active++;
+      return admit();
+    }
+    if (waiting.size >= queueLimit) return next(new Busy());
+    waiting.add(admit);
+    // A client that leaves while waiting gives up its place.
+    res.once('close', () => waiting.delete(admit));
+  };
+  return Object.defineProperty(handler, 'waiting', { get: () => waiting.size }) as RequestHandler & { readonly waiting: number };
+}
