@@ -53,7 +53,9 @@ export class AuditService {
 
   async record(actor: Pick<Actor, 'email'>, entry: AuditEntry): Promise<void> {
     const at = this.deps.clock.now();
-    await this.log.append((_id) => ({ _id, ...entry, changes: entry.changes ?? [], by: actor.email, at }));
+    const stored = await this.log.append((_id) => ({ _id, ...entry, changes: entry.changes ?? [], by: actor.email, at }));
+    // Kept as written (entries never change): a list showing it next reads nothing for it.
+    setBounded(this.kept, stored._id, stored, ENTRIES_KEPT);
   }
 
   /** Records the field-by-field difference between two states of a record, if there is one. */
@@ -98,6 +100,8 @@ export class AuditService {
     const index = this.index;
     const added = await this.log.after(index.upTo);
     if (added.length) {
+      // Read whole to catch up: kept, so a page showing them reads them no more.
+      for (const doc of added) setBounded(this.kept, doc._id, doc, ENTRIES_KEPT);
       const last = index.entries.at(-1);
       const filed = added.map(toFiled);
       index.entries.push(...filed);

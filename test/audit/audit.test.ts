@@ -49,9 +49,16 @@ describe('audit log', () => {
     expect(future.body.total).to.equal(0);
   });
 
-  it('pages through the log reading entries by _id only, never the whole log, and reads an entry once', async () => {
+  it('pages through the log reading entries by _id only, never the whole log, and reads an entry once (its own writes not at all)', async () => {
     await t.api.get('/api/v1/audit').expect(200);
-    for (const event of ['one', 'two', 'three', 'four']) await t.services.audit.record({ email: 'x@example.com' }, { entity: 'incident', key: 'INC-2030-0001', incidentKey: 'INC-2030-0001', event });
+    // Written by another process (the worker, a CLI command): this one has not seen them.
+    const conn2 = await connectDb(serverUri(), t.conn.name);
+    try {
+      const other = buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') });
+      for (const event of ['one', 'two', 'three', 'four']) await other.audit.record({ email: 'x@example.com' }, { entity: 'incident', key: 'INC-2030-0001', incidentKey: 'INC-2030-0001', event });
+    } finally {
+      await conn2.close();
+    }
     const filtersOf = async (path: string) => {
       const filters: unknown[] = [];
       const listener = (e: { commandName: string; command: Record<string, any> }) => {
@@ -68,10 +75,24 @@ describe('audit log', () => {
       for (const f of filters) expect(Object.keys(f as object)).to.deep.equal(['_id']);
       return filters;
     };
-    // The page's two entries and one look for an entry after the last one known.
-    expect(await filtersOf('/api/v1/audit?incident=INC-2030-0001&pageSize=2&page=1')).to.have.length(3);
+    // Catching up reads the four new entries (and looks past them), each once; the page then reads nothing more.
+    const first = await filtersOf('/api/v1/audit?incident=INC-2030-0001&pageSize=2&page=1');
+    const ids = first.map((f) => (f as { _id: string })._id);
+    expect(new Set(ids).size).to.equal(ids.length);
+    expect(ids).to.have.length.within(5, 8);
     // Entries never change: read again, the page costs only the look for newer ones.
     expect(await filtersOf('/api/v1/audit?incident=INC-2030-0001&pageSize=2&page=1')).to.have.length(1);
+    // An entry this process writes is kept as written: a list showing it reads nothing for it.
+    await t.services.audit.record({ email: 'x@example.com' }, { entity: 'incident', key: 'INC-2030-0002', incidentKey: 'INC-2030-0002', event: 'mine' });
+    const reads: unknown[] = [];
+    const listener = (e: { commandName: string; command: Record<string, any> }) => e.command[e.commandName] === 'audits' && reads.push(e.command.filter);
+    t.conn.getClient().on('commandStarted', listener);
+    try {
+      expect((await t.api.get('/api/v1/audit?incident=INC-2030-0002').expect(200)).body.items.map((e: { event: string }) => e.event)).to.deep.equal(['mine']);
+    } finally {
+      t.conn.getClient().off('commandStarted', listener);
+    }
+    expect(reads).to.have.length(1); // the look for newer entries only
   });
 
   it("shows entries stored before entries were numbered, and another process's new ones on the next list", async () => {
