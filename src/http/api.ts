@@ -118,7 +118,7 @@ const ERRORS: Record<number, string> = {
   413: 'Body over 1 MB',
   415: 'Unknown body encoding or charset',
   422: 'Well-formed, but refused by a rule (or a rendering limit)',
-  503: 'The database is not answering; retry after Retry-After seconds',
+  503: 'The database is not answering, or too many requests are waiting; retry after Retry-After seconds',
 };
 
 /** The error statuses a route can answer with, by what it takes. */
