@@ -89,19 +89,23 @@ export function createApp(services: Services): express.Express {
       ...pages.map((router) => ({ prefix: '', router })),
     ]),
   );
-  app.use(admission(services.config.MAX_CONCURRENT_REQUESTS, services.config.MAX_WAITING_REQUESTS));
+  // Requests in turn: here, and again after each body parser for requests whose body is still arriving.
+  const inTurn = admission(services.config.MAX_CONCURRENT_REQUESTS, services.config.MAX_WAITING_REQUESTS);
+  app.use(inTurn);
   app.use(whileStoreDown(services.storeAvailable));
   const csrfGuard = csrf(services.config);
   app.use(parseCookies, authenticate(services.users));
-  app.use('/api/v1', express.json({ limit: '1mb' }), csrfGuard.api, api.router);
+  app.use('/api/v1', express.json({ limit: '1mb' }), inTurn, csrfGuard.api, api.router);
   // An unknown API path is a 404, never the pages' sign-in or CSRF check.
   app.use('/api', notFoundHandler);
 
+  app.use('/links', express.urlencoded({ extended: false, limit: '100kb' }), inTurn);
   linkPages(app, services);
   // The import page's forms carry files (and whole reports), so they are multipart and may be larger.
   app.use('/imports', multipartForm(IMPORT_FORM_LIMIT));
   app.use(
     express.urlencoded({ extended: false, limit: '100kb' }),
+    inTurn,
     (req, res, next) => {
       res.locals.csrf = csrfGuard.token(req, res);
       next();

@@ -1,4 +1,6 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { RequestHandler } from 'express';
+import { hasBody } from 'type-is';
 import { HttpError } from './errors.js';
 import { RETRY_AFTER_SECONDS } from './availability.js';
 
@@ -18,6 +20,9 @@ export class Busy extends HttpError {
  * the whole crowd (the mixed load's slowest requests). Taking in a few at a time keeps the thread as
  * busy, and a request's turns are short once it is in: waiting is spread evenly instead of piling up on
  * the requests that talk to the database most.
+ *
+ * Mount it before the routes and again after each body parser: a request whose body is still arriving
+ * passes the first and is taken in after its parser has read it, so a slow upload holds no place.
  */
 export function admission(limit: number, queueLimit: number): RequestHandler & { readonly waiting: number } {
   let active = 0;
@@ -31,9 +36,13 @@ export function admission(limit: number, queueLimit: number): RequestHandler & {
     waiting.delete(next);
     next();
   };
-  const handler: RequestHandler = (_req, res, next) => {
+  const handler: RequestHandler = (req, res, next) => {
+    if (res.locals.admitted || (hasBody(req) && !req.complete)) return next();
+    res.locals.admitted = true;
     // The slot is given back when the response ends or the client goes away, whichever comes first.
     const admit = () => {
+      // Gone while its body arrived or while it waited: nothing to answer, the place goes to the next.
+      if (req.socket.destroyed) return release();
       res.once('close', release);
       next();
     };
@@ -42,9 +51,11 @@ export function admission(limit: number, queueLimit: number): RequestHandler & {
       return admit();
     }
     if (waiting.size >= queueLimit) return next(new Busy());
-    waiting.add(admit);
+    // Run later from another request's end: bound to this request's own async context (its request scope).
+    const admitLater = AsyncResource.bind(admit);
+    waiting.add(admitLater);
     // A client that leaves while waiting gives up its place.
-    res.once('close', () => waiting.delete(admit));
+    res.once('close', () => waiting.delete(admitLater));
   };
   return Object.defineProperty(handler, 'waiting', { get: () => waiting.size }) as RequestHandler & { readonly waiting: number };
 }

@@ -87,10 +87,16 @@ export function renderPage(services: Services, req: Request, res: Response, name
  * people rather than on every page: a team of a thousand is two thousand escaped values a page.
  */
 export async function peopleOptions(services: Services): Promise<Handlebars.SafeString> {
-  const people = await services.users.list();
+  await services.mirror.sync();
   const esc = Handlebars.escapeExpression;
   return services.mirror.derived('page:people-options', ['user'], () =>
-    new Handlebars.SafeString(people.filter((p) => !p.disabled).map((p) => `<option value="${esc(p.email)}">${esc(p.name)}</option>`).join('')),
+    new Handlebars.SafeString(
+      services.users
+        .listed()
+        .filter((p) => !p.disabled)
+        .map((p) => `<option value="${esc(p.email)}">${esc(p.name)}</option>`)
+        .join(''),
+    ),
   );
 }
 

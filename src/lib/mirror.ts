@@ -171,10 +171,17 @@ export class Mirror {
   async create<T>(entity: string, doc: { _id: unknown; [field: string]: unknown }): Promise<T> {
     const source = this.sources.get(entity);
     if (!source) throw new Error(`read model: no source ${entity}`);
+    const key = `${entity}:${String(doc._id)}`;
     await this.deps.feed.append(entity, String(doc._id), 0, { ownWrite: true });
-    const stored = (await source.model.create({ ...doc, version: 0 })).toObject();
-    this.learn(entity, stored);
-    return stored as T;
+    try {
+      const stored = (await source.model.create({ ...doc, version: 0 })).toObject();
+      this.learn(entity, stored);
+      return stored as T;
+    } catch (err) {
+      // Not written (a duplicate key is another writer's record under this id): looked for from now on.
+      this.underWay.delete(key);
+      throw err;
+    }
   }
 
   /**

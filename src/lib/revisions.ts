@@ -64,8 +64,9 @@ export class Revisions {
   /**
    * Replaces `current` with `next` (which must carry version current.version + 1) and returns the
    * record as stored (cast by the model; Mirror.learn puts its _id first, as the store does), which this
-   * process's read model keeps at once (Feed.stored), so neither the writer nor a reader reads it back. Returns undefined when another writer got that version first, changing
-   * nothing, or when the record is no longer there to replace.
+   * process's read model keeps at once (Feed.stored), so neither the writer nor a reader reads it back.
+   * Returns undefined when another writer got that version first, changing nothing, or when the record
+   * is no longer there to replace.
    */
   async replace<T extends Versioned>(model: Model<T>, entity: string, current: T, next: Omit<T, '_id'>, by: string, at: Date): Promise<T | undefined> {
     const version = current.version + 1;
@@ -90,8 +91,9 @@ export class Revisions {
       await this.feed.append(entity, String(_id), REMOVED);
       return undefined;
     }
-    // Kept by this process's read model at once: its next read need not look for it.
-    this.feed.stored(entity, stored);
+    // Written: kept by this process's read model at once, so its next read need not look for it. (One
+    // stored before versions stays to be rolled forward by a reader, which looks once this request ends.)
+    if (matchedCount) this.feed.stored(entity, stored);
     return stored;
   }
 

@@ -77,7 +77,8 @@ export function linkPages(app: Express, { oneClick, links, people, renderer, con
     const token = String(req.params.token);
     await send(res, token, await oneClick.open(token));
   });
-  app.post('/links/:token', express.urlencoded({ extended: false, limit: '100kb' }), async (req, res) => {
+  // Its form body is read in src/app.ts, before the request takes its turn.
+  app.post('/links/:token', async (req, res) => {
     const token = String(req.params.token);
     await send(res, token, await oneClick.confirm(token, (req.body ?? {}) as Record<string, unknown>));
   });

@@ -104,9 +104,14 @@ export class UsersService {
     }
   }
 
-  /** Everyone, by email; kept until a person changes (every incident and actions page lists the team). Callers must not change it. */
+  /** Everyone, by email, as of every write acknowledged so far. Callers must not change it. */
   async list(): Promise<ReturnType<typeof userView>[]> {
     await this.deps.mirror.sync();
+    return this.listed();
+  }
+
+  /** Everyone, by email, from the read model as it is (synced by the caller); kept until a person changes (every incident and actions page lists the team). */
+  listed(): ReturnType<typeof userView>[] {
     return this.deps.mirror.derived('users:by-email', ['user'], () =>
       this.deps.mirror
         .all<UserDoc>('user')

@@ -5,6 +5,7 @@ import express from 'express';
 import { admission } from '../../src/http/admission.js';
 import { errorHandler } from '../../src/http/error-handler.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { currentScope, inRequestScope } from '../../src/lib/request-scope.js';
 
 /** Lets the event loop run until `ready` holds (requests reaching the server), without waiting on a clock. */
 async function until(ready: () => boolean): Promise<void> {
@@ -19,11 +20,17 @@ describe('admission: a few requests at a time, the rest in turn', () => {
   /** Requests inside the handler, each waiting to be let go. */
   const inside: (() => void)[] = [];
   let most = 0;
+  /** The request scope each handler ran in, by the request's `n` query value. */
+  const scopes = new Map<string, object | undefined>();
 
   before(async () => {
     const app = express();
+    app.use((_req, res, next) => inRequestScope(next, res));
     app.use(guard);
-    app.get('/work', async (_req, res) => {
+    // A body is read first, then the request takes its turn (as src/app.ts mounts it after each parser).
+    app.use(express.json(), guard);
+    app.all('/work', async (req, res) => {
+      scopes.set(String(req.query.n), currentScope());
       await new Promise<void>((resolve) => {
         inside.push(resolve);
         most = Math.max(most, inside.length);
@@ -59,6 +66,47 @@ describe('admission: a few requests at a time, the rest in turn', () => {
     letOneGo();
     for (const res of [...(await Promise.all(first)), await third]) expect(res.status).to.equal(200);
     expect(most).to.equal(2);
+  });
+
+  it('runs a queued request in its own request scope, not in that of the request whose end let it in', async () => {
+    const first = fetch(`${base}/work?n=a`);
+    const second = fetch(`${base}/work?n=b`);
+    await until(() => inside.length === 2);
+    const third = fetch(`${base}/work?n=c`);
+    await until(() => guard.waiting === 1);
+    letOneGo();
+    await until(() => inside.length === 2 && scopes.has('c'));
+    while (inside.length) letOneGo();
+    await Promise.all([first, second, third]);
+    const [a, b, c] = ['a', 'b', 'c'].map((n) => scopes.get(n));
+    expect(a).to.be.an('object');
+    expect(new Set([a, b, c]).size).to.equal(3);
+  });
+
+  it('takes a request whose body is still arriving in only once its body is read', async () => {
+    const held = [fetch(`${base}/work`), fetch(`${base}/work`)];
+    await until(() => inside.length === 2);
+    // A POST sends its headers and half its body: it waits for the rest, not for a place.
+    const post = http.request(`${base}/work?n=post`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '9' } });
+    const answered = new Promise<number>((resolve, reject) => post.once('response', (res) => resolve(res.statusCode!)).once('error', reject));
+    post.write('{"a":');
+    post.flushHeaders();
+    letOneGo();
+    await (await held[0]!).json();
+    // Its place was free all along, and the next GET takes it.
+    const next = fetch(`${base}/work`);
+    await until(() => inside.length === 2);
+    expect(guard.waiting).to.equal(0);
+    // The rest of the body arrives: now it waits its turn.
+    post.end('"b"}');
+    await until(() => guard.waiting === 1);
+    while (inside.length || guard.waiting) {
+      if (inside.length) letOneGo();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await answered).to.equal(200);
+    expect((await held[1]!).status).to.equal(200);
+    expect((await next).status).to.equal(200);
   });
 
   it('gives up the place of a client that leaves while waiting, and the slot of one that leaves while inside', async () => {

@@ -6,7 +6,7 @@ import { patchActionBody } from '../../src/actions/schemas.js';
 import { createIncidentBody, patchIncidentBody } from '../../src/incidents/schemas.js';
 import { findJob } from '../../src/jobs.js';
 import { REMOVED } from '../../src/lib/feed.js';
-import { connectDb } from '../../src/lib/db.js';
+import { connectDb, isDuplicateKey } from '../../src/lib/db.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { buildServices, type Services } from '../../src/services.js';
 import { SYSTEM_ACTOR } from '../../src/http/actor.js';
@@ -165,6 +165,27 @@ describe('read model and primary-key reads', function () {
     expect(after.map((c) => `${c.name} ${c.collection}`)).to.deep.equal(['find feed', 'find incidents']);
     expect(after[1]!.filter).to.deep.equal({ _id: new Types.ObjectId(id) });
     expect(t.services.mirror.get('incident', id)).to.equal(undefined);
+  });
+
+  it("looks for another process's record at once when its own create of that id is refused (duplicate key), while its request goes on", async () => {
+    const incident = await t.services.incidents.find(key);
+    const id = new Types.ObjectId();
+    const comment = { _id: id, incidentId: incident._id, incidentKey: incident.key, anchor: { section: 'impact' }, author: 'x@example.com', body: 'first', mentions: [], createdAt: t.clock.now() };
+    // Another process stores it first.
+    const conn2 = await connectDb(serverUri(), t.conn.name);
+    try {
+      await buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') }).mirror.create('comment', comment);
+    } finally {
+      await conn2.close();
+    }
+    // This process, in a request still under way, tries the same id and is refused.
+    const request = new EventEmitter();
+    const refused = await inRequestScope(() => t.services.mirror.create('comment', { ...comment, body: 'second' }).catch((err: unknown) => err), request);
+    expect(isDuplicateKey(refused)).to.equal(true);
+    // Another request meanwhile shows the record that was stored.
+    await inRequestScope(() => t.services.mirror.sync());
+    expect(t.services.mirror.get<{ body: string }>('comment', String(id))?.body).to.equal('first');
+    request.emit('close');
   });
 
   it('brings a kept order up to date change by change, as sorting again would give it', async () => {
