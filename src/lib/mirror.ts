@@ -4,7 +4,7 @@ import { coalesced } from './coalesce.js';
 import { REMOVED, type Feed, type FeedChange, type FeedEntry } from './feed.js';
 import { firstAtLeast } from './listing.js';
 import { getOr, setBounded } from './maps.js';
-import { currentScope, freshInRequest, markFresh } from './request-scope.js';
+import { currentScope, freshInRequest, markFresh, requestSince } from './request-scope.js';
 import type { Revisions } from './revisions.js';
 
 /**
@@ -65,6 +65,8 @@ export class Mirror {
   private readonly pending = new Map<string, Pending>();
   private seen = -1;
   private lastRead = 0;
+  /** When the last finished catch-up started (performance.now()). */
+  private caughtUpFrom = -Infinity;
   /** Changes seen per entity, so values derived from an entity's records are kept until it changes. */
   private readonly changes = new Map<string, number>();
   private readonly derivedCache = new Map<string, { stamp: string; value: unknown }>();
@@ -103,7 +105,10 @@ export class Mirror {
   async sync(): Promise<void> {
     // Within one request, once is enough until the request itself writes.
     if (freshInRequest(this)) return;
-    await this.read();
+    // A catch-up that started after the request arrived (or last wrote) has seen every write acknowledged
+    // before it: a request that waited its turn while another read the feed need not read it again.
+    const since = requestSince();
+    if (since === undefined || this.caughtUpFrom < since) await this.read();
     markFresh(this);
   }
 
@@ -112,7 +117,8 @@ export class Mirror {
   /** Forgets everything and loads every record again (after a bulk load that bypassed the services). */
   async reload(): Promise<void> {
     this.seen = -1;
-    await this.sync();
+    await this.read();
+    markFresh(this);
   }
 
   /** Every record of an entity, as stored (lean); callers must not change them. */
@@ -238,6 +244,7 @@ export class Mirror {
   }
 
   private async catchUp(): Promise<void> {
+    const started = performance.now();
     const now = this.deps.clock.now().getTime();
     if (this.seen >= 0 && now - this.lastRead > IDLE_CHECK_MS && this.seen < (await this.deps.feed.prunedUpTo())) this.seen = -1;
     if (this.seen < 0) {
@@ -246,6 +253,7 @@ export class Mirror {
       await this.apply(await this.deps.feed.after(this.seen));
     }
     this.lastRead = now;
+    this.caughtUpFrom = Math.max(this.caughtUpFrom, started);
   }
 
   /**

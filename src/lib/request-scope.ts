@@ -7,6 +7,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  */
 interface Scope {
   fresh: Set<object>;
+  /** When the request arrived or last wrote (performance.now()): a catch-up started since then shows it all it must see. */
+  since: number;
   /** Set once the request is answered (or the job run is over): nothing it writes is under way any more. */
   ended: boolean;
 }
@@ -18,7 +20,7 @@ const storage = new AsyncLocalStorage<Scope>();
  * when `res` closes (a request) or when what `fn` returns settles (a job).
  */
 export function inRequestScope<T>(fn: () => T, res?: { once(event: 'close', listener: () => void): unknown }): T {
-  const scope: Scope = { fresh: new Set(), ended: false };
+  const scope: Scope = { fresh: new Set(), since: performance.now(), ended: false };
   const end = () => {
     scope.ended = true;
   };
@@ -33,6 +35,11 @@ export function currentScope(): { readonly ended: boolean } | undefined {
   return storage.getStore();
 }
 
+/** When the current request arrived or last wrote; undefined outside a request. */
+export function requestSince(): number | undefined {
+  return storage.getStore()?.since;
+}
+
 /** True when the current request brought `model` up to date after its last write. */
 export function freshInRequest(model: object): boolean {
   return storage.getStore()?.fresh.has(model) ?? false;
@@ -44,5 +51,8 @@ export function markFresh(model: object): void {
 
 /** The request wrote: what it read before is not fresh any more. */
 export function markWritten(): void {
-  storage.getStore()?.fresh.clear();
+  const scope = storage.getStore();
+  if (!scope) return;
+  scope.fresh.clear();
+  scope.since = performance.now();
 }

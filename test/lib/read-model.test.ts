@@ -188,6 +188,19 @@ describe('read model and primary-key reads', function () {
     request.emit('close');
   });
 
+  it('spares the feed read of a request that arrived before a finished catch-up started, not of one that arrived after', async () => {
+    let waited: Command[] = [];
+    // Request A arrives; while it waits its turn, request B arrives and reads the feed.
+    await inRequestScope(async () => {
+      await inRequestScope(() => t.services.mirror.sync());
+      waited = await commandsDuring(t.conn, () => t.services.mirror.sync());
+    });
+    expect(waited).to.deep.equal([]);
+    // Request C arrives after that catch-up: it reads the feed itself (and looks again for what an earlier test left announced but never written).
+    const later = await commandsDuring(t.conn, () => inRequestScope(() => t.services.mirror.sync()));
+    expect(later.map((c) => `${c.name} ${c.collection}`)[0]).to.equal('find feed');
+  });
+
   it('brings a kept order up to date change by change, as sorting again would give it', async () => {
     const byTitle = (x: { title: string; _id: unknown }, y: { title: string; _id: unknown }) => x.title.localeCompare(y.title) || String(x._id).localeCompare(String(y._id));
     const sorted = () => t.services.mirror.sorted<{ title: string; _id: unknown }>('incident', 'test:title', byTitle);
