@@ -285,8 +285,8 @@ export class Mirror {
 
   /** True while this process's own write of the announced version (or a later one) is under way. */
   private writingHere(key: string, version: number): boolean {
+    // Marks of ended requests are swept at the start of apply().
     const own = this.underWay.get(key);
-    if (own?.scope.ended) this.underWay.delete(key);
     return !!own && !own.scope.ended && version <= own.version;
   }
 
