@@ -1,6 +1,7 @@
 import type { Actor } from '../http/actor.js';
 import type { Clock } from '../lib/clock.js';
 import { coalesced } from '../lib/coalesce.js';
+import { requestSince } from '../lib/request-scope.js';
 import { pageOf } from '../lib/listing.js';
 import { setBounded } from '../lib/maps.js';
 import { Sequence } from '../lib/sequence.js';
@@ -44,7 +45,10 @@ export class AuditService {
   private readonly log: Sequence<AuditDoc>;
   private readonly kept = new Map<string, AuditDoc>();
   private index: { entries: Filed[]; upTo: number } | undefined;
-  /** Catching up one at a time (two at once would add the same entries twice), shared by the lists that arrive meanwhile. */
+  /**
+   * Catching up one at a time (two at once would add the same entries twice), shared by the lists that
+   * arrive meanwhile; a list reuses one that started after its request arrived (lists are read-only requests).
+   */
   private readonly entries = coalesced(() => this.catchUp());
 
   constructor(private readonly deps: { audit: AuditModel; clock: Clock }) {
@@ -68,7 +72,7 @@ export class AuditService {
     const incident = q.incident?.toUpperCase();
     const by = q.by?.toLowerCase();
     const [from, to] = [q.from?.getTime(), q.to?.getTime()];
-    const matches = (await this.entries()).filter(
+    const matches = (await this.entries(requestSince())).filter(
       (e) =>
         (!incident || e.incidentKey === incident || e.key.startsWith(incident)) &&
         (!by || e.by === by) &&

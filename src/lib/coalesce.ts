@@ -1,17 +1,32 @@
 /**
  * Wraps a catch-up (read what others wrote since last time) for callers who each need one that started
- * after their call: a caller arriving while one is in flight waits for the next, which every caller
- * arriving meanwhile shares. Under load that is two reads per burst instead of one per caller.
+ * at or after a moment of their own (`since`, performance.now(); the moment of the call when not given).
+ * A caller reuses the last finished catch-up or joins the one in flight when it started late enough,
+ * and otherwise waits for the next one, which every caller arriving meanwhile shares. Under load that
+ * is at most one read per burst instead of one per caller.
  */
-export function coalesced<T>(run: () => Promise<T>): () => Promise<T> {
-  let running: Promise<T> | undefined;
+export function coalesced<T>(run: () => Promise<T>): (since?: number) => Promise<T> {
+  let last: { started: number; value: T } | undefined;
+  let running: { started: number; promise: Promise<T> } | undefined;
   let queued: Promise<T> | undefined;
   const start = (): Promise<T> => {
-    if (!running) {
-      running = run().finally(() => (running = undefined));
-      return running;
-    }
-    queued ??= running
+    const started = performance.now();
+    const promise = run()
+      .then((value) => {
+        last = { started, value };
+        return value;
+      })
+      .finally(() => {
+        if (running?.promise === promise) running = undefined;
+      });
+    running = { started, promise };
+    return promise;
+  };
+  return (since = performance.now()) => {
+    if (last && last.started >= since) return Promise.resolve(last.value);
+    if (running && running.started >= since) return running.promise;
+    if (!running) return start();
+    queued ??= running.promise
       .catch(() => undefined)
       .then(() => {
         queued = undefined;
@@ -19,5 +34,4 @@ export function coalesced<T>(run: () => Promise<T>): () => Promise<T> {
       });
     return queued;
   };
-  return start;
 }

@@ -40,6 +40,7 @@ export const REMOVED = -1;
 export interface OwnWritesWatcher {
   announced(changes: FeedChange[]): void;
   stored(entity: string, doc: { _id: unknown; version?: number }): void;
+  abandoned(entity: string, id: string): void;
 }
 
 interface AppendOptions {
@@ -96,6 +97,11 @@ export class Feed {
   /** This process's own announced write landed as `doc` (the record as the store has it). */
   stored(entity: string, doc: { _id: unknown; version?: number }): void {
     for (const w of this.watchers) w.stored(entity, doc);
+  }
+
+  /** This process will not make an own write it announced (another writer has that version): the record is looked for like any other. */
+  abandoned(entity: string, id: string): void {
+    for (const w of this.watchers) w.abandoned(entity, id);
   }
 
   /** The last entry's number. */

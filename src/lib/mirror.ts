@@ -65,8 +65,6 @@ export class Mirror {
   private readonly pending = new Map<string, Pending>();
   private seen = -1;
   private lastRead = 0;
-  /** When the last finished catch-up started (performance.now()). */
-  private caughtUpFrom = -Infinity;
   /** Changes seen per entity, so values derived from an entity's records are kept until it changes. */
   private readonly changes = new Map<string, number>();
   private readonly derivedCache = new Map<string, { stamp: string; value: unknown }>();
@@ -89,6 +87,7 @@ export class Mirror {
       stored: (entity, doc) => {
         if (this.sources.has(entity)) this.learn(entity, doc);
       },
+      abandoned: (entity, id) => this.underWay.delete(`${entity}:${id}`),
     });
     for (const s of sources) {
       this.sources.set(s.entity, s);
@@ -98,17 +97,16 @@ export class Mirror {
   }
 
   /**
-   * Brings the mirror up to date with every write acknowledged before the call. A call that arrives
-   * while a read is in flight may follow a write that read missed, so it waits for the next read,
-   * which every such caller shares.
+   * Brings the mirror up to date with every write acknowledged before the call (in a request: before
+   * the request arrived or last wrote). A read of the feed that started later is enough; a call that
+   * arrives while an earlier one is in flight waits for the next, which every such caller shares.
    */
   async sync(): Promise<void> {
     // Within one request, once is enough until the request itself writes.
     if (freshInRequest(this)) return;
     // A catch-up that started after the request arrived (or last wrote) has seen every write acknowledged
     // before it: a request that waited its turn while another read the feed need not read it again.
-    const since = requestSince();
-    if (since === undefined || this.caughtUpFrom < since) await this.read();
+    await this.read(requestSince());
     markFresh(this);
   }
 
@@ -177,7 +175,6 @@ export class Mirror {
   async create<T>(entity: string, doc: { _id: unknown; [field: string]: unknown }): Promise<T> {
     const source = this.sources.get(entity);
     if (!source) throw new Error(`read model: no source ${entity}`);
-    const key = `${entity}:${String(doc._id)}`;
     await this.deps.feed.append(entity, String(doc._id), 0, { ownWrite: true });
     try {
       const stored = (await source.model.create({ ...doc, version: 0 })).toObject();
@@ -185,7 +182,7 @@ export class Mirror {
       return stored as T;
     } catch (err) {
       // Not written (a duplicate key is another writer's record under this id): looked for from now on.
-      this.underWay.delete(key);
+      this.deps.feed.abandoned(entity, String(doc._id));
       throw err;
     }
   }
@@ -244,7 +241,6 @@ export class Mirror {
   }
 
   private async catchUp(): Promise<void> {
-    const started = performance.now();
     const now = this.deps.clock.now().getTime();
     if (this.seen >= 0 && now - this.lastRead > IDLE_CHECK_MS && this.seen < (await this.deps.feed.prunedUpTo())) this.seen = -1;
     if (this.seen < 0) {
@@ -253,7 +249,6 @@ export class Mirror {
       await this.apply(await this.deps.feed.after(this.seen));
     }
     this.lastRead = now;
-    this.caughtUpFrom = Math.max(this.caughtUpFrom, started);
   }
 
   /**

@@ -71,16 +71,24 @@ export class Revisions {
   async replace<T extends Versioned>(model: Model<T>, entity: string, current: T, next: Omit<T, '_id'>, by: string, at: Date): Promise<T | undefined> {
     const version = current.version + 1;
     if (next.version !== version) throw new Error(`next state must carry version ${version}`);
+    const id = String(current._id);
+    // Claimed and announced at once (one round trip, not two): both must land before the record is
+    // written, in either order. A claim that fails leaves an announcement of a version this process
+    // will not write; for a duplicate that is right (someone else has this version: every read model,
+    // this one too, rolls it forward even if that writer stopped before writing or announcing it).
+    const announced = this.feed.append(entity, id, version, { ownWrite: true });
     try {
       await insertPlain(this.revisions, { _id: revisionId(entity, current._id, version), entity, entityId: current._id, version, state: next, by, at });
     } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      // Someone else has this version; announce it so every read model rolls it forward, even if that
-      // writer stopped before writing it or announcing it.
-      await this.feed.append(entity, String(current._id), version);
+      this.feed.abandoned(entity, id);
+      if (!isDuplicateKey(err)) {
+        announced.catch(() => undefined);
+        throw err;
+      }
+      await announced;
       return undefined;
     }
-    await this.feed.append(entity, String(current._id), version, { ownWrite: true });
+    await announced;
     const stored = new model({ _id: current._id, ...next }).toObject() as T;
     const { _id, ...fields } = stored;
     const { matchedCount } = await model.replaceOne({ _id, version: current.version } as never, fields as never);

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 import type { Clock } from '../lib/clock.js';
 import { coalesced } from '../lib/coalesce.js';
+import { requestSince } from '../lib/request-scope.js';
 import type { Config } from '../lib/config.js';
 import { insertNew, isDuplicateKey } from '../lib/db.js';
 import { pageOf } from '../lib/listing.js';
@@ -335,7 +336,7 @@ export class Outbox {
   /** Messages newest first, filtered in memory (see `index`); the page is read by _id. */
   async list(q: { status?: OutboxStatus[]; to?: string; page: number; pageSize: number }) {
     const to = q.to?.toLowerCase();
-    const matches = (await this.listed()).filter((m) => (!q.status?.length || q.status.includes(m.status)) && (!to || m.to === to));
+    const matches = (await this.listed(requestSince())).filter((m) => (!q.status?.length || q.status.includes(m.status)) && (!to || m.to === to));
     const docs = await Promise.all(pageOf(matches, q.page, q.pageSize).map((m) => this.deps.models.outbox.findById(m._id).lean<OutboxDoc>()));
     return { items: docs.filter((d) => d !== null).map(toView), total: matches.length, page: q.page, pageSize: q.pageSize };
   }
