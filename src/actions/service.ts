@@ -4,7 +4,7 @@ import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
-import { comparator, filterBy, pageOf, type SortKey } from '../lib/listing.js';
+import { allOf, comparator, firstAtLeast, pageOf, type SortKey } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
@@ -292,51 +292,29 @@ export class ActionsService {
 
   /** Counts a team lead asks for, over the actions the filters select. */
   async stats(q: ActionFilters) {
+    await this.deps.mirror.sync();
     const now = this.deps.clock.now();
-    const docs = await this.select(q);
-    return this.deps.mirror.derived(`action-stats:${quarterHourOf(now)}:${JSON.stringify(q)}`, ['action', 'incident'], () => this.tally(docs, now));
-  }
-
-  /** The stats of the selected actions (kept for a quarter hour at most, so an age in days may be that much behind). */
-  private tally(docs: ActionDoc[], now: Date) {
-    const totals = blankTally();
-    const byOwner = new Map<string | null, Tally>();
-    const byTeam = new Map<string | null, Tally>();
-    for (const d of docs) {
-      const overdue = this.isOverdue(d, now);
-      for (const tally of [totals, getOr(byOwner, d.owner ?? null, blankTally), getOr(byTeam, d.team ?? null, blankTally)]) {
-        tally.total++;
-        if (!isClosed(d.status)) {
-          tally.open++;
-          if (!d.owner) tally.unowned++;
-        }
-        if (overdue) tally.overdue++;
-        if (d.status === 'done') tally.done++;
-        if (d.status === 'verified') tally.verified++;
-        if (d.status === 'wont_fix') tally.wontFix++;
-      }
-    }
-    const finished = docs.filter((d) => d.doneAt);
-    const days = finished.map((d) => (d.doneAt!.getTime() - d.createdAt.getTime()) / DAY_MS).sort((a, b) => a - b);
-    const onTime = finished.filter((d) => d.dueDate && localDate(d.timezone, d.doneAt!) <= d.dueDate).length;
-    return {
-      ...totals,
-      byOwner: ranked(byOwner, 'owner'),
-      byTeam: ranked(byTeam, 'team'),
-      timeToDone: { count: days.length, medianDays: round2(percentile(days, 0.5)), p90Days: round2(percentile(days, 0.9)) },
-      withinSla: { closed: finished.length, onTime, share: finished.length ? round2(onTime / finished.length) : null },
-      oldestOpen: this.oldestOpen(docs)
-        .map((d) => ({
-          key: d.key,
-          title: d.title,
-          incidentKey: d.incidentKey,
-          status: d.status,
-          owner: d.owner ?? null,
-          dueDate: d.dueDate ?? undefined,
-          overdue: this.isOverdue(d, now),
-          ageDays: Math.floor((now.getTime() - d.createdAt.getTime()) / DAY_MS),
-        })),
-    };
+    const { keep, alsoOn } = this.matcher(q, now);
+    const kept = this.deps.mirror.derived(
+      `action-stats:${quarterHourOf(now)}:${JSON.stringify(q)}`,
+      ['action', ...alsoOn],
+      () => Tally.of(this.deps.mirror.all<ActionDoc>('action').filter((d) => keep?.(d) ?? true), (d) => this.isOverdue(d, now)),
+      (tally, changes) => tally.patched(changes as { before?: ActionDoc; after?: ActionDoc }[], keep),
+    );
+    // The open ones oldest first, kept in that order as actions change.
+    const open = this.deps.mirror.selection<ActionDoc>('action', `open-by-age:${quarterHourOf(now)}:${JSON.stringify(q)}`, byAge, (d) => !isClosed(d.status) && (keep?.(d) ?? true), alsoOn);
+    return kept.view(() =>
+      open.slice(0, OLDEST_OPEN_SHOWN).map((d) => ({
+        key: d.key,
+        title: d.title,
+        incidentKey: d.incidentKey,
+        status: d.status,
+        owner: d.owner ?? null,
+        dueDate: d.dueDate ?? undefined,
+        overdue: this.isOverdue(d, now),
+        ageDays: Math.floor((now.getTime() - d.createdAt.getTime()) / DAY_MS),
+      })),
+    );
   }
 
   slaDueDate(priority: ActionPriority, from: Date, zone: string): string {
@@ -424,24 +402,21 @@ export class ActionsService {
     return this.toView(stored);
   }
 
-  /** The actions the list's and the stats' filters select, from the read model. */
-  private async select(
-    q: ActionFilters & Partial<Pick<ListActionsQuery, 'overdue' | 'dueBefore' | 'dueAfter' | 'q'>>,
-    sort?: { order: string; compare: (a: ActionDoc, b: ActionDoc) => number },
-  ): Promise<ActionDoc[]> {
+  /** The actions the list's filters select in the list's order, from the read model: patched as actions change. */
+  private async select(q: ActionFilters & Partial<Pick<ListActionsQuery, 'overdue' | 'dueBefore' | 'dueAfter' | 'q'>>, sort: { order: string; compare: (a: ActionDoc, b: ActionDoc) => number }): Promise<ActionDoc[]> {
     await this.deps.mirror.sync();
     const now = this.deps.clock.now();
     const { page: _page, pageSize: _pageSize, ...filters } = q as typeof q & { page?: number; pageSize?: number };
-    // The same question asked again before actions or incidents change (or the quarter hour turns, for "overdue") costs a lookup.
-    const key = `actions:${sort?.order ?? ''}:${quarterHourOf(now)}:${JSON.stringify(filters)}`;
-    return this.deps.mirror.derived(key, ['action', 'incident'], () => this.filter(q, now, sort));
+    const { keep, alsoOn } = this.matcher(filters, now);
+    // The same question asked again before actions change (or the quarter hour turns, for "overdue") costs a lookup.
+    return this.deps.mirror.selection('action', `${sort.order}:${quarterHourOf(now)}:${JSON.stringify(filters)}`, sort.compare, keep, alsoOn);
   }
 
-  private filter(
-    q: ActionFilters & Partial<Pick<ListActionsQuery, 'overdue' | 'dueBefore' | 'dueAfter' | 'q'>>,
-    now: Date,
-    sort?: { order: string; compare: (a: ActionDoc, b: ActionDoc) => number },
-  ): ActionDoc[] {
+  /**
+   * The test an action must pass to be selected by the filters (the same for a whole quarter hour: no
+   * place's date changes inside one), and the other entities it reads: incidents, for severity and service.
+   */
+  private matcher(q: ActionFilters & Partial<Pick<ListActionsQuery, 'overdue' | 'dueBefore' | 'dueAfter' | 'q'>>, now: Date): { keep?: (d: ActionDoc) => boolean; alsoOn: string[] } {
     const owner = q.owner?.toLowerCase();
     const incident = q.incident?.toUpperCase();
     const severities = q.severity?.split(',').map((s) => s.trim());
@@ -456,37 +431,21 @@ export class ActionsService {
           )
         : undefined;
     const re = q.q ? new RegExp(escapeRegExp(q.q), 'i') : undefined;
-    const all = sort ? this.deps.mirror.sorted<ActionDoc>('action', sort.order, sort.compare) : this.deps.mirror.all<ActionDoc>('action');
-    return filterBy(all, [
-      !!owner && ((d) => d.owner === owner),
-      !!q.team && ((d) => d.team === q.team),
-      !!q.status?.length && ((d) => q.status!.includes(d.status as ActionStatus)),
-      !!q.type?.length && ((d) => q.type!.includes(d.type)),
-      !!q.priority?.length && ((d) => q.priority!.includes(d.priority)),
-      !!incident && ((d) => d.incidentKey === incident),
-      q.unowned !== undefined && ((d) => q.unowned === !d.owner),
-      !!incidentIds && ((d) => incidentIds.has(String(d.incidentId))),
-      !!q.dueAfter && ((d) => !!d.dueDate && d.dueDate >= q.dueAfter!),
-      !!q.dueBefore && ((d) => !!d.dueDate && d.dueDate <= q.dueBefore!),
-      !!re && ((d) => re.test(d.title) || (!!d.description && re.test(d.description))),
-      q.overdue !== undefined && ((d) => q.overdue === this.isOverdue(d, now)),
+    const keep = allOf<ActionDoc>([
+      !!owner && ((d: ActionDoc) => d.owner === owner),
+      !!q.team && ((d: ActionDoc) => d.team === q.team),
+      !!q.status?.length && ((d: ActionDoc) => q.status!.includes(d.status as ActionStatus)),
+      !!q.type?.length && ((d: ActionDoc) => q.type!.includes(d.type)),
+      !!q.priority?.length && ((d: ActionDoc) => q.priority!.includes(d.priority)),
+      !!incident && ((d: ActionDoc) => d.incidentKey === incident),
+      q.unowned !== undefined && ((d: ActionDoc) => q.unowned === !d.owner),
+      !!incidentIds && ((d: ActionDoc) => incidentIds.has(String(d.incidentId))),
+      !!q.dueAfter && ((d: ActionDoc) => !!d.dueDate && d.dueDate >= q.dueAfter!),
+      !!q.dueBefore && ((d: ActionDoc) => !!d.dueDate && d.dueDate <= q.dueBefore!),
+      !!re && ((d: ActionDoc) => re.test(d.title) || (!!d.description && re.test(d.description))),
+      q.overdue !== undefined && ((d: ActionDoc) => q.overdue === this.isOverdue(d, now)),
     ]);
-  }
-
-  /** The first open ones of `docs`, oldest first: read off the read model's kept order rather than sorting every time. */
-  private oldestOpen(docs: ActionDoc[]): ActionDoc[] {
-    const selected = new Set(docs);
-    const out: ActionDoc[] = [];
-    const byAge = this.deps.mirror.sorted<ActionDoc>(
-      'action',
-      'createdAt,incidentKey,seq',
-      (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq,
-    );
-    for (const d of byAge) {
-      if (out.length === OLDEST_OPEN_SHOWN) break;
-      if (selected.has(d) && !isClosed(d.status)) out.push(d);
-    }
-    return out;
+    return { keep, alsoOn: incidentIds ? ['incident'] : [] };
   }
 
   /** An incident's actions in number order, from the read model (synced by the caller). */
@@ -560,14 +519,90 @@ export class ActionsService {
   }
 }
 
-const blankTally = () => ({ total: 0, open: 0, overdue: 0, unowned: 0, done: 0, verified: 0, wontFix: 0 });
-type Tally = ReturnType<typeof blankTally>;
+const blankCounts = () => ({ total: 0, open: 0, overdue: 0, unowned: 0, done: 0, verified: 0, wontFix: 0 });
+type Counts = ReturnType<typeof blankCounts>;
+
+/** The age order of actions (the oldest open ones in stats). */
+const byAge = (a: ActionDoc, b: ActionDoc) => a.createdAt.getTime() - b.createdAt.getTime() || a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq;
+
+/**
+ * The stats' counts over a set of actions, kept up to date as actions change: each action adds to the
+ * totals, its owner's and its team's counts and (once done) the days it took; a change takes the
+ * record before out and puts the record after in. Overdue is decided once per action when it is
+ * counted, so a tally is kept within one quarter hour (the stats' key says which).
+ */
+class Tally {
+  private constructor(
+    private readonly isOverdue: (d: ActionDoc) => boolean,
+    private readonly totals: Counts,
+    private readonly byOwner: Map<string | null, Counts>,
+    private readonly byTeam: Map<string | null, Counts>,
+    /** Days from creation to done, ascending. */
+    private readonly days: number[],
+    private onTime: number,
+  ) {}
+
+  private shown?: object;
+
+  static of(docs: ActionDoc[], isOverdue: (d: ActionDoc) => boolean): Tally {
+    const tally = new Tally(isOverdue, blankCounts(), new Map(), new Map(), [], 0);
+    for (const d of docs) tally.count(d, 1);
+    return tally;
+  }
+
+  /** A new tally with `changes` applied to a copy of this one (earlier answers may still hold this one). */
+  patched(changes: { before?: ActionDoc; after?: ActionDoc }[], keep = (_: ActionDoc) => true): Tally {
+    const copy = (m: Map<string | null, Counts>) => new Map([...m].map(([k, c]) => [k, { ...c }]));
+    const next = new Tally(this.isOverdue, { ...this.totals }, copy(this.byOwner), copy(this.byTeam), this.days.slice(), this.onTime);
+    for (const { before, after } of changes) {
+      if (before && keep(before)) next.count(before, -1);
+      if (after && keep(after)) next.count(after, 1);
+    }
+    return next;
+  }
+
+  private count(d: ActionDoc, sign: 1 | -1): void {
+    const overdue = this.isOverdue(d);
+    for (const c of [this.totals, getOr(this.byOwner, d.owner ?? null, blankCounts), getOr(this.byTeam, d.team ?? null, blankCounts)]) {
+      c.total += sign;
+      if (!isClosed(d.status)) {
+        c.open += sign;
+        if (!d.owner) c.unowned += sign;
+      }
+      if (overdue) c.overdue += sign;
+      if (d.status === 'done') c.done += sign;
+      if (d.status === 'verified') c.verified += sign;
+      if (d.status === 'wont_fix') c.wontFix += sign;
+    }
+    // A row whose last action left is not shown.
+    for (const [map, key] of [[this.byOwner, d.owner ?? null], [this.byTeam, d.team ?? null]] as const) if (!map.get(key)!.total) map.delete(key);
+    if (!d.doneAt) return;
+    const days = (d.doneAt.getTime() - d.createdAt.getTime()) / DAY_MS;
+    const at = firstAtLeast(this.days.length, (i) => this.days[i]!, days);
+    if (sign > 0) this.days.splice(at, 0, days);
+    else if (this.days[at] === days) this.days.splice(at, 1);
+    if (d.dueDate && localDate(d.timezone, d.doneAt) <= d.dueDate) this.onTime += sign;
+  }
+
+  /** The stats as the API shows them, worked out once per tally; `oldestOpen` gives that list. */
+  view<T>(oldestOpen: () => T[]) {
+    const build = () => ({
+      ...this.totals,
+      byOwner: ranked(this.byOwner, 'owner'),
+      byTeam: ranked(this.byTeam, 'team'),
+      timeToDone: { count: this.days.length, medianDays: round2(percentile(this.days, 0.5)), p90Days: round2(percentile(this.days, 0.9)) },
+      withinSla: { closed: this.days.length, onTime: this.onTime, share: this.days.length ? round2(this.onTime / this.days.length) : null },
+      oldestOpen: oldestOpen(),
+    });
+    return (this.shown ??= build()) as ReturnType<typeof build>;
+  }
+}
 
 /** Rows of a per-owner or per-team tally, most open first; the null row (unowned, no team) last among equals. */
-function ranked<K extends string>(map: Map<string | null, Tally>, label: K) {
+function ranked<K extends string>(map: Map<string | null, Counts>, label: K) {
   return [...map]
     .sort(([a, x], [b, y]) => y.open - x.open || (a ?? '\uffff').localeCompare(b ?? '\uffff'))
-    .map(([name, tally]) => ({ [label]: name, ...tally }) as Record<K, string | null> & Tally);
+    .map(([name, counts]) => ({ [label]: name, ...counts }) as Record<K, string | null> & Counts);
 }
 
 function same(a: unknown, b: unknown): boolean {

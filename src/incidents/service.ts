@@ -6,7 +6,7 @@ import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
 import { insertPlain, isDuplicateKey } from '../lib/db.js';
 import { REMOVED, type Feed, type FeedChange } from '../lib/feed.js';
-import { comparator, filterBy, pageOf } from '../lib/listing.js';
+import { allOf, comparator, pageOf } from '../lib/listing.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { Clock } from '../lib/clock.js';
@@ -102,20 +102,24 @@ export class IncidentsService {
     const dir = q.sort.startsWith('-') ? -1 : 1;
     const field = q.sort.replace(/^-/, '');
     const value = field === 'startedAt' ? (d: IncidentDoc) => d.window?.startedAt?.at : (d: IncidentDoc) => (d as unknown as Record<string, unknown>)[field];
-    const ordered = this.deps.mirror.sorted<IncidentDoc>('incident', q.sort, comparator([[value, dir], [(d) => String(d._id), dir]]));
     const startedAt = (d: IncidentDoc) => d.window?.startedAt?.at.getTime();
     const { page: _page, pageSize: _pageSize, ...filters } = q;
-    // Asked again before any incident changes, the same filters cost a lookup.
-    const docs = this.deps.mirror.derived(`incidents:${JSON.stringify(filters)}`, ['incident'], () => filterBy(ordered, [
-      !!q.status?.length && ((d) => q.status!.includes(d.status)),
-      !!q.severity?.length && ((d) => q.severity!.includes(d.severity)),
-      !!q.service && ((d) => !!d.services?.includes(q.service!)),
-      !!q.tag && ((d) => !!d.tags?.includes(q.tag!)),
-      !!owner && ((d) => d.owner === owner),
-      from !== undefined && ((d) => (startedAt(d) ?? -Infinity) >= from),
-      to !== undefined && ((d) => (startedAt(d) ?? Infinity) <= to),
-      !!text && ((d) => searchText(d).includes(text)),
-    ]));
+    // Selected and sorted once, then patched as incidents change: the same filters asked again cost a lookup.
+    const docs = this.deps.mirror.selection<IncidentDoc>(
+      'incident',
+      JSON.stringify(filters),
+      comparator([[value, dir], [(d) => String(d._id), dir]]),
+      allOf<IncidentDoc>([
+        !!q.status?.length && ((d) => q.status!.includes(d.status)),
+        !!q.severity?.length && ((d) => q.severity!.includes(d.severity)),
+        !!q.service && ((d) => !!d.services?.includes(q.service!)),
+        !!q.tag && ((d) => !!d.tags?.includes(q.tag!)),
+        !!owner && ((d) => d.owner === owner),
+        from !== undefined && ((d) => (startedAt(d) ?? -Infinity) >= from),
+        to !== undefined && ((d) => (startedAt(d) ?? Infinity) <= to),
+        !!text && ((d) => searchText(d).includes(text)),
+      ]),
+    );
     const items = pageOf(docs, q.page, q.pageSize);
     return { items: items.map(toView), total: docs.length, page: q.page, pageSize: q.pageSize };
   }

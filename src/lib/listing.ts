@@ -28,13 +28,12 @@ export function pageOf<T>(items: T[], page: number, pageSize: number): T[] {
 }
 
 /**
- * The items every given test accepts; a filter not asked for is passed as `undefined` (or false) and
- * costs nothing, so an unfiltered list of ten thousand is not walked at all.
+ * A test that accepts what every given test accepts; a filter not asked for is passed as `undefined`
+ * (or false) and costs nothing. Undefined when no filter is asked for, so an unfiltered list is not walked at all.
  */
-export function filterBy<T>(items: T[], tests: (((item: T) => boolean) | false | undefined)[]): T[] {
+export function allOf<T>(tests: (((item: T) => boolean) | false | undefined)[]): ((item: T) => boolean) | undefined {
   const active = tests.filter((t): t is (item: T) => boolean => !!t);
-  if (!active.length) return items;
-  return items.filter((item) => active.every((t) => t(item)));
+  return active.length ? (item) => active.every((t) => t(item)) : undefined;
 }
 
 /** The first index whose value (ascending in index order) is at least `value`; `length` when none is. */

@@ -67,10 +67,10 @@ export class Mirror {
   private lastRead = 0;
   /** Changes seen per entity, so values derived from an entity's records are kept until it changes. */
   private readonly changes = new Map<string, number>();
-  private readonly derivedCache = new Map<string, { stamp: string; value: unknown }>();
+  private readonly derivedCache = new Map<string, { count: number; others: string; value: unknown }>();
   /** Each entity's recent changes in order; emptied when the entity is loaded whole. */
   private readonly journal = new Map<string, Change[]>();
-  private readonly sortedCache = new Map<string, { count: number; list: unknown[] }>();
+  private readonly sortedCache = new Map<string, { count: number; others: string; list: unknown[] }>();
   /**
    * Writes this process announced for requests (or job runs) still under way, by entity:id: the version
    * each leaves and its request. Not acknowledged yet, they need not show; their writer keeps what it
@@ -130,17 +130,29 @@ export class Mirror {
 
   /**
    * Every record of an entity in the order `compare` gives (a total order), sorted once and then patched
-   * as records change (see patchOrder): a list's page is one pass over it. `order` names the order for
-   * the cache; callers must not change the list.
+   * as records change: a list's page is one pass over it. `order` names the order for the cache;
+   * callers must not change the list.
    */
   sorted<T>(entity: string, order: string, compare: (a: T, b: T) => number): T[] {
-    const key = `${entity}:${order}`;
+    return this.selection(entity, order, compare);
+  }
+
+  /**
+   * The records of an entity that `keep` accepts, in the order `compare` gives (a total order): selected
+   * and sorted once, then patched change by change (see patchOrder), so a filtered list costs its
+   * changes, not a pass over every record. `name` must name the order and everything `keep` depends on
+   * (the query, the time bucket); a change to one of `alsoOn` (entities `keep` reads) selects afresh.
+   * Callers must not change the list.
+   */
+  selection<T>(entity: string, name: string, compare: (a: T, b: T) => number, keep?: (doc: T) => boolean, alsoOn: string[] = []): T[] {
+    const key = `${entity}:${name}`;
     const count = this.changes.get(entity) ?? 0;
-    const kept = this.sortedCache.get(key) as { count: number; list: T[] } | undefined;
-    if (kept?.count === count) return kept.list;
-    const since = kept ? this.changesSince(entity, kept.count) : undefined;
-    const list = since && kept ? patchOrder(kept.list, since, compare) : this.all<T>(entity).sort(compare);
-    setBounded(this.sortedCache, key, { count, list }, SORTED_KEPT);
+    const others = this.stamp(alsoOn);
+    const kept = this.sortedCache.get(key) as { count: number; others: string; list: T[] } | undefined;
+    if (kept?.count === count && kept.others === others) return kept.list;
+    const since = kept?.others === others ? this.changesSince(entity, kept.count) : undefined;
+    const list = since && kept ? patchOrder(kept.list, since, compare, keep) : (keep ? this.all<T>(entity).filter(keep) : this.all<T>(entity)).sort(compare);
+    setBounded(this.sortedCache, key, { count, others, list }, SORTED_KEPT);
     return list;
   }
 
@@ -152,18 +164,28 @@ export class Mirror {
     return journal.slice(from);
   }
 
+  private stamp(entities: string[]): string {
+    return entities.map((e) => this.changes.get(e) ?? 0).join(',');
+  }
+
   /**
-   * A value computed from the records of `entities` (a filtered list, a tally), kept until one of them
-   * changes: asked again meanwhile, it costs a lookup. `key` must name everything else it depends on
-   * (the query, the time bucket). Callers must not change it.
+   * A value computed from the records of `entities` (a tally, a report's counts), kept until one of
+   * them changes: asked again meanwhile, it costs a lookup. `key` must name everything else it depends
+   * on (the query, the time bucket). With `patch`, a value is brought up to date from the changes to
+   * the first entity since it was computed (each record before and after; undefined when there was
+   * none, or is none now) rather than computed again; `patch` returns a new value, as earlier callers
+   * may still hold the old one. Callers must not change it.
    */
-  derived<T>(key: string, entities: string[], compute: () => T): T {
-    const stamp = entities.map((e) => this.changes.get(e) ?? 0).join(',');
-    const hit = this.derivedCache.get(key);
-    if (hit?.stamp === stamp) return hit.value as T;
-    const value = compute();
+  derived<T>(key: string, entities: string[], compute: () => T, patch?: (value: T, changes: { before?: unknown; after?: unknown }[]) => T): T {
+    const [first, ...rest] = entities;
+    const count = this.changes.get(first!) ?? 0;
+    const others = this.stamp(rest);
+    const hit = this.derivedCache.get(key) as { count: number; others: string; value: T } | undefined;
+    if (hit?.count === count && hit.others === others) return hit.value;
+    const since = patch && hit?.others === others ? this.changesSince(first!, hit.count) : undefined;
+    const value = since && hit ? patch!(hit.value, since) : compute();
     // The oldest first out: queries vary without end, the data they are kept for does not.
-    setBounded(this.derivedCache, key, { stamp, value }, DERIVED_KEPT);
+    setBounded(this.derivedCache, key, { count, others, value }, DERIVED_KEPT);
     return value;
   }
 
@@ -376,17 +398,17 @@ const PATCH_AT_MOST = 64;
 
 /**
  * A kept order brought up to date change by change: the record before is taken out, the record after
- * goes in after those it does not sort before (where a stable sort puts a record re-added last).
- * The kept list is copied: earlier answers may still hold it.
+ * goes in (when `keep` accepts it) after those it does not sort before (where a stable sort puts a
+ * record re-added last). The kept list is copied: earlier answers may still hold it.
  */
-function patchOrder<T>(kept: T[], changes: Change[], compare: (a: T, b: T) => number): T[] {
+function patchOrder<T>(kept: T[], changes: Change[], compare: (a: T, b: T) => number, keep?: (doc: T) => boolean): T[] {
   const list = kept.slice();
   for (const { before, after } of changes) {
     if (before) {
       const at = list.indexOf(before as T);
       if (at >= 0) list.splice(at, 1);
     }
-    if (after) list.splice(firstAtLeast(list.length, (i) => (compare(list[i]!, after as T) > 0 ? 1 : 0), 1), 0, after as T);
+    if (after && (!keep || keep(after as T))) list.splice(firstAtLeast(list.length, (i) => (compare(list[i]!, after as T) > 0 ? 1 : 0), 1), 0, after as T);
   }
   return list;
 }

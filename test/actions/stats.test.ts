@@ -1,5 +1,11 @@
 import { expect } from 'chai';
+import { actionStatsQuery, listActionsQuery, patchActionBody } from '../../src/actions/schemas.js';
+import { SYSTEM_ACTOR } from '../../src/http/actor.js';
+import { connectDb } from '../../src/lib/db.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { buildServices, type Services } from '../../src/services.js';
 import { createTestContext, type TestContext } from '../support/context.js';
+import { serverUri } from '../support/hooks.js';
 import { addAction, fileIncident, move } from './helpers.js';
 
 /**
@@ -96,5 +102,35 @@ describe('action stats', () => {
     expect(none.body.withinSla.share).to.equal(null);
     expect((await t.api.get('/api/v1/actions/stats?service=billing').expect(200)).body.total).to.equal(7);
     await t.api.get('/api/v1/actions/stats?sort=dueDate').expect(400);
+  });
+
+  it('keeps its counts and lists up to date change by change, as a fresh read of every action gives them', async () => {
+    const queries: Record<string, string>[] = [{}, { team: 'web' }, { owner: 'bob@example.com' }, { overdue: 'true' }, { severity: 'B' }, { status: 'open,in_progress' }];
+    const answers = (s: Services) =>
+      Promise.all(
+        queries.map(async ({ overdue, ...filters }: Record<string, string>) => ({
+          // The stats take the list's filters but "overdue" (they count it).
+          stats: await s.actions.stats(actionStatsQuery.parse(filters)),
+          list: (await s.actions.list(listActionsQuery.parse({ ...filters, ...(overdue ? { overdue } : {}), sort: 'dueDate' }))).items.map((a) => a.key),
+        })),
+      );
+    const before = await answers(t.services);
+    // Kept from here on: each change below is applied to what was kept, not counted again.
+    const incident = keys.a1!.replace(/-A\d+$/, '');
+    keys.a8 = (await addAction(t, incident, { title: 'a8', owner: 'bob@example.com', team: 'web', dueDate: '2026-11-21' })).key;
+    await move(t, keys.a4!, { to: 'done', note: 'done', evidence: 'https://runbooks.example.com/y' }).expect(200);
+    await move(t, keys.a6!, { to: 'open', reason: 'The gateway was cancelled' }).expect(200);
+    await t.services.actions.patch(keys.a5!, patchActionBody.parse({ version: 0, owner: 'dave@example.com', team: 'db' }), SYSTEM_ACTOR);
+    const kept = await answers(t.services);
+    expect(kept).to.not.deep.equal(before);
+    expect(kept[0]!.stats).to.include({ total: 8, open: 4, overdue: 2, unowned: 0, done: 3 });
+    // Another process reads every action afresh.
+    const conn2 = await connectDb(serverUri(), t.conn.name);
+    try {
+      const fresh = buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') });
+      expect(kept).to.deep.equal(await answers(fresh));
+    } finally {
+      await conn2.close();
+    }
   });
 });
