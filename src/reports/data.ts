@@ -74,17 +74,55 @@ export interface ActionTimeline {
 }
 
 function actionTimeline(reads: Reads): ActionTimeline {
-  return reads.mirror.derived('report-action-timeline', ['action'], () => {
-    const actions = reads.mirror.sorted<ActionDoc>('action', 'incidentKey,seq', (a, b) => a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq);
-    const opened = Float64Array.from(actions, openedAt);
-    const closings: ActionTimeline['closings'] = [];
-    for (const a of actions) {
-      for (const h of a.history) if (h.field === 'status' && isClosed(h.to) && !isClosed(h.from)) closings.push({ at: h.at.getTime(), key: a.key });
-    }
-    closings.sort((x, y) => x.at - y.at);
-    return { actions, openedAt: opened, openings: opened.slice().sort(), closings };
-  });
+  const inOrder = () => reads.mirror.sorted<ActionDoc>('action', 'incidentKey,seq', (a, b) => a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq);
+  return reads.mirror.derived(
+    'report-action-timeline',
+    ['action'],
+    () => {
+      const actions = inOrder();
+      const opened = openedTimes(actions);
+      return { actions, openedAt: opened, openings: opened.slice().sort(), closings: actions.flatMap(closingsOf).sort(byTime) };
+    },
+    // Brought up to date change by change: the record before taken out of the openings and closings, the record after put in.
+    (kept, changes) => {
+      const openings = Array.from(kept.openings);
+      const closings = kept.closings.slice();
+      for (const { before, after } of changes as { before?: ActionDoc; after?: ActionDoc }[]) {
+        if (before) {
+          const at = firstAtLeast(openings.length, (i) => openings[i]!, openedAt(before));
+          if (openings[at] === openedAt(before)) openings.splice(at, 1);
+          for (const c of closingsOf(before)) {
+            for (let i = firstAtLeast(closings.length, (k) => closings[k]!.at, c.at); closings[i]?.at === c.at; i++) {
+              if (closings[i]!.key === c.key) {
+                closings.splice(i, 1);
+                break;
+              }
+            }
+          }
+        }
+        if (after) {
+          openings.splice(firstAtLeast(openings.length, (i) => openings[i]!, openedAt(after)), 0, openedAt(after));
+          for (const c of closingsOf(after)) closings.splice(firstAtLeast(closings.length, (k) => closings[k]!.at, c.at + 1), 0, c);
+        }
+      }
+      const actions = inOrder();
+      return { actions, openedAt: openedTimes(actions), openings: Float64Array.from(openings), closings };
+    },
+  );
 }
+
+function openedTimes(actions: ActionDoc[]): Float64Array {
+  const out = new Float64Array(actions.length);
+  for (let i = 0; i < actions.length; i++) out[i] = openedAt(actions[i]!);
+  return out;
+}
+
+/** An action's closings (done or declined from an open status), in its history's order. */
+function closingsOf(a: ActionDoc): { at: number; key: string }[] {
+  return a.history.filter((h) => h.field === 'status' && isClosed(h.to) && !isClosed(h.from)).map((h) => ({ at: h.at.getTime(), key: a.key }));
+}
+
+const byTime = (x: { at: number }, y: { at: number }) => x.at - y.at;
 
 /**
  * Corrective actions that entered the record before `end` (created, or filed with a postmortem whose SLA

@@ -209,12 +209,12 @@ export class ReportsService {
   }
 
   /**
-   * A chart of the period from its data (see load), kept until incidents or actions change, or for a
-   * minute (an incident still open counts until now).
+   * A chart of the period from its data (see load), kept until what it counts changes (actions for the
+   * actions chart, incidents for the others), or for a minute (an incident still open counts until now).
    */
   chart(name: ChartName, period: ResolvedPeriod, data: ReportData, locale: string): Chart {
     const key = `chart:${name}:${locale}:${period.from}:${period.to}:${period.zone}:${Math.floor(data.now / 60_000)}`;
-    return this.deps.reads.mirror.derived(key, ['incident', 'action'], () => buildChart(name, period, data, this.deps.config, locale));
+    return this.deps.reads.mirror.derived(key, [name === 'actions-opened-closed' ? 'action' : 'incident'], () => buildChart(name, period, data, this.deps.config, locale));
   }
 
   /**

@@ -1,7 +1,11 @@
 import { expect } from 'chai';
+import { connectDb } from '../../src/lib/db.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { COLUMNS } from '../../src/reports/exports.js';
+import { buildServices, type Services } from '../../src/services.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
+import { serverUri } from '../support/hooks.js';
 
 /** RFC 4180 as a spreadsheet reads it: quoted cells may hold commas, quotes and line breaks. */
 function parseCsv(text: string): string[][] {
@@ -112,6 +116,31 @@ describe('exports and charts', () => {
     // Without a period: the twelve weeks up to this one.
     expect((await t.api.get('/api/v1/reports/charts/availability').query({ format: 'json' }).expect(200)).body.categories).to.have.length(12);
     expect((await t.api.get('/api/v1/reports/charts/pie').expect(400)).body.error.fields[0].field).to.equal('name');
+  });
+
+  it("keeps the actions chart and the period's action counts up to date as actions move, as a fresh read of every action gives them", async () => {
+    const numbers = async (s: Services) => {
+      const period = s.reports.period({ from: '2023-01-30', to: '2023-03-05' });
+      const data = await s.reports.load(period);
+      return { chart: s.reports.chart('actions-opened-closed', period, data, 'en').series, actions: (await s.reports.compute(period, data)).actions };
+    };
+    const before = await numbers(t.services);
+    // Kept from here on: each move below is applied to what was kept, not read again.
+    const done = { to: 'done', note: 'shipped', evidence: 'https://runbooks.example.com/decrypt' };
+    await t.api.post('/api/v1/actions/INC-2023-0002-A1/transitions').send(done).expect(200);
+    await t.api.post('/api/v1/actions/INC-2023-0002-A2/transitions').send({ to: 'wont_fix', reason: 'covered by A1' }).expect(200);
+    await t.api.post('/api/v1/actions/INC-2023-0002-A1/transitions').send({ to: 'open', reason: 'the check missed a field' }).expect(200);
+    await t.api.post('/api/v1/actions/INC-2023-0002-A1/transitions').send(done).expect(200);
+    await t.api.post('/api/v1/incidents/INC-2023-0001/actions').send({ title: 'Alert on sync lag' }).expect(201);
+    const kept = await numbers(t.services);
+    expect(kept.actions.closed).to.deep.equal({ count: 2, keys: ['INC-2023-0002-A1', 'INC-2023-0002-A2'] });
+    expect(kept.chart).to.not.deep.equal(before.chart);
+    const conn2 = await connectDb(serverUri(), t.conn.name);
+    try {
+      expect(kept).to.deep.equal(await numbers(buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') })));
+    } finally {
+      await conn2.close();
+    }
   });
 
   it('emails a report through the outbox, its charts in the HTML and their text in both parts', async () => {
