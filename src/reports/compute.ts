@@ -3,6 +3,7 @@ import { isClosed } from '../actions/schemas.js';
 import { percentile } from '../actions/service.js';
 import { durations } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
+import { firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { localDate, type Span } from '../lib/time.js';
 
@@ -175,35 +176,77 @@ export interface ActionCounts {
 /**
  * Actions opened, closed (done or declined; verifying does not close again), closed by their due date,
  * and verified in the range; open, overdue and unowned as of its end (or `now`, when that is earlier),
- * from each action's history rather than its state today.
+ * from each action's history rather than its state today. `actions` are in report order (by incident,
+ * then number), and so are the lists.
  */
 export function actionCounts(actions: ActionDoc[], range: Range, now: number): ActionCounts {
+  const out: ActionCounts = { opened: [], closed: [], closedWithinSla: [], verified: [], open: [], overdue: [], unowned: [] };
+  const part = partCounter(range, now);
+  for (const a of actions) {
+    const p = part(a);
+    if (p) for (const list of LISTS) (out[list] as unknown[]).push(...p[list]);
+  }
+  return out;
+}
+
+/**
+ * `kept` (the counts of the range at the same minute) brought up to date with changed actions: each
+ * one's part taken out and its new part put in at its place in report order. Returns new lists.
+ */
+export function patchActionCounts(kept: ActionCounts, changes: { before?: ActionDoc; after?: ActionDoc }[], range: Range, now: number): ActionCounts {
+  type Item = string | { key: string };
+  const out = new Map<(typeof LISTS)[number], Item[]>(LISTS.map((list) => [list, kept[list]]));
+  const part = partCounter(range, now);
+  for (const { before, after } of changes) {
+    const key = (before ?? after)!.key;
+    const p = after && part(after);
+    for (const list of LISTS) {
+      const items = out.get(list)!.filter((e) => keyOf(e) !== key);
+      if (p) items.splice(firstAtLeast(items.length, (i) => (reportOrder(keyOf(items[i]!), key) > 0 ? 1 : 0), 1), 0, ...p[list]);
+      out.set(list, items);
+    }
+  }
+  return Object.fromEntries(out) as unknown as ActionCounts;
+}
+
+const LISTS = ['opened', 'closed', 'closedWithinSla', 'verified', 'open', 'overdue', 'unowned'] as const;
+const keyOf = (e: string | { key: string }) => (typeof e === 'string' ? e : e.key);
+
+/** Report order of action keys: by incident, then number (A2 before A10). */
+function reportOrder(a: string, b: string): number {
+  const [x, y] = [a.lastIndexOf('-A'), b.lastIndexOf('-A')];
+  return a.slice(0, x).localeCompare(b.slice(0, y)) || Number(a.slice(x + 2)) - Number(b.slice(y + 2));
+}
+
+/** One action's part in the counts of `range` (undefined when it has none): what actionCounts adds for it. */
+function partCounter(range: Range, now: number): (a: ActionDoc) => ActionCounts | undefined {
   const asOf = Math.min(range.end, now) - 1;
   const inRange = (t: number) => t >= range.start && t < range.end;
-  const out: ActionCounts = { opened: [], closed: [], closedWithinSla: [], verified: [], open: [], overdue: [], unowned: [] };
   const today = new Map<string, string>();
-  for (const a of actions) {
-    // Closed before the range and unchanged since (most of a long history): nothing to count.
-    if (isClosed(a.status) && lastChangedAt(a) < range.start) continue;
+  return (a) => {
+    // Not in the record before the end, or closed before the range and unchanged since (most of a long history): nothing to count.
     const opened = openedAt(a);
+    if (opened >= range.end || (isClosed(a.status) && lastChangedAt(a) < range.start)) return undefined;
+    const out: ActionCounts = { opened: [], closed: [], closedWithinSla: [], verified: [], open: [], overdue: [], unowned: [] };
     if (inRange(opened)) out.opened.push(a.key);
     for (const h of a.history) {
       if (h.field !== 'status' || !inRange(h.at.getTime())) continue;
       if (isClosed(h.to) && !isClosed(h.from)) {
-        out.closed.push(a.key);
+        // Closed, reopened and closed again in the range counts once.
+        if (!out.closed.length) out.closed.push(a.key);
         const due = valueAt(a, 'dueDate', h.at.getTime()) as string | undefined;
-        if (h.to === 'done' && due && dayIn(h.at.getTime(), a.timezone) <= due) out.closedWithinSla.push(a.key);
+        if (h.to === 'done' && due && dayIn(h.at.getTime(), a.timezone) <= due && !out.closedWithinSla.length) out.closedWithinSla.push(a.key);
       }
       if (h.to === 'verified') out.verified.push({ key: a.key, title: a.title });
     }
-    if (opened > asOf || isClosed(valueAt(a, 'status', asOf))) continue;
-    out.open.push(a.key);
-    const due = valueAt(a, 'dueDate', asOf) as string | undefined;
-    if (due && getOr(today, a.timezone, () => dayIn(asOf, a.timezone)) > due) out.overdue.push(a.key);
-    if (!valueAt(a, 'owner', asOf)) out.unowned.push(a.key);
-  }
-  const unique = (keys: string[]) => [...new Set(keys)];
-  return { ...out, closed: unique(out.closed), closedWithinSla: unique(out.closedWithinSla) };
+    if (opened <= asOf && !isClosed(valueAt(a, 'status', asOf))) {
+      out.open.push(a.key);
+      const due = valueAt(a, 'dueDate', asOf) as string | undefined;
+      if (due && getOr(today, a.timezone, () => dayIn(asOf, a.timezone)) > due) out.overdue.push(a.key);
+      if (!valueAt(a, 'owner', asOf)) out.unowned.push(a.key);
+    }
+    return out;
+  };
 }
 
 export function round(n: number, digits: number): number {

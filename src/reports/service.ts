@@ -7,7 +7,7 @@ import { BadRequest } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { buildChart, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
-import { actionCounts, downtime, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
+import { actionCounts, downtime, patchActionCounts, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
 import { incidentActionsBefore, readPeriod, type ActionTimeline, type Reads } from './data.js';
 import type { PeriodMetrics } from './metrics.js';
 import type { PeriodQuery, ReportQuery, StabilityReport } from './schemas.js';
@@ -163,7 +163,12 @@ export class ReportsService {
       .filter((d) => d.window && d.window.end > range.start && d.window.start < range.end);
 
     // Kept for the minute (the open and overdue counts are as of now) until actions change.
-    const counts = this.deps.reads.mirror.derived(`report-counts:${range.start}:${range.end}:${Math.floor(now / 60_000)}`, ['action'], () => actionCounts(data.actions, range, now));
+    const counts = this.deps.reads.mirror.derived(
+      `report-counts:${range.start}:${range.end}:${Math.floor(now / 60_000)}`,
+      ['action'],
+      () => actionCounts(data.actions, range, now),
+      (kept, changes) => patchActionCounts(kept, changes as { before?: ActionDoc; after?: ActionDoc }[], range, now),
+    );
     const keys = (list: string[]) => ({ count: list.length, keys: list });
     const [successRates, workItems] = await Promise.all([metrics.forPeriod(period), metrics.workItems(period)]);
     const today = DateTime.fromMillis(now, { zone }).toISODate()!;
