@@ -75,7 +75,7 @@ export class Feed {
 
   /**
    * Announces a write of `entity` `id` that leaves it at `version` (see FeedChange.v). Announced before
-   * the write (new records) or between claiming and writing (versioned edits), so a writer that stops
+   * the write (new records) or as the revision is claimed (versioned edits), so a writer that stops
    * after writing has always announced it.
    */
   async append(entity: string, id: string, version?: number, opts: AppendOptions = {}): Promise<void> {

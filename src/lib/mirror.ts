@@ -15,8 +15,8 @@ import type { Revisions } from './revisions.js';
  * filter, count or sort.
  *
  * Every writer (the server, the worker, the CLI) announces each write on the feed with the version it
- * leaves the record at: new records before they are inserted, edits between claiming their revision
- * and writing (src/lib/revisions.ts). A reader that loads a record before the write lands keeps it
+ * leaves the record at: new records before they are inserted, edits as they claim their revision, before
+ * writing (src/lib/revisions.ts). A reader that loads a record before the write lands keeps it
  * pending and looks again on each read until the record reaches that version; a claimed edit whose
  * writer stopped is rolled forward by the reader. So no process misses another's change, whichever
  * moment a writer stops at. The `repair-read-model` job announces anything changed behind the
