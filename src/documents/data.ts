@@ -39,7 +39,7 @@ const action = z.object({
 });
 
 export const documentData = z.object({
-  generatedAt: instant.describe('When the document was rendered (the clock of the service)'),
+  generatedAt: instant.describe('When the document was rendered (the clock of the service), to the minute'),
   live: z.boolean().optional().describe('true on the incident web page, which lists the actions itself and is never stale: leave out the action table and the generated time'),
   incident: z.object({
     key: z.string().describe('e.g. INC-2023-0002'),
@@ -136,7 +136,8 @@ export function buildDocumentData(doc: IncidentDoc, actions: unknown[], now: Dat
   const window = doc.window ?? {};
   const open = (actions as { status: string; owner?: string | null }[]).filter((a) => !(CLOSED_ACTION_STATUSES as readonly string[]).includes(a.status));
   return documentData.parse({
-    generatedAt: { at: now.toISOString(), precision: 'minute' },
+    // To the minute, as its precision says: a document rendered twice within a minute reads the same (RenderedDocuments).
+    generatedAt: { at: new Date(Math.floor(now.getTime() / 60_000) * 60_000).toISOString(), precision: 'minute' },
     incident: {
       ...doc,
       detection: opt(doc.detection, (d) => ({ ...d, reported: REPORTED_SOURCES.has(d.source ?? '') && !!d.detail })),

@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import { Conflict, NotFound, Unprocessable } from '../http/errors.js';
 import { buildDocumentData, describeVariables, type DocumentData } from './data.js';
 import { snapshotId, type SnapshotDoc, type SnapshotModel } from './model.js';
+import type { RenderedDocuments } from './rendered.js';
 import { HELPERS, TemplateError, TemplateNotFound, type Format, type Renderer } from './renderer.js';
 import type { DocumentQuery, PreviewInput, SnapshotInput } from './schemas.js';
 
@@ -18,22 +19,30 @@ const MAX_NUMBER_ATTEMPTS = 50;
 
 export class DocumentsService {
   constructor(
-    private readonly deps: { incidents: IncidentsService; actions: ActionsService; snapshots: SnapshotModel; renderer: Renderer; clock: Clock },
+    private readonly deps: { incidents: IncidentsService; actions: ActionsService; snapshots: SnapshotModel; renderer: Renderer; rendered: RenderedDocuments; clock: Clock },
   ) {}
 
   /** An incident's document as text, rendered from the current record. */
   async render(keyOrId: string, q: DocumentQuery): Promise<{ text: string; contentType: string }> {
-    const { doc, data } = await this.load(keyOrId);
-    return { text: this.renderDoc(doc, data, q), contentType: CONTENT_TYPES[q.format] };
+    const doc = await this.deps.incidents.find(keyOrId);
+    const actions = await this.deps.actions.listForIncident(doc._id);
+    return { text: this.renderKept(doc, actions, { template: q.template, locale: q.locale ?? doc.locale, format: q.format }), contentType: CONTENT_TYPES[q.format] };
   }
 
   /**
    * The postmortem as the incident page shows it (marked live, not frozen), from the records the page
    * has read already; a broken template is a 422 naming it, as on the API.
    */
-  renderLive(doc: IncidentDoc, actions: Parameters<typeof buildDocumentData>[1], locale: string): string {
-    const data = { ...buildDocumentData(doc, actions, this.deps.clock.now()), live: true };
-    return this.renderDoc(doc, data, { template: 'postmortem', locale, format: 'md' });
+  renderLive(doc: IncidentDoc, actions: Parameters<RenderedDocuments['render']>[1], locale: string): string {
+    return this.renderKept(doc, actions, { template: 'postmortem', locale, format: 'md', live: true });
+  }
+
+  private renderKept(doc: IncidentDoc, actions: Parameters<RenderedDocuments['render']>[1], q: { template: string; locale: string; format: Format; live?: boolean }): string {
+    try {
+      return this.deps.rendered.render(doc, actions, { name: q.template, locale: q.locale, format: q.format, timezone: doc.timezone, live: q.live });
+    } catch (err) {
+      throw asHttpError(err, 'template');
+    }
   }
 
   /** A template being written, rendered against an incident; its errors are 422s on `body`. */

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { ActionDoc } from '../actions/model.js';
-import { buildDocumentData } from '../documents/data.js';
+import type { RenderedDocuments } from '../documents/rendered.js';
 import type { Renderer } from '../documents/renderer.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { BadRequest } from '../http/errors.js';
@@ -58,6 +58,7 @@ export class ReportsService {
       reads: Reads;
       metrics: PeriodMetrics;
       renderer: Renderer;
+      rendered: RenderedDocuments;
       clock: Clock;
       config: Config;
     },
@@ -227,7 +228,7 @@ export class ReportsService {
    * the report's zone (the header says which), in the report's locale when that template exists in it.
    */
   async render(q: ReportQuery & { format: 'md' | 'html' }, template: ReportTemplate = 'weekly'): Promise<{ report: StabilityReport; text: string }> {
-    const { renderer, config, clock } = this.deps;
+    const { renderer, config } = this.deps;
     const period = this.period(q);
     const data = await this.load(period);
     const report = await this.compute(period, data, q.date);
@@ -238,14 +239,7 @@ export class ReportsService {
       const doc = byKey.get(i.key)!;
       // The incident's actions that had entered the record by the period's end.
       const actions = incidentActionsBefore(data.timeline, doc.key, period.range.end).map((a) => this.deps.reads.actions.toView(a));
-      return renderer.render({
-        kind: 'documents',
-        name: 'weekly-entry',
-        locale: hasEntry ? locale : doc.locale,
-        format: 'md',
-        data: buildDocumentData(doc, actions, clock.now()),
-        timezone: period.zone,
-      });
+      return this.deps.rendered.render(doc, actions, { name: 'weekly-entry', locale: hasEntry ? locale : doc.locale, format: 'md', timezone: period.zone });
     });
     // Numbered as the seed does: the period's stability work first, then the events, then the actions.
     const work = report.workItems.length + report.verifiedActions.length;

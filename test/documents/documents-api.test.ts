@@ -50,6 +50,22 @@ describe('documents API', () => {
   });
 
   describe('rendering', () => {
+    it('shows an edit to the incident or to one of its actions at once, and the minute it was generated', async () => {
+      t.clock.set('2026-11-20T02:00:30Z');
+      const { body } = await file(t, fixture('decrypt-failure'));
+      const en = async () => (await doc(t, body.key, { locale: 'en' }).expect(200)).text;
+      const first = await en();
+      expect(first).to.contain('- **Generated:** 2026-11-20 10:00 CST');
+      t.clock.set('2026-11-20T02:00:59Z');
+      expect(await en()).to.equal(first);
+      await t.api.patch(`/api/v1/incidents/${body.key}`).send({ version: body.version, title: 'Decrypt service failed to start' }).expect(200);
+      expect(await en()).to.match(/^# Postmortem: Decrypt service failed to start/);
+      await t.api.patch(`/api/v1/actions/${body.key}-A1`).send({ version: 0, owner: 'lee@example.com' }).expect(200);
+      expect(await en()).to.match(/\| INC-2023-\d{4}-A1 \| .* \| lee@example\.com \|/);
+      t.clock.set('2026-11-20T02:01:00Z');
+      expect(await en()).to.contain('- **Generated:** 2026-11-20 10:01 CST');
+    });
+
     it("uses the incident's locale unless another is asked for", async () => {
       const { body } = await file(t, fixture('decrypt-failure'));
       expect((await doc(t, body.key, {}).expect(200)).text).to.match(/^# 复盘报告：/);
