@@ -110,12 +110,13 @@ export class Sequence<T extends { _id: string }> {
     return out;
   }
 
+  // Through the driver: entries are read on nearly every request, and mongoose's query machinery costs more than the read.
   async read(seq: number): Promise<T | null> {
-    const entry = await this.deps.model.findById(seqId(seq)).lean<T>();
+    const entry = await this.deps.model.collection.findOne<T>({ _id: seqId(seq) } as never);
     return entry && this.deps.upgrade ? this.deps.upgrade(entry) : entry;
   }
 
   private async exists(seq: number): Promise<boolean> {
-    return (await this.deps.model.findById(seqId(seq)).select('_id').lean()) !== null;
+    return (await this.deps.model.collection.findOne({ _id: seqId(seq) } as never, { projection: { _id: 1 } })) !== null;
   }
 }
