@@ -40,7 +40,6 @@ export const REMOVED = -1;
 export interface OwnWritesWatcher {
   announced(changes: FeedChange[]): void;
   stored(entity: string, doc: { _id: unknown; version?: number }): void;
-  abandoned(entity: string, id: string): void;
 }
 
 interface AppendOptions {
@@ -85,7 +84,7 @@ export class Feed {
   /** Announces one write of several records (see append) as a single entry. */
   async appendAll(changes: FeedChange[], opts: AppendOptions = {}): Promise<void> {
     markWritten();
-    if (opts.ownWrite) for (const w of this.watchers) w.announced(changes);
+    if (opts.ownWrite) this.writing(changes);
     await this.entries.append((_id) => ({ _id, changes, at: this.deps.clock.now() }));
   }
 
@@ -99,9 +98,9 @@ export class Feed {
     for (const w of this.watchers) w.stored(entity, doc);
   }
 
-  /** This process will not make an own write it announced (another writer has that version): the record is looked for like any other. */
-  abandoned(entity: string, id: string): void {
-    for (const w of this.watchers) w.abandoned(entity, id);
+  /** This process is making these writes, already announced (a versioned edit whose revision it claimed). */
+  writing(changes: FeedChange[]): void {
+    for (const w of this.watchers) w.announced(changes);
   }
 
   /** The last entry's number. */

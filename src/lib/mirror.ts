@@ -87,7 +87,6 @@ export class Mirror {
       stored: (entity, doc) => {
         if (this.sources.has(entity)) this.learn(entity, doc);
       },
-      abandoned: (entity, id) => this.underWay.delete(`${entity}:${id}`),
     });
     for (const s of sources) {
       this.sources.set(s.entity, s);
@@ -204,7 +203,7 @@ export class Mirror {
       return stored as T;
     } catch (err) {
       // Not written (a duplicate key is another writer's record under this id): looked for from now on.
-      this.deps.feed.abandoned(entity, String(doc._id));
+      this.underWay.delete(`${entity}:${String(doc._id)}`);
       throw err;
     }
   }

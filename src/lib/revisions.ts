@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { insertPlain, isDuplicateKey } from './db.js';
 import { REMOVED, type Feed } from './feed.js';
+import { markWritten } from './request-scope.js';
 
 /**
  * Versioned writes that stay correct on FerretDB, whose conditional updates are not atomic across
@@ -72,23 +73,25 @@ export class Revisions {
     const version = current.version + 1;
     if (next.version !== version) throw new Error(`next state must carry version ${version}`);
     const id = String(current._id);
-    // Claimed and announced at once (one round trip, not two): both must land before the record is
-    // written, in either order. A claim that fails leaves an announcement of a version this process
-    // will not write; for a duplicate that is right (someone else has this version: every read model,
-    // this one too, rolls it forward even if that writer stopped before writing or announcing it).
-    const announced = this.feed.append(entity, id, version, { ownWrite: true });
+    // Claimed and announced at once (one round trip, not two): both land before the record is written,
+    // in either order. Announced as anyone's write: if the claim fails, the announcement names the
+    // version another writer claimed, which every read model (this one too) must look for, and roll
+    // forward if that writer stopped before writing or announcing it.
+    const announced = this.feed.append(entity, id, version);
+    // Awaited below; a failed append must not go unhandled while the claim is still under way.
+    announced.catch(() => undefined);
     try {
       await insertPlain(this.revisions, { _id: revisionId(entity, current._id, version), entity, entityId: current._id, version, state: next, by, at });
     } catch (err) {
-      this.feed.abandoned(entity, id);
-      if (!isDuplicateKey(err)) {
-        announced.catch(() => undefined);
-        throw err;
-      }
+      if (!isDuplicateKey(err)) throw err;
       await announced;
+      // What the request reads next must show the version that won: a catch-up from before now may have missed it.
+      markWritten();
       return undefined;
     }
     await announced;
+    // The version is this process's now: its read model keeps what it writes instead of looking for it meanwhile.
+    this.feed.writing([{ entity, id, v: version }]);
     const stored = new model({ _id: current._id, ...next }).toObject() as T;
     const { _id, ...fields } = stored;
     const { matchedCount } = await model.replaceOne({ _id, version: current.version } as never, fields as never);
