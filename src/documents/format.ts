@@ -98,22 +98,31 @@ export function formatDuration(span: Pick<Span, 'minutes' | 'approximate'>, loca
 
 /** 0.0040978 at 3 digits → 0.410% (rounded, never truncated). */
 export function formatPercent(ratio: number, digits: number, locale: string): string {
-  return new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }).format(ratio);
+  return numberFormat(locale, { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }).format(ratio);
 }
 
 /** A value already in percent: 99.94 → 99.94%, 99.98765 → 99.988%, 100 → 100%. */
 export function formatRate(percent: number, locale: string): string {
-  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 3, useGrouping: false }).format(percent)}%`;
+  return `${numberFormat(locale, { maximumFractionDigits: 3, useGrouping: false }).format(percent)}%`;
 }
 
 /** 1496160 → 1,496,160. */
 export function formatNumber(n: number, locale: string): string {
-  return new Intl.NumberFormat(locale).format(n);
+  return numberFormat(locale, {}).format(n);
 }
 
 /** a, b, and c / 研发、SRE、安全和数据平台. */
 export function formatList(items: string[], locale: string): string {
-  return new Intl.ListFormat(locale, { type: 'conjunction' }).format(items);
+  return getOrBounded(listFormats, locale, FORMATTERS_KEPT, () => new Intl.ListFormat(locale, { type: 'conjunction' })).format(items);
+}
+
+/** Building an Intl formatter costs far more than formatting with it, and pages ask for the same few again and again: each is built once. */
+const FORMATTERS_KEPT = 100;
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const listFormats = new Map<string, Intl.ListFormat>();
+
+function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  return getOrBounded(numberFormats, `${locale}|${JSON.stringify(options)}`, FORMATTERS_KEPT, () => new Intl.NumberFormat(locale, options));
 }
 
 /** Display names (terms) for the enumerations templates show; an unknown value is shown as it is. */
