@@ -3,9 +3,12 @@
 # from the Go module proxy and caches the binary under .cache/ferretdb/. Idempotent: prints the
 # binary's path at once when it is already built.
 #
-# FerretDB's SQLite backend is patched before the build (scripts/ferretdb/*.patch, applied to a
-# vendored copy): as released it spells the _id path differently from its own _id index, so SQLite
-# never uses that index, and it narrows a query by _id only when _id is the filter's sole key.
+# FerretDB is patched before the build (scripts/ferretdb/*.patch, applied to a vendored copy): as
+# released, its SQLite backend spells the _id path differently from its own _id index, so SQLite never
+# uses that index, and narrows a query by _id only when _id is the filter's sole key; it builds a debug
+# log record of every SQL statement (quoting each stored document in full) even when nothing is logged
+# at debug level; and it records the caller's stack for every query, iterator and transaction, a
+# leak-hunting aid meant for its debug builds.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 src="$root/scripts/ferretdb"
