@@ -3,13 +3,13 @@ import type { Types } from 'mongoose';
 import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
-import { isDuplicateKey } from '../lib/db.js';
+import { insertCast, isDuplicateKey } from '../lib/db.js';
 import { allOf, comparator, firstAtLeast, pageOf, type SortKey } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import { escapeRegExp } from '../lib/text.js';
-import { localDate, quarterHourOf } from '../lib/time.js';
+import { localDate, quarterHourOf, zoneNamed } from '../lib/time.js';
 import type { Actor as RequestActor } from '../http/actor.js';
 import { Conflict, HttpError, NotFound, Unprocessable, staleVersion, type FieldError } from '../http/errors.js';
 import type { IncidentDoc } from '../incidents/model.js';
@@ -108,8 +108,7 @@ export class ActionsService {
 
   /** Stores the drafted actions of a new incident; returns them as stored, in number order. */
   async insertForIncident(drafts: DraftAction[]): Promise<ActionDoc[]> {
-    if (!drafts.length) return [];
-    const stored = (await this.deps.actions.insertMany(drafts, { ordered: true })).map((doc) => doc.toObject() as ActionDoc);
+    const stored = await insertCast(this.deps.actions, drafts);
     for (const doc of stored) this.deps.mirror.learn('action', doc);
     return stored;
   }
@@ -320,7 +319,7 @@ export class ActionsService {
   slaDueDate(priority: ActionPriority, from: Date, zone: string): string {
     const { config } = this.deps;
     const days = { high: config.ACTION_SLA_DAYS_HIGH, medium: config.ACTION_SLA_DAYS_MEDIUM, low: config.ACTION_SLA_DAYS_LOW }[priority];
-    return DateTime.fromJSDate(from, { zone }).plus({ days }).toFormat('yyyy-MM-dd');
+    return DateTime.fromJSDate(from, { zone: zoneNamed(zone) }).plus({ days }).toFormat('yyyy-MM-dd');
   }
 
   /** Overdue once the due date has passed in the owner's zone (for now the action's, i.e. the incident's). */

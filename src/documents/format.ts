@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { getOrBounded } from '../lib/maps.js';
 import type { Span } from '../lib/time.js';
+import { zoneNamed } from '../lib/time.js';
 
 /**
  * Locale-aware formatting for rendered documents. Pure functions of (value, locale, zone), so the
@@ -41,7 +42,7 @@ const timesKept = new Map<string, string>();
 
 function formatAfresh(value: InstantValue | string, style: TimeStyle, zone: string): string {
   const instant = typeof value === 'string' ? toInstant(value, zone) : value;
-  const dt = DateTime.fromISO(instant.at, { zone });
+  const dt = DateTime.fromISO(instant.at, { zone: zoneNamed(zone) });
   if (!dt.isValid) throw new RangeError(`not a time: ${JSON.stringify(value)}`);
   const short = style === 'short' || style === 'clock';
   if (instant.precision === 'day') return dt.toFormat(short ? 'M/d' : 'yyyy-MM-dd');
@@ -61,14 +62,14 @@ function formatAfresh(value: InstantValue | string, style: TimeStyle, zone: stri
 export function formatTimeRange(from: InstantValue, to: InstantValue | undefined, zone: string): string {
   const start = formatTime(from, 'short', zone);
   if (!to) return start;
-  const sameDay = DateTime.fromISO(from.at, { zone }).hasSame(DateTime.fromISO(to.at, { zone }), 'day');
+  const sameDay = DateTime.fromISO(from.at, { zone: zoneNamed(zone) }).hasSame(DateTime.fromISO(to.at, { zone: zoneNamed(zone) }), 'day');
   const end = formatTime(to, sameDay && from.precision === 'minute' ? 'clock' : 'short', zone);
   return `${start}~${end}`;
 }
 
 /** A calendar date (2023-02-09) is a day-precision instant at the start of that day in `zone`. */
 function toInstant(text: string, zone: string): InstantValue {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return { at: DateTime.fromISO(text, { zone }).toISO()!, precision: 'day' };
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return { at: DateTime.fromISO(text, { zone: zoneNamed(zone) }).toISO()!, precision: 'day' };
   return { at: text, precision: 'minute' };
 }
 

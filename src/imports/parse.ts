@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import type { CreateIncidentInput } from '../incidents/schemas.js';
 import { parseEntry, type EntryOptions, type ImportWarning } from './entry.js';
 import { findEntries } from './reports.js';
+import { zoneNamed } from '../lib/time.js';
 
 export type { ImportWarning } from './entry.js';
 
@@ -35,7 +36,7 @@ export function fingerprintOf(entryText: string): string {
 
 /** Reads one or many weekly reports and proposes an incident for each 生产稳定性事件 entry. Pure: it writes nothing. */
 export function parseWeeklyReports(text: string, options: EntryOptions & { today: Date }): ParsedReports {
-  const today = DateTime.fromJSDate(options.today, { zone: options.timezone }).setZone('UTC', { keepLocalTime: true }).startOf('day');
+  const today = DateTime.fromJSDate(options.today, { zone: zoneNamed(options.timezone) }).setZone('UTC', { keepLocalTime: true }).startOf('day');
   const found = findEntries(text, today);
   const warnings = [...found.warnings];
   const proposals: Proposal[] = [];

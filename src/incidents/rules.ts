@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { FieldError } from '../http/errors.js';
 import { getOr } from '../lib/maps.js';
-import { bounds, parseInstant } from '../lib/time.js';
+import { bounds, parseInstant, zoneNamed } from '../lib/time.js';
 import type { IncidentFields } from './convert.js';
 import { WINDOW_FIELDS, type IncidentStatus } from './schemas.js';
 
@@ -58,7 +58,7 @@ function skippedLocalTimes(fields: IncidentFields, zone: string): FieldError[] {
     ['dataRepair.completedAt', fields.dataRepair?.completedAt],
   ];
   return times.flatMap(([field, text]) =>
-    text && LOCAL_TIME.test(text) && DateTime.fromISO(text, { zone }).toFormat("yyyy-MM-dd'T'HH:mm") !== text.slice(0, 16)
+    text && LOCAL_TIME.test(text) && DateTime.fromISO(text, { zone: zoneNamed(zone) }).toFormat("yyyy-MM-dd'T'HH:mm") !== text.slice(0, 16)
       ? [{ field, message: `${text} does not exist in ${zone}: the clocks skipped it (daylight saving time)` }]
       : [],
   );

@@ -4,14 +4,14 @@ import type { ActionsService, DraftAction } from '../actions/service.js';
 import type { ActionInput } from '../actions/schemas.js';
 import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
-import { insertPlain, isDuplicateKey } from '../lib/db.js';
+import { insertCast, insertPlain, isDuplicateKey } from '../lib/db.js';
 import { REMOVED, type Feed, type FeedChange } from '../lib/feed.js';
 import { allOf, comparator, pageOf } from '../lib/listing.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
-import { bounds, parseInstant } from '../lib/time.js';
+import { bounds, parseInstant, zoneNamed } from '../lib/time.js';
 import { BadRequest, Conflict, NotFound, staleVersion } from '../http/errors.js';
 import { toFields, toStored, toView, type IncidentFields, type IncidentView } from './convert.js';
 import { formatIncidentKey, incidentLookup } from './keys.js';
@@ -190,7 +190,7 @@ export class IncidentsService {
   /** Keys count per year of the incident's start (in its time zone), so a late filing gets its real year. */
   private keyYear(stored: ReturnType<typeof toStored>, now: Date): number {
     const at = stored.window?.startedAt?.at ?? stored.window?.detectedAt?.at ?? now;
-    return DateTime.fromJSDate(at, { zone: stored.timezone }).year;
+    return DateTime.fromJSDate(at, { zone: zoneNamed(stored.timezone) }).year;
   }
 
   /**
@@ -224,9 +224,9 @@ export class IncidentsService {
       try {
         const drafts = await this.deps.actions.draftForIncident(doc, actionInputs, actor);
         await this.deps.feed.appendAll(filingChanges(_id, drafts, 0), { ownWrite: true });
-        const created = (await this.deps.incidents.create(doc)).toObject() as IncidentDoc;
-        this.deps.mirror.learn('incident', created);
-        return { doc: created, drafts };
+        const [created] = await insertCast(this.deps.incidents, [doc]);
+        this.deps.mirror.learn('incident', created!);
+        return { doc: created!, drafts };
       } catch (err) {
         await this.deps.incidentKeys.deleteOne({ _id: key });
         // A key taken by an incident stored before keys had their own collection: try the next one.

@@ -1,6 +1,7 @@
 import type { Model } from 'mongoose';
 import type { Clock } from './clock.js';
 import { coalesced } from './coalesce.js';
+import { insertCast } from './db.js';
 import { REMOVED, type Feed, type FeedChange, type FeedEntry } from './feed.js';
 import { firstAtLeast } from './listing.js';
 import { getOr, setBounded } from './maps.js';
@@ -198,8 +199,8 @@ export class Mirror {
     if (!source) throw new Error(`read model: no source ${entity}`);
     await this.deps.feed.append(entity, String(doc._id), 0, { ownWrite: true });
     try {
-      const stored = (await source.model.create({ ...doc, version: 0 })).toObject();
-      this.learn(entity, stored);
+      const [stored] = await insertCast(source.model, [{ ...doc, version: 0 }]);
+      this.learn(entity, stored as { _id: unknown });
       return stored as T;
     } catch (err) {
       // Not written (a duplicate key is another writer's record under this id): looked for from now on.

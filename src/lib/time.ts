@@ -1,5 +1,5 @@
-import { DateTime, Duration } from 'luxon';
-import { getOrBounded } from './maps.js';
+import { DateTime, Duration, IANAZone, Info, type Zone } from 'luxon';
+import { getOrBounded, setBounded } from './maps.js';
 
 /**
  * A point in time known to the minute, or only to the day (the seed reports often say "from 2/9").
@@ -36,6 +36,39 @@ export function isDateText(text: string): boolean {
 /** Parsed times and duration texts are asked for the same incidents again and again; the answers are pure, so the last few thousand are kept. */
 const KEPT = 5000;
 
+/**
+ * A time zone by name, for luxon. Luxon works out an IANA zone's UTC offset with Intl on every
+ * conversion (a tenth of the server's CPU when filing an incident); this zone keeps the offset of each
+ * hour it was asked about. An hour whose two ends differ holds a daylight-saving change and is worked
+ * out at each ask: no zone's offset changes twice within an hour. Other names (UTC, fixed offsets)
+ * are luxon's own zones.
+ */
+export function zoneNamed(name: string): Zone {
+  return getOrBounded(zonesByName, name, ZONES_KEPT, () => {
+    const zone = Info.normalizeZone(name);
+    return zone.type === 'iana' && zone.isValid ? new SteadyZone(name) : zone;
+  });
+}
+
+const ZONES_KEPT = 1000;
+const zonesByName = new Map<string, Zone>();
+const HOUR_MS = 3_600_000;
+
+class SteadyZone extends IANAZone {
+  private readonly hours = new Map<number, number>();
+
+  override offset(ts: number): number {
+    const hour = Math.floor(ts / HOUR_MS);
+    let minutes = this.hours.get(hour);
+    if (minutes === undefined) {
+      minutes = super.offset(hour * HOUR_MS);
+      if (minutes !== super.offset((hour + 1) * HOUR_MS - 1)) return super.offset(ts);
+      setBounded(this.hours, hour, minutes, KEPT);
+    }
+    return minutes;
+  }
+}
+
 /** Reads an instant written by a client: a date, a local time in `zone`, or an instant with an offset. */
 export function parseInstant(text: string, zone: string): Instant {
   const key = `${zone}|${text}`;
@@ -50,16 +83,16 @@ const instantsKept = new Map<string, { ms: number; precision: Precision }>();
 
 function parseAfresh(text: string, zone: string): Instant {
   if (DAY_RE.test(text)) {
-    return { at: DateTime.fromISO(text, { zone }).startOf('day').toJSDate(), precision: 'day' };
+    return { at: DateTime.fromISO(text, { zone: zoneNamed(zone) }).startOf('day').toJSDate(), precision: 'day' };
   }
-  const dt = ZONED_RE.test(text) ? DateTime.fromISO(text, { setZone: true }) : DateTime.fromISO(text, { zone });
+  const dt = ZONED_RE.test(text) ? DateTime.fromISO(text, { setZone: true }) : DateTime.fromISO(text, { zone: zoneNamed(zone) });
   if (!dt.isValid) throw new RangeError(`not a valid time: ${text}`);
   return { at: dt.toJSDate(), precision: 'minute' };
 }
 
 /** The inverse of parseInstant for a local time in `zone`: `2023-02-09` or `2023-02-05T08:48` (seconds kept when set). */
 export function formatInstant(instant: Instant, zone: string): string {
-  const dt = DateTime.fromJSDate(instant.at, { zone });
+  const dt = DateTime.fromJSDate(instant.at, { zone: zoneNamed(zone) });
   if (instant.precision === 'day') return dt.toFormat('yyyy-MM-dd');
   if (dt.millisecond) return dt.toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS");
   return dt.toFormat(dt.second ? "yyyy-MM-dd'T'HH:mm:ss" : "yyyy-MM-dd'T'HH:mm");
@@ -69,7 +102,7 @@ export function formatInstant(instant: Instant, zone: string): string {
 export function bounds(instant: Instant, zone: string): { earliest: number; latest: number } {
   const earliest = instant.at.getTime();
   if (instant.precision === 'minute') return { earliest, latest: earliest };
-  const end = DateTime.fromJSDate(instant.at, { zone }).endOf('day').toMillis();
+  const end = DateTime.fromJSDate(instant.at, { zone: zoneNamed(zone) }).endOf('day').toMillis();
   return { earliest, latest: end };
 }
 
@@ -102,7 +135,7 @@ export function localDate(zone: string, at: Date): string {
   const t = at.getTime();
   const hit = dayCache.get(zone);
   if (hit && t >= hit.from && t < hit.to) return hit.date;
-  const local = DateTime.fromMillis(t, { zone });
+  const local = DateTime.fromMillis(t, { zone: zoneNamed(zone) });
   const start = local.startOf('day');
   const day = { from: start.toMillis(), to: start.plus({ days: 1 }).toMillis(), date: local.toFormat('yyyy-MM-dd') };
   dayCache.set(zone, day);

@@ -4,6 +4,7 @@ import type { ActionsService } from '../actions/service.js';
 import type { ActionDoc } from '../actions/model.js';
 import { ACTION_STATUSES, CLOSED_ACTION_STATUSES, dueDate, type ActionStatus } from '../actions/schemas.js';
 import type { Clock } from '../lib/clock.js';
+import { localDate } from '../lib/time.js';
 import { Conflict, Forbidden, HttpError, type FieldError } from '../http/errors.js';
 import { zodFieldErrors } from '../http/validate.js';
 import { LinkRefused, type ActionLinks, type LinkOp, type LinkToken } from './links.js';
@@ -89,7 +90,7 @@ export class OneClick {
   }
 
   private today(action: ActionDoc): string {
-    return DateTime.fromJSDate(this.deps.clock.now(), { zone: action.timezone }).toISODate()!;
+    return localDate(action.timezone, this.deps.clock.now());
   }
 
   private summary(action: ActionDoc): NonNullable<LinkPage['action']> {

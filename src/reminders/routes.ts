@@ -1,5 +1,4 @@
 import express, { type Express } from 'express';
-import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { actionKeyParams, dueDate } from '../actions/schemas.js';
 import type { Api } from '../http/api.js';
@@ -8,6 +7,7 @@ import { Forbidden, Unprocessable } from '../http/errors.js';
 import { pageQuery } from '../http/paging.js';
 import { OUTBOX_STATUSES } from '../mail/outbox.js';
 import type { Services } from '../services.js';
+import { localDate } from '../lib/time.js';
 import { can } from '../users/permissions.js';
 import { readerOf } from './email.js';
 import type { LinkPage } from './one-click.js';
@@ -53,7 +53,7 @@ export function reminderRoutes(api: Api, { outbox, actions, clock }: Services): 
       const actor = actorOf(req);
       const action = await actions.find(params.key);
       if (actor.email !== action.owner && !can(actor.role, 'incidents:write')) throw new Forbidden(`Only the owner of ${action.key} or an editor may snooze it`);
-      const today = DateTime.fromJSDate(clock.now(), { zone: action.timezone }).toISODate()!;
+      const today = localDate(action.timezone, clock.now());
       if (body.until && body.until <= today) throw new Unprocessable('A snooze must end after today', [{ field: 'until', message: `must be after ${today}` }]);
       return actions.patch(action.key, { version: action.version, snoozedUntil: body.until }, actor);
     },

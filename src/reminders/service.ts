@@ -4,7 +4,7 @@ import { ACTION_STATUSES, CLOSED_ACTION_STATUSES, type ActionStatus } from '../a
 import type { IncidentDoc } from '../incidents/model.js';
 import type { Clock } from '../lib/clock.js';
 import { getOr } from '../lib/maps.js';
-import { localDate } from '../lib/time.js';
+import { localDate, zoneNamed } from '../lib/time.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
@@ -62,7 +62,7 @@ export class RemindersService {
     const daysIn = new Map<string, { day: string; start: Date; end: Date }[]>();
     const lookBack = (zone: string) =>
       getOr(daysIn, zone, () => {
-        const today = DateTime.fromJSDate(now, { zone }).startOf('day');
+        const today = DateTime.fromJSDate(now, { zone: zoneNamed(zone) }).startOf('day');
         return Array.from({ length: CATCH_UP_DAYS + 1 }, (_, i) => {
           const start = today.minus({ days: CATCH_UP_DAYS - i });
           return { day: start.toISODate()!, start: start.toJSDate(), end: start.plus({ days: 1 }).toJSDate() };
@@ -112,7 +112,7 @@ export class RemindersService {
     const due: { recipient: string; key: string; day: string; reader: Reader; reasons: NotificationDoc[] }[] = [];
     for (const [recipient, pending] of await notifications.pending(now, 'digest')) {
       const reader = await readerOf(people, config, recipient);
-      const local = DateTime.fromJSDate(now, { zone: reader.zone });
+      const local = DateTime.fromJSDate(now, { zone: zoneNamed(reader.zone) });
       const sendAt = local.set({ hour: config.DIGEST_HOUR, minute: 0, second: 0, millisecond: 0 });
       if (local < sendAt) continue;
       // What became due after today's digest time waits for tomorrow's.

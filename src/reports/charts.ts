@@ -8,6 +8,7 @@ import type { ActionTimeline } from './data.js';
 import type { CHART_NAMES } from './schemas.js';
 import type { ReportData, ResolvedPeriod } from './service.js';
 import { weekOf, weekRule, type Week } from './weeks.js';
+import { zoneNamed } from '../lib/time.js';
 
 /**
  * Charts as SVG drawn on the server (no script, no fonts to fetch), each with a text alternative that
@@ -42,8 +43,8 @@ export function weeksOf(period: ResolvedPeriod, config: Config): { week: Week; r
   if (kept) return kept;
   const out: { week: Week; range: Range }[] = [];
   for (let w = weekOf(period.from, rule); w.from <= period.to; w = weekOf(DateTime.fromISO(w.to).plus({ days: 1 }).toISODate()!, rule)) {
-    const start = Math.max(DateTime.fromISO(w.from, { zone: period.zone }).toMillis(), period.range.start);
-    const end = Math.min(DateTime.fromISO(w.to, { zone: period.zone }).plus({ days: 1 }).toMillis(), period.range.end);
+    const start = Math.max(DateTime.fromISO(w.from, { zone: zoneNamed(period.zone) }).toMillis(), period.range.start);
+    const end = Math.min(DateTime.fromISO(w.to, { zone: zoneNamed(period.zone) }).plus({ days: 1 }).toMillis(), period.range.end);
     out.push({ week: w, range: { start, end } });
   }
   setBounded(weeksKept, key, out, WEEKS_KEPT);

@@ -12,6 +12,7 @@ import { incidentActionsBefore, readPeriod, type ActionTimeline, type Reads } fr
 import type { PeriodMetrics } from './metrics.js';
 import type { PeriodQuery, ReportQuery, StabilityReport } from './schemas.js';
 import { parseWeek, shiftWeek, weekHint, weekOf, weekRule, type Week } from './weeks.js';
+import { zoneNamed } from '../lib/time.js';
 
 /**
  * How incidents are counted, from SEVERITY_LEVELS (most severe first). The seed report writes
@@ -74,13 +75,13 @@ export class ReportsService {
       week = parseWeek(q.week, rule);
       if (!week) throw new BadRequest('Invalid query', [{ field: 'week', message: `no such week; must be ${weekHint(rule)}` }]);
     } else if (!q.from) {
-      week = weekOf(DateTime.fromJSDate(clock.now(), { zone }).toISODate()!, rule);
+      week = weekOf(DateTime.fromJSDate(clock.now(), { zone: zoneNamed(zone) }).toISODate()!, rule);
     }
     const from = week?.from ?? q.from!;
     const to = week?.to ?? q.to!;
     // Days start in the report's zone: 2023-02-06 01:00 in Shanghai is still 2/5 in UTC.
-    const start = DateTime.fromISO(from, { zone }).toMillis();
-    const end = DateTime.fromISO(to, { zone }).plus({ days: 1 }).toMillis();
+    const start = DateTime.fromISO(from, { zone: zoneNamed(zone) }).toMillis();
+    const end = DateTime.fromISO(to, { zone: zoneNamed(zone) }).plus({ days: 1 }).toMillis();
     return { ...(week ? { week } : {}), from, to, zone, range: { start, end } };
   }
 
@@ -110,7 +111,7 @@ export class ReportsService {
    */
   async load(period: ResolvedPeriod): Promise<ReportData> {
     const end = new Date(period.range.end);
-    const yearStart = DateTime.fromISO(period.to, { zone: period.zone }).startOf('year').toMillis();
+    const yearStart = DateTime.fromISO(period.to, { zone: zoneNamed(period.zone) }).startOf('year').toMillis();
     const from = new Date(Math.min(yearStart, period.range.start - REPEAT_WINDOW_DAYS * DAY_MS));
     return { ...(await readPeriod(this.deps.reads, from, end)), now: this.deps.clock.now().getTime() };
   }
@@ -151,7 +152,7 @@ export class ReportsService {
     });
 
     // Year to date: from 1 January of the period's last day, in the report's zone.
-    const yearStart = DateTime.fromISO(period.to, { zone }).startOf('year').toMillis();
+    const yearStart = DateTime.fromISO(period.to, { zone: zoneNamed(zone) }).startOf('year').toMillis();
     const ytd = { start: yearStart, end: Math.min(range.end, Math.max(now, yearStart)) };
     const systems = config.AVAILABILITY_SYSTEMS.map((s) => {
       const periodDown = downtime(data.incidents, s.services, range, now);
@@ -172,7 +173,7 @@ export class ReportsService {
     );
     const keys = (list: string[]) => ({ count: list.length, keys: list });
     const [successRates, workItems] = await Promise.all([metrics.forPeriod(period), metrics.workItems(period)]);
-    const today = DateTime.fromMillis(now, { zone }).toISODate()!;
+    const today = DateTime.fromMillis(now, { zone: zoneNamed(zone) }).toISODate()!;
 
     return {
       period: {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { bounds, formatInstant, isInstantText, parseInstant, span } from '../../src/lib/time.js';
+import { DateTime, IANAZone } from 'luxon';
+import { bounds, formatInstant, isInstantText, parseInstant, span, zoneNamed } from '../../src/lib/time.js';
 
 describe('instants', () => {
   const zone = 'Asia/Shanghai';
@@ -36,5 +37,39 @@ describe('instants', () => {
   it('counts across a daylight-saving change in real minutes', () => {
     const ny = 'America/New_York';
     expect(span(parseInstant('2024-03-10T01:00', ny), parseInstant('2024-03-10T04:00', ny))!.minutes).to.equal(120);
+  });
+});
+
+describe('zones by name', () => {
+  // Offsets are kept per hour: around every kind of change (a spring gap, an autumn overlap, a
+  // half-hour change, changes at half past a UTC hour, a 1940s change in Shanghai, a zone that left
+  // DST) each minute must still get luxon's own answer, asked in an order that fills the kept hours first.
+  const changes: [string, string][] = [
+    ['America/New_York', '2024-03-10T07:00:00Z'],
+    ['America/New_York', '2024-11-03T06:00:00Z'],
+    ['Australia/Lord_Howe', '2024-10-05T15:30:00Z'],
+    ['Australia/Adelaide', '2024-04-06T16:30:00Z'],
+    ['Asia/Shanghai', '1940-05-31T16:00:00Z'],
+    ['Europe/Moscow', '2014-10-25T22:00:00Z'],
+  ];
+  for (const [name, at] of changes) {
+    it(`gives luxon's offsets minute by minute around ${at} in ${name}`, () => {
+      const zone = zoneNamed(name);
+      const plain = IANAZone.create(name);
+      const change = Date.parse(at);
+      const minutes = Array.from({ length: 6 * 60 }, (_, i) => change - 3 * 3_600_000 + i * 60_000);
+      const asked = [...minutes.filter((_, i) => i % 2), ...minutes];
+      for (const ts of asked) expect(zone.offset(ts), new Date(ts).toISOString()).to.equal(plain.offset(ts));
+      expect(new Set(minutes.map((ts) => zone.offset(ts))).size, 'the offset changes in this window').to.equal(2);
+    });
+  }
+
+  it('shows local times in a named zone as luxon does, and leaves UTC and offsets to luxon', () => {
+    const at = Date.parse('2024-03-10T06:59:00Z');
+    expect(DateTime.fromMillis(at, { zone: zoneNamed('America/New_York') }).toISO()).to.equal('2024-03-10T01:59:00.000-05:00');
+    expect(DateTime.fromMillis(at + 60_000, { zone: zoneNamed('America/New_York') }).toISO()).to.equal('2024-03-10T03:00:00.000-04:00');
+    expect(zoneNamed('UTC').type).to.equal('fixed');
+    expect(zoneNamed('UTC+8').offset(at)).to.equal(480);
+    expect(zoneNamed('Not/AZone').isValid).to.equal(false);
   });
 });
