@@ -51,7 +51,7 @@ const N = Number(args.incidents);
 const only = args.only === undefined ? undefined : new RegExp(args.only);
 const SMALL = Math.round(N / 10);
 const MIXED_MS = Number(args['mixed-seconds']) * 1000;
-const FILINGS = 40;
+const FILINGS = 100;
 const IN_FLIGHT = 4;
 const PEOPLE = 1000;
 const TOKENS_PER_INCIDENT = 1;
