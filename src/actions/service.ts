@@ -3,7 +3,7 @@ import type { Types } from 'mongoose';
 import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
-import { insertCast, isDuplicateKey } from '../lib/db.js';
+import { insertPlain, isDuplicateKey } from '../lib/db.js';
 import { allOf, comparator, firstAtLeast, pageOf, type SortKey } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
@@ -108,7 +108,7 @@ export class ActionsService {
 
   /** Stores the drafted actions of a new incident; returns them as stored, in number order. */
   async insertForIncident(drafts: DraftAction[]): Promise<ActionDoc[]> {
-    const stored = await insertCast(this.deps.actions, drafts);
+    const stored = (await insertPlain(this.deps.actions, ...drafts)) as unknown as ActionDoc[];
     for (const doc of stored) this.deps.mirror.learn('action', doc);
     return stored;
   }

@@ -148,7 +148,7 @@ function buildView(doc: IncidentDoc) {
 }
 export type IncidentView = ReturnType<typeof buildView>;
 
-/** Drops undefined values and empty objects so stored documents and views carry only what was said. */
+/** Drops undefined values so stored documents and views carry only what was said. */
 function stripUndefined<T extends Record<string, unknown>>(obj: T): T {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
 }

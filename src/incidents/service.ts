@@ -4,7 +4,7 @@ import type { ActionsService, DraftAction } from '../actions/service.js';
 import type { ActionInput } from '../actions/schemas.js';
 import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
-import { insertCast, insertPlain, isDuplicateKey } from '../lib/db.js';
+import { insertPlain, isDuplicateKey } from '../lib/db.js';
 import { REMOVED, type Feed, type FeedChange } from '../lib/feed.js';
 import { allOf, comparator, pageOf } from '../lib/listing.js';
 import type { Mirror } from '../lib/mirror.js';
@@ -224,7 +224,7 @@ export class IncidentsService {
       try {
         const drafts = await this.deps.actions.draftForIncident(doc, actionInputs, actor);
         await this.deps.feed.appendAll(filingChanges(_id, drafts, 0), { ownWrite: true });
-        const [created] = await insertCast(this.deps.incidents, [doc]);
+        const [created] = await insertPlain(this.deps.incidents, doc);
         this.deps.mirror.learn('incident', created!);
         return { doc: created!, drafts };
       } catch (err) {

@@ -77,28 +77,36 @@ export function isDuplicateKey(err: unknown): boolean {
 }
 
 /**
- * Inserts a record the app builds whole itself (a feed or audit entry, a key, a revision) through the
- * driver: mongoose's document layer costs more than the insert for these and has nothing to add.
- * Undefined fields are left out, as mongoose leaves them out. A taken _id throws as the model's would.
+ * Inserts records the app builds whole itself (a new incident and its actions, a comment, a person, a
+ * feed or audit entry, a key, a revision) through the driver, in one command, and returns them as
+ * stored: undefined fields and empty objects left out, as mongoose leaves them out. Mongoose's
+ * document layer (casting, defaults, validators) costs more than the insert and has nothing to add:
+ * the API schemas and the services' rules check the input, the services set every field, and
+ * test/lib/db.test.ts checks that what they store passes each model's validation and is what a
+ * mongoose document would have stored. A taken _id throws as the model's would.
  */
-export async function insertPlain(model: Model<any>, doc: object): Promise<void> {
-  await model.collection.insertOne(doc as never, { ignoreUndefined: true });
-}
-
-/**
- * Inserts new records the services build from checked input (an incident and its actions, a comment, a
- * person), each cast by its model's schema (types; fields it lacks, empty objects and nulls left
- * out), in one command; returns them as stored. A mongoose document would also fill in defaults and
- * run the schema's validators, at several times the cost of the insert itself: the services set every
- * field, the API schemas and the services' rules check the input, and test/lib/db.test.ts checks that
- * what they store passes the model's validation and is what a mongoose document would have stored.
- */
-export async function insertCast<T>(model: Model<T>, docs: object[]): Promise<T[]> {
-  const stored = docs.map((doc) => model.castObject(doc) as T);
-  if (stored.length === 1) await model.collection.insertOne(stored[0] as never);
-  else if (stored.length) await model.collection.insertMany(stored as never[], { ordered: true });
+export async function insertPlain<T extends object>(model: Model<any>, ...docs: T[]): Promise<T[]> {
+  const stored = docs.map(storedForm);
+  if (stored.length === 1) await model.collection.insertOne(stored[0]!);
+  else if (stored.length) await model.collection.insertMany(stored, { ordered: true });
   return stored;
 }
+
+/** `value` without undefined fields and empty objects, at any depth; dates, ids and other class instances as they are. */
+function storedForm<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(storedForm) as T;
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    const kept = storedForm(field);
+    if (kept === undefined || (isPlainObject(kept) && Object.keys(kept).length === 0)) continue;
+    out[key] = kept;
+  }
+  return out as T;
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
 
 /**
  * Inserts many documents in one command, skipping those whose unique key is taken: which were written

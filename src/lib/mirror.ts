@@ -1,7 +1,7 @@
 import type { Model } from 'mongoose';
 import type { Clock } from './clock.js';
 import { coalesced } from './coalesce.js';
-import { insertCast } from './db.js';
+import { insertPlain } from './db.js';
 import { REMOVED, type Feed, type FeedChange, type FeedEntry } from './feed.js';
 import { firstAtLeast } from './listing.js';
 import { getOr, setBounded } from './maps.js';
@@ -199,7 +199,7 @@ export class Mirror {
     if (!source) throw new Error(`read model: no source ${entity}`);
     await this.deps.feed.append(entity, String(doc._id), 0, { ownWrite: true });
     try {
-      const [stored] = await insertCast(source.model, [{ ...doc, version: 0 }]);
+      const [stored] = await insertPlain(source.model, { ...doc, version: 0 });
       this.learn(entity, stored as { _id: unknown });
       return stored as T;
     } catch (err) {
