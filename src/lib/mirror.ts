@@ -34,7 +34,7 @@ export interface MirrorSource {
 /** A reader that has not read the feed for this long checks that prune() did not pass it. */
 const IDLE_CHECK_MS = 3600_000;
 /** How many derived values (see derived()) are kept at once. */
-const DERIVED_KEPT = 100;
+const DERIVED_KEPT = 400;
 /** How many sorted orders (see sorted()) are kept at once. */
 const SORTED_KEPT = 50;
 /** How many recent changes per entity are remembered, so a kept order is patched rather than sorted again. */

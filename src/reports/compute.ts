@@ -195,15 +195,19 @@ export function actionCounts(actions: ActionDoc[], range: Range, now: number): A
  */
 export function patchActionCounts(kept: ActionCounts, changes: { before?: ActionDoc; after?: ActionDoc }[], range: Range, now: number): ActionCounts {
   type Item = string | { key: string };
-  const out = new Map<(typeof LISTS)[number], Item[]>(LISTS.map((list) => [list, kept[list]]));
+  // Copied once: earlier answers may still hold the kept lists.
+  const out = new Map<(typeof LISTS)[number], Item[]>(LISTS.map((list) => [list, kept[list].slice()]));
   const part = partCounter(range, now);
   for (const { before, after } of changes) {
     const key = (before ?? after)!.key;
     const p = after && part(after);
     for (const list of LISTS) {
-      const items = out.get(list)!.filter((e) => keyOf(e) !== key);
-      if (p) items.splice(firstAtLeast(items.length, (i) => (reportOrder(keyOf(items[i]!), key) > 0 ? 1 : 0), 1), 0, ...p[list]);
-      out.set(list, items);
+      // The action's entries sit together at its place in report order: found by binary search, replaced by its new part.
+      const items = out.get(list)!;
+      const at = firstAtLeast(items.length, (i) => (reportOrder(keyOf(items[i]!), key) >= 0 ? 1 : 0), 1);
+      let held = 0;
+      while (at + held < items.length && keyOf(items[at + held]!) === key) held++;
+      items.splice(at, held, ...(p ? p[list] : []));
     }
   }
   return Object.fromEntries(out) as unknown as ActionCounts;

@@ -8,7 +8,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { buildChart, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
 import { actionCounts, downtime, patchActionCounts, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
-import { incidentActionsBefore, readPeriod, type ActionTimeline, type Reads } from './data.js';
+import { incidentActionsBefore, incidentTouches, readPeriod, type ActionTimeline, type Reads } from './data.js';
 import type { PeriodMetrics } from './metrics.js';
 import type { PeriodQuery, ReportQuery, StabilityReport } from './schemas.js';
 import { parseWeek, shiftWeek, weekHint, weekOf, weekRule, type Week } from './weeks.js';
@@ -40,6 +40,14 @@ export interface ResolvedPeriod {
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * The minute a period's numbers are as of: now, or the period's end once it is over. They depend on the
+ * time only through it, so what is kept for a past period holds until the data changes.
+ */
+function asOfMinute(period: ResolvedPeriod, now: number): number {
+  return Math.floor(Math.min(now, period.range.end) / 60_000);
+}
 const CHARTS_IN_PRINT = ['incidents-by-week', 'time-to-resolve', 'actions-opened-closed', 'availability'] as const;
 
 /** Incidents and actions read once per request; the report and the charts compute from them. */
@@ -110,10 +118,14 @@ export class ReportsService {
    * (availability) or the 90 days before it (repeats), and the actions that existed by its end.
    */
   async load(period: ResolvedPeriod): Promise<ReportData> {
-    const end = new Date(period.range.end);
+    const { start, end } = this.window(period);
+    return { ...(await readPeriod(this.deps.reads, new Date(start), new Date(end))), now: this.deps.clock.now().getTime() };
+  }
+
+  /** The times whose incidents a report of the period reads (see load). */
+  private window(period: ResolvedPeriod): Range {
     const yearStart = DateTime.fromISO(period.to, { zone: zoneNamed(period.zone) }).startOf('year').toMillis();
-    const from = new Date(Math.min(yearStart, period.range.start - REPEAT_WINDOW_DAYS * DAY_MS));
-    return { ...(await readPeriod(this.deps.reads, from, end)), now: this.deps.clock.now().getTime() };
+    return { start: Math.min(yearStart, period.range.start - REPEAT_WINDOW_DAYS * DAY_MS), end: period.range.end };
   }
 
   async report(q: ReportQuery): Promise<StabilityReport> {
@@ -164,9 +176,9 @@ export class ReportsService {
       .map((d) => ({ key: d.key, window: impactWindow(d, Math.min(now, range.end)) }))
       .filter((d) => d.window && d.window.end > range.start && d.window.start < range.end);
 
-    // Kept for the minute (the open and overdue counts are as of now) until actions change.
+    // Kept until actions change (then patched), for the minute while the period lasts (the open and overdue counts are as of now).
     const counts = this.deps.reads.mirror.derived(
-      `report-counts:${range.start}:${range.end}:${Math.floor(now / 60_000)}`,
+      `report-counts:${range.start}:${range.end}:${asOfMinute(period, now)}`,
       ['action'],
       () => actionCounts(data.actions, range, now),
       (kept, changes) => patchActionCounts(kept, changes as { before?: ActionDoc; after?: ActionDoc }[], range, now),
@@ -217,11 +229,16 @@ export class ReportsService {
 
   /**
    * A chart of the period from its data (see load), kept until what it counts changes (actions for the
-   * actions chart, incidents for the others), or for a minute (an incident still open counts until now).
+   * actions chart; for the others, an incident that touches the period: each counts incidents within its
+   * weeks), and for the minute while the period lasts (an incident still open counts until now).
    */
   chart(name: ChartName, period: ResolvedPeriod, data: ReportData, locale: string): Chart {
-    const key = `chart:${name}:${locale}:${period.from}:${period.to}:${period.zone}:${Math.floor(data.now / 60_000)}`;
-    return this.deps.reads.mirror.derived(key, [name === 'actions-opened-closed' ? 'action' : 'incident'], () => buildChart(name, period, data, this.deps.config, locale));
+    const key = `chart:${name}:${locale}:${period.from}:${period.to}:${period.zone}:${asOfMinute(period, data.now)}`;
+    const build = () => buildChart(name, period, data, this.deps.config, locale);
+    if (name === 'actions-opened-closed') return this.deps.reads.mirror.derived(key, ['action'], build);
+    const { start, end } = period.range;
+    const read = (d?: unknown) => !!d && incidentTouches(d as IncidentDoc, start, end);
+    return this.deps.reads.mirror.derived(key, ['incident'], build, (kept, changes) => (changes.some((c) => read(c.before) || read(c.after)) ? build() : kept));
   }
 
   /**

@@ -143,6 +143,39 @@ describe('exports and charts', () => {
     }
   });
 
+  it('keeps the incident charts of a past period right as incidents in and out of it change, as a fresh read gives them', async () => {
+    const charts = async (s: Services) => {
+      const period = s.reports.period({ from: '2023-01-30', to: '2023-02-19' });
+      const data = await s.reports.load(period);
+      return (['incidents-by-week', 'time-to-resolve', 'availability'] as const).map((name) => s.reports.chart(name, period, data, 'en').series);
+    };
+    const incident = (title: string, day: string) => ({
+      title,
+      severity: 'B',
+      status: 'resolved',
+      services: ['payments'],
+      impact: { customerFacing: true },
+      window: { startedAt: `${day}T10:00`, detectedAt: `${day}T10:05`, resolvedAt: `${day}T11:35` },
+    });
+    const before = await charts(t.services);
+    // Kept while what changes is outside what the period's report reads, and a minute later (the period is over).
+    await t.api.post('/api/v1/incidents').send(incident('Long before', '2021-06-01')).expect(201);
+    t.clock.advance(60_000);
+    expect(await charts(t.services)).to.deep.equal(before);
+    const inside = (await t.api.post('/api/v1/incidents').send(incident('Ledger outage', '2023-02-08')).expect(201)).body;
+    const during = await charts(t.services);
+    expect(during).to.not.deep.equal(before);
+    await t.api.patch(`/api/v1/incidents/${inside.key}`).send({ version: inside.version, window: { startedAt: '2021-07-01T10:00', detectedAt: '2021-07-01T10:05', resolvedAt: '2021-07-01T11:35' } }).expect(200);
+    const after = await charts(t.services);
+    expect(after).to.deep.equal(before);
+    const conn2 = await connectDb(serverUri(), t.conn.name);
+    try {
+      expect(after).to.deep.equal(await charts(buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') })));
+    } finally {
+      await conn2.close();
+    }
+  });
+
   it('emails a report through the outbox, its charts in the HTML and their text in both parts', async () => {
     const { body } = await t.api.post('/api/v1/reports/emails').send({ week: '2023-W07', locale: 'zh-CN', recipients: ['Lead@Example.com', 'sre@example.com'] }).expect(202);
     expect(body).to.deep.equal({ queued: 2, alreadyQueued: 0, subject: '第07周 2023/02/19' });
