@@ -193,11 +193,18 @@ export class IncidentsService {
     return DateTime.fromJSDate(at, { zone: zoneNamed(stored.timezone) }).year;
   }
 
+  /** The highest number of the year among the incidents acknowledged so far. */
+  private async highestSeq(year: number): Promise<number> {
+    await this.deps.mirror.sync();
+    return this.deps.mirror.all<IncidentDoc>('incident').reduce((max, d) => (d.year === year ? Math.max(max, d.seq) : max), 0);
+  }
+
   /**
    * Takes the next number of the year by inserting its key (unique as an _id): of two creates that
    * pick the same number, the second is refused and tries the next one, so no read-modify-write race
-   * remains. The read model's highest number (and this process's last one) only says where to start.
-   * The incident and its drafted actions are announced on the feed as one entry, then the incident is stored.
+   * remains. Where to start is only a guess: after this process's last number for the year, else (and
+   * after a number found taken) after the read model's highest. The incident and its drafted actions
+   * are announced on the feed as one entry, then the incident is stored.
    */
   private async insertWithKey(
     stored: ReturnType<typeof toStored>,
@@ -208,17 +215,20 @@ export class IncidentsService {
     actor: Actor,
   ): Promise<{ doc: IncidentDoc; drafts: DraftAction[] }> {
     const _id = new Types.ObjectId();
-    await this.deps.mirror.sync();
-    const highest = this.deps.mirror.all<IncidentDoc>('incident').reduce((max, d) => (d.year === year ? Math.max(max, d.seq) : max), 0);
-    let seq = Math.max(highest, this.lastSeq.get(year) ?? 0) + 1;
+    const last = this.lastSeq.get(year);
+    let seq = (last ?? (await this.highestSeq(year))) + 1;
+    let caughtUp = last === undefined;
     for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++, seq++) {
       const key = formatIncidentKey(year, seq);
       this.lastSeq.set(year, Math.max(seq, this.lastSeq.get(year) ?? 0));
       try {
         await insertPlain(this.deps.incidentKeys, { _id: key, incidentId: _id });
       } catch (err) {
-        if (isDuplicateKey(err)) continue;
-        throw err;
+        if (!isDuplicateKey(err)) throw err;
+        // Taken: another process files too. Its numbers are in the read model, once caught up.
+        if (!caughtUp) seq = Math.max(seq, await this.highestSeq(year));
+        caughtUp = true;
+        continue;
       }
       const doc = { ...stored, _id, key, year, seq, version: 0, ...(closed ? { closedAt: now } : {}), createdAt: now, updatedAt: now } as IncidentDoc;
       try {

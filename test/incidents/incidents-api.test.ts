@@ -1,5 +1,10 @@
 import { expect } from 'chai';
+import { SYSTEM_ACTOR } from '../../src/http/actor.js';
+import { connectDb } from '../../src/lib/db.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { revisionId } from '../../src/lib/revisions.js';
+import { buildServices } from '../../src/services.js';
+import { serverUri } from '../support/hooks.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
 
@@ -94,6 +99,21 @@ describe('incidents API', () => {
       expect(results.map((r) => r.status), JSON.stringify(results.filter((r) => r.status !== 201).map((r) => r.body))).to.deep.equal(Array(12).fill(201));
       expect(new Set(keys).size).to.equal(12);
       expect(await t.services.models.incidents.countDocuments({ year: 2026 })).to.equal(12);
+    });
+
+    it('numbers on after another process filed in the same year, without reusing a number', async () => {
+      const conn2 = await connectDb(serverUri(), t.conn.name);
+      try {
+        const other = buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') });
+        const at = { window: { startedAt: '2027-03-01T10:00' } };
+        const first = (await file({ title: 'here', ...at }).expect(201)).body.key;
+        const there = [];
+        for (const title of ['there 1', 'there 2', 'there 3']) there.push((await other.incidents.create({ title, status: 'investigating', ...at }, SYSTEM_ACTOR)).key);
+        const next = (await file({ title: 'here again', ...at }).expect(201)).body.key;
+        expect([first, ...there, next]).to.deep.equal(['INC-2027-0001', 'INC-2027-0002', 'INC-2027-0003', 'INC-2027-0004', 'INC-2027-0005']);
+      } finally {
+        await conn2.close();
+      }
     });
   });
 
