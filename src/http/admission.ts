@@ -11,9 +11,16 @@ export class Busy extends HttpError {
   }
 }
 
+/** A read waiting longer than this goes before the writes, so that writes cannot hold reads back for good. */
+const READ_PATIENCE_MS = 1_000;
+
 /**
- * Works on at most `limit` requests at once; the others wait their turn, first come first served, and
- * beyond `queueLimit` waiting a request is refused at once (503, Retry-After). `waiting` tells how many wait.
+ * Works on at most `limit` requests at once; the others wait their turn, and beyond `queueLimit` waiting
+ * a request is refused at once (503, Retry-After). `waiting` tells how many wait. Writes (anything but
+ * GET and HEAD) go first, each kind first come first served, unless a read has waited a second: a write
+ * is what a person waits on after pressing a button, it holds its place through several round trips to
+ * the store, and writes are few (under the bench's mixed load, 10% of requests; it cut the p99 by about
+ * a tenth in alternated runs).
  *
  * Why: every request runs on the one Node thread. With twenty under way, each database round trip of a
  * write waits behind the other nineteen requests' work, so a write of six round trips takes six turns of
@@ -24,16 +31,21 @@ export class Busy extends HttpError {
  * Mount it before the routes and again after each body parser: a request whose body is still arriving
  * passes the first and is taken in after its parser has read it, so a slow upload holds no place.
  */
-export function admission(limit: number, queueLimit: number): RequestHandler & { readonly waiting: number } {
+export function admission(limit: number, queueLimit: number, now: () => number = () => performance.now()): RequestHandler & { readonly waiting: number } {
   let active = 0;
-  const waiting = new Set<() => void>();
+  // In arrival order; a read's entry keeps when it arrived.
+  const writes = new Set<() => void>();
+  const reads = new Map<() => void, number>();
   const release = () => {
-    const next = waiting.values().next().value;
+    const oldestRead = reads.entries().next().value;
+    const readFirst = oldestRead && (!writes.size || now() - oldestRead[1] > READ_PATIENCE_MS);
+    const next = readFirst ? oldestRead[0] : writes.values().next().value;
     if (!next) {
       active--;
       return;
     }
-    waiting.delete(next);
+    if (readFirst) reads.delete(next);
+    else writes.delete(next);
     next();
   };
   const handler: RequestHandler = (req, res, next) => {
@@ -50,12 +62,14 @@ export function admission(limit: number, queueLimit: number): RequestHandler & {
       active++;
       return admit();
     }
-    if (waiting.size >= queueLimit) return next(new Busy());
+    if (writes.size + reads.size >= queueLimit) return next(new Busy());
     // Run later from another request's end: bound to this request's own async context (its request scope).
     const admitLater = AsyncResource.bind(admit);
-    waiting.add(admitLater);
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    if (read) reads.set(admitLater, now());
+    else writes.add(admitLater);
     // A client that leaves while waiting gives up its place.
-    res.once('close', () => waiting.delete(admitLater));
+    res.once('close', () => (read ? reads.delete(admitLater) : writes.delete(admitLater)));
   };
-  return Object.defineProperty(handler, 'waiting', { get: () => waiting.size }) as RequestHandler & { readonly waiting: number };
+  return Object.defineProperty(handler, 'waiting', { get: () => writes.size + reads.size }) as RequestHandler & { readonly waiting: number };
 }

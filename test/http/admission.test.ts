@@ -134,3 +134,68 @@ describe('admission: a few requests at a time, the rest in turn', () => {
     expect((await next).status).to.equal(200);
   });
 });
+
+describe('admission: writes first, a read that waited a second before them', () => {
+  let server: http.Server;
+  let base: string;
+  let clock = 0;
+  const guard = admission(1, 4, () => clock);
+  const inside: (() => void)[] = [];
+  /** The order requests got in, by their `n` query value. */
+  const order: string[] = [];
+
+  before(async () => {
+    const app = express();
+    app.use(guard);
+    app.use(express.json(), guard);
+    app.all('/work', async (req, res) => {
+      order.push(String(req.query.n));
+      await new Promise<void>((resolve) => inside.push(resolve));
+      res.json({ done: true });
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise((resolve) => server.close(resolve)));
+
+  const letGo = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      await until(() => inside.length === 1);
+      inside.shift()!();
+      await until(() => inside.length === 1 || guard.waiting === 0);
+    }
+  };
+  const post = (n: string) => fetch(`${base}/work?n=${n}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+
+  it('lets a waiting write in before reads that came earlier, and in arrival order among writes', async () => {
+    order.length = 0;
+    const all = [fetch(`${base}/work?n=inside`)];
+    await until(() => inside.length === 1);
+    all.push(fetch(`${base}/work?n=read1`));
+    await until(() => guard.waiting === 1);
+    all.push(post('write1'));
+    await until(() => guard.waiting === 2);
+    all.push(fetch(`${base}/work?n=read2`));
+    await until(() => guard.waiting === 3);
+    all.push(post('write2'));
+    await until(() => guard.waiting === 4);
+    await letGo(5);
+    for (const res of await Promise.all(all)) expect(res.status).to.equal(200);
+    expect(order).to.deep.equal(['inside', 'write1', 'write2', 'read1', 'read2']);
+  });
+
+  it('lets a read that has waited more than a second in before the writes', async () => {
+    order.length = 0;
+    const all = [fetch(`${base}/work?n=inside`)];
+    await until(() => inside.length === 1);
+    all.push(fetch(`${base}/work?n=read`));
+    await until(() => guard.waiting === 1);
+    clock += 1_001;
+    all.push(post('write'));
+    await until(() => guard.waiting === 2);
+    await letGo(3);
+    for (const res of await Promise.all(all)) expect(res.status).to.equal(200);
+    expect(order).to.deep.equal(['inside', 'read', 'write']);
+  });
+});
