@@ -203,8 +203,9 @@ export class IncidentsService {
    * Takes the next number of the year by inserting its key (unique as an _id): of two creates that
    * pick the same number, the second is refused and tries the next one, so no read-modify-write race
    * remains. Where to start is only a guess: after this process's last number for the year, else (and
-   * after a number found taken) after the read model's highest. The incident and its drafted actions
-   * are announced on the feed as one entry, then the incident is stored.
+   * after a number found taken) after the read model's highest. Numbers are unique but not always in
+   * filing order: one freed by a filing undone in another process may be taken later. The incident and
+   * its drafted actions are announced on the feed as one entry, then the incident is stored.
    */
   private async insertWithKey(
     stored: ReturnType<typeof toStored>,

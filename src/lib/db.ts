@@ -79,27 +79,29 @@ export function isDuplicateKey(err: unknown): boolean {
 /**
  * Inserts records the app builds whole itself (a new incident and its actions, a comment, a person, a
  * feed or audit entry, a key, a revision) through the driver, in one command, and returns them as
- * stored: undefined fields and empty objects left out, as mongoose leaves them out. Mongoose's
+ * stored: undefined fields left out, and empty objects where the model minimizes (as mongoose would
+ * store them). Mongoose's
  * document layer (casting, defaults, validators) costs more than the insert and has nothing to add:
  * the API schemas and the services' rules check the input, the services set every field, and
  * test/lib/db.test.ts checks that what they store passes each model's validation and is what a
  * mongoose document would have stored. A taken _id throws as the model's would.
  */
 export async function insertPlain<T extends object>(model: Model<any>, ...docs: T[]): Promise<T[]> {
-  const stored = docs.map(storedForm);
+  const minimize = model.schema.get('minimize') !== false;
+  const stored = docs.map((doc) => storedForm(doc, minimize));
   if (stored.length === 1) await model.collection.insertOne(stored[0]!);
   else if (stored.length) await model.collection.insertMany(stored, { ordered: true });
   return stored;
 }
 
-/** `value` without undefined fields and empty objects, at any depth; dates, ids and other class instances as they are. */
-function storedForm<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(storedForm) as T;
+/** `value` without undefined fields (and empty objects, with `minimize`), at any depth; dates, ids and other class instances as they are. */
+function storedForm<T>(value: T, minimize: boolean): T {
+  if (Array.isArray(value)) return value.map((item) => storedForm(item, minimize)) as T;
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
-    const kept = storedForm(field);
-    if (kept === undefined || (isPlainObject(kept) && Object.keys(kept).length === 0)) continue;
+    const kept = storedForm(field, minimize);
+    if (kept === undefined || (minimize && isPlainObject(kept) && Object.keys(kept).length === 0)) continue;
     out[key] = kept;
   }
   return out as T;

@@ -3,7 +3,8 @@ import { ui, type UiKey } from '../documents/ui-strings.js';
 import type { Config } from '../lib/config.js';
 import { firstAtLeast } from '../lib/listing.js';
 import { setBounded } from '../lib/maps.js';
-import { downtime, noticedAt, timeTo, type Range } from './compute.js';
+import type { IncidentDoc } from '../incidents/model.js';
+import { downtime, impactWindow, noticedAt, timeTo, type Range } from './compute.js';
 import type { ActionTimeline } from './data.js';
 import type { CHART_NAMES } from './schemas.js';
 import type { ReportData, ResolvedPeriod } from './service.js';
@@ -64,6 +65,18 @@ function openedClosedByWeek(timeline: ActionTimeline, ranges: Range[]): { opened
 }
 
 /** One chart's numbers, week by week over the period. */
+/**
+ * Whether a chart of `range` other than the actions chart can count this incident: noticed within it
+ * (incidents by week, time to resolve) or affecting customers within it (availability; an impact not
+ * over counts until the range's end at most).
+ */
+export function countedInCharts(doc: IncidentDoc, range: Range): boolean {
+  const at = noticedAt(doc);
+  if (at !== undefined && at >= range.start && at < range.end) return true;
+  const impact = impactWindow(doc, range.end);
+  return !!impact && impact.end > range.start && impact.start < range.end;
+}
+
 export function buildChart(name: ChartName, period: ResolvedPeriod, data: ReportData, config: Config, locale: string): Chart {
   const weeks = weeksOf(period, config);
   const categories = weeks.map((w) => w.week.label);

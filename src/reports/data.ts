@@ -45,11 +45,6 @@ function touches(t: IncidentTimes, start: number, end: number): boolean {
   return t.began < end && (Number.isNaN(t.over) || t.over >= start || t.detected >= start);
 }
 
-/** Whether what a report of [start, end) reads includes this incident (see readPeriod). */
-export function incidentTouches(d: IncidentDoc, start: number, end: number): boolean {
-  return touches(timesOf(d), start, end);
-}
-
 /** The incidents' instants as numbers, in one pass when incidents change: reports filter on them without decoding dates. */
 function incidentTimes(reads: Reads): { docs: IncidentDoc[]; times: IncidentTimes[] } {
   return reads.mirror.derived('report-incident-times', ['incident'], () => {

@@ -6,9 +6,9 @@ import type { IncidentDoc } from '../incidents/model.js';
 import { BadRequest } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
-import { buildChart, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
+import { buildChart, countedInCharts, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
 import { actionCounts, downtime, patchActionCounts, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
-import { incidentActionsBefore, incidentTouches, readPeriod, type ActionTimeline, type Reads } from './data.js';
+import { incidentActionsBefore, readPeriod, type ActionTimeline, type Reads } from './data.js';
 import type { PeriodMetrics } from './metrics.js';
 import type { PeriodQuery, ReportQuery, StabilityReport } from './schemas.js';
 import { parseWeek, shiftWeek, weekHint, weekOf, weekRule, type Week } from './weeks.js';
@@ -229,16 +229,15 @@ export class ReportsService {
 
   /**
    * A chart of the period from its data (see load), kept until what it counts changes (actions for the
-   * actions chart; for the others, an incident that touches the period: each counts incidents within its
-   * weeks), and for the minute while the period lasts (an incident still open counts until now).
+   * actions chart; for the others, an incident it counts, before or after the change), and for the
+   * minute while the period lasts (an incident still open counts until now).
    */
   chart(name: ChartName, period: ResolvedPeriod, data: ReportData, locale: string): Chart {
     const key = `chart:${name}:${locale}:${period.from}:${period.to}:${period.zone}:${asOfMinute(period, data.now)}`;
     const build = () => buildChart(name, period, data, this.deps.config, locale);
     if (name === 'actions-opened-closed') return this.deps.reads.mirror.derived(key, ['action'], build);
-    const { start, end } = period.range;
-    const read = (d?: unknown) => !!d && incidentTouches(d as IncidentDoc, start, end);
-    return this.deps.reads.mirror.derived(key, ['incident'], build, (kept, changes) => (changes.some((c) => read(c.before) || read(c.after)) ? build() : kept));
+    const counted = (d?: unknown) => !!d && countedInCharts(d as IncidentDoc, period.range);
+    return this.deps.reads.mirror.derived(key, ['incident'], build, (kept, changes) => (changes.some((c) => counted(c.before) || counted(c.after)) ? build() : kept));
   }
 
   /**
