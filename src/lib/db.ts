@@ -80,11 +80,10 @@ export function isDuplicateKey(err: unknown): boolean {
  * Inserts records the app builds whole itself (a new incident and its actions, a comment, a person, a
  * feed or audit entry, a key, a revision) through the driver, in one command, and returns them as
  * stored: undefined fields left out, and empty objects where the model minimizes (as mongoose would
- * store them). Mongoose's
- * document layer (casting, defaults, validators) costs more than the insert and has nothing to add:
- * the API schemas and the services' rules check the input, the services set every field, and
- * test/lib/db.test.ts checks that what they store passes each model's validation and is what a
- * mongoose document would have stored. A taken _id throws as the model's would.
+ * store them). Mongoose's document layer (casting, defaults, validators) costs more than the insert
+ * and has nothing to add: the API schemas and the services' rules check the input, the services set
+ * every field, and test/lib/db.test.ts checks that what they store passes each model's validation and
+ * is what a mongoose document would have stored. A taken _id throws as the model's would.
  */
 export async function insertPlain<T extends object>(model: Model<any>, ...docs: T[]): Promise<T[]> {
   const minimize = model.schema.get('minimize') !== false;

@@ -20,36 +20,18 @@ export interface Reads {
   actions: ActionsService;
 }
 
-/** When an incident began (started or found), was over (resolved; NaN while not) and was found, as numbers. */
-interface IncidentTimes {
-  began: number;
-  over: number;
-  detected: number;
-}
-
-function timesOf(d: IncidentDoc): IncidentTimes {
-  const w = d.window ?? {};
-  return {
-    began: Math.min(w.startedAt?.at.getTime() ?? Infinity, w.detectedAt?.at.getTime() ?? Infinity),
-    over: w.resolvedAt?.at.getTime() ?? NaN,
-    detected: w.detectedAt?.at.getTime() ?? -Infinity,
-  };
-}
-
-/**
- * Whether an incident touches [start, end): begun or found before its end, and not over before its
- * start (resolved at or after it, not resolved, or found at or after it). Availability, repeats and
- * the period's incidents all come from the incidents that do.
- */
-function touches(t: IncidentTimes, start: number, end: number): boolean {
-  return t.began < end && (Number.isNaN(t.over) || t.over >= start || t.detected >= start);
-}
-
 /** The incidents' instants as numbers, in one pass when incidents change: reports filter on them without decoding dates. */
-function incidentTimes(reads: Reads): { docs: IncidentDoc[]; times: IncidentTimes[] } {
+function incidentTimes(reads: Reads): { docs: IncidentDoc[]; began: Float64Array; over: Float64Array; detected: Float64Array } {
   return reads.mirror.derived('report-incident-times', ['incident'], () => {
     const docs = reads.mirror.all<IncidentDoc>('incident');
-    return { docs, times: docs.map(timesOf) };
+    const [began, over, detected] = [new Float64Array(docs.length), new Float64Array(docs.length), new Float64Array(docs.length)];
+    docs.forEach((d, i) => {
+      const w = d.window ?? {};
+      began[i] = Math.min(w.startedAt?.at.getTime() ?? Infinity, w.detectedAt?.at.getTime() ?? Infinity);
+      over[i] = w.resolvedAt?.at.getTime() ?? NaN;
+      detected[i] = w.detectedAt?.at.getTime() ?? -Infinity;
+    });
+    return { docs, began, over, detected };
   });
 }
 
@@ -64,10 +46,17 @@ export async function readPeriod(reads: Reads, from: Date, to: Date): Promise<{ 
   return { incidents: incidentsOverlapping(reads, from.getTime(), to.getTime()), actions: actionsBefore(timeline, to.getTime()), timeline };
 }
 
+/**
+ * Incidents that touch [start, end): begun or found before its end, and not over before its start
+ * (resolved at or after it, not resolved, or found at or after it). Availability, repeats and the
+ * period's incidents all come from these.
+ */
 function incidentsOverlapping(reads: Reads, start: number, end: number): IncidentDoc[] {
-  const { docs, times } = incidentTimes(reads);
+  const { docs, began, over, detected } = incidentTimes(reads);
   const out: IncidentDoc[] = [];
-  for (let i = 0; i < docs.length; i++) if (touches(times[i]!, start, end)) out.push(docs[i]!);
+  for (let i = 0; i < docs.length; i++) {
+    if (began[i]! < end && (Number.isNaN(over[i]) || over[i]! >= start || detected[i]! >= start)) out.push(docs[i]!);
+  }
   return out;
 }
 

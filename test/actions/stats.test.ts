@@ -1,11 +1,8 @@
 import { expect } from 'chai';
 import { actionStatsQuery, listActionsQuery, patchActionBody } from '../../src/actions/schemas.js';
 import { SYSTEM_ACTOR } from '../../src/http/actor.js';
-import { connectDb } from '../../src/lib/db.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { buildServices, type Services } from '../../src/services.js';
-import { createTestContext, type TestContext } from '../support/context.js';
-import { serverUri } from '../support/hooks.js';
+import { type Services } from '../../src/services.js';
+import { createTestContext, inAnotherProcess, type TestContext } from '../support/context.js';
 import { addAction, fileIncident, move } from './helpers.js';
 
 /**
@@ -125,12 +122,8 @@ describe('action stats', () => {
     expect(kept).to.not.deep.equal(before);
     expect(kept[0]!.stats).to.include({ total: 8, open: 4, overdue: 2, unowned: 0, done: 3 });
     // Another process reads every action afresh.
-    const conn2 = await connectDb(serverUri(), t.conn.name);
-    try {
-      const fresh = buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') });
+    await inAnotherProcess(t, async (fresh) => {
       expect(kept).to.deep.equal(await answers(fresh));
-    } finally {
-      await conn2.close();
-    }
+    });
   });
 });

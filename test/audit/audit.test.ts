@@ -1,11 +1,7 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { connectDb } from '../../src/lib/db.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { buildServices } from '../../src/services.js';
-import { createTestContext, type TestContext } from '../support/context.js';
+import { createTestContext, inAnotherProcess, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
-import { serverUri } from '../support/hooks.js';
 
 describe('audit log', () => {
   let t: TestContext;
@@ -52,13 +48,9 @@ describe('audit log', () => {
   it('pages through the log reading entries by _id only, never the whole log, and reads an entry once (its own writes not at all)', async () => {
     await t.api.get('/api/v1/audit').expect(200);
     // Written by another process (the worker, a CLI command): this one has not seen them.
-    const conn2 = await connectDb(serverUri(), t.conn.name);
-    try {
-      const other = buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') });
+    await inAnotherProcess(t, async (other) => {
       for (const event of ['one', 'two', 'three', 'four']) await other.audit.record({ email: 'x@example.com' }, { entity: 'incident', key: 'INC-2030-0001', incidentKey: 'INC-2030-0001', event });
-    } finally {
-      await conn2.close();
-    }
+    });
     const filtersOf = async (path: string) => {
       const filters: unknown[] = [];
       const listener = (e: { commandName: string; command: Record<string, any> }) => {
@@ -99,16 +91,12 @@ describe('audit log', () => {
     const old = { _id: new Types.ObjectId(), entity: 'incident', key: 'INC-2019-0001', incidentKey: 'INC-2019-0001', event: 'filed', by: 'old@example.com', at: new Date('2019-05-01T00:00:00Z'), changes: [] };
     await t.conn.db!.collection('audits').insertOne(old as never);
     // A process started after the upgrade: its index is read whole on its first list.
-    const conn2 = await connectDb(serverUri(), t.conn.name);
-    try {
-      const other = buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') });
+    await inAnotherProcess(t, async (other) => {
       const first = await other.audit.list({ page: 1, pageSize: 1 });
       expect(first.items.map((e) => [e.id, e.key])).to.deep.equal([[String(old._id), 'INC-2019-0001']]);
       await t.services.audit.record({ email: 'x@example.com' }, { entity: 'incident', key: 'INC-2019-0001', incidentKey: 'INC-2019-0001', event: 'reopened' });
       const story = await other.audit.list({ incident: 'INC-2019-0001', page: 1, pageSize: 10 });
       expect(story.items.map((e) => e.event)).to.deep.equal(['filed', 'reopened']);
-    } finally {
-      await conn2.close();
-    }
+    });
   });
 });

@@ -1,11 +1,7 @@
 import { expect } from 'chai';
 import { SYSTEM_ACTOR } from '../../src/http/actor.js';
-import { connectDb } from '../../src/lib/db.js';
-import { createLogger } from '../../src/lib/logger.js';
 import { revisionId } from '../../src/lib/revisions.js';
-import { buildServices } from '../../src/services.js';
-import { serverUri } from '../support/hooks.js';
-import { createTestContext, type TestContext } from '../support/context.js';
+import { createTestContext, inAnotherProcess, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
 
 describe('incidents API', () => {
@@ -102,18 +98,14 @@ describe('incidents API', () => {
     });
 
     it('numbers on after another process filed in the same year, without reusing a number', async () => {
-      const conn2 = await connectDb(serverUri(), t.conn.name);
-      try {
-        const other = buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') });
+      await inAnotherProcess(t, async (other) => {
         const at = { window: { startedAt: '2027-03-01T10:00' } };
         const first = (await file({ title: 'here', ...at }).expect(201)).body.key;
         const there = [];
         for (const title of ['there 1', 'there 2', 'there 3']) there.push((await other.incidents.create({ title, status: 'investigating', ...at }, SYSTEM_ACTOR)).key);
         const next = (await file({ title: 'here again', ...at }).expect(201)).body.key;
         expect([first, ...there, next]).to.deep.equal(['INC-2027-0001', 'INC-2027-0002', 'INC-2027-0003', 'INC-2027-0004', 'INC-2027-0005']);
-      } finally {
-        await conn2.close();
-      }
+      });
     });
   });
 

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import { buildServices, type Services } from '../../src/services.js';
 import { SYSTEM_ACTOR } from '../../src/http/actor.js';
 import { inRequestScope } from '../../src/lib/request-scope.js';
-import { createTestContext, type TestContext } from '../support/context.js';
+import { createTestContext, inAnotherProcess, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
 import { serverUri } from '../support/hooks.js';
 
@@ -172,12 +172,9 @@ describe('read model and primary-key reads', function () {
     const id = new Types.ObjectId();
     const comment = { _id: id, incidentId: incident._id, incidentKey: incident.key, anchor: { section: 'impact' }, author: 'x@example.com', body: 'first', mentions: [], createdAt: t.clock.now() };
     // Another process stores it first.
-    const conn2 = await connectDb(serverUri(), t.conn.name);
-    try {
-      await buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') }).mirror.create('comment', comment);
-    } finally {
-      await conn2.close();
-    }
+    await inAnotherProcess(t, async (other) => {
+      await other.mirror.create('comment', comment);
+    });
     // This process, in a request still under way, tries the same id and is refused.
     const request = new EventEmitter();
     const refused = await inRequestScope(() => t.services.mirror.create('comment', { ...comment, body: 'second' }).catch((err: unknown) => err), request);

@@ -1,9 +1,5 @@
 import { expect } from 'chai';
-import { connectDb } from '../../src/lib/db.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { buildServices } from '../../src/services.js';
-import { createTestContext, type TestContext } from '../support/context.js';
-import { serverUri } from '../support/hooks.js';
+import { createTestContext, inAnotherProcess, type TestContext } from '../support/context.js';
 
 const message = (i: number) => ({ dedupeKey: `list:${i}`, kind: 'test', to: `p${i % 2}@example.com`, subject: `message ${i}`, html: `<p>${i}</p>`, text: String(i) });
 
@@ -41,17 +37,13 @@ describe('outbox list', () => {
   });
 
   it("shows another process's new messages and a delivery run's outcome on the next list", async () => {
-    const conn2 = await connectDb(serverUri(), t.conn.name);
-    try {
-      const worker = buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') });
+    await inAnotherProcess(t, async (worker) => {
       await worker.outbox.enqueue(message(5));
       expect((await subjects(''))[0]).to.equal('message 5');
       await worker.outbox.deliver();
       const unsent = (await t.api.get('/api/v1/outbox?status=unsent').expect(200)).body;
       expect(unsent.total).to.equal(6);
       expect((await t.api.get('/api/v1/outbox?status=pending').expect(200)).body.total).to.equal(0);
-    } finally {
-      await conn2.close();
-    }
+    });
   });
 });

@@ -1,11 +1,8 @@
 import { expect } from 'chai';
-import { connectDb } from '../../src/lib/db.js';
-import { createLogger } from '../../src/lib/logger.js';
 import { COLUMNS } from '../../src/reports/exports.js';
-import { buildServices, type Services } from '../../src/services.js';
-import { createTestContext, type TestContext } from '../support/context.js';
+import { type Services } from '../../src/services.js';
+import { createTestContext, inAnotherProcess, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
-import { serverUri } from '../support/hooks.js';
 
 /** RFC 4180 as a spreadsheet reads it: quoted cells may hold commas, quotes and line breaks. */
 function parseCsv(text: string): string[][] {
@@ -135,12 +132,9 @@ describe('exports and charts', () => {
     const kept = await numbers(t.services);
     expect(kept.actions.closed).to.deep.equal({ count: 2, keys: ['INC-2023-0002-A1', 'INC-2023-0002-A2'] });
     expect(kept.chart).to.not.deep.equal(before.chart);
-    const conn2 = await connectDb(serverUri(), t.conn.name);
-    try {
-      expect(kept).to.deep.equal(await numbers(buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') })));
-    } finally {
-      await conn2.close();
-    }
+    await inAnotherProcess(t, async (other) => {
+      expect(kept).to.deep.equal(await numbers(other));
+    });
   });
 
   it('keeps the incident charts of a past period right as incidents in and out of it change, as a fresh read gives them', async () => {
@@ -176,12 +170,9 @@ describe('exports and charts', () => {
     await t.api.patch(`/api/v1/incidents/${filed.key}`).send({ version: filed.version, severity: 'A' }).expect(200);
     const after = await charts(t.services);
     expect(after).to.not.deep.equal(counted);
-    const conn2 = await connectDb(serverUri(), t.conn.name);
-    try {
-      expect(after).to.deep.equal(await charts(buildServices({ config: t.config, conn: conn2, clock: t.clock, logger: createLogger('silent') })));
-    } finally {
-      await conn2.close();
-    }
+    await inAnotherProcess(t, async (other) => {
+      expect(after).to.deep.equal(await charts(other));
+    });
   });
 
   it('emails a report through the outbox, its charts in the HTML and their text in both parts', async () => {

@@ -45,3 +45,16 @@ export async function createTestContext(name: string, env: Record<string, string
   const api = await as('admin');
   return { app, api, as, services, clock, config, conn, close: () => conn.close() };
 }
+
+/**
+ * Runs `fn` with the services of another process on the test's database (a connection of its own, the
+ * test's configuration and clock), closing that connection afterwards.
+ */
+export async function inAnotherProcess<T>(t: TestContext, fn: (other: Services) => Promise<T>): Promise<T> {
+  const conn = await connectDb(serverUri(), t.conn.name);
+  try {
+    return await fn(buildServices({ config: t.config, conn, clock: t.clock, logger: createLogger('silent') }));
+  } finally {
+    await conn.close();
+  }
+}
