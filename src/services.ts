@@ -3,7 +3,7 @@ import { actionModel } from './actions/model.js';
 import { ActionsService } from './actions/service.js';
 import { importFingerprintModel } from './imports/model.js';
 import { ImportsService } from './imports/service.js';
-import { incidentKeyModels, incidentModel } from './incidents/model.js';
+import { incidentModel } from './incidents/model.js';
 import { IncidentsService } from './incidents/service.js';
 import { snapshotModel } from './documents/model.js';
 import { createRenderer } from './documents/renderer.js';
@@ -36,7 +36,6 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const storeAvailable = deps.storeAvailable ?? watchConnection(conn);
   const models = {
     incidents: incidentModel(conn),
-    ...incidentKeyModels(conn),
     snapshots: snapshotModel(conn),
     actions: actionModel(conn),
     revisions: revisionModel(conn),
@@ -80,7 +79,6 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   });
   const incidents = new IncidentsService({
     incidents: models.incidents,
-    incidentKeys: models.incidentKeys,
     mirror,
     feed,
     actions,

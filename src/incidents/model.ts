@@ -100,23 +100,6 @@ export interface IncidentDoc {
 
 export type IncidentModel = Model<IncidentDoc>;
 
-/**
- * Incident keys as _ids, pointing at the incident. FerretDB on SQLite answers an _id lookup from its
- * primary key but scans the collection for any other filter, so reading an incident by key goes
- * through here; inserting a key is also how a new incident claims it.
- */
-export interface IncidentKeyDoc {
-  _id: string;
-  incidentId: Types.ObjectId;
-}
-
-export function incidentKeyModels(conn: Connection) {
-  const keys = new Schema<IncidentKeyDoc>({ _id: { type: String, required: true }, incidentId: { type: Schema.Types.ObjectId, required: true } }, { versionKey: false });
-  return {
-    incidentKeys: (conn.models.IncidentKey as Model<IncidentKeyDoc> | undefined) ?? conn.model<IncidentKeyDoc>('IncidentKey', keys),
-  };
-}
-
 export function incidentModel(conn: Connection): IncidentModel {
   return (conn.models.Incident as IncidentModel | undefined) ?? conn.model<IncidentDoc>('Incident', incidentSchema);
 }

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { Types, type Model } from 'mongoose';
+import { Types } from 'mongoose';
 import type { ActionsService, DraftAction } from '../actions/service.js';
 import type { ActionInput } from '../actions/schemas.js';
 import type { AuditService } from '../audit/service.js';
@@ -15,7 +15,7 @@ import { bounds, parseInstant, zoneNamed } from '../lib/time.js';
 import { BadRequest, Conflict, NotFound, staleVersion } from '../http/errors.js';
 import { toFields, toStored, toView, type IncidentFields, type IncidentView } from './convert.js';
 import { formatIncidentKey, incidentLookup } from './keys.js';
-import type { IncidentDoc, IncidentKeyDoc, IncidentModel } from './model.js';
+import type { IncidentDoc, IncidentModel } from './model.js';
 import { checkIncidentFields, INCIDENT_TRANSITIONS } from './rules.js';
 import type { CreateIncidentInput, ListIncidentsQuery, PatchIncidentInput } from './schemas.js';
 
@@ -26,7 +26,6 @@ export class IncidentsService {
   constructor(
     private readonly deps: {
       incidents: IncidentModel;
-      incidentKeys: Model<IncidentKeyDoc>;
       /** Lists and searches are read from here, kept fresh through `feed`. */
       mirror: Mirror;
       feed: Feed;
@@ -68,7 +67,6 @@ export class IncidentsService {
   private async undoFiling(doc: IncidentDoc, drafts: DraftAction[]): Promise<void> {
     await Promise.all([this.deps.incidents.deleteOne({ _id: doc._id }), this.deps.actions.deleteDrafts(drafts), this.deps.revisions.discardInitial('incident', doc._id)]);
     await this.deps.feed.appendAll(filingChanges(doc._id, drafts, REMOVED));
-    await this.deps.incidentKeys.deleteOne({ _id: doc.key });
   }
 
   async get(keyOrId: string): Promise<IncidentView & { actions: unknown[] }> {
@@ -200,12 +198,13 @@ export class IncidentsService {
   }
 
   /**
-   * Takes the next number of the year by inserting its key (unique as an _id): of two creates that
-   * pick the same number, the second is refused and tries the next one, so no read-modify-write race
-   * remains. Where to start is only a guess: after this process's last number for the year, else (and
-   * after a number found taken) after the read model's highest. Numbers are unique but not always in
-   * filing order: one freed by a filing undone in another process may be taken later. The incident and
-   * its drafted actions are announced on the feed as one entry, then the incident is stored.
+   * Takes the next number of the year by storing the incident under its key (unique in the store): of
+   * two creates that pick the same number, the second is refused and tries the next one, so no
+   * read-modify-write race remains. Where to start is only a guess: after this process's last number
+   * for the year, else (and after a number found taken) after the read model's highest. Numbers are
+   * unique but not always in filing order: one freed by a filing undone in another process may be taken
+   * later. The incident and its drafted actions are announced on the feed as one entry before the
+   * incident is stored; a refused one is announced as removed, so no read model looks for it.
    */
   private async insertWithKey(
     stored: ReturnType<typeof toStored>,
@@ -215,35 +214,28 @@ export class IncidentsService {
     actionInputs: ActionInput[],
     actor: Actor,
   ): Promise<{ doc: IncidentDoc; drafts: DraftAction[] }> {
-    const _id = new Types.ObjectId();
-    const last = this.lastSeq.get(year);
-    let seq = (last ?? (await this.highestSeq(year))) + 1;
-    let caughtUp = last === undefined;
-    for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++, seq++) {
+    let caughtUp = !this.lastSeq.has(year);
+    let floor = this.lastSeq.get(year) ?? (await this.highestSeq(year));
+    for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++) {
+      // After every number this process took meanwhile (its concurrent filings), so they do not all try the same one.
+      const seq = Math.max(floor, this.lastSeq.get(year) ?? 0) + 1;
+      this.lastSeq.set(year, seq);
+      const _id = new Types.ObjectId();
       const key = formatIncidentKey(year, seq);
-      this.lastSeq.set(year, Math.max(seq, this.lastSeq.get(year) ?? 0));
-      try {
-        await insertPlain(this.deps.incidentKeys, { _id: key, incidentId: _id });
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-        // Taken: another process files too. Its numbers are in the read model, once caught up.
-        if (!caughtUp) seq = Math.max(seq, await this.highestSeq(year));
-        caughtUp = true;
-        continue;
-      }
       const doc = { ...stored, _id, key, year, seq, version: 0, ...(closed ? { closedAt: now } : {}), createdAt: now, updatedAt: now } as IncidentDoc;
+      const drafts = await this.deps.actions.draftForIncident(doc, actionInputs, actor);
+      await this.deps.feed.appendAll(filingChanges(_id, drafts, 0), { ownWrite: true });
       try {
-        const drafts = await this.deps.actions.draftForIncident(doc, actionInputs, actor);
-        await this.deps.feed.appendAll(filingChanges(_id, drafts, 0), { ownWrite: true });
         const [created] = await insertPlain(this.deps.incidents, doc);
         this.deps.mirror.learn('incident', created!);
         return { doc: created!, drafts };
       } catch (err) {
-        await this.deps.incidentKeys.deleteOne({ _id: key });
-        // A key taken by an incident stored before keys had their own collection: try the next one.
-        if (isDuplicateKey(err)) continue;
-        throw err;
+        if (!isDuplicateKey(err)) throw err;
       }
+      await this.deps.feed.appendAll(filingChanges(_id, drafts, REMOVED));
+      // Taken: another process files too. Its numbers are in the read model, once caught up.
+      floor = caughtUp ? seq : Math.max(seq, await this.highestSeq(year));
+      caughtUp = true;
     }
     throw new Conflict('Could not assign an incident key under heavy concurrent filing; retry');
   }

@@ -18,15 +18,6 @@ const MIGRATIONS: { name: string; run(conn: Connection): Promise<void> }[] = [
       await rekey(conn, 'reviews', (d) => d.incidentId);
       await rekey(conn, 'outbox', (d) => d.dedupeKey && messageIdOf(String(d.dedupeKey)));
       await rekey(conn, 'snapshots', (d) => d.incidentId && `${String(d.incidentId)}:${String(d.number)}`);
-      // Incidents filed before keys had their own collection.
-      const keys = conn.db!.collection<{ _id: string; incidentId: unknown }>('incidentkeys');
-      for await (const incident of conn.db!.collection('incidents').find({}, { projection: { key: 1 } })) {
-        try {
-          await keys.insertOne({ _id: String(incident.key), incidentId: incident._id });
-        } catch (err) {
-          if (!isDuplicateKey(err)) throw err;
-        }
-      }
     },
   },
   {
@@ -51,6 +42,13 @@ const MIGRATIONS: { name: string; run(conn: Connection): Promise<void> }[] = [
         }
       }
       await insertNew(notificationReports, batch);
+    },
+  },
+  {
+    // A new incident's key was claimed in a collection of its own; the incidents' unique key holds the claim now.
+    name: '2026-12-incident-keys-dropped',
+    async run(conn) {
+      if ((await conn.db!.listCollections({ name: 'incidentkeys' }, { nameOnly: true }).toArray()).length) await conn.db!.dropCollection('incidentkeys');
     },
   },
 ];

@@ -11,8 +11,8 @@ describe('incidents API', () => {
   });
   after(() => t.close());
   beforeEach(async () => {
-    const { incidents, incidentKeys, actions } = t.services.models;
-    for (const model of [incidents, incidentKeys, actions] as { deleteMany(f: object): Promise<unknown> }[]) await model.deleteMany({});
+    const { incidents, actions } = t.services.models;
+    for (const model of [incidents, actions] as { deleteMany(f: object): Promise<unknown> }[]) await model.deleteMany({});
     await t.services.mirror.reload();
   });
 

@@ -13,7 +13,7 @@ describe('data stored by earlier versions', () => {
   });
   after(() => t.close());
 
-  it('is found again after start-up gives actions and tokens their _id keys and incidents their key records', async () => {
+  it('is found again after start-up gives actions and tokens their _id keys, and the old key records are dropped', async () => {
     const { body: incident } = await t.api.post('/api/v1/incidents').send(fixture('decrypt-failure')).expect(201);
     const db = t.conn.db!;
     // Rewrite what was filed the way the previous version stored it: ObjectId _ids, the key or hash as a field.
@@ -25,7 +25,8 @@ describe('data stored by earlier versions', () => {
     const token = 'dbr_legacy-token-of-an-earlier-version';
     const user = await t.services.users.find('admin@example.com');
     await db.collection('credentials').insertOne({ _id: new Types.ObjectId() as never, kind: 'api', hash: hashSecret(token), userId: user._id, name: 'old', createdAt: new Date() });
-    await db.collection('incidentkeys').deleteOne({ _id: incident.key as never });
+    // Keys were claimed in a collection of their own.
+    await db.collection('incidentkeys').insertOne({ _id: incident.key as never, incidentId: new Types.ObjectId(incident.id) });
     // A reminder already reported in a digest, marked on itself as before.
     const reminder = { _id: new Types.ObjectId(), key: `reminder:${incident.key}-A1:overdue:2023-03-01:admin@example.com`, recipient: 'admin@example.com', kind: 'overdue', actionKey: `${incident.key}-A1`, dueAt: new Date('2023-03-01T00:00:00Z'), createdAt: new Date('2023-03-01T00:00:00Z') };
     await db.collection('notifications').insertOne({ ...reminder, digestKey: 'digest:admin@example.com:2023-03-01' });
@@ -37,6 +38,7 @@ describe('data stored by earlier versions', () => {
     expect(await t.services.claims.taken('link:legacy-link')).to.equal(true);
     expect(await t.services.claims.claim('link:legacy-link', 'admin@example.com', new Date())).to.equal(false);
     await t.services.mirror.reload();
+    expect(await db.listCollections({ name: 'incidentkeys' }).toArray()).to.deep.equal([]);
 
     const read = await supertest(t.app).get(`/api/v1/incidents/${incident.key}`).set('Authorization', `Bearer ${token}`).expect(200);
     expect(read.body.actions.map((a: { key: string }) => a.key)).to.deep.equal([1, 2, 3].map((n) => `${incident.key}-A${n}`));

@@ -7,12 +7,14 @@ import { systemClock } from '../../src/lib/clock.js';
 import { loadConfig } from '../../src/lib/config.js';
 import { connectDb } from '../../src/lib/db.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { buildServices } from '../../src/services.js';
+import { buildServices, syncIndexes } from '../../src/services.js';
 import { fixture } from './fixtures.js';
 
 const [uri, dbName] = process.argv.slice(2) as [string, string];
 const conn = await connectDb(uri, dbName, { serverSelectionTimeoutMS: 2000 });
 const services = buildServices({ config: loadConfig({ LOG_LEVEL: 'silent', SEED_DEMO: 'false' }), conn, clock: systemClock, logger: createLogger('silent') });
+// As every process does at start-up: the unique keys (an incident's among them) carry correctness.
+await syncIndexes(services);
 const input = createIncidentBody.parse(fixture('decrypt-failure'));
 let n = 0;
 const fileForever = async () => {
