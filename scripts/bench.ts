@@ -5,8 +5,8 @@
 // reported as ratios to floors measured in the same run, so results compare across machines: the HTTP
 // floor is GET /healthz (express, helmet, logging, no database), the database floor a raw driver
 // findOne by _id (no express, no mongoose). The data set is built through the driver (filing through
-// the API would take too long): copies of incidents filed through the API, with their actions,
-// revisions, audit entries and keys, spread over ten years, severities, services and owners, plus
+// the API would take too long): copies of incidents filed through the API, with their actions and
+// audit entries, spread over ten years, severities, services and owners, plus
 // people and API tokens; the server, a process of its own, is then restarted and loads it, as a deployment would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +28,6 @@ import { getOr } from '../src/lib/maps.js';
 import { connectDb } from '../src/lib/db.js';
 import { startEmbeddedStore, type EmbeddedStore } from '../src/lib/embedded-store.js';
 import { createLogger } from '../src/lib/logger.js';
-import { revisionId } from '../src/lib/revisions.js';
 import { buildServices, syncIndexes, type Services } from '../src/services.js';
 import { hashSecret } from '../src/users/secrets.js';
 
@@ -118,7 +117,7 @@ async function measure(name: string, count: number, op: (i: number) => Promise<b
 }
 
 /**
- * Copies the filed incidents (with their actions, revisions, audit entries and keys) until there are
+ * Copies the filed incidents (with their actions and audit entries) until there are
  * `target`, varied so lists, filters and reports have something to choose from: start times over ten
  * years, severities, services, owners, titles (every tenth mentions TiDB), action due dates around today.
  */
@@ -130,7 +129,7 @@ async function growTo(services: Services, target: number, templates: Record<stri
   const actsOf = new Map<string, Record<string, any>[]>();
   for (const a of await actions.collection.find({}).toArray()) actsOf.set(String(a.incidentId), [...(actsOf.get(String(a.incidentId)) ?? []), a]);
   const auds = await audit.collection.find({}).toArray();
-  const batch = { incidents: [] as object[], actions: [] as object[], revisions: [] as object[], audit: [] as object[], credentials: [] as object[] };
+  const batch = { incidents: [] as object[], actions: [] as object[], audit: [] as object[], credentials: [] as object[] };
   const flush = async () => {
     for (const [name, docs] of Object.entries(batch)) {
       if (docs.length) await services.models[name as keyof typeof batch].collection.insertMany(docs.splice(0) as never[], { ordered: false });
@@ -160,7 +159,6 @@ async function growTo(services: Services, target: number, templates: Record<stri
       owner,
       window: Object.fromEntries(Object.entries(t.window).map(([k, v]) => [k, moved(v as never)])),
     });
-    batch.revisions.push({ _id: revisionId('incident', _id, 0), entity: 'incident', entityId: _id, version: 0, state: { ...t, key }, by: 'bench', at: new Date() });
     for (const a of actsOf.get(String(t._id)) ?? []) {
       const actionKey = `${key}-A${a.seq as number}`;
       batch.actions.push({

@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon';
 import type { Types } from 'mongoose';
 import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
@@ -9,7 +8,7 @@ import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import { escapeRegExp } from '../lib/text.js';
-import { localDate, quarterHourOf, zoneNamed } from '../lib/time.js';
+import { datePlusDays, localDate, quarterHourOf } from '../lib/time.js';
 import type { Actor as RequestActor } from '../http/actor.js';
 import { Conflict, HttpError, NotFound, Unprocessable, staleVersion, type FieldError } from '../http/errors.js';
 import type { IncidentDoc } from '../incidents/model.js';
@@ -319,7 +318,7 @@ export class ActionsService {
   slaDueDate(priority: ActionPriority, from: Date, zone: string): string {
     const { config } = this.deps;
     const days = { high: config.ACTION_SLA_DAYS_HIGH, medium: config.ACTION_SLA_DAYS_MEDIUM, low: config.ACTION_SLA_DAYS_LOW }[priority];
-    return DateTime.fromJSDate(from, { zone: zoneNamed(zone) }).plus({ days }).toFormat('yyyy-MM-dd');
+    return datePlusDays(localDate(zone, from), days);
   }
 
   /** Overdue once the due date has passed in the owner's zone (for now the action's, i.e. the incident's). */

@@ -45,6 +45,8 @@ const incidentSchema = new Schema(
     links: { type: [new Schema({ title: String, url: String }, { _id: false })], default: undefined },
     source: { reportTitle: String, text: String, fingerprint: String },
     closedAt: Date,
+    // Who filed it (absent on incidents filed before it was kept: their first revision says).
+    filedBy: String,
     version: { type: Number, required: true, default: 0 },
     // Set from the injected clock, not by mongoose, so tests can move time.
     createdAt: { type: Date, required: true },
@@ -93,6 +95,7 @@ export interface IncidentDoc {
   links?: { title?: string; url: string }[];
   source?: { reportTitle?: string; text: string; fingerprint?: string };
   closedAt?: Date;
+  filedBy?: string;
   version: number;
   createdAt: Date;
   updatedAt: Date;

@@ -294,8 +294,8 @@ export function incidentPages(services: Services): Router {
           return renderForm(services, req, res, formOf(req), { incident, version: read, error });
         }
         // Stale: what changed between the version the person read and now; their values stay, the new version goes with the next save.
-        const before = await revisions.state('incident', incident._id, read);
-        const changes = before ? diffFields(toFields({ ...(before.state as unknown as IncidentDoc), _id: incident._id }), toFields(incident)) : [];
+        const before = await revisions.stateAt('incident', incident, read);
+        const changes = before ? diffFields(toFields({ ...before, _id: incident._id }), toFields(incident)) : [];
         // A section added or removed whole is named by the fields in it.
         const keysOf = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : []);
         const changed = changes.flatMap((c) => {

@@ -1,7 +1,6 @@
-import { DateTime } from 'luxon';
 import type { FieldError } from '../http/errors.js';
 import { getOr } from '../lib/maps.js';
-import { bounds, parseInstant, zoneNamed } from '../lib/time.js';
+import { bounds, isSkippedLocalTime, parseInstant } from '../lib/time.js';
 import type { IncidentFields } from './convert.js';
 import { WINDOW_FIELDS, type IncidentStatus } from './schemas.js';
 
@@ -31,7 +30,8 @@ export function checkIncidentFields(fields: IncidentFields & { timezone: string;
   if (repair?.startedAt && repair.completedAt && !inOrder(repair.startedAt, repair.completedAt)) {
     errors.push({ field: 'dataRepair.completedAt', message: `must not be before dataRepair.startedAt (${repair.startedAt})` });
   }
-  if (repair?.range && DateTime.fromISO(repair.range.to) < DateTime.fromISO(repair.range.from)) {
+  // Both dates (yyyy-MM-dd): their text order is their time order.
+  if (repair?.range && repair.range.to < repair.range.from) {
     errors.push({ field: 'dataRepair.range.to', message: `must not be before dataRepair.range.from (${repair.range.from})` });
   }
   const needs: Partial<Record<IncidentStatus, (typeof WINDOW_FIELDS)[number]>> = {
@@ -58,12 +58,9 @@ function skippedLocalTimes(fields: IncidentFields, zone: string): FieldError[] {
     ['dataRepair.completedAt', fields.dataRepair?.completedAt],
   ];
   return times.flatMap(([field, text]) =>
-    text && LOCAL_TIME.test(text) && DateTime.fromISO(text, { zone: zoneNamed(zone) }).toFormat("yyyy-MM-dd'T'HH:mm") !== text.slice(0, 16)
-      ? [{ field, message: `${text} does not exist in ${zone}: the clocks skipped it (daylight saving time)` }]
-      : [],
+    text && isSkippedLocalTime(text, zone) ? [{ field, message: `${text} does not exist in ${zone}: the clocks skipped it (daylight saving time)` }] : [],
   );
 }
-const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:[\d.]+)?$/;
 
 /** Status moves an incident may make; reopening is allowed, jumping back from closed to investigating is not. */
 export const INCIDENT_TRANSITIONS: Record<IncidentStatus, IncidentStatus[]> = {

@@ -52,20 +52,22 @@ export class IncidentsService {
     const stored = toStored(fields);
     const now = this.deps.clock.now();
     const { doc, drafts } = await this.insertWithKey(stored, this.keyYear(stored, now), now, fields.status === 'closed', actionInputs, actor);
-    const [actions, initial] = await Promise.allSettled([this.deps.actions.insertForIncident(drafts), this.deps.revisions.recordInitial('incident', doc, actor.email, now)]);
-    if (actions.status === 'rejected' || initial.status === 'rejected') {
+    let actions: Awaited<ReturnType<ActionsService['insertForIncident']>>;
+    try {
+      actions = await this.deps.actions.insertForIncident(drafts);
+    } catch (err) {
       await this.undoFiling(doc, drafts);
-      throw actions.status === 'rejected' ? actions.reason : (initial as PromiseRejectedResult).reason;
+      throw err;
     }
     await this.deps.actions.assignedWithIncident(drafts, actor);
     await this.deps.audit.record(actor, { entity: 'incident', key: doc.key, incidentKey: doc.key, event: 'filed', note: doc.title });
     // Answered from what was written: nothing to read back.
-    return { ...toView(doc), actions: actions.value.map((a) => this.deps.actions.toView(a)) };
+    return { ...toView(doc), actions: actions.map((a) => this.deps.actions.toView(a)) };
   }
 
   /** No transactions on FerretDB: a filing that failed halfway is taken back whole, so it leaves nothing half-written. */
   private async undoFiling(doc: IncidentDoc, drafts: DraftAction[]): Promise<void> {
-    await Promise.all([this.deps.incidents.deleteOne({ _id: doc._id }), this.deps.actions.deleteDrafts(drafts), this.deps.revisions.discardInitial('incident', doc._id)]);
+    await Promise.all([this.deps.incidents.deleteOne({ _id: doc._id }), this.deps.actions.deleteDrafts(drafts)]);
     await this.deps.feed.appendAll(filingChanges(doc._id, drafts, REMOVED));
   }
 
@@ -137,11 +139,14 @@ export class IncidentsService {
       year: doc.year,
       seq: doc.seq,
       ...(closedAt ? { closedAt } : {}),
+      ...(doc.filedBy ? { filedBy: doc.filedBy } : {}),
       version: doc.version + 1,
       createdAt: doc.createdAt,
       updatedAt: now,
     };
-    const stored = await this.deps.revisions.replace(this.deps.incidents, 'incident', doc, replacement, actor.email, now);
+    // A new incident's first state is kept from its first edit on (until then it is the record itself).
+    const first = doc.version === 0 && doc.filedBy ? { by: doc.filedBy, at: doc.createdAt } : undefined;
+    const stored = await this.deps.revisions.replace(this.deps.incidents, 'incident', doc, replacement, actor.email, now, first);
     if (!stored) {
       const current = await this.find(doc.key);
       throw staleVersion(`Incident ${doc.key}`, version, current.version);
@@ -222,7 +227,7 @@ export class IncidentsService {
       this.lastSeq.set(year, seq);
       const _id = new Types.ObjectId();
       const key = formatIncidentKey(year, seq);
-      const doc = { ...stored, _id, key, year, seq, version: 0, ...(closed ? { closedAt: now } : {}), createdAt: now, updatedAt: now } as IncidentDoc;
+      const doc = { ...stored, _id, key, year, seq, filedBy: actor.email, version: 0, ...(closed ? { closedAt: now } : {}), createdAt: now, updatedAt: now } as IncidentDoc;
       const drafts = await this.deps.actions.draftForIncident(doc, actionInputs, actor);
       await this.deps.feed.appendAll(filingChanges(_id, drafts, 0), { ownWrite: true });
       try {

@@ -110,15 +110,20 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
 
 /**
- * Inserts many documents in one command, skipping those whose unique key is taken: which were written
- * (true) and which were already there (false), in order. Any other error is thrown.
+ * Inserts many documents in one command, in order, skipping those whose unique key is taken: which were
+ * written (true) and which were already there (false). Stored as insertPlain stores them. Any other
+ * error is thrown.
  */
 export async function insertNew(model: Model<any>, docs: object[]): Promise<boolean[]> {
   const written = docs.map(() => true);
   if (!docs.length) return written;
+  const stored = docs.map((doc) => storedForm(doc, model.schema.get('minimize') !== false));
   try {
-    await model.collection.insertMany(docs as never[], { ordered: false });
+    // One record through insertOne: the driver's insertMany goes through its bulk-write machinery, which costs more.
+    if (stored.length === 1) await model.collection.insertOne(stored[0]!);
+    else await model.collection.insertMany(stored as never[], { ordered: false });
   } catch (err) {
+    if (stored.length === 1 && isDuplicateKey(err)) return [false];
     const found = (err as { writeErrors?: { index: number; code?: number }[] | { index: number; code?: number } }).writeErrors;
     const errors = Array.isArray(found) ? found : found ? [found] : [];
     if (!errors.length || errors.some((e) => e.code !== 11000)) throw err;

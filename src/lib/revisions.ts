@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
-import { insertPlain, isDuplicateKey } from './db.js';
+import { insertNew } from './db.js';
 import { REMOVED, type Feed } from './feed.js';
 import { markWritten } from './request-scope.js';
 
@@ -69,7 +69,16 @@ export class Revisions {
    * Returns undefined when another writer got that version first, changing nothing, or when the record
    * is no longer there to replace.
    */
-  async replace<T extends Versioned>(model: Model<T>, entity: string, current: T, next: Omit<T, '_id'>, by: string, at: Date): Promise<T | undefined> {
+  async replace<T extends Versioned>(
+    model: Model<T>,
+    entity: string,
+    current: T,
+    next: Omit<T, '_id'>,
+    by: string,
+    at: Date,
+    /** Who made `current` and when, to keep it as a revision too (a new record's first state, not kept when it was stored). */
+    kept?: { by: string; at: Date },
+  ): Promise<T | undefined> {
     const version = current.version + 1;
     if (next.version !== version) throw new Error(`next state must carry version ${version}`);
     const id = String(current._id);
@@ -80,10 +89,13 @@ export class Revisions {
     const announced = this.feed.append(entity, id, version);
     // Awaited below; a failed append must not go unhandled while the claim is still under way.
     announced.catch(() => undefined);
-    try {
-      await insertPlain(this.revisions, { _id: revisionId(entity, current._id, version), entity, entityId: current._id, version, state: next, by, at });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+    const claim = { _id: revisionId(entity, current._id, version), entity, entityId: current._id, version, state: next, by, at };
+    // The kept state goes first: a writer stopped between the two leaves it, true whoever claims next.
+    const { _id: _currentId, ...state } = current;
+    const docs = kept ? [{ _id: revisionId(entity, current._id, current.version), entity, entityId: current._id, version: current.version, state, ...kept }, claim] : [claim];
+    // Another writer may have kept the same state already: only the claim's own key decides.
+    const claimed = (await insertNew(this.revisions, docs)).at(-1);
+    if (!claimed) {
       await announced;
       // What the request reads next must show the version that won: a catch-up from before now may have missed it.
       markWritten();
@@ -108,19 +120,17 @@ export class Revisions {
     return stored;
   }
 
-  /** Keeps a new record's first state as version 0, so every version of it can be read back and compared. */
-  async recordInitial<T extends Versioned>(entity: string, doc: T, by: string, at: Date): Promise<void> {
-    const { _id, ...state } = doc;
-    await insertPlain(this.revisions, { _id: revisionId(entity, _id, doc.version), entity, entityId: _id, version: doc.version, state, by, at });
-  }
-
-  /** Takes back a new record's first state, when its filing is undone. */
-  async discardInitial(entity: string, entityId: EntityId): Promise<void> {
-    await this.revisions.deleteOne({ _id: revisionId(entity, entityId, 0) });
-  }
-
   async state(entity: string, entityId: EntityId, version: number): Promise<RevisionDoc | undefined> {
     return (await this.revisions.findById(revisionId(entity, entityId, version)).lean<RevisionDoc>()) ?? undefined;
+  }
+
+  /** `current`'s state at `version`: at its own version the record itself (a new incident's first state is kept as a revision from its first edit on), else that revision's. */
+  async stateAt<T extends Versioned>(entity: string, current: T, version: number): Promise<Omit<T, '_id'> | undefined> {
+    if (version === current.version) {
+      const { _id, ...state } = current;
+      return state;
+    }
+    return (await this.state(entity, current._id, version))?.state as Omit<T, '_id'> | undefined;
   }
 
   /**

@@ -13,8 +13,7 @@ export interface Instant {
   precision: Precision;
 }
 
-const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
-const LOCAL_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/;
+const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const ZONED_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /** The three forms above as one JSON Schema pattern, for the OpenAPI document (the value is still checked as a date). */
@@ -24,13 +23,28 @@ export const INSTANT_PATTERN = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.
 export const INSTANT_FORMAT_HINT =
   'a date (2023-02-09), a local time in the incident time zone (2023-02-05T08:48) or an ISO instant with offset';
 
+/** A date, a local time or an instant with offset whose fields are in range (a 31 April or a 23:60 is not). */
 export function isInstantText(text: string): boolean {
-  if (!DAY_RE.test(text) && !LOCAL_RE.test(text) && !ZONED_RE.test(text)) return false;
-  return DateTime.fromISO(text, { setZone: true }).isValid;
+  const parts = INSTANT_PARTS.exec(text);
+  if (!parts) return false;
+  const [, y, mo, d, h = '0', mi = '0', sec = '0', , zone, offH = '0', offM = '0'] = parts;
+  if (zone !== undefined && zone !== 'Z' && (Number(offH) > 23 || Number(offM) > 59)) return false;
+  return inCalendar(Number(y), Number(mo), Number(d)) && Number(h) < 24 && Number(mi) < 60 && Number(sec) < 60;
 }
 
 export function isDateText(text: string): boolean {
-  return DAY_RE.test(text) && DateTime.fromISO(text).isValid;
+  const parts = DAY_RE.exec(text);
+  return !!parts && inCalendar(Number(parts[1]), Number(parts[2]), Number(parts[3]));
+}
+
+// Checked by hand rather than by luxon's parser: every incident's times pass here, and the parser cost
+// more than the rest of checking an incident. The tests compare the two.
+const INSTANT_PARTS = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?(Z|([+-]\d{2}):?(\d{2}))?)?$/;
+
+function inCalendar(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31);
 }
 
 /** Parsed times and duration texts are asked for the same incidents again and again; the answers are pure, so the last few thousand are kept. */
@@ -71,32 +85,45 @@ class SteadyZone extends IANAZone {
 
 /** Reads an instant written by a client: a date, a local time in `zone`, or an instant with an offset. */
 export function parseInstant(text: string, zone: string): Instant {
-  const key = `${zone}|${text}`;
-  const parsed = getOrBounded(instantsKept, key, KEPT, () => {
-    const instant = parseAfresh(text, zone);
-    return { ms: instant.at.getTime(), precision: instant.precision };
-  });
+  const parsed = parsedText(text, zone);
   return { at: new Date(parsed.ms), precision: parsed.precision };
 }
 
-const instantsKept = new Map<string, { ms: number; precision: Precision }>();
+/** True for a local time that `zone`'s clocks skipped (02:30 on the night they go from 02:00 to 03:00), which luxon would read as another time. */
+export function isSkippedLocalTime(text: string, zone: string): boolean {
+  return parsedText(text, zone).skipped;
+}
 
-function parseAfresh(text: string, zone: string): Instant {
+function parsedText(text: string, zone: string): { ms: number; precision: Precision; skipped: boolean } {
+  return getOrBounded(instantsKept, `${zone}|${text}`, KEPT, () => parseAfresh(text, zone));
+}
+
+const instantsKept = new Map<string, { ms: number; precision: Precision; skipped: boolean }>();
+
+function parseAfresh(text: string, zone: string): { ms: number; precision: Precision; skipped: boolean } {
   if (DAY_RE.test(text)) {
-    return { at: DateTime.fromISO(text, { zone: zoneNamed(zone) }).startOf('day').toJSDate(), precision: 'day' };
+    return { ms: DateTime.fromISO(text, { zone: zoneNamed(zone) }).startOf('day').toMillis(), precision: 'day', skipped: false };
   }
-  const dt = ZONED_RE.test(text) ? DateTime.fromISO(text, { setZone: true }) : DateTime.fromISO(text, { zone: zoneNamed(zone) });
+  const zoned = ZONED_RE.test(text);
+  const dt = zoned ? DateTime.fromISO(text, { setZone: true }) : DateTime.fromISO(text, { zone: zoneNamed(zone) });
   if (!dt.isValid) throw new RangeError(`not a valid time: ${text}`);
-  return { at: dt.toJSDate(), precision: 'minute' };
+  // Read as written unless the zone skipped it: then luxon moved it on by the gap.
+  const skipped = !zoned && (dt.day !== Number(text.slice(8, 10)) || dt.hour !== Number(text.slice(11, 13)) || dt.minute !== Number(text.slice(14, 16)));
+  return { ms: dt.toMillis(), precision: 'minute', skipped };
 }
 
 /** The inverse of parseInstant for a local time in `zone`: `2023-02-09` or `2023-02-05T08:48` (seconds kept when set). */
 export function formatInstant(instant: Instant, zone: string): string {
-  const dt = DateTime.fromJSDate(instant.at, { zone: zoneNamed(zone) });
-  if (instant.precision === 'day') return dt.toFormat('yyyy-MM-dd');
-  if (dt.millisecond) return dt.toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS");
-  return dt.toFormat(dt.second ? "yyyy-MM-dd'T'HH:mm:ss" : "yyyy-MM-dd'T'HH:mm");
+  // Every view of an incident formats its times: the same ones, again and again.
+  return getOrBounded(formattedKept, `${zone}|${instant.precision}|${instant.at.getTime()}`, KEPT, () => {
+    const dt = DateTime.fromJSDate(instant.at, { zone: zoneNamed(zone) });
+    if (instant.precision === 'day') return dt.toFormat('yyyy-MM-dd');
+    if (dt.millisecond) return dt.toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS");
+    return dt.toFormat(dt.second ? "yyyy-MM-dd'T'HH:mm:ss" : "yyyy-MM-dd'T'HH:mm");
+  });
 }
+
+const formattedKept = new Map<string, string>();
 
 /** Earliest and latest moment an instant can stand for: a day-precision value covers its whole day. */
 export function bounds(instant: Instant, zone: string): { earliest: number; latest: number } {
@@ -135,11 +162,32 @@ export function localDate(zone: string, at: Date): string {
   const t = at.getTime();
   const hit = dayCache.get(zone);
   if (hit && t >= hit.from && t < hit.to) return hit.date;
-  const local = DateTime.fromMillis(t, { zone: zoneNamed(zone) });
-  const start = local.startOf('day');
-  const day = { from: start.toMillis(), to: start.plus({ days: 1 }).toMillis(), date: local.toFormat('yyyy-MM-dd') };
+  // The wall clock is the instant plus the zone's offset then (what luxon shows, from zoneNamed's offsets).
+  const named = zoneNamed(zone);
+  const offset = named.offset(t) * 60_000;
+  const wall = new Date(t + offset);
+  const from = t - (((wall.getTime() % DAY_MS) + DAY_MS) % DAY_MS);
+  // The day's span holds where the offset is the same at both its ends; on a day the clocks change, only this instant.
+  const steady = named.offset(from) * 60_000 === offset && named.offset(from + DAY_MS - 1) * 60_000 === offset;
+  const day = { from: steady ? from : t, to: steady ? from + DAY_MS : t + 1, date: isoDate(wall) };
   dayCache.set(zone, day);
   return day.date;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The calendar date `days` after `date` (both yyyy-MM-dd): whole days, whatever the clocks do in between. */
+export function datePlusDays(date: string, days: number): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const next = new Date(0);
+  // setUTCFullYear, not Date.UTC, which reads years 0-99 as 1900-1999.
+  next.setUTCFullYear(y, m - 1, d + days);
+  return isoDate(next);
+}
+
+/** A Date's UTC calendar date as yyyy-MM-dd. */
+function isoDate(d: Date): string {
+  return `${String(d.getUTCFullYear()).padStart(4, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
 }
 
 /**

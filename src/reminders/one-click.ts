@@ -1,10 +1,9 @@
-import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { ActionsService } from '../actions/service.js';
 import type { ActionDoc } from '../actions/model.js';
 import { ACTION_STATUSES, CLOSED_ACTION_STATUSES, dueDate, type ActionStatus } from '../actions/schemas.js';
 import type { Clock } from '../lib/clock.js';
-import { localDate } from '../lib/time.js';
+import { datePlusDays, localDate } from '../lib/time.js';
 import { Conflict, Forbidden, HttpError, type FieldError } from '../http/errors.js';
 import { zodFieldErrors } from '../http/validate.js';
 import { LinkRefused, type ActionLinks, type LinkOp, type LinkToken } from './links.js';
@@ -94,7 +93,7 @@ export class OneClick {
   }
 
   private summary(action: ActionDoc): NonNullable<LinkPage['action']> {
-    const snoozeUntil = DateTime.fromISO(this.today(action)).plus({ days: SNOOZE_DAYS }).toISODate()!;
+    const snoozeUntil = datePlusDays(this.today(action), SNOOZE_DAYS);
     return { key: action.key, title: action.title, status: action.status, ...(action.dueDate ? { dueDate: action.dueDate } : {}), snoozeUntil };
   }
 }

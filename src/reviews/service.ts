@@ -140,9 +140,9 @@ export class ReviewsService {
     const state = async (n: number) => {
       const round = review.rounds.find((r) => r.number === n);
       if (!round) throw new NotFound(`Review round ${n} of ${incident.key}`);
-      const revision = await this.deps.revisions.state('incident', incident._id, round.incidentVersion);
-      if (!revision) throw new NotFound(`Version ${round.incidentVersion} of ${incident.key}`);
-      return { round, fields: toFields({ ...(revision.state as Omit<IncidentDoc, '_id'>), _id: incident._id }) };
+      const state = await this.deps.revisions.stateAt('incident', incident, round.incidentVersion);
+      if (!state) throw new NotFound(`Version ${round.incidentVersion} of ${incident.key}`);
+      return { round, fields: toFields({ ...state, _id: incident._id }) };
     };
     const [from, to] = [await state(a), await state(b)];
     return {
@@ -286,12 +286,14 @@ export class ReviewsService {
 
   /**
    * Who may not review: whoever asked for the review, the owner and, unless REVIEW_EDITORS_MAY_REVIEW,
-   * everyone who filed or edited the incident (each version's revision, read by its _id).
+   * everyone who filed or edited the incident (the filer as the incident records it, or its first
+   * revision for one filed before; each edit's revision, read by its _id).
    */
   private async authors(incident: IncidentDoc, requester: string | undefined): Promise<Set<string>> {
     const authors = new Set([requester, incident.owner].filter((e): e is string => Boolean(e)));
     if (this.deps.config.REVIEW_EDITORS_MAY_REVIEW) return authors;
-    const versions = Array.from({ length: incident.version + 1 }, (_v, n) => n);
+    if (incident.filedBy) authors.add(incident.filedBy);
+    const versions = Array.from({ length: incident.version + 1 }, (_v, n) => n).filter((n) => n > 0 || !incident.filedBy);
     for (const revision of await Promise.all(versions.map((n) => this.deps.revisions.state('incident', incident._id, n)))) {
       if (revision) authors.add(revision.by);
     }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DateTime, IANAZone } from 'luxon';
-import { bounds, formatInstant, isInstantText, parseInstant, span, zoneNamed } from '../../src/lib/time.js';
+import { bounds, datePlusDays, formatInstant, isDateText, isInstantText, isSkippedLocalTime, localDate, parseInstant, span, zoneNamed } from '../../src/lib/time.js';
 
 describe('instants', () => {
   const zone = 'Asia/Shanghai';
@@ -25,7 +25,61 @@ describe('instants', () => {
   });
 
   it('refuses what is not a time', () => {
-    for (const bad of ['yesterday', '2023-02-30', '2023-13-01T10:00', '2023-02-05 08:48', '']) expect(isInstantText(bad), bad).to.equal(false);
+    for (const bad of ['yesterday', '2023-02-30', '2023-13-01T10:00', '2023-02-05 08:48', '', '2023-01-01T24:00', '2023-01-01T10:00+99:00']) expect(isInstantText(bad), bad).to.equal(false);
+  });
+
+  it('checks dates and times as luxon does, day by day over leap and common years and at field limits (it is stricter only on 24:00 and offsets)', () => {
+    const texts: string[] = [];
+    for (const year of ['1900', '2000', '2023', '2024', '0000']) {
+      for (let month = 0; month <= 13; month++) for (let day = 0; day <= 32; day++) texts.push(`${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`);
+    }
+    for (const time of ['00:00', '23:59', '23:60', '19:99', '12:00:59', '12:00:60', '12:00:00.5', '12:00:00.123', '12:00:00.1234']) {
+      for (const zone of ['', 'Z', '+08:00', '-0530', '+23:59', '+14', '-12:00']) texts.push(`2024-02-29T${time}${zone}`);
+    }
+    for (const text of texts) {
+      const luxon = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) && DateTime.fromISO(text, { setZone: true }).isValid;
+      expect(isInstantText(text), text).to.equal(luxon);
+      expect(isDateText(text), text).to.equal(luxon && text.length === 10);
+    }
+  });
+
+  it('names local times the clocks skipped, a whole skipped day among them, and no other', () => {
+    expect(isSkippedLocalTime('2024-03-10T02:30', 'America/New_York')).to.equal(true);
+    expect(isSkippedLocalTime('2024-03-10T03:00', 'America/New_York')).to.equal(false);
+    // The autumn hour that happens twice exists (once in each offset).
+    expect(isSkippedLocalTime('2024-11-03T01:30', 'America/New_York')).to.equal(false);
+    // Samoa went from 29 to 31 December 2011.
+    expect(isSkippedLocalTime('2011-12-30T10:00', 'Pacific/Apia')).to.equal(true);
+    expect(isSkippedLocalTime('2011-12-31T10:00', 'Pacific/Apia')).to.equal(false);
+    expect(isSkippedLocalTime('2024-03-10T02:30-05:00', 'America/New_York'), 'an instant with an offset').to.equal(false);
+    expect(isSkippedLocalTime('2024-03-10', 'America/New_York'), 'a date').to.equal(false);
+  });
+
+  it("gives luxon's local date every 17 minutes over days the clocks change, in zones with odd offsets too", () => {
+    const days = [
+      ['America/New_York', '2024-03-09T00:00Z'],
+      ['America/New_York', '2024-11-02T00:00Z'],
+      ['Australia/Lord_Howe', '2024-10-05T00:00Z'],
+      ['Pacific/Apia', '2011-12-28T00:00Z'],
+      ['Asia/Kolkata', '2024-01-01T00:00Z'],
+      ['Asia/Shanghai', '1900-12-30T00:00Z'],
+      ['Africa/Monrovia', '1972-01-05T00:00Z'],
+      ['UTC', '2024-02-28T00:00Z'],
+    ] as const;
+    for (const [zone, start] of days) {
+      for (let t = Date.parse(start); t < Date.parse(start) + 4 * 86_400_000; t += 17 * 60_000) {
+        expect(localDate(zone, new Date(t)), `${zone} ${new Date(t).toISOString()}`).to.equal(DateTime.fromMillis(t, { zone }).toFormat('yyyy-MM-dd'));
+      }
+    }
+  });
+
+  it('counts whole calendar days on from a date, across month, year and leap-day ends', () => {
+    expect(datePlusDays('2023-02-14', 28)).to.equal('2023-03-14');
+    expect(datePlusDays('2024-02-14', 28)).to.equal('2024-03-13');
+    expect(datePlusDays('2023-12-31', 1)).to.equal('2024-01-01');
+    expect(datePlusDays('2024-03-01', -1)).to.equal('2024-02-29');
+    expect(datePlusDays('0050-01-01', 90)).to.equal('0050-04-01');
+    for (let day = 0; day < 800; day += 7) expect(datePlusDays('2023-01-01', day)).to.equal(DateTime.fromISO('2023-01-01', { zone: 'UTC' }).plus({ days: day }).toISODate());
   });
 
   it('marks a span approximate when either end is known only to the day', () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { revisionId } from '../../src/lib/revisions.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
 
@@ -22,6 +23,23 @@ describe('who counts as an author of a postmortem', () => {
     const { key } = await fileAndEdit();
     const res = await editor.post(`/api/v1/incidents/${key}/review/request`).send({ reviewers: ['admin@example.com', 'alice@example.com'] }).expect(422);
     expect(res.body.error.fields).to.deep.equal([{ field: 'reviewers.0', message: 'admin@example.com is an author of this postmortem and cannot review it' }]);
+  });
+
+  it('counts the filer of an incident never edited, and of one filed before the filer was kept on it (its first revision says)', async () => {
+    const editor = await t.as('editor', 'filer@example.com');
+    await t.as('reviewer', 'carol@example.com');
+    const refusal = (email: string) => [{ field: 'reviewers.0', message: `${email} is an author of this postmortem and cannot review it` }];
+    const fresh = (await editor.post('/api/v1/incidents').send(fixture('decrypt-failure')).expect(201)).body;
+    const res = await t.api.post(`/api/v1/incidents/${fresh.key}/review/request`).send({ reviewers: ['filer@example.com'] }).expect(422);
+    expect(res.body.error.fields).to.deep.equal(refusal('filer@example.com'));
+    // Stored the earlier way: no filer on the record, its first state kept as revision 0 by whoever filed it.
+    const old = (await t.api.post('/api/v1/incidents').send(fixture('decrypt-failure')).expect(201)).body;
+    const stored = await t.services.models.incidents.collection.findOneAndUpdate({ key: old.key }, { $unset: { filedBy: '' } }, { returnDocument: 'after' });
+    const { _id, ...state } = stored!;
+    await t.services.models.revisions.collection.insertOne({ _id: revisionId('incident', _id, 0) as never, entity: 'incident', entityId: _id, version: 0, state, by: 'carol@example.com', at: t.clock.now() });
+    await t.services.mirror.reload();
+    const legacy = await t.api.post(`/api/v1/incidents/${old.key}/review/request`).send({ reviewers: ['carol@example.com'] }).expect(422);
+    expect(legacy.body.error.fields).to.deep.equal(refusal('carol@example.com'));
   });
 
   it('forbids a reviewer who edited the content during the review from approving it', async () => {
