@@ -6,6 +6,7 @@ import type { IncidentDoc } from '../incidents/model.js';
 import { firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { localDate, type Span } from '../lib/time.js';
+import type { ActionTimeline } from './data.js';
 
 /**
  * The period report's numbers, as pure functions of lean incidents and actions: the service reads the
@@ -176,18 +177,34 @@ export interface ActionCounts {
 /**
  * Actions opened, closed (done or declined; verifying does not close again), closed by their due date,
  * and verified in the range; open, overdue and unowned as of its end (or `now`, when that is earlier),
- * from each action's history rather than its state today. `actions` are in report order (by incident,
- * then number), and so are the lists.
+ * from each action's history rather than its state today. The lists are in report order (by incident,
+ * then number), as the timeline is.
  */
-export function actionCounts(actions: ActionDoc[], range: Range, now: number): ActionCounts {
-  const out: ActionCounts = { opened: [], closed: [], closedWithinSla: [], verified: [], open: [], overdue: [], unowned: [] };
-  const part = partCounter(range, now);
-  for (const a of actions) {
-    const p = part(a);
-    if (p) for (const list of LISTS) (out[list] as unknown[]).push(...p[list]);
+export function actionCounts(timeline: ActionTimeline, range: Range, now: number): ActionCounts {
+  const out = noCounts();
+  const add = partCounter(range, now);
+  const asOf = Math.min(range.end, now) - 1;
+  const unchangedBefore = Math.min(range.start, asOf);
+  const today = new Map<string, string>();
+  for (let i = 0; i < timeline.facts.length; i++) {
+    const f = timeline.facts[i]!;
+    if (f.opened >= range.end) continue;
+    // Its status, owner or due date changed since the range began (or since the moment counted): its history tells its part.
+    if (f.lastReplayed >= unchangedBefore) {
+      add(timeline.actions[i]!, out);
+      continue;
+    }
+    // Unchanged since before then (most of a long history): as it is now, and nothing happened to it in the range but its opening.
+    if (f.opened >= range.start) out.opened.push(f.key);
+    if (f.closed || f.opened > asOf) continue;
+    out.open.push(f.key);
+    if (f.dueDate && getOr(today, f.timezone, () => dayIn(asOf, f.timezone)) > f.dueDate) out.overdue.push(f.key);
+    if (!f.owned) out.unowned.push(f.key);
   }
   return out;
 }
+
+const noCounts = (): ActionCounts => ({ opened: [], closed: [], closedWithinSla: [], verified: [], open: [], overdue: [], unowned: [] });
 
 /**
  * `kept` (the counts of the range at the same minute) brought up to date with changed actions: each
@@ -197,17 +214,18 @@ export function patchActionCounts(kept: ActionCounts, changes: { before?: Action
   type Item = string | { key: string };
   // Copied once: earlier answers may still hold the kept lists.
   const out = new Map<(typeof LISTS)[number], Item[]>(LISTS.map((list) => [list, kept[list].slice()]));
-  const part = partCounter(range, now);
+  const add = partCounter(range, now);
   for (const { before, after } of changes) {
     const key = (before ?? after)!.key;
-    const p = after && part(after);
+    const p = noCounts();
+    if (after) add(after, p);
     for (const list of LISTS) {
       // The action's entries sit together at its place in report order: found by binary search, replaced by its new part.
       const items = out.get(list)!;
       const at = firstAtLeast(items.length, (i) => (reportOrder(keyOf(items[i]!), key) >= 0 ? 1 : 0), 1);
       let held = 0;
       while (at + held < items.length && keyOf(items[at + held]!) === key) held++;
-      items.splice(at, held, ...(p ? p[list] : []));
+      items.splice(at, held, ...p[list]);
     }
   }
   return Object.fromEntries(out) as unknown as ActionCounts;
@@ -222,24 +240,29 @@ function reportOrder(a: string, b: string): number {
   return a.slice(0, x).localeCompare(b.slice(0, y)) || Number(a.slice(x + 2)) - Number(b.slice(y + 2));
 }
 
-/** One action's part in the counts of `range` (undefined when it has none): what actionCounts adds for it. */
-function partCounter(range: Range, now: number): (a: ActionDoc) => ActionCounts | undefined {
+/** Adds one action's part in the counts of `range` (none, for most of a long history) to `out`, in place: a report counts every action. */
+function partCounter(range: Range, now: number): (a: ActionDoc, out: ActionCounts) => void {
   const asOf = Math.min(range.end, now) - 1;
   const inRange = (t: number) => t >= range.start && t < range.end;
   const today = new Map<string, string>();
-  return (a) => {
+  return (a, out) => {
     // Not in the record before the end, or closed before the range and unchanged since (most of a long history): nothing to count.
     const opened = openedAt(a);
-    if (opened >= range.end || (isClosed(a.status) && lastChangedAt(a) < range.start)) return undefined;
-    const out: ActionCounts = { opened: [], closed: [], closedWithinSla: [], verified: [], open: [], overdue: [], unowned: [] };
+    if (opened >= range.end || (isClosed(a.status) && lastChangedAt(a) < range.start)) return;
     if (inRange(opened)) out.opened.push(a.key);
+    let closed = false;
+    let withinSla = false;
     for (const h of a.history) {
       if (h.field !== 'status' || !inRange(h.at.getTime())) continue;
       if (isClosed(h.to) && !isClosed(h.from)) {
         // Closed, reopened and closed again in the range counts once.
-        if (!out.closed.length) out.closed.push(a.key);
+        if (!closed) out.closed.push(a.key);
+        closed = true;
         const due = valueAt(a, 'dueDate', h.at.getTime()) as string | undefined;
-        if (h.to === 'done' && due && dayIn(h.at.getTime(), a.timezone) <= due && !out.closedWithinSla.length) out.closedWithinSla.push(a.key);
+        if (h.to === 'done' && due && !withinSla && dayIn(h.at.getTime(), a.timezone) <= due) {
+          out.closedWithinSla.push(a.key);
+          withinSla = true;
+        }
       }
       if (h.to === 'verified') out.verified.push({ key: a.key, title: a.title });
     }
@@ -249,7 +272,6 @@ function partCounter(range: Range, now: number): (a: ActionDoc) => ActionCounts 
       if (due && getOr(today, a.timezone, () => dayIn(asOf, a.timezone)) > due) out.overdue.push(a.key);
       if (!valueAt(a, 'owner', asOf)) out.unowned.push(a.key);
     }
-    return out;
   };
 }
 

@@ -37,13 +37,11 @@ function incidentTimes(reads: Reads): { docs: IncidentDoc[]; began: Float64Array
 
 /**
  * What a report of [from, to) reads, all from one moment of the read model (nothing is awaited between
- * them): the incidents that touch the period, the actions that entered the record before its end, and
- * the timeline of every action.
+ * them): the incidents that touch the period and the timeline of every action.
  */
-export async function readPeriod(reads: Reads, from: Date, to: Date): Promise<{ incidents: IncidentDoc[]; actions: ActionDoc[]; timeline: ActionTimeline }> {
+export async function readPeriod(reads: Reads, from: Date, to: Date): Promise<{ incidents: IncidentDoc[]; timeline: ActionTimeline }> {
   await reads.mirror.sync();
-  const timeline = actionTimeline(reads);
-  return { incidents: incidentsOverlapping(reads, from.getTime(), to.getTime()), actions: actionsBefore(timeline, to.getTime()), timeline };
+  return { incidents: incidentsOverlapping(reads, from.getTime(), to.getTime()), timeline: actionTimeline(reads) };
 }
 
 /**
@@ -61,13 +59,14 @@ function incidentsOverlapping(reads: Reads, start: number, end: number): Inciden
 }
 
 /**
- * Every action in report order (by incident, then number) with when each was opened, and every closing
- * (done or declined from an open status) in time order: kept until actions change, so a period's
- * actions are one pass over numbers and a week's openings and closings two binary searches.
+ * Every action in report order (by incident, then number) with the facts a report reads of it, and
+ * every closing (done or declined from an open status) in time order: kept until actions change, so a
+ * period's actions are one pass over flat records and a week's openings and closings two binary searches.
  */
 export interface ActionTimeline {
   actions: ActionDoc[];
-  openedAt: Float64Array;
+  /** facts[i] is of actions[i]. */
+  facts: ActionFacts[];
   /** Openings in time order. */
   openings: Float64Array;
   closings: { at: number; key: string }[];
@@ -80,8 +79,8 @@ function actionTimeline(reads: Reads): ActionTimeline {
     ['action'],
     () => {
       const actions = inOrder();
-      const opened = openedTimes(actions);
-      return { actions, openedAt: opened, openings: opened.slice().sort(), closings: actions.flatMap(closingsOf).sort(byTime) };
+      const facts = actions.map(factsOf);
+      return { actions, facts, openings: Float64Array.from(facts, (f) => f.opened).sort(), closings: actions.flatMap(closingsOf).sort(byTime) };
     },
     // Brought up to date change by change: the record before taken out of the openings and closings, the record after put in.
     (kept, changes) => {
@@ -106,15 +105,38 @@ function actionTimeline(reads: Reads): ActionTimeline {
         }
       }
       const actions = inOrder();
-      return { actions, openedAt: openedTimes(actions), openings: Float64Array.from(openings), closings };
+      return { actions, facts: actions.map(factsOf), openings: Float64Array.from(openings), closings };
     },
   );
 }
 
-function openedTimes(actions: ActionDoc[]): Float64Array {
-  const out = new Float64Array(actions.length);
-  for (let i = 0; i < actions.length; i++) out[i] = openedAt(actions[i]!);
-  return out;
+/**
+ * What a report reads of an action without replaying its history, as one flat record of one shape:
+ * reading these over every action is far quicker than reading the stored records, whose shapes vary.
+ * Kept per stored record (the read model's records are never changed in place).
+ */
+export interface ActionFacts {
+  key: string;
+  opened: number;
+  /** The last change of its status, owner or due date (what a report replays); -Infinity when none. */
+  lastReplayed: number;
+  closed: boolean;
+  dueDate: string | undefined;
+  owned: boolean;
+  timezone: string;
+}
+
+const factsKept = new WeakMap<ActionDoc, ActionFacts>();
+const REPLAYED = new Set(['status', 'owner', 'dueDate']);
+
+function factsOf(a: ActionDoc): ActionFacts {
+  let facts = factsKept.get(a);
+  if (!facts) {
+    const replayed = a.history.filter((h) => REPLAYED.has(h.field)).map((h) => h.at.getTime());
+    facts = { key: a.key, opened: openedAt(a), lastReplayed: Math.max(-Infinity, ...replayed), closed: isClosed(a.status), dueDate: a.dueDate ?? undefined, owned: !!a.owner, timezone: a.timezone };
+    factsKept.set(a, facts);
+  }
+  return facts;
 }
 
 /** An action's closings (done or declined from an open status), in its history's order. */
@@ -124,23 +146,12 @@ function closingsOf(a: ActionDoc): { at: number; key: string }[] {
 
 const byTime = (x: { at: number }, y: { at: number }) => x.at - y.at;
 
-/**
- * Corrective actions that entered the record before `end` (created, or filed with a postmortem whose SLA
- * starts earlier), with their full history: reports replay it to know each one's state at a period's end.
- */
-function actionsBefore(timeline: ActionTimeline, end: number): ActionDoc[] {
-  const { actions, openedAt: opened } = timeline;
-  const out: ActionDoc[] = [];
-  for (let i = 0; i < actions.length; i++) if (opened[i]! < end) out.push(actions[i]!);
-  return out;
-}
-
 /** An incident's actions that entered the record before `end`, in number order: a binary search, as the timeline is in report order. */
 export function incidentActionsBefore(timeline: ActionTimeline, incidentKey: string, end: number): ActionDoc[] {
-  const { actions, openedAt: opened } = timeline;
+  const { actions, facts } = timeline;
   const out: ActionDoc[] = [];
   for (let i = firstAtLeast(actions.length, (k) => (actions[k]!.incidentKey.localeCompare(incidentKey) >= 0 ? 1 : 0), 1); actions[i]?.incidentKey === incidentKey; i++) {
-    if (opened[i]! < end) out.push(actions[i]!);
+    if (facts[i]!.opened < end) out.push(actions[i]!);
   }
   return out;
 }

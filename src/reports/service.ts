@@ -53,7 +53,6 @@ const CHARTS_IN_PRINT = ['incidents-by-week', 'time-to-resolve', 'actions-opened
 /** Incidents and actions read once per request; the report and the charts compute from them. */
 export interface ReportData {
   incidents: IncidentDoc[];
-  actions: ActionDoc[];
   timeline: ActionTimeline;
   now: number;
 }
@@ -115,7 +114,7 @@ export class ReportsService {
 
   /**
    * What a report or chart of the period reads: the incidents that touch it, the year to its end
-   * (availability) or the 90 days before it (repeats), and the actions that existed by its end.
+   * (availability) or the 90 days before it (repeats), and the timeline of every action.
    */
   async load(period: ResolvedPeriod): Promise<ReportData> {
     const { start, end } = this.window(period);
@@ -180,7 +179,7 @@ export class ReportsService {
     const counts = this.deps.reads.mirror.derived(
       `report-counts:${range.start}:${range.end}:${asOfMinute(period, now)}`,
       ['action'],
-      () => actionCounts(data.actions, range, now),
+      () => actionCounts(data.timeline, range, now),
       (kept, changes) => patchActionCounts(kept, changes as { before?: ActionDoc; after?: ActionDoc }[], range, now),
     );
     const keys = (list: string[]) => ({ count: list.length, keys: list });
