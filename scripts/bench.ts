@@ -213,7 +213,7 @@ async function startServer(uri: string, token: string): Promise<ServerProcess> {
   const started = performance.now();
   const profile = args['server-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['server-cpu-prof'])}`] : [];
   const options = args['server-node-options'].split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...options, ...profile, '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', ...options, ...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: { ...process.env, MONGODB_URI: uri, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEED_DEMO: 'false', RUN_WORKER: 'false', SESSION_SECRET: randomBytes(24).toString('hex') },
     stdio: ['ignore', 'inherit', 'inherit'],
