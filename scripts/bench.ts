@@ -266,7 +266,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 try {
   const external = process.env.MONGODB_URI;
   const config = loadConfig({ LOG_LEVEL: 'silent', SEED_DEMO: 'false', RUN_WORKER: 'false', ...(process.env.FERRETDB_BIN ? { FERRETDB_BIN: process.env.FERRETDB_BIN } : {}) });
-  if (!external) store = await startEmbeddedStore({ dataDir: temp, ...(config.FERRETDB_BIN ? { binary: config.FERRETDB_BIN } : {}) });
+  if (!external) store = await startEmbeddedStore({ dataDir: temp, sync: config.EMBEDDED_STORE_SYNC, ...(config.FERRETDB_BIN ? { binary: config.FERRETDB_BIN } : {}) });
   // A database of its own, so a shared server's data is never read or touched.
   conn = await connectDb(external ?? store!.uri, `debrief_bench_${process.pid}`);
   await conn.dropDatabase();

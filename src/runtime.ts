@@ -62,7 +62,7 @@ export async function openStore(config: Config, logger: Logger, opts: { server?:
 }
 
 async function ownStore(config: Config, logger: Logger, marker: string): Promise<Store> {
-  const options = { dataDir: config.DATA_DIR, ...(config.FERRETDB_BIN ? { binary: config.FERRETDB_BIN } : {}) };
+  const options = { dataDir: config.DATA_DIR, sync: config.EMBEDDED_STORE_SYNC, ...(config.FERRETDB_BIN ? { binary: config.FERRETDB_BIN } : {}) };
   let store = await startEmbeddedStore(options);
   logger.info({ uri: store.uri, dataDir: config.DATA_DIR }, 'embedded FerretDB started');
   const port = Number(new URL(store.uri).port);

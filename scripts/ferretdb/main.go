@@ -24,6 +24,9 @@ func main() {
 	dir := flag.String("dir", "data/ferretdb", "directory holding the SQLite files")
 	level := flag.String("log-level", "warn", "log level: debug, info, warn or error")
 	pgURL := flag.String("postgresql-url", "", "use PostgreSQL at this URL instead of SQLite files")
+	// normal: SQLite syncs its write-ahead log to disk at checkpoints, not at every commit; a commit
+	// survives the store's crash (it is in the operating system's hands), not the machine's.
+	synchronous := flag.String("sqlite-synchronous", "full", "SQLite's synchronous setting: full (sync at every commit) or normal")
 	flag.Parse()
 
 	var lv slog.Level
@@ -36,12 +39,17 @@ func main() {
 		os.Exit(1)
 	}
 
+	if *synchronous != "full" && *synchronous != "normal" {
+		fmt.Fprintln(os.Stderr, "ferretdb: -sqlite-synchronous must be full or normal")
+		os.Exit(2)
+	}
+
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	config := &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dir + "/",
+		SQLiteURL: "file:" + *dir + "/?_pragma=synchronous(" + *synchronous + ")",
 	}
 	if *pgURL != "" {
 		config.Handler, config.SQLiteURL, config.PostgreSQLURL = "postgresql", "", *pgURL

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { emailAddress, timeZone } from './formats.js';
+import { DEFAULT_STORE_SYNC, STORE_SYNC } from './embedded-store.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -31,6 +32,8 @@ export const envSchema = z.object({
     .refine((v) => statSync(v, { throwIfNoEntry: false })?.isDirectory() === true, 'not a directory')
     .optional(),
   FERRETDB_BIN: z.string().min(1).optional(),
+  /** When the embedded store makes a write durable (src/lib/embedded-store.ts). */
+  EMBEDDED_STORE_SYNC: z.enum(STORE_SYNC).default(DEFAULT_STORE_SYNC),
   DEFAULT_TIMEZONE: zone.default('Asia/Shanghai'),
   DEFAULT_LOCALE: z.enum(LOCALES).default('zh-CN'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -31,13 +31,23 @@ export function defaultFerretdbBinary(): string {
  * Starts FerretDB on a free loopback port with its SQLite files under `dataDir`, and resolves once
  * it accepts connections (the binary prints its URI then).
  */
-export async function startEmbeddedStore(opts: { dataDir: string; binary?: string; timeoutMs?: number; port?: number }): Promise<EmbeddedStore> {
+/**
+ * When SQLite makes a commit durable. normal: the write-ahead log reaches the disk at checkpoints, so an
+ * acknowledged write survives the store or the server killed (it is in the operating system's hands)
+ * but the last ones may be lost if the machine itself goes down, as with MongoDB's default journaling;
+ * full: at every commit, at the cost of a disk flush per write (filing an incident takes five).
+ */
+export const STORE_SYNC = ['normal', 'full'] as const;
+export type StoreSync = (typeof STORE_SYNC)[number];
+export const DEFAULT_STORE_SYNC: StoreSync = 'normal';
+
+export async function startEmbeddedStore(opts: { dataDir: string; binary?: string; timeoutMs?: number; port?: number; sync?: StoreSync }): Promise<EmbeddedStore> {
   const binary = opts.binary ?? defaultFerretdbBinary();
   if (!existsSync(binary)) {
     throw new Error(`Embedded store not built (${binary} is missing): run "npm run db:build" or set MONGODB_URI`);
   }
   // Its own process group: a terminal's Ctrl-C reaches the server only, which stops the store last.
-  const child = spawn(binary, ['-listen', `127.0.0.1:${opts.port ?? 0}`, '-dir', storeDir(opts.dataDir), '-log-level', 'error'], {
+  const child = spawn(binary, ['-listen', `127.0.0.1:${opts.port ?? 0}`, '-dir', storeDir(opts.dataDir), '-log-level', 'error', '-sqlite-synchronous', opts.sync ?? DEFAULT_STORE_SYNC], {
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,
   });
