@@ -265,7 +265,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 
 try {
   const external = process.env.MONGODB_URI;
-  const config = loadConfig({ LOG_LEVEL: 'silent', SEED_DEMO: 'false', RUN_WORKER: 'false', ...(process.env.FERRETDB_BIN ? { FERRETDB_BIN: process.env.FERRETDB_BIN } : {}) });
+  // The embedded store as configured (its binary and how it syncs); the rest as the bench needs it.
+  const storeSettings = Object.fromEntries(['FERRETDB_BIN', 'EMBEDDED_STORE_SYNC'].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
+  const config = loadConfig({ LOG_LEVEL: 'silent', SEED_DEMO: 'false', RUN_WORKER: 'false', ...storeSettings });
   if (!external) store = await startEmbeddedStore({ dataDir: temp, sync: config.EMBEDDED_STORE_SYNC, ...(config.FERRETDB_BIN ? { binary: config.FERRETDB_BIN } : {}) });
   // A database of its own, so a shared server's data is never read or touched.
   conn = await connectDb(external ?? store!.uri, `debrief_bench_${process.pid}`);
