@@ -209,7 +209,7 @@ export class IncidentsService {
    * for the year, else (and after a number found taken) after the read model's highest. Numbers are
    * unique but not always in filing order: one freed by a filing undone in another process may be taken
    * later. The incident and its drafted actions are announced on the feed as one entry before the
-   * incident is stored; a refused one is announced as removed, so no read model looks for it.
+   * incident is stored; a refused incident is announced as removed, so no read model looks for it.
    */
   private async insertWithKey(
     stored: ReturnType<typeof toStored>,
@@ -237,7 +237,8 @@ export class IncidentsService {
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
       }
-      await this.deps.feed.appendAll(filingChanges(_id, drafts, REMOVED));
+      // Only the incident (its _id is this attempt's own): the drafts' ids are the number's, so they name the winner's actions.
+      await this.deps.feed.appendAll(filingChanges(_id, [], REMOVED));
       // Taken: another process files too. Its numbers are in the read model, once caught up.
       floor = caughtUp ? seq : Math.max(seq, await this.highestSeq(year));
       caughtUp = true;

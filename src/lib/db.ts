@@ -78,7 +78,7 @@ export function isDuplicateKey(err: unknown): boolean {
 
 /**
  * Inserts records the app builds whole itself (a new incident and its actions, a comment, a person, a
- * feed or audit entry, a key, a revision) through the driver, in one command, and returns them as
+ * feed or audit entry) through the driver, in one command, and returns them as
  * stored: undefined fields left out, and empty objects where the model minimizes (as mongoose would
  * store them). Mongoose's document layer (casting, defaults, validators) costs more than the insert
  * and has nothing to add: the API schemas and the services' rules check the input, the services set
@@ -110,9 +110,9 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
 
 /**
- * Inserts many documents in one command, in order, skipping those whose unique key is taken: which were
- * written (true) and which were already there (false). Stored as insertPlain stores them. Any other
- * error is thrown.
+ * Inserts many documents in one command (unordered: one refused does not stop the rest), skipping those
+ * whose unique key is taken: which were written (true) and which were already there (false). Stored as
+ * insertPlain stores them. Any other error is thrown.
  */
 export async function insertNew(model: Model<any>, docs: object[]): Promise<boolean[]> {
   const written = docs.map(() => true);

@@ -8,7 +8,8 @@ import { markWritten } from './request-scope.js';
  * concurrent writers: a writer first claims version N+1 by inserting the new state as a revision
  * (unique on entity, id and version), and only the winner then replaces the document. A writer that
  * died between the two steps is rolled forward by the next reader, so an acknowledged change is never lost.
- * The revisions double as the record's history of states.
+ * The revisions double as the record's history of states (a new incident's first state is the record
+ * itself until its first edit keeps it as a revision).
  *
  * A revision's _id is "<entity>:<id>:<version>": FerretDB on SQLite answers lookups by _id from its
  * primary key but scans for any other filter, and every read checks for a newer revision.
@@ -90,7 +91,7 @@ export class Revisions {
     // Awaited below; a failed append must not go unhandled while the claim is still under way.
     announced.catch(() => undefined);
     const claim = { _id: revisionId(entity, current._id, version), entity, entityId: current._id, version, state: next, by, at };
-    // The kept state goes first: a writer stopped between the two leaves it, true whoever claims next.
+    // The kept state goes first in the command (the store writes them in turn): a writer stopped between the two leaves it, true whoever claims next.
     const { _id: _currentId, ...state } = current;
     const docs = kept ? [{ _id: revisionId(entity, current._id, current.version), entity, entityId: current._id, version: current.version, state, ...kept }, claim] : [claim];
     // Another writer may have kept the same state already: only the claim's own key decides.

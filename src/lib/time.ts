@@ -28,7 +28,7 @@ export function isInstantText(text: string): boolean {
   const parts = INSTANT_PARTS.exec(text);
   if (!parts) return false;
   const [, y, mo, d, h = '0', mi = '0', sec = '0', , zone, offH = '0', offM = '0'] = parts;
-  if (zone !== undefined && zone !== 'Z' && (Number(offH) > 23 || Number(offM) > 59)) return false;
+  if (zone !== undefined && zone !== 'Z' && (Math.abs(Number(offH)) > 23 || Number(offM) > 59)) return false;
   return inCalendar(Number(y), Number(mo), Number(d)) && Number(h) < 24 && Number(mi) < 60 && Number(sec) < 60;
 }
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { SYSTEM_ACTOR } from '../../src/http/actor.js';
+import { REMOVED } from '../../src/lib/feed.js';
 import { revisionId } from '../../src/lib/revisions.js';
 import { createTestContext, inAnotherProcess, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
@@ -103,8 +104,12 @@ describe('incidents API', () => {
         const first = (await file({ title: 'here', ...at }).expect(201)).body.key;
         const there = [];
         for (const title of ['there 1', 'there 2', 'there 3']) there.push((await other.incidents.create({ title, status: 'investigating', ...at }, SYSTEM_ACTOR)).key);
-        const next = (await file({ title: 'here again', ...at }).expect(201)).body.key;
+        const head = await t.services.feed.head();
+        const next = (await file({ title: 'here again', ...at, actions: [{ title: 'a fix' }] }).expect(201)).body.key;
         expect([first, ...there, next]).to.deep.equal(['INC-2027-0001', 'INC-2027-0002', 'INC-2027-0003', 'INC-2027-0004', 'INC-2027-0005']);
+        // Refused 0002 first: it took back only its own incident, not the actions named by that number (the other filing's).
+        const removed = (await t.services.feed.after(head)).flatMap((e) => e.changes).filter((c) => c.v === REMOVED);
+        expect(removed.map((c) => c.entity)).to.deep.equal(['incident']);
       });
     });
   });
