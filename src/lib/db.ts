@@ -86,11 +86,16 @@ export function isDuplicateKey(err: unknown): boolean {
  * is what a mongoose document would have stored. A taken _id throws as the model's would.
  */
 export async function insertPlain<T extends object>(model: Model<any>, ...docs: T[]): Promise<T[]> {
-  const minimize = model.schema.get('minimize') !== false;
-  const stored = docs.map((doc) => storedForm(doc, minimize));
+  const stored = storedForms(model, docs);
   if (stored.length === 1) await model.collection.insertOne(stored[0]!);
   else if (stored.length) await model.collection.insertMany(stored, { ordered: true });
   return stored;
+}
+
+/** The records as `model` stores them (see storedForm). */
+function storedForms<T>(model: Model<any>, docs: T[]): T[] {
+  const minimize = model.schema.get('minimize') !== false;
+  return docs.map((doc) => storedForm(doc, minimize));
 }
 
 /** `value` without undefined fields (and empty objects, with `minimize`), at any depth; dates, ids and other class instances as they are. */
@@ -117,7 +122,7 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 export async function insertNew(model: Model<any>, docs: object[]): Promise<boolean[]> {
   const written = docs.map(() => true);
   if (!docs.length) return written;
-  const stored = docs.map((doc) => storedForm(doc, model.schema.get('minimize') !== false));
+  const stored = storedForms(model, docs);
   try {
     // One record through insertOne: the driver's insertMany goes through its bulk-write machinery, which costs more.
     if (stored.length === 1) await model.collection.insertOne(stored[0]!);

@@ -28,19 +28,19 @@ export function defaultFerretdbBinary(): string {
 }
 
 /**
- * Starts FerretDB on a free loopback port with its SQLite files under `dataDir`, and resolves once
- * it accepts connections (the binary prints its URI then).
- */
-/**
  * When SQLite makes a commit durable. normal: the write-ahead log reaches the disk at checkpoints, so an
  * acknowledged write survives the store or the server killed (it is in the operating system's hands)
- * but the last ones may be lost if the machine itself goes down, as with MongoDB's default journaling;
- * full: at every commit, at the cost of a disk flush per write (filing an incident takes five).
+ * but the writes since the last checkpoint may be lost if the machine itself goes down; full: at every
+ * commit, at the cost of a disk flush per commit (filing an incident makes four).
  */
 export const STORE_SYNC = ['normal', 'full'] as const;
 export type StoreSync = (typeof STORE_SYNC)[number];
 export const DEFAULT_STORE_SYNC: StoreSync = 'normal';
 
+/**
+ * Starts FerretDB on a free loopback port with its SQLite files under `dataDir`, and resolves once
+ * it accepts connections (the binary prints its URI then).
+ */
 export async function startEmbeddedStore(opts: { dataDir: string; binary?: string; timeoutMs?: number; port?: number; sync?: StoreSync }): Promise<EmbeddedStore> {
   const binary = opts.binary ?? defaultFerretdbBinary();
   if (!existsSync(binary)) {
