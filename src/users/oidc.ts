@@ -16,6 +16,8 @@ import type { UsersService } from './service.js';
 const FLOW_TTL_SECONDS = 10 * 60;
 /** A logout token older than this (by its iat) is refused, so a captured one cannot be replayed later (once its jti is forgotten). */
 const LOGOUT_TOKEN_MAX_AGE = '10 minutes';
+/** How far the provider's clock may be from ours (openid-client's default for ID tokens). */
+const CLOCK_TOLERANCE_SECONDS = 30;
 /** The events claim member a back-channel logout token carries (OpenID Connect Back-Channel Logout 1.0, section 2.4). */
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -196,6 +198,8 @@ export class OidcSignIn {
         algorithms: server.id_token_signing_alg_values_supported ?? ['RS256'],
         requiredClaims: ['iat', 'jti'],
         maxTokenAge: LOGOUT_TOKEN_MAX_AGE,
+        // As openid-client allows for ID tokens: the provider's clock and ours may differ a little.
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
         currentDate: this.deps.clock.now(),
       }));
     } catch (err) {
@@ -228,7 +232,13 @@ export class OidcSignIn {
   /** openid-client's refusals (state, nonce, audience, expiry, a used code…) as a 400; the provider unreachable as a 502. */
   private refusal(err: unknown): OidcRefusal {
     if (err instanceof OidcRefusal) return err;
-    const reason = err instanceof client.ResponseBodyError ? `${err.error}: ${err.error_description ?? ''}` : err instanceof Error ? err.message : String(err);
+    // openid-client's own message is general ("unexpected JWT claim value encountered"); its cause names the check that failed.
+    const reason =
+      err instanceof client.ResponseBodyError
+        ? `${err.error}: ${err.error_description ?? ''}`
+        : err instanceof Error
+          ? (err.cause instanceof Error ? err.cause : err).message
+          : String(err);
     if (err instanceof TypeError && /fetch failed/.test(err.message)) return new OidcRefusal('unavailable', 502, reason);
     this.deps.logger.warn({ err }, 'OIDC sign-in refused');
     return new OidcRefusal('failed', 400, reason);
