@@ -264,7 +264,7 @@ export class OidcSignIn {
       if (!role) throw new OidcRefusal('noRole', 403, `no group of ${email} is in OIDC_ROLE_MAP`, email);
       if (!user) {
         const name = [claims.name, claims.preferred_username].find((n): n is string => typeof n === 'string' && n.trim() !== '')?.trim().slice(0, 200) ?? email;
-        const made = await users.create({ email, name, role }, { email: `oidc@debrief.local` }).catch(async (err: unknown) => {
+        const made = await users.create({ email, name, role }, { email: 'oidc@debrief.local' }).catch(async (err: unknown) => {
           // Two first sign-ins at once: the other made the person.
           if ((await users.byEmail([email])).get(email)) return undefined;
           throw err;
