@@ -24,6 +24,7 @@ import { reportPages } from './reports/pages.js';
 import { reportRoutes } from './reports/routes.js';
 import { homePage } from './users/home.js';
 import { accountPages } from './users/pages.js';
+import { BACKCHANNEL_LOGOUT_PATH, oidcBackchannel, oidcPages } from './users/oidc-pages.js';
 import { peoplePages } from './users/people-pages.js';
 import { userRoutes } from './users/routes.js';
 import { pingDb } from './lib/db.js';
@@ -39,7 +40,9 @@ export function createApp(services: Services): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use((_req, res, next) => inRequestScope(next, res));
-  app.use(helmet());
+  // Sign-out posts a form that ends at the identity provider's logout page: the CSP lets that form go there.
+  const issuer = services.config.OIDC_ISSUER;
+  app.use(helmet({ contentSecurityPolicy: { directives: { formAction: ["'self'", ...(issuer ? [new URL(issuer).origin] : [])] } } }));
   app.use(
     pinoHttp({
       logger: services.logger,
@@ -81,7 +84,7 @@ export function createApp(services: Services): express.Express {
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
   });
-  const pages = [accountPages(services), homePage(services), peoplePages(services), incidentPages(services), reviewPages(services), actionPages(services), reportPages(services), importPages(services)];
+  const pages = [accountPages(services), oidcPages(services), homePage(services), peoplePages(services), incidentPages(services), reviewPages(services), actionPages(services), reportPages(services), importPages(services)];
   app.use(
     methodGuard(() => [
       { prefix: '', router: app.router },
@@ -99,6 +102,9 @@ export function createApp(services: Services): express.Express {
   // An unknown API path is a 404, never the pages' sign-in or CSRF check.
   app.use('/api', notFoundHandler);
 
+  // The provider posts logout tokens server to server, with no page's CSRF token.
+  app.use(BACKCHANNEL_LOGOUT_PATH, express.urlencoded({ extended: false, limit: '100kb' }), inTurn);
+  oidcBackchannel(app, services.oidc);
   app.use('/links', express.urlencoded({ extended: false, limit: '100kb' }), inTurn);
   linkPages(app, services);
   // The import page's forms carry files (and whole reports), so they are multipart and may be larger.

@@ -23,7 +23,8 @@ import { reviewModels } from './reviews/model.js';
 import { ReviewsService } from './reviews/service.js';
 import { PeriodMetrics, reportModels } from './reports/metrics.js';
 import { ReportsService } from './reports/service.js';
-import { credentialModel, credentialUseModel, userModel } from './users/model.js';
+import { credentialModel, credentialUseModel, oidcIdentityModel, userModel } from './users/model.js';
+import { OidcSignIn } from './users/oidc.js';
 import { UsersService } from './users/service.js';
 import type { Clock } from './lib/clock.js';
 import type { Config } from './lib/config.js';
@@ -45,6 +46,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     users: userModel(conn),
     credentials: credentialModel(conn),
     credentialUses: credentialUseModel(conn),
+    oidcIdentities: oidcIdentityModel(conn),
     ...reviewModels(conn),
     ...reminderModels(conn),
     ...reportModels(conn),
@@ -58,7 +60,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
       { entity: 'action', model: models.actions, indexes: { incident: (d) => String(d.incidentId), owner: (d) => d.owner } },
       { entity: 'user', model: models.users, indexes: { email: (d) => d.email } },
       { entity: 'review', model: models.reviews },
-      { entity: 'credential', model: models.credentials, indexes: { user: (d) => String(d.userId), token: (d) => d.tokenId } },
+      { entity: 'credential', model: models.credentials, indexes: { user: (d) => String(d.userId), token: (d) => d.tokenId, oidcSubject: (d) => d.oidcSubject, oidcSession: (d) => d.oidcSession } },
       { entity: 'comment', model: models.comments, indexes: { incident: (d) => String(d.incidentId) } },
     ],
     { feed, revisions, clock },
@@ -66,6 +68,12 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const claims = new Claims(models.claims);
   const audit = new AuditService({ audit: models.audit, clock });
   const users = new UsersService({ users: models.users, credentials: models.credentials, credentialUses: models.credentialUses, mirror, feed, revisions, claims, audit, clock, config });
+  const { OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET } = config;
+  // Configured only as a whole (loadConfig refuses an issuer without a client id and secret).
+  const oidc =
+    OIDC_ISSUER && OIDC_CLIENT_ID && OIDC_CLIENT_SECRET
+      ? new OidcSignIn({ config: { ...config, OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET }, users, identities: models.oidcIdentities, claims, clock, logger })
+      : undefined;
   const actions = new ActionsService({
     actions: models.actions,
     mirror,
@@ -110,7 +118,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     clock,
     config,
   });
-  return { config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, claims, audit, users, actions, incidents, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
+  return { config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, claims, audit, users, oidc, actions, incidents, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -3,6 +3,10 @@ import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { emailAddress, timeZone } from './formats.js';
 import { DEFAULT_STORE_SYNC, STORE_SYNC } from './embedded-store.js';
+import { ROLES, type Role } from '../users/permissions.js';
+
+/** Hosts on which an http:// identity provider is accepted (a provider on the same machine: tests, trials). */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -96,6 +100,36 @@ export const envSchema = z.object({
   /** How long one rendering (document, preview, email, page) may take, and how many characters it may produce. */
   RENDER_TIME_LIMIT_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   RENDER_OUTPUT_LIMIT: z.coerce.number().int().min(10_000).max(100_000_000).default(1_000_000),
+  // Sign-in with the company's OpenID Connect provider (docs/oidc.md).
+  /** The provider's issuer URL (discovery reads <issuer>/.well-known/openid-configuration); https, or http on a loopback address. */
+  OIDC_ISSUER: z
+    .url()
+    .refine((v) => new URL(v).protocol === 'https:' || (new URL(v).protocol === 'http:' && LOOPBACK.has(new URL(v).hostname)), 'must be https:// (http:// only on localhost)')
+    .optional(),
+  OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
+  /** Where the provider sends people back; unset: <BASE_URL>/auth/oidc/callback. */
+  OIDC_REDIRECT_URL: z.url().optional(),
+  /** The provider's name on the login page's button ("Sign in with …"). */
+  OIDC_PROVIDER_NAME: z.string().min(1).max(60).default('single sign-on'),
+  /** The claim (in the ID token or the userinfo answer) that lists a person's groups. */
+  OIDC_GROUPS_CLAIM: z.string().min(1).max(200).default('groups'),
+  /** group=role pairs, e.g. sre-leads=admin,sre=editor,*=viewer; the highest role of a person's groups wins, * is everyone else. */
+  OIDC_ROLE_MAP: z
+    .string()
+    .default('*=viewer')
+    .transform((v, ctx) => {
+      const pairs = v.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+        const at = s.lastIndexOf('=');
+        return { group: s.slice(0, at).trim(), role: s.slice(at + 1).trim() as Role };
+      });
+      if (!pairs.length || pairs.some((p) => !p.group || !ROLES.includes(p.role))) {
+        ctx.addIssue({ code: 'custom', message: `a list like sre-leads=admin,sre=editor,*=viewer (roles: ${ROLES.join(', ')})` });
+      }
+      return pairs;
+    }),
+  /** false: no password sign-in (only the provider, sign-in links and API tokens); needs OIDC_ISSUER. */
+  PASSWORD_SIGN_IN: bool.default(true),
   /** Whether someone who filed or edited an incident may still review (approve) its postmortem. */
   REVIEW_EDITORS_MAY_REVIEW: bool.default(false),
 });
@@ -105,8 +139,9 @@ export type Env = z.infer<typeof envSchema>;
 /** The names of every variable the service reads. */
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
 
-export interface Config extends Omit<Env, 'BASE_URL' | 'SESSION_SECRET' | 'REPORT_WEEK_DAYS'> {
+export interface Config extends Omit<Env, 'BASE_URL' | 'SESSION_SECRET' | 'REPORT_WEEK_DAYS' | 'OIDC_REDIRECT_URL'> {
   BASE_URL: string;
+  OIDC_REDIRECT_URL: string;
   REPORT_WEEK_DAYS: 'mon-sun' | 'sun-sat';
   SESSION_SECRET: string;
   /** True when SESSION_SECRET was not set and a random one is used. */
@@ -133,10 +168,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.NODE_ENV === 'production' && !c.SESSION_SECRET) {
     throw new ConfigError('Invalid configuration: SESSION_SECRET="": required when NODE_ENV=production');
   }
+  const oidcParts = [c.OIDC_ISSUER, c.OIDC_CLIENT_ID, c.OIDC_CLIENT_SECRET].filter(Boolean).length;
+  if (oidcParts > 0 && oidcParts < 3) {
+    const missing = (['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const).find((k) => !c[k])!;
+    throw new ConfigError(`Invalid configuration: ${missing}="": required with the other OIDC_ variables (issuer, client id and secret go together)`);
+  }
+  if (!c.PASSWORD_SIGN_IN && !c.OIDC_ISSUER) {
+    throw new ConfigError('Invalid configuration: PASSWORD_SIGN_IN="false": needs OIDC_ISSUER, or nobody could sign in with a password or the provider');
+  }
+  const baseUrl = (c.BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, '');
   return {
     ...c,
+    OIDC_REDIRECT_URL: c.OIDC_REDIRECT_URL ?? `${baseUrl}/auth/oidc/callback`,
     REPORT_WEEK_DAYS: c.REPORT_WEEK_DAYS ?? (c.WEEK_NUMBERING === 'jan1' ? 'sun-sat' : 'mon-sun'),
-    BASE_URL: (c.BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
+    BASE_URL: baseUrl,
     SESSION_SECRET: c.SESSION_SECRET ?? randomBytes(32).toString('hex'),
     ephemeralSecret: !c.SESSION_SECRET,
   };

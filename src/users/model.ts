@@ -58,6 +58,10 @@ export interface CredentialDoc {
   revokedAt?: Date;
   /** Revoking is a versioned edit (src/lib/revisions.ts), so no concurrent write can undo it. */
   version: number;
+  /** A session begun at the identity provider: `<issuer> <sub>`, so the provider's logout can end it. */
+  oidcSubject?: string;
+  /** The same, by the provider's session: `<issuer> <sid>`, when its ID token named one. */
+  oidcSession?: string;
 }
 
 /**
@@ -81,6 +85,8 @@ const credentialSchema = new Schema<CredentialDoc>(
     expiresAt: Date,
     revokedAt: Date,
     version: { type: Number, default: 0 },
+    oidcSubject: String,
+    oidcSession: String,
   },
   { versionKey: false },
 );
@@ -99,4 +105,23 @@ export function credentialModel(conn: Connection): CredentialModel {
 
 export function credentialUseModel(conn: Connection): Model<CredentialUseDoc> {
   return (conn.models.CredentialUse as Model<CredentialUseDoc> | undefined) ?? conn.model<CredentialUseDoc>('CredentialUse', credentialUseSchema);
+}
+
+/**
+ * Who a person is at the identity provider: `_id` is `<issuer> <sub>` (the subject never changes,
+ * unlike an email), so every sign-in after the first finds the person with one `_id` read.
+ */
+export interface OidcIdentityDoc {
+  _id: string;
+  userId: Types.ObjectId;
+  createdAt: Date;
+}
+
+const oidcIdentitySchema = new Schema<OidcIdentityDoc>(
+  { _id: { type: String, required: true }, userId: { type: Schema.Types.ObjectId, required: true }, createdAt: { type: Date, required: true } },
+  { versionKey: false },
+);
+
+export function oidcIdentityModel(conn: Connection): Model<OidcIdentityDoc> {
+  return (conn.models.OidcIdentity as Model<OidcIdentityDoc> | undefined) ?? conn.model<OidcIdentityDoc>('OidcIdentity', oidcIdentitySchema);
 }

@@ -19,6 +19,15 @@ export function accountPages(services: Services): Router {
   const router = express.Router();
   const cookie = sessionCookieOptions(config);
   const text = (req: Request, key: UiKey) => ui(pageLocale(config, req), key);
+  const passwords = config.PASSWORD_SIGN_IN;
+  /** The login page's data: the provider's button (when configured) and the password form (unless turned off). */
+  const login = (req: Request, next: unknown, extra: object = {}) => {
+    const to = safeNext(next);
+    return { title: text(req, 'login.title'), next: to, passwords, oidc: services.oidc && { name: config.OIDC_PROVIDER_NAME, next: encodeURIComponent(to) }, ...extra };
+  };
+  /** With PASSWORD_SIGN_IN=false, the password pages answer 404 with the way to sign in instead. */
+  const passwordsOff = (req: Request, res: Response) =>
+    renderPage(services, req, res, 'message', { title: text(req, 'login.title'), message: ui(pageLocale(config, req), 'login.passwordsOff', { name: config.OIDC_PROVIDER_NAME }) }, 404);
 
   // The header's language switch before sign-in: ?lang= shows the page in it, and the cookie keeps it.
   router.use((req, res, next) => {
@@ -36,7 +45,7 @@ export function accountPages(services: Services): Router {
     legacyHeaders: false,
     keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}:${String((req.body as { email?: unknown })?.email ?? '').toLowerCase()}`,
     handler: (req, res) =>
-      renderPage(services, req, res, 'login', { title: text(req, 'login.title'), error: text(req, 'login.tooMany'), next: '/' }, 429),
+      renderPage(services, req, res, 'login', login(req, '/', { error: text(req, 'login.tooMany') }), 429),
   });
 
   // Reset links: three asks per address in an hour, and twenty from one network, so nobody's inbox is flooded.
@@ -52,22 +61,24 @@ export function accountPages(services: Services): Router {
   const resetByEmail = resetLimit(3, (req) => `email:${formText(req.body, 'email').toLowerCase()}`);
   const resetByAddress = resetLimit(20, (req) => `ip:${ipKeyGenerator(req.ip ?? '')}`);
 
-  router.get('/login', (req, res) => renderPage(services, req, res, 'login', { title: text(req, 'login.title'), next: safeNext(req.query.next) }));
+  router.get('/login', (req, res) => renderPage(services, req, res, 'login', login(req, req.query.next)));
 
   router.post('/login', loginLimit, async (req, res) => {
+    if (!passwords) return passwordsOff(req, res);
     const { email, password, next } = req.body as Record<string, unknown>;
     const user = typeof email === 'string' && typeof password === 'string' ? await users.checkPassword(email, password) : undefined;
     if (!user) {
-      return renderPage(services, req, res, 'login', { title: text(req, 'login.title'), error: text(req, 'login.wrong'), email, next: safeNext(next) }, 401);
+      return renderPage(services, req, res, 'login', login(req, next, { error: text(req, 'login.wrong'), email }), 401);
     }
     res.cookie(SESSION_COOKIE, await users.startSession(String(user._id)), cookie);
     res.redirect(303, safeNext(next));
   });
 
-  router.get('/login/reset', (req, res) => renderPage(services, req, res, 'reset', { title: text(req, 'reset.title') }));
+  router.get('/login/reset', (req, res) => (passwords ? renderPage(services, req, res, 'reset', { title: text(req, 'reset.title') }) : passwordsOff(req, res)));
 
   // The same answer whether or not the email belongs to someone, so the page tells nobody who has an account.
   router.post('/login/reset', resetByAddress, resetByEmail, async (req, res) => {
+    if (!passwords) return passwordsOff(req, res);
     const email = formText(req.body, 'email').toLowerCase();
     const person = email ? (await users.byEmail([email])).get(email) : undefined;
     if (person && !person.disabled) await sendSignInLink(services, person.email, 'reset');
@@ -90,13 +101,14 @@ export function accountPages(services: Services): Router {
     const user = token ? await users.consumeSignInLink(token) : undefined;
     if (!user) return linkInvalid(req, res);
     res.cookie(SESSION_COOKIE, await users.startSession(String(user._id)), cookie);
-    // A reset link is a sign-in link too: it leads to the password form either way.
-    res.redirect(303, '/account/password');
+    // A reset link is a sign-in link too: it leads to the password form either way (home when passwords are off).
+    res.redirect(303, passwords ? '/account/password' : '/');
   });
 
-  router.get('/account/password', requireSignIn, (req, res) => renderPage(services, req, res, 'password', { title: text(req, 'password.title') }));
+  router.get('/account/password', requireSignIn, (req, res) => (passwords ? renderPage(services, req, res, 'password', { title: text(req, 'password.title') }) : passwordsOff(req, res)));
 
   router.post('/account/password', requireSignIn, async (req, res) => {
+    if (!passwords) return passwordsOff(req, res);
     const parsed = passwordSchema.safeParse((req.body as { password?: unknown }).password);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -123,6 +135,7 @@ export function accountPages(services: Services): Router {
         locales: LOCALES.map((l) => ({ value: l, name: LANGUAGE_NAMES[l] })),
         zones: ZONES,
         saved: opts.saved,
+        passwords,
         error: opts.error && (opts.error.fields.some((f) => f.field === 'timezone') ? text(req, 'form.zone') : opts.error.status === 409 ? text(req, 'account.stale') : text(req, 'form.invalid')),
       },
       opts.error?.status ?? 200,
@@ -155,9 +168,11 @@ export function accountPages(services: Services): Router {
 
   router.post('/logout', async (req, res) => {
     const session = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
-    if (session) await users.endSession(session);
+    const ended = session ? await users.endSession(session) : undefined;
     res.clearCookie(SESSION_COOKIE, cookie);
-    res.redirect(303, '/login');
+    // Signed in at the provider: signed out there too (RP-initiated logout), which comes back to /login.
+    const atProvider = ended?.oidcSubject ? await services.oidc?.endSessionUrl() : undefined;
+    res.redirect(303, atProvider ?? '/login');
   });
 
   return router;

@@ -244,21 +244,41 @@ export class UsersService {
     return user;
   }
 
-  async startSession(userId: string): Promise<string> {
+  /** A browser session; `provider` ties it to the identity provider's session, which may end it (back-channel logout). */
+  async startSession(userId: string, provider?: Pick<CredentialDoc, 'oidcSubject' | 'oidcSession'>): Promise<string> {
     const session = newSecret('dbc');
     const now = this.deps.clock.now();
-    await this.insertCredential({ _id: hashSecret(session), kind: 'session', userId: new Types.ObjectId(userId), createdAt: now, expiresAt: new Date(now.getTime() + SESSION_TTL_MS) });
+    await this.insertCredential({
+      _id: hashSecret(session),
+      kind: 'session',
+      userId: new Types.ObjectId(userId),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + SESSION_TTL_MS),
+      ...(provider?.oidcSubject ? { oidcSubject: provider.oidcSubject } : {}),
+      ...(provider?.oidcSession ? { oidcSession: provider.oidcSession } : {}),
+    });
     return session;
+  }
+
+  /** Ends the sessions begun with one provider session (`<issuer> <sid>`) or, without one, all of a provider subject's; returns how many. */
+  async endProviderSessions(by: { oidcSession: string } | { oidcSubject: string }): Promise<number> {
+    await this.deps.mirror.sync();
+    const [index, key] = 'oidcSession' in by ? ['oidcSession', by.oidcSession] : ['oidcSubject', by.oidcSubject];
+    const live = this.deps.mirror.find<CredentialDoc>('credential', index, key).filter((c) => c.kind === 'session' && !c.revokedAt);
+    for (const c of live) await this.revoke(c);
+    return live.length;
   }
 
   async authenticateSession(session: string): Promise<UserDoc | undefined> {
     return this.authenticate('session', session);
   }
 
-  async endSession(session: string): Promise<void> {
+  /** Ends a browser session; returns it (so sign-out knows whether the provider began it), or undefined for no session. */
+  async endSession(session: string): Promise<CredentialDoc | undefined> {
     await this.deps.mirror.sync();
     const doc = this.deps.mirror.get<CredentialDoc>('credential', hashSecret(session));
-    if (doc?.kind === 'session') await this.revoke(doc);
+    if (doc?.kind !== 'session') return undefined;
+    return this.revoke(doc);
   }
 
   /**
