@@ -102,6 +102,8 @@ export async function renderIncident(
   const actor = req.actor!;
   const locale = pageLocale(services.config, req);
   const incident = await incidents.find(key);
+  // A refusal of a form on this page (comment, review, action) is shown again here (renderPage).
+  res.locals.formAddress ??= `/incidents/${incident.key}`;
   const [review, threads, list, people] = await Promise.all([reviews.get(incident.key), comments.threads(incident), actions.listForIncident(incident._id), peopleOptions(services)]);
   const text = services.documents.renderLive(incident, list, locale);
   const doc = (format: string, extra: Record<string, string> = {}) => `/api/v1/incidents/${incident.key}/document?${new URLSearchParams({ format, ...extra })}`;
