@@ -948,7 +948,7 @@ const zhCN: Record<UiKey, string> = {
   'email.notices.txt.mentions': '提到你的',
   'email.notices.replies': '回复',
   'email.notices.txt.replies': '回复',
-  'email.notices.footer': '动态发生后即时发送，同时到达的动态合在一封邮件里。纠正措施的提醒仍在每日摘要中。',
+  'email.notices.footer': '动态发生后即时发送，同时到达的动态合在一封邮件里。改进措施的提醒仍在每日摘要中。',
 
   'actionLink.refused': '没有做任何修改',
   'actionLink.applied': '已完成。',
