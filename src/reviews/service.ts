@@ -55,11 +55,11 @@ export class ReviewsService {
     const bad: FieldError[] = [];
     input.reviewers.forEach((email, i) => {
       const person = people.get(email);
-      if (authors.has(email)) bad.push({ field: `reviewers.${i}`, message: `${email} is an author of this postmortem and cannot review it` });
-      else if (!person || person.disabled) bad.push({ field: `reviewers.${i}`, message: `${email} is not a person here` });
-      else if (person.role !== 'reviewer' && person.role !== 'admin') bad.push({ field: `reviewers.${i}`, message: `${email} is a ${person.role}, not a reviewer` });
+      if (authors.has(email)) bad.push({ field: `reviewers.${i}`, message: `${email} is an author of this postmortem and cannot review it`, said: { id: 'reviewerIsAuthor', params: { email } } });
+      else if (!person || person.disabled) bad.push({ field: `reviewers.${i}`, message: `${email} is not a person here`, said: { id: 'reviewerUnknown', params: { email } } });
+      else if (person.role !== 'reviewer' && person.role !== 'admin') bad.push({ field: `reviewers.${i}`, message: `${email} is a ${person.role}, not a reviewer`, said: { id: 'reviewerRole', params: { email } } });
     });
-    if (bad.length) throw new Unprocessable('Reviewers refused', bad);
+    if (bad.length) throw new Unprocessable('Reviewers refused', bad).saying('reviewersRefused');
 
     const review = await this.update(incident, actor, (current) => {
       if (!REQUESTABLE.includes(current.status)) {
@@ -88,7 +88,7 @@ export class ReviewsService {
       if (!current.reviewers.includes(actor.email)) throw new Forbidden(`${actor.email} is not a requested reviewer of ${incident.key}`);
       if (input.decision === 'approve') {
         const open = await this.deps.comments.unresolved(incident);
-        if (open.length) throw new Conflict(`${open.length} comment thread(s) on ${incident.key} are unresolved; resolve them before approving`, { unresolvedThreads: open });
+        if (open.length) throw new Conflict(`${open.length} comment thread(s) on ${incident.key} are unresolved; resolve them before approving`, { unresolvedThreads: open }).saying('threadsUnresolved', { key: incident.key, count: open.length });
       }
       const round = current.rounds.length;
       const decisions = [

@@ -99,6 +99,40 @@ describe('refused page forms: kept at their own address, in the reader language'
     expect(script.headers['content-type']).to.match(/javascript/);
   });
 
+  it('says service refusals in Chinese on a zh-CN page: reviewers, by their place in the list', async () => {
+    const { agent, token } = await signedIn('mei@example.com');
+    const { key } = (await t.api.post('/api/v1/incidents').send({ title: '对账延迟', severity: 'C', impact: { summary: '对账晚了 2 小时' }, cause: { trigger: '批任务卡住' } }).expect(201)).body;
+    const res = await agent.post(`/incidents/${key}/review/request`).type('form').send({ _csrf: token, reviewers: 'mei@example.com, nobody@example.com', noActionReason: '无需措施' }).expect(303);
+    const page = await agent.get(res.headers.location!).expect(422);
+    expect(page.text).to.include('评审人不符合要求').and.include('第 1 位评审人: mei@example.com 是本复盘的作者，不能评审').and.include('第 2 位评审人: nobody@example.com 不是本系统的用户');
+    expect(page.text).not.to.include('Reviewers refused');
+  });
+
+  it('refuses closing with open actions by the status field, naming each action, in the API client language', async () => {
+    const { key } = (await t.api.post('/api/v1/incidents').send({ title: 'Checkout latency', severity: 'C', status: 'resolved', window: { startedAt: '2026-11-24T10:00:00+08:00', resolvedAt: '2026-11-24T12:00:00+08:00' }, actions: [{ title: 'Add a latency SLO alert' }] }).expect(201)).body;
+    const en = await t.api.patch(`/api/v1/incidents/${key}`).send({ version: 0, status: 'closed' }).expect(409);
+    expect(en.body.error.message).to.include(`${key}-A1 Add a latency SLO alert`);
+    expect(en.body.error.fields).to.deep.equal([{ field: 'status', message: `Open corrective actions: ${key}-A1 Add a latency SLO alert` }]);
+    const zh = await t.api.patch(`/api/v1/incidents/${key}`).set('accept-language', 'zh-CN,zh;q=0.9').send({ version: 0, status: 'closed' }).expect(409);
+    expect(zh.body.error.message).to.equal(`事件 ${key} 还有 1 项未完成的改进措施：${key}-A1 Add a latency SLO alert。请先关闭、验证或放弃这些措施。`);
+    expect(zh.headers.vary).to.match(/Accept-Language/i);
+
+    // On the zh-CN edit form the status field is marked with the action named.
+    const { agent, token } = await signedIn('mei@example.com');
+    const form = (await agent.get(`/incidents/${key}/edit`).expect(200)).text;
+    // The form as the browser sends it, every field as shown, with the status changed.
+    const edit = /<form[^>]*action="\/incidents\/[^"]+\/edit"[\s\S]*?<\/form>/.exec(form)![0];
+    const fields: Record<string, string> = {};
+    for (const [tag] of edit.matchAll(/<input[^>]*>/g)) {
+      const name = / name="(\w+)"/.exec(tag)?.[1];
+      if (name) fields[name] = / value="([^"]*)"/.exec(tag)?.[1] ?? '';
+    }
+    const selected = Object.fromEntries([...form.matchAll(/<select[^>]*name="(\w+)"[^>]*>([\s\S]*?)<\/select>/g)].map((m) => [m[1]!, /<option value="([^"]*)"[^>]*selected/.exec(m[2]!)?.[1] ?? '']));
+    const res = await agent.post(`/incidents/${key}/edit`).type('form').send({ ...fields, ...selected, _csrf: token, status: 'closed' }).expect(303);
+    const page = await agent.get(res.headers.location!).expect(409);
+    expect(page.text).to.include(`未完成的改进措施：${key}-A1 Add a latency SLO alert`);
+  });
+
   it('answers a method a page does not take with a 405 page that has the navigation, in the reader language', async () => {
     const { agent } = await signedIn('mei@example.com');
     const res = await agent.put('/incidents/new').set('accept', 'text/html').expect(405);
