@@ -1,13 +1,15 @@
 import { term } from '../documents/format.js';
-import { ui } from '../documents/ui-strings.js';
+import { isUiKey, ui } from '../documents/ui-strings.js';
 import type { Locale } from '../lib/config.js';
-import { isUiKey } from '../documents/ui-strings.js';
 import type { FieldError, Said } from './errors.js';
 
 /** An error's or field's message in `locale` when it says which (`said`), else its own (English) message. */
 export function localMessage(m: { message: string; said?: Said }, locale: string): string {
   const key = m.said && `said.${m.said.id}`;
-  return key && isUiKey(key) ? ui(locale, key, m.said!.params) : m.message;
+  if (!key || !isUiKey(key)) return m.message;
+  // A role is named in the reader's words too.
+  const params = { ...m.said!.params, ...(m.said!.params.role ? { role: term('role', String(m.said!.params.role), locale) } : {}) };
+  return ui(locale, key, params);
 }
 
 /**

@@ -202,7 +202,7 @@ describe('page forms: file an incident, comment, review, move actions', function
 
     // A viewer is not a reviewer: 422 on the page, nothing requested.
     const wrong = await ed.agent.post(`/incidents/${key}/review/request`).type('form').send({ _csrf: ed.token, reviewers: 'vic@example.com' }).redirects(1).expect(422);
-    expect(notice(wrong.text)).to.include('reviewers.0: vic@example.com is a viewer, not a reviewer');
+    expect(notice(wrong.text)).to.include('Reviewer 1: vic@example.com is a viewer, not a reviewer');
     expect((await ed.agent.get(`/incidents/${key}`).expect(200)).text).not.to.include('value="approve"');
 
     await ed.agent.post(`/incidents/${key}/review/request`).type('form').send({ _csrf: ed.token, reviewers: 'rita@example.com', note: 'Please look' }).expect(303);
