@@ -2,15 +2,19 @@ import express from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { actionRoutes } from './actions/routes.js';
 import { Api } from './http/api.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { multipartForm } from './http/multipart.js';
 import { pageErrors } from './http/pages.js';
 import { authenticate, csrf, parseCookies } from './http/auth.js';
-import { methodGuard } from './http/methods.js';
+import { allowedMethods, methodGuard } from './http/methods.js';
 import { RETRY_AFTER_SECONDS, whileStoreDown } from './http/availability.js';
 import { admission } from './http/admission.js';
+import { reshowRefused } from './http/refused-forms.js';
 import { documentRoutes } from './documents/routes.js';
 import { importPages } from './imports/pages.js';
 import { importRoutes } from './imports/routes.js';
@@ -33,6 +37,16 @@ import type { Services } from './services.js';
 
 const VERSION = '0.1.0';
 const IMPORT_FORM_LIMIT = 5 * 1024 * 1024;
+/** The API takes 1 MB of JSON. */
+const API_BODY_LIMIT = 1024 * 1024;
+/**
+ * Page forms take what the API takes: URL-encoding writes each of a Chinese character's 3 UTF-8 bytes as
+ * 3 characters (%E5), so 1 MB of text is up to 3 MB of form body (WHATWG URL standard, application/x-www-form-urlencoded serializing).
+ */
+const PAGE_FORM_LIMIT = 3 * API_BODY_LIMIT;
+const ASSETS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../templates/assets');
+const FORMS_SCRIPT = readFileSync(path.join(ASSETS, 'forms.js'), 'utf8');
+const FAVICON = readFileSync(path.join(ASSETS, 'favicon.svg'), 'utf8');
 
 /** Builds the express app from ready services; it neither listens nor connects. */
 export function createApp(services: Services): express.Express {
@@ -84,6 +98,13 @@ export function createApp(services: Services): express.Express {
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+  // Every page's form helper and the icon browsers ask for.
+  app.get('/assets/forms.js', (_req, res) => {
+    res.type('text/javascript').set('cache-control', 'public, max-age=3600').send(FORMS_SCRIPT);
+  });
+  app.get('/favicon.ico', (_req, res) => {
+    res.type('image/svg+xml').set('cache-control', 'public, max-age=86400').send(FAVICON);
+  });
   const pages = [accountPages(services), oidcPages(services), homePage(services), peoplePages(services), incidentPages(services), reviewPages(services), actionPages(services), reportPages(services), importPages(services)];
   app.use(
     methodGuard(() => [
@@ -92,25 +113,29 @@ export function createApp(services: Services): express.Express {
       ...pages.map((router) => ({ prefix: '', router })),
     ]),
   );
+  // Where a refused page form is shown again (renderPage): the nearest address a page answers with GET.
+  const pageRouters = pages.map((router) => ({ prefix: '', router }));
+  app.locals.hasPage = (at: string) => allowedMethods(pageRouters, at).includes('GET');
   // Requests in turn: here, and again after each body parser for requests whose body is still arriving.
   const inTurn = admission(services.config.MAX_CONCURRENT_REQUESTS, services.config.MAX_WAITING_REQUESTS);
   app.use(inTurn);
   app.use(whileStoreDown(services.storeAvailable));
   const csrfGuard = csrf(services.config);
   app.use(parseCookies, authenticate(services.users));
-  app.use('/api/v1', express.json({ limit: '1mb' }), inTurn, csrfGuard.api, api.router);
+  app.use(reshowRefused(services.refusedForms));
+  app.use('/api/v1', express.json({ limit: API_BODY_LIMIT }), inTurn, csrfGuard.api, api.router);
   // An unknown API path is a 404, never the pages' sign-in or CSRF check.
   app.use('/api', notFoundHandler);
 
   // The provider posts logout tokens server to server, with no page's CSRF token.
   app.use(BACKCHANNEL_LOGOUT_PATH, express.urlencoded({ extended: false, limit: '100kb' }), inTurn);
   oidcBackchannel(app, services.oidc);
-  app.use('/links', express.urlencoded({ extended: false, limit: '100kb' }), inTurn);
+  app.use('/links', express.urlencoded({ extended: false, limit: PAGE_FORM_LIMIT }), inTurn);
   linkPages(app, services);
   // The import page's forms carry files (and whole reports), so they are multipart and may be larger.
   app.use('/imports', multipartForm(IMPORT_FORM_LIMIT));
   app.use(
-    express.urlencoded({ extended: false, limit: '100kb' }),
+    express.urlencoded({ extended: false, limit: PAGE_FORM_LIMIT }),
     inTurn,
     (req, res, next) => {
       res.locals.csrf = csrfGuard.token(req, res);

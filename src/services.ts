@@ -27,6 +27,7 @@ import { credentialModel, credentialUseModel, oidcIdentityModel, userModel } fro
 import { OidcSignIn } from './users/oidc.js';
 import { UsersService } from './users/service.js';
 import type { Clock } from './lib/clock.js';
+import { RefusedForms } from './http/refused-forms.js';
 import type { Config } from './lib/config.js';
 import type { Logger } from './lib/logger.js';
 
@@ -118,7 +119,9 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     clock,
     config,
   });
-  return { config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, claims, audit, users, oidc, actions, incidents, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
+  // Refused page forms shown again at their own address (post-redirect-get), for this process's pages.
+  const refusedForms = new RefusedForms(clock);
+  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, claims, audit, users, oidc, actions, incidents, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -127,7 +127,7 @@ function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.N
 }
 
 /** Display names (terms) for the enumerations templates show; an unknown value is shown as it is. */
-const LABELS: Record<string, Record<string, Record<string, string>>> = {
+export const LABELS: Record<string, Record<string, Record<string, string>>> = {
   en: {
     actionType: { mitigate: 'Mitigate', prevent: 'Prevent', detect: 'Detect', process: 'Process', other: 'Other' },
     actionStatus: { open: 'Open', in_progress: 'In progress', blocked: 'Blocked', done: 'Done', verified: 'Verified', wont_fix: "Won't fix" },
@@ -168,7 +168,7 @@ const LABELS: Record<string, Record<string, Record<string, string>>> = {
       cause: '原因',
       timeline: '时间线',
       remediation: '处置',
-      dataRepair: '数据修复',
+      dataRepair: '补数',
       lessons: '经验教训',
       action: '措施',
     },

@@ -3,6 +3,8 @@ import type { Logger } from '../lib/logger.js';
 import { HttpError, NotFound } from './errors.js';
 import { RETRY_AFTER_SECONDS, Unavailable } from './availability.js';
 import { isUnavailable } from '../lib/db.js';
+import { localMessage } from './form-errors.js';
+import { acceptedLocale } from './pages.js';
 
 interface BodyParserError {
   type?: string;
@@ -22,12 +24,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (error.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    // English unless the client's Accept-Language asks for Chinese (messages that carry a `said` id).
+    const locale = acceptedLocale(req.headers['accept-language']) ?? 'en';
+    if (error.said || error.fields.some((f) => f.said)) res.vary('Accept-Language');
     res.status(error.status).json({
       error: {
         status: error.status,
         code: error.code,
-        message: error.message,
-        ...(error.fields.length ? { fields: error.fields } : {}),
+        message: localMessage(error, locale),
+        ...(error.fields.length ? { fields: error.fields.map((f) => ({ field: f.field, message: localMessage(f, locale) })) } : {}),
         ...error.details,
       },
     });

@@ -2,6 +2,14 @@
 export interface FieldError {
   field: string;
   message: string;
+  /** The message in the reader's words: a `said.<id>` ui string and its values (see localMessage). */
+  said?: Said;
+}
+
+/** A message a person reads, by its id in the ui strings (`said.<id>`) and the values it names. */
+export interface Said {
+  id: string;
+  params: Record<string, string | number>;
 }
 
 export class HttpError extends Error {
@@ -13,6 +21,15 @@ export class HttpError extends Error {
     readonly details: Record<string, unknown> = {},
   ) {
     super(message);
+  }
+
+  /** How pages (and Accept-Language answers) say this error in the reader's language; `message` stays the English one. */
+  said?: Said;
+
+  /** This error, said in the reader's words by the ui string `said.<id>` with `params`. */
+  saying(id: string, params: Said['params'] = {}): this {
+    this.said = { id, params };
+    return this;
   }
 }
 

@@ -1,7 +1,16 @@
 import { term } from '../documents/format.js';
-import { ui } from '../documents/ui-strings.js';
+import { isUiKey, ui } from '../documents/ui-strings.js';
 import type { Locale } from '../lib/config.js';
-import type { FieldError } from './errors.js';
+import type { FieldError, Said } from './errors.js';
+
+/** An error's or field's message in `locale` when it says which (`said`), else its own (English) message. */
+export function localMessage(m: { message: string; said?: Said }, locale: string): string {
+  const key = m.said && `said.${m.said.id}`;
+  if (!key || !isUiKey(key)) return m.message;
+  // A role is named in the reader's words too.
+  const params = { ...m.said!.params, ...(m.said!.params.role ? { role: term('role', String(m.said!.params.role), locale) } : {}) };
+  return ui(locale, key, params);
+}
 
 /**
  * A service's or schema's message about a field, in the person's words and locale: the API speaks in
@@ -9,6 +18,7 @@ import type { FieldError } from './errors.js';
  * API path into the label of its input. A message of no known kind falls back to a plain "not accepted".
  */
 export function formMessage(e: FieldError, locale: Locale, label: (path: string) => string): string {
+  if (e.said) return localMessage(e, locale);
   const m = e.message;
   let match: RegExpExecArray | null;
   if ((match = /^must not be before ([\w.]+)/.exec(m))) return ui(locale, 'form.notBefore', { other: label(match[1]!) });

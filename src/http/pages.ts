@@ -8,6 +8,8 @@ import { toHttpError } from './error-handler.js';
 import { Forbidden, type HttpError } from './errors.js';
 import { RETRY_AFTER_SECONDS } from './availability.js';
 import type { Services } from '../services.js';
+import { REFUSED_PARAM, refusalOwner } from './refused-forms.js';
+import { authenticate, parseCookies } from './auth.js';
 
 /**
  * The locale a page is in: the signed-in reader's own; before sign-in, the browser's Accept-Language
@@ -67,19 +69,58 @@ export function renderPage(services: Services, req: Request, res: Response, name
   const may = Object.fromEntries(Object.keys(PERMISSIONS).map((p) => [p, !!me && can(me.role, p as Permission)]));
   if (!me) res.vary('Accept-Language');
   const locale = pageLocale(config, req);
+  // A refused page form (post-redirect-get): shown at the form's own GET address, so a reload shows it again.
+  const reshow = req.method === 'POST' && status >= 400 && status !== 405;
+  const address = reshow ? formAddress(req, res) : req.originalUrl;
+  if (reshow) res.locals.refusedStatus = status;
+  if (reshow && status === 413) {
+    // Nothing of the body was read: the form's page comes back empty, and the browser puts back what it kept (forms.js).
+    return res.redirect(303, withQuery(address, TOO_LARGE_PARAM, '1'));
+  }
   // The header's language switch: the same page in the other language (signed in, it is kept in the profile).
   const other = LOCALES.find((l) => l !== locale)!;
-  const here = new URL(req.originalUrl, 'http://page');
+  const here = new URL(address, 'http://page');
+  here.searchParams.delete(REFUSED_PARAM);
+  here.searchParams.delete(TOO_LARGE_PARAM);
+  const plain = `${here.pathname}${here.search}`;
   here.searchParams.set('lang', other);
+  const tooLarge = req.method === 'GET' && req.query[TOO_LARGE_PARAM] === '1';
   const html = renderer.render({
     kind: 'pages',
     name,
     locale,
     format: 'html',
-    data: { ...data, me, may, csrf: res.locals.csrf, lang: { other, name: LANGUAGE_NAMES[other], here: req.originalUrl, switchTo: `${here.pathname}${here.search}` } },
+    data: { ...data, me, may, csrf: res.locals.csrf, tooLarge, lang: { other, name: LANGUAGE_NAMES[other], here: plain, switchTo: `${here.pathname}${here.search}` } },
     timezone: me?.timezone ?? config.DEFAULT_TIMEZONE,
   });
+  if (reshow) return res.redirect(303, withQuery(address, REFUSED_PARAM, services.refusedForms.keep(refusalOwner(req), status, html)));
   res.status(status).type('html').send(html);
+}
+
+/** The query parameter of a form page whose post was too large to read: the page says so and forms.js restores the fields. */
+const TOO_LARGE_PARAM = 'tooLarge';
+
+function withQuery(address: string, name: string, value: string): string {
+  const url = new URL(address, 'http://page');
+  url.searchParams.set(name, value);
+  return `${url.pathname}${url.search}`;
+}
+
+/**
+ * Where a posted page form lives: the address its refusal handler names (res.locals.formAddress, e.g. the
+ * incident page for a comment), else the nearest of the posted path and its parents that a page answers
+ * with GET (POST /incidents/new is the form at GET /incidents/new).
+ */
+function formAddress(req: Request, res: Response): string {
+  const named = res.locals.formAddress as string | undefined;
+  if (named) return named;
+  const hasPage = req.app.locals.hasPage as ((path: string) => boolean) | undefined;
+  const parts = req.path.split('/').filter(Boolean);
+  for (let n = parts.length; n > 0; n--) {
+    const path = `/${parts.slice(0, n).join('/')}`;
+    if (hasPage?.(path)) return path;
+  }
+  return '/';
 }
 
 /**
@@ -163,17 +204,31 @@ export function safeNext(next: unknown): string {
 
 /** A person browsing gets a page for a known error (unknown incident, refused role); API clients keep JSON. */
 export function pageErrors(services: Services): ErrorRequestHandler {
-  return (err, req, res, next) => {
+  return async (err, req, res, next) => {
     const error = toHttpError(err);
     if (!error || req.path.startsWith('/api/') || req.accepts(['json', 'html']) !== 'html') return next(err);
+    // The method guard answers before sign-in is read: learn who is asking, so the page has their navigation and language.
+    if (!req.actor && services.storeAvailable()) await whoIsAsking(services, req, res);
     const key = `error.${error.code}`;
     const locale = pageLocale(services.config, req);
     const title = `${error.status} ${isUiKey(key) ? ui(locale, key) : error.code.replace(/_/g, ' ')}`;
     // A store restarting or a crowd of requests is not the reader's fault: say so in their language and when to try again.
-    const message = error.status === 503 ? ui(locale, error.code === 'busy' ? 'error.busyMessage' : 'error.unavailableMessage') : error.message;
+    // Other errors are said in the reader's words (a code's own sentence); the detail stays in the API's answer.
+    const sentence = `error.${error.code}Message`;
+    const message = error.status === 503 ? ui(locale, error.code === 'busy' ? 'error.busyMessage' : 'error.unavailableMessage') : isUiKey(sentence) && (locale !== 'en' || error.status === 405) ? ui(locale, sentence) : error.message;
     if (error.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     renderPage(services, req, res, 'message', { title, message }, error.status);
   };
+}
+
+/** The session's person, read as `authenticate` would; a bad credential leaves the page anonymous. */
+async function whoIsAsking(services: Services, req: Request, res: Response): Promise<void> {
+  try {
+    if (!req.cookies) await new Promise<void>((resolve) => parseCookies(req, res, () => resolve()));
+    await new Promise<void>((resolve, reject) => void Promise.resolve(authenticate(services.users)(req, res, () => resolve())).catch(reject));
+  } catch {
+    // An invalid token on a page request: the error page is shown to nobody in particular.
+  }
 }
 
 /** A form field with one item a line (root causes, evidence, actions), blank lines dropped. */

@@ -7,7 +7,7 @@ import { ACTION_PRIORITIES, ACTION_TYPES } from '../actions/schemas.js';
 import { diffFields } from '../audit/diff.js';
 import { markdownToHtml } from '../documents/renderer.js';
 import { ui, type UiKey } from '../documents/ui-strings.js';
-import { formMessage } from '../http/form-errors.js';
+import { formMessage, localMessage } from '../http/form-errors.js';
 import { BadRequest, type FieldError, type HttpError } from '../http/errors.js';
 import { allow, formPost, formText, LANGUAGE_NAMES, listLink, pageLocale, pageQueryOf, peopleOptions, renderPage, requireSignIn } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
@@ -69,7 +69,7 @@ async function renderForm(
       rows: formRows(values),
       errors: byField,
       // A refusal of no field (a status the record cannot take) is shown as the service said it.
-      error: error && { message: stale ? ui(locale, 'incidentEdit.stale') : ui(locale, 'form.notSaved'), other: error.fields.length || stale ? other : [error.message] },
+      error: error && { message: stale ? ui(locale, 'incidentEdit.stale') : ui(locale, 'form.notSaved'), other: error.fields.length || stale ? other : [localMessage(error, locale)] },
       stale,
       peopleOptions: people,
       locales: LOCALES.map((l) => ({ value: l, name: LANGUAGE_NAMES[l] })),
@@ -102,6 +102,8 @@ export async function renderIncident(
   const actor = req.actor!;
   const locale = pageLocale(services.config, req);
   const incident = await incidents.find(key);
+  // A refusal of a form on this page (comment, review, action) is shown again here (renderPage).
+  res.locals.formAddress ??= `/incidents/${incident.key}`;
   const [review, threads, list, people] = await Promise.all([reviews.get(incident.key), comments.threads(incident), actions.listForIncident(incident._id), peopleOptions(services)]);
   const text = services.documents.renderLive(incident, list, locale);
   const doc = (format: string, extra: Record<string, string> = {}) => `/api/v1/incidents/${incident.key}/document?${new URLSearchParams({ format, ...extra })}`;
@@ -150,7 +152,7 @@ export async function renderIncident(
         publish: can(actor.role, 'reviews:request') && review.status === 'approved',
         decide: can(actor.role, 'reviews:decide') && review.status === 'in_review' && review.reviewers.some((r) => r.email === actor.email),
       },
-      notice: notice && { status: notice.status, message: notice.message, fields: noticeFields(notice.fields, locale) },
+      notice: notice && { status: notice.status, message: localMessage(notice, locale), fields: noticeFields(notice.fields, locale) },
     },
     notice?.status ?? 200,
   );
@@ -177,7 +179,10 @@ const ACTION_FIELD_LABELS: Partial<Record<string, UiKey>> = {
 function noticeFields(fields: FieldError[], locale: Locale): FieldError[] {
   return fields.map((f) => {
     const key = ACTION_FIELD_LABELS[f.field.replace(/\.\d+$/, '')];
-    return key ? { field: ui(locale, key), message: formMessage(f, locale, (p) => p) } : f;
+    if (key) return { field: ui(locale, key), message: formMessage(f, locale, (p) => p) };
+    // A review request's reviewers are named by their place in the list, as typed.
+    const reviewer = /^reviewers\.(\d+)$/.exec(f.field);
+    return { field: reviewer ? ui(locale, 'said.reviewerField', { n: Number(reviewer[1]) + 1 }) : f.field, message: localMessage(f, locale) };
   });
 }
 

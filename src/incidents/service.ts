@@ -45,9 +45,8 @@ export class IncidentsService {
     const fields = this.withDefaults(rest);
     this.check(fields);
     if (fields.status === 'closed' && actionInputs.length > 0) {
-      throw new Conflict('An incident with open corrective actions cannot be filed as closed', {
-        openActions: actionInputs.map((a) => a.title),
-      });
+      const titles = actionInputs.map((a) => a.title);
+      throw new Conflict('An incident with open corrective actions cannot be filed as closed', { openActions: titles }).saying('closedWithOpenActions', { actions: titles.join('; ') });
     }
     const stored = toStored(fields);
     const now = this.deps.clock.now();
@@ -168,9 +167,13 @@ export class IncidentsService {
     if (to === 'closed') {
       const open = await this.deps.actions.openForIncident(doc._id);
       if (open.length) {
-        throw new Conflict(`Incident ${doc.key} has ${open.length} open corrective action(s); close, verify or decline them first`, {
+        // Said by the status field, naming each open action, so the form marks what refused it.
+        const named = open.map((a) => `${a.key} ${a.title}`).join('; ');
+        const refusal = new Conflict(`Incident ${doc.key} has ${open.length} open corrective action(s) (${named}); close, verify or decline them first`, {
           openActions: open,
-        });
+        }).saying('openActions', { key: doc.key, count: open.length, actions: named });
+        refusal.fields.push({ field: 'status', message: `open corrective actions: ${named}`, said: { id: 'openActionsField', params: { actions: named } } });
+        throw refusal;
       }
     }
   }

@@ -2,6 +2,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import type { Outbox } from '../mail/outbox.js';
 import { readerOf, renderEmail, type TemplateRenderer } from './email.js';
+import { localMessage } from '../http/form-errors.js';
 import type { ActionLinks } from './links.js';
 import type { NotificationDoc, Notifications } from './notifications.js';
 import type { PeopleLookup } from './people.js';
@@ -43,7 +44,7 @@ export class ReviewNotices {
         let reported = await outbox.refsOf(key);
         if (!reported) {
           const reader = await readerOf(people, config, recipient);
-          const email = renderEmail(renderer, 'review-notices', await this.noticeData(recipient, rest), reader);
+          const email = renderEmail(renderer, 'review-notices', await this.noticeData(recipient, rest, reader.locale), reader);
           const refs = rest.map((n) => String(n._id));
           // Another worker may have written this notice first: then its refs are the ones reported.
           if (await outbox.enqueue({ dedupeKey: key, kind: 'review-notices', to: recipient, ...email, refs })) {
@@ -58,8 +59,10 @@ export class ReviewNotices {
     return { notices };
   }
 
-  private async noticeData(recipient: string, pending: NotificationDoc[]) {
-    const items = (kind: string) => pending.filter((n) => n.kind === kind).map((n) => ({ text: n.text ?? '', url: n.url, at: n.createdAt.toISOString() }));
+  private async noticeData(recipient: string, pending: NotificationDoc[], locale: string) {
+    // A review or comment entry is said in the recipient's language; older entries keep their stored text.
+    const textOf = (n: NotificationDoc) => localMessage({ message: n.text ?? '', said: n.said }, locale);
+    const items = (kind: string) => pending.filter((n) => n.kind === kind).map((n) => ({ text: textOf(n), url: n.url, at: n.createdAt.toISOString() }));
     // An action given to the recipient comes with the digest's one-click links, made for them.
     const link = (key: string, op: 'done' | 'snooze' | 'due') => this.deps.links.url(key, recipient, op);
     const assigned = await Promise.all(
@@ -70,7 +73,7 @@ export class ReviewNotices {
     return {
       recipient,
       count: pending.length,
-      first: { text: pending[0]?.text ?? '' },
+      first: { text: pending[0] ? textOf(pending[0]) : '' },
       assigned,
       reviewRequests: items('review_requested'),
       decisions: items('review_decision'),

@@ -1,6 +1,7 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 import { insertNew, isDuplicateKey } from '../lib/db.js';
 import { getOr } from '../lib/maps.js';
+import type { Said } from '../http/errors.js';
 
 /**
  * Things a person should hear about: reminders the policy raised, reported in their next digest, and
@@ -16,6 +17,8 @@ export interface NotificationDoc {
   actionKey?: string;
   /** For entries without an action (mentions): what to show and where it points. */
   text?: string;
+  /** The same text by its `said.<id>` ui string and values, so each recipient reads it in their own language. */
+  said?: Said;
   url?: string;
   /** Not reported before this instant (the start of the reminder's day in the action's time zone). */
   dueAt: Date;
@@ -40,6 +43,7 @@ const notificationSchema = new Schema<NotificationDoc>(
     kind: { type: String, required: true },
     actionKey: String,
     text: String,
+    said: { type: Schema.Types.Mixed },
     url: String,
     dueAt: { type: Date, required: true },
     createdAt: { type: Date, required: true },

@@ -3,7 +3,7 @@ import type { AuditService } from '../audit/service.js';
 import { diffFields } from '../audit/diff.js';
 import type { DocumentsService } from '../documents/service.js';
 import type { Actor } from '../http/actor.js';
-import { Conflict, Forbidden, NotFound, Unprocessable, type FieldError } from '../http/errors.js';
+import { Conflict, Forbidden, NotFound, Unprocessable, type FieldError, type Said } from '../http/errors.js';
 import { toFields } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import type { IncidentsService } from '../incidents/service.js';
@@ -55,11 +55,11 @@ export class ReviewsService {
     const bad: FieldError[] = [];
     input.reviewers.forEach((email, i) => {
       const person = people.get(email);
-      if (authors.has(email)) bad.push({ field: `reviewers.${i}`, message: `${email} is an author of this postmortem and cannot review it` });
-      else if (!person || person.disabled) bad.push({ field: `reviewers.${i}`, message: `${email} is not a person here` });
-      else if (person.role !== 'reviewer' && person.role !== 'admin') bad.push({ field: `reviewers.${i}`, message: `${email} is a ${person.role}, not a reviewer` });
+      if (authors.has(email)) bad.push({ field: `reviewers.${i}`, message: `${email} is an author of this postmortem and cannot review it`, said: { id: 'reviewerIsAuthor', params: { email } } });
+      else if (!person || person.disabled) bad.push({ field: `reviewers.${i}`, message: `${email} is not a person here`, said: { id: 'reviewerUnknown', params: { email } } });
+      else if (person.role !== 'reviewer' && person.role !== 'admin') bad.push({ field: `reviewers.${i}`, message: `${email} is a ${person.role}, not a reviewer`, said: { id: 'reviewerRole', params: { email, role: person.role } } });
     });
-    if (bad.length) throw new Unprocessable('Reviewers refused', bad);
+    if (bad.length) throw new Unprocessable('Reviewers refused', bad).saying('reviewersRefused');
 
     const review = await this.update(incident, actor, (current) => {
       if (!REQUESTABLE.includes(current.status)) {
@@ -75,7 +75,7 @@ export class ReviewsService {
       };
     }, 'review requested');
     for (const reviewer of review.reviewers) {
-      await this.notify(reviewer, 'review_requested', `${actor.name} asked you to review ${incident.key} ${incident.title}`, incident, review.rounds.length);
+      await this.notify(reviewer, 'review_requested', `${actor.name} asked you to review ${incident.key} ${incident.title}`, incident, review.rounds.length, { id: 'noticeReviewRequested', params: { name: actor.name, key: incident.key, title: incident.title } });
     }
     return this.view(incident, review);
   }
@@ -88,7 +88,7 @@ export class ReviewsService {
       if (!current.reviewers.includes(actor.email)) throw new Forbidden(`${actor.email} is not a requested reviewer of ${incident.key}`);
       if (input.decision === 'approve') {
         const open = await this.deps.comments.unresolved(incident);
-        if (open.length) throw new Conflict(`${open.length} comment thread(s) on ${incident.key} are unresolved; resolve them before approving`, { unresolvedThreads: open });
+        if (open.length) throw new Conflict(`${open.length} comment thread(s) on ${incident.key} are unresolved; resolve them before approving`, { unresolvedThreads: open }).saying('threadsUnresolved', { key: incident.key, count: open.length });
       }
       const round = current.rounds.length;
       const decisions = [
@@ -102,7 +102,10 @@ export class ReviewsService {
     }, input.decision === 'approve' ? 'approved' : 'changes requested');
     if (review.author) {
       const what = input.decision === 'approve' ? 'approved' : 'requested changes to';
-      await this.notify(review.author, 'review_decision', `${actor.name} ${what} ${incident.key} ${incident.title}`, incident, review.rounds.length);
+      await this.notify(review.author, 'review_decision', `${actor.name} ${what} ${incident.key} ${incident.title}`, incident, review.rounds.length, {
+        id: input.decision === 'approve' ? 'noticeApproved' : 'noticeChangesRequested',
+        params: { name: actor.name, key: incident.key, title: incident.title },
+      });
     }
     return this.view(incident, review);
   }
@@ -172,11 +175,13 @@ export class ReviewsService {
   private async notifyComment(incident: IncidentDoc, notices: CommentNotice[], actor: Actor): Promise<void> {
     for (const n of notices) {
       const text = n.kind === 'mention' ? `${actor.name} mentioned you on ${incident.key}: ${excerpt(n.comment.body)}` : `${actor.name} replied on ${incident.key}: ${excerpt(n.comment.body)}`;
+      const said: Said = { id: n.kind === 'mention' ? 'noticeMention' : 'noticeReply', params: { name: actor.name, key: incident.key, excerpt: excerpt(n.comment.body) } };
       await this.deps.notifications.add({
         key: `${n.kind}:${String(n.comment._id)}:${n.recipient}`,
         recipient: n.recipient,
         kind: n.kind,
         text,
+        said,
         url: `${this.deps.config.BASE_URL}/incidents/${incident.key}#comment-${String(n.comment.threadId ?? n.comment._id)}`,
       });
     }
@@ -240,12 +245,13 @@ export class ReviewsService {
     }
   }
 
-  private async notify(recipient: string, kind: string, text: string, incident: IncidentDoc, round: number): Promise<void> {
+  private async notify(recipient: string, kind: string, text: string, incident: IncidentDoc, round: number, said: Said): Promise<void> {
     await this.deps.notifications.add({
       key: `${kind}:${incident.key}:${round}:${recipient}:${this.deps.clock.now().getTime()}`,
       recipient,
       kind,
       text,
+      said,
       url: `${this.deps.config.BASE_URL}/incidents/${incident.key}`,
     });
   }

@@ -41,6 +41,8 @@ export function accountPages(services: Services): Router {
     windowMs: 15 * 60_000,
     limit: 10,
     skipSuccessfulRequests: true,
+    // A refused sign-in is re-shown by a 303 to the form (renderPage): still a failure.
+    requestWasSuccessful: (_req, res) => res.statusCode < 400 && res.locals.refusedStatus === undefined,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}:${String((req.body as { email?: unknown })?.email ?? '').toLowerCase()}`,

@@ -112,7 +112,7 @@ describe('import page', function () {
     const preview = await postForm(ed, '/imports/preview', [['_csrf', csrf], ['text', report('2023-w10')]]).expect(200);
     const before = await count();
     const fields = formFields(preview.text, '/imports').map(([n, v]): [string, string] => (n === 'e0.resolvedAt' ? [n, '2023-03-01T20:00'] : [n, v]));
-    const res = await postForm(ed, '/imports', fields).expect(422);
+    const res = await postForm(ed, '/imports', fields).redirects(1).expect(422);
     expect(notice(res.text)).to.include('Cannot be filed as it is');
     expect(res.text).to.include('window.resolvedAt: must not be before window.startedAt (2023-03-01T23:40)');
     expect(res.text).to.include('value="2023-03-01T20:00"');
@@ -123,11 +123,11 @@ describe('import page', function () {
     const ed = await signedIn('ed@example.com');
     const csrf = formFields((await ed.get('/imports').expect(200)).text, '/imports/preview').find(([n]) => n === '_csrf')![1];
     const before = await count();
-    const pdf = await ed.post('/imports/preview').field('_csrf', csrf).attach('files', Buffer.from('%PDF-1.4'), 'report.pdf').expect(400);
+    const pdf = await ed.post('/imports/preview').field('_csrf', csrf).attach('files', Buffer.from('%PDF-1.4'), 'report.pdf').redirects(1).expect(400);
     expect(notice(pdf.text)).to.include('report.pdf: only .md and .txt files can be imported');
-    const empty = await postForm(ed, '/imports/preview', [['_csrf', csrf], ['text', '  ']]).expect(400);
+    const empty = await postForm(ed, '/imports/preview', [['_csrf', csrf], ['text', '  ']]).redirects(1).expect(400);
     expect(notice(empty.text)).to.include('Paste the text of a weekly report or choose a file.');
-    const none = await postForm(ed, '/imports/preview', [['_csrf', csrf], ['text', '# 第09周 2023/03/03\n本周无事']]).expect(422);
+    const none = await postForm(ed, '/imports/preview', [['_csrf', csrf], ['text', '# 第09周 2023/03/03\n本周无事']]).redirects(1).expect(422);
     expect(notice(none.text)).to.include('No 生产稳定性事件 entry found');
     await postForm(ed, '/imports', [['text', report('2023-w10')], ['include', '0']]).expect(403);
     expect(await count()).to.equal(before);

@@ -127,7 +127,7 @@ describe('page forms: file an incident, comment, review, move actions', function
       .post('/incidents/new')
       .type('form')
       .send({ _csrf: token, title: '  ', timezone: 'Mars/Olympus', startedAt: '2026-11-24T10:00', startedAtDay: '2026-11-24', services: 'ledger', actionTitle: 'Fix it' })
-      .expect(400);
+      .redirects(1).expect(400);
     expect(bad.headers['content-type']).to.match(/text\/html/);
     expect(bad.text).to.match(/<input id="title"[^>]*aria-invalid="true"[^>]*>\s*<p class="field-error" id="title-error">needed<\/p>/);
     expect(bad.text).to.match(/<input id="timezone"[^>]*value="Mars\/Olympus"[^>]*>\s*<p class="field-error">not a time zone; pick one such as Asia\/Shanghai/);
@@ -141,7 +141,7 @@ describe('page forms: file an incident, comment, review, move actions', function
       .post('/incidents/new')
       .type('form')
       .send({ _csrf: token, title: 'Out of order', status: 'resolved', startedAt: '2026-11-24T10:00', detectedAt: '2026-11-23T09:00', rootCauses: 'x' })
-      .expect(400);
+      .redirects(1).expect(400);
     // In the person's words: labels, not the API's field paths.
     expect(late.text).to.include('Detected: must not be before Started').and.include('Resolved: needed when the status is Resolved').and.not.include('window.');
     expect(late.text).to.include('value="Out of order"');
@@ -158,7 +158,7 @@ describe('page forms: file an incident, comment, review, move actions', function
     const page = await agent.get('/incidents/new').set('accept', 'text/html').expect(403);
     expect(page.headers['content-type']).to.match(/text\/html/);
     const before = await count();
-    const post = await agent.post('/incidents/new').set('accept', 'text/html').type('form').send({ _csrf: token, title: 'Filed by a viewer' }).expect(403);
+    const post = await agent.post('/incidents/new').set('accept', 'text/html').type('form').send({ _csrf: token, title: 'Filed by a viewer' }).redirects(1).expect(403);
     expect(post.text).to.include('A viewer may not do this');
     expect(await count()).to.equal(before);
 
@@ -166,7 +166,7 @@ describe('page forms: file an incident, comment, review, move actions', function
     const key = await reviewable('Viewer reads only');
     const incident = await agent.get(`/incidents/${key}`).expect(200);
     expect(incident.text).not.to.include(`action="/incidents/${key}/comments"`);
-    await agent.post(`/incidents/${key}/comments`).type('form').send({ _csrf: token, section: 'impact', body: 'sneaky' }).expect(403);
+    await agent.post(`/incidents/${key}/comments`).type('form').send({ _csrf: token, section: 'impact', body: 'sneaky' }).redirects(1).expect(403);
     expect((await t.api.get(`/api/v1/incidents/${key}/comments`).expect(200)).body).to.deep.equal([]);
   });
 
@@ -182,7 +182,7 @@ describe('page forms: file an incident, comment, review, move actions', function
     await agent.post(`/incidents/${key}/comments/${id}/replies`).type('form').send({ _csrf: token, body: 'Ed will take it' }).expect(303);
 
     // An empty comment is refused by the schema; the page says so in its box, not as JSON.
-    const empty = await agent.post(`/incidents/${key}/comments`).type('form').send({ _csrf: token, section: 'impact', body: '' }).expect(400);
+    const empty = await agent.post(`/incidents/${key}/comments`).type('form').send({ _csrf: token, section: 'impact', body: '' }).redirects(1).expect(400);
     expect(empty.headers['content-type']).to.match(/text\/html/);
     expect(notice(empty.text)).to.include('body: required');
 
@@ -201,8 +201,8 @@ describe('page forms: file an incident, comment, review, move actions', function
     const rita = await signedIn('rita@example.com');
 
     // A viewer is not a reviewer: 422 on the page, nothing requested.
-    const wrong = await ed.agent.post(`/incidents/${key}/review/request`).type('form').send({ _csrf: ed.token, reviewers: 'vic@example.com' }).expect(422);
-    expect(notice(wrong.text)).to.include('reviewers.0: vic@example.com is a viewer, not a reviewer');
+    const wrong = await ed.agent.post(`/incidents/${key}/review/request`).type('form').send({ _csrf: ed.token, reviewers: 'vic@example.com' }).redirects(1).expect(422);
+    expect(notice(wrong.text)).to.include('Reviewer 1: vic@example.com is a viewer, not a reviewer');
     expect((await ed.agent.get(`/incidents/${key}`).expect(200)).text).not.to.include('value="approve"');
 
     await ed.agent.post(`/incidents/${key}/review/request`).type('form').send({ _csrf: ed.token, reviewers: 'rita@example.com', note: 'Please look' }).expect(303);
@@ -210,7 +210,7 @@ describe('page forms: file an incident, comment, review, move actions', function
     expect((await rita.agent.get(`/incidents/${key}`).expect(200)).text).to.include('value="approve"');
 
     const thread = await t.api.post(`/api/v1/incidents/${key}/comments`).send({ anchor: { section: 'cause' }, body: 'Why did the push skip CI?' }).expect(201);
-    const refused = await rita.agent.post(`/incidents/${key}/review/decisions`).type('form').send({ _csrf: rita.token, decision: 'approve' }).expect(409);
+    const refused = await rita.agent.post(`/incidents/${key}/review/decisions`).type('form').send({ _csrf: rita.token, decision: 'approve' }).redirects(1).expect(409);
     expect(notice(refused.text)).to.include('unresolved');
     expect((await t.api.get(`/api/v1/incidents/${key}/review`).expect(200)).body.status).to.equal('in_review');
 
@@ -223,7 +223,7 @@ describe('page forms: file an incident, comment, review, move actions', function
 
     // The reviewer may not publish (403 page); the editor sees the form and publishes.
     expect((await rita.agent.get(`/incidents/${key}`).expect(200)).text).not.to.include('/review/publish');
-    await rita.agent.post(`/incidents/${key}/review/publish`).type('form').send({ _csrf: rita.token }).expect(403);
+    await rita.agent.post(`/incidents/${key}/review/publish`).type('form').send({ _csrf: rita.token }).redirects(1).expect(403);
     expect((await ed.agent.get(`/incidents/${key}`).expect(200)).text).to.include(`action="/incidents/${key}/review/publish"`);
     await ed.agent.post(`/incidents/${key}/review/publish`).type('form').send({ _csrf: ed.token }).expect(303);
     expect((await t.api.get(`/api/v1/incidents/${key}/review`).expect(200)).body.status).to.equal('published');
@@ -235,14 +235,14 @@ describe('page forms: file an incident, comment, review, move actions', function
     const vicPage = (await vic.agent.get(`/incidents/${key}`).expect(200)).text;
     expect(vicPage).to.include(`action="/actions/${key}-A2/transitions"`).and.not.include(`action="/actions/${key}-A1/transitions"`);
     // Posting anyway is refused by the service's rule, shown on the page.
-    const refused = await vic.agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: vic.token, to: 'in_progress' }).expect(403);
+    const refused = await vic.agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: vic.token, to: 'in_progress' }).redirects(1).expect(403);
     expect(notice(refused.text)).to.include('may move only the actions they own');
 
     const { agent, token } = await signedIn('ed@example.com');
     const page = (await agent.get(`/incidents/${key}`).expect(200)).text;
     expect(page).to.include(`id="${key}-A1-done-note"`).and.include(`id="${key}-A1-blocked-reason"`);
 
-    const missing = await agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: token, to: 'done', version: '0', note: 'Added a schema check' }).expect(422);
+    const missing = await agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: token, to: 'done', version: '0', note: 'Added a schema check' }).redirects(1).expect(422);
     expect(notice(missing.text)).to.include('needs a completion note and evidence').and.include('Evidence: links or text, one per line: needed').and.not.include('evidence: required');
     expect((await t.api.get(`/api/v1/actions/${key}-A1`).expect(200)).body.status).to.equal('open');
 
@@ -257,7 +257,7 @@ describe('page forms: file an incident, comment, review, move actions', function
     expect(action.evidence).to.deep.equal(['https://git.example.com/infra/-/merge_requests/7', 'Runbook updated']);
 
     // The form's version is checked: a second post of the same form is stale (409 on the page).
-    const stale = await agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: token, to: 'verified', version: '0' }).expect(409);
+    const stale = await agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: token, to: 'verified', version: '0' }).redirects(1).expect(409);
     expect(notice(stale.text)).to.include('changed by someone else');
   });
 
@@ -273,7 +273,7 @@ describe('page forms: file an incident, comment, review, move actions', function
       .post('/incidents/new')
       .type('form')
       .send({ _csrf: token, title: 'Twice', startedAt: '2026-11-24T10:00', startedAtDay: '2026-11-24', rootCauses: 'a\r\n ' })
-      .expect(400);
+      .redirects(1).expect(400);
     expect(bad.text).to.include('开始：时间和日期只填一个').and.include('未保存：请修改下面标出的字段。');
 
     const page = (await agent.get(`/incidents/${key}`).expect(200)).text;
@@ -286,7 +286,7 @@ describe('page forms: file an incident, comment, review, move actions', function
     expect(page).not.to.match(/>(Action progress|Comments|Review|Request review|Mark done|printable)</);
 
     // A refusal's box is in Chinese too; the service's own message may stay English.
-    const empty = await agent.post(`/incidents/${key}/comments`).type('form').send({ _csrf: token, section: 'impact', body: '' }).expect(400);
+    const empty = await agent.post(`/incidents/${key}/comments`).type('form').send({ _csrf: token, section: 'impact', body: '' }).redirects(1).expect(400);
     expect(notice(empty.text)).to.match(/^未完成（400）： /).and.include('body: required');
   });
 });

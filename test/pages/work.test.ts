@@ -120,7 +120,7 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
     // A status the record cannot take is refused with the service's reason, the form kept.
     const edit = formValues((await agent.get(`/incidents/${key}/edit`).expect(200)).text, `/incidents/${key}/edit`);
     await t.api.patch(`/api/v1/incidents/${key}`).send({ version: 1, status: 'closed' }).expect(200);
-    const refused = await agent.post(`/incidents/${key}/edit`).type('form').send({ ...edit, _csrf: token, version: '2', status: 'investigating' }).expect(409);
+    const refused = await agent.post(`/incidents/${key}/edit`).type('form').send({ ...edit, _csrf: token, version: '2', status: 'investigating' }).redirects(1).expect(409);
     expect(refused.text).to.include('cannot move from closed to investigating').and.include('Nothing was saved');
   });
 
@@ -133,7 +133,7 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
     const hers = formValues((await eve.agent.get(`/incidents/${key}/edit`).expect(200)).text, `/incidents/${key}/edit`);
     await eve.agent.post(`/incidents/${key}/edit`).type('form').send({ ...hers, _csrf: eve.token, title: 'Cache stampede on login', trigger: 'Cold cache after deploy' }).expect(303);
 
-    const stale = await ed.agent.post(`/incidents/${key}/edit`).type('form').send({ ...values, _csrf: ed.token, impact: 'Slow pages for 20 minutes' }).expect(409);
+    const stale = await ed.agent.post(`/incidents/${key}/edit`).type('form').send({ ...values, _csrf: ed.token, impact: 'Slow pages for 20 minutes' }).redirects(1).expect(409);
     expect(stale.text).to.include('Someone else saved this incident while you were editing').and.include('<li>Title</li>').and.include('<li>Trigger</li>');
     expect(stale.text).to.include('Slow pages for 20 minutes</textarea>').and.include('name="version" value="1"');
     expect((await t.api.get(`/api/v1/incidents/${key}`).expect(200)).body.impact.summary).to.equal('Slow pages');
@@ -152,7 +152,7 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
       .post('/incidents/new')
       .type('form')
       .send({ _csrf: token, title: 'Spring forward', timezone: 'America/New_York', startedAt: '2026-03-08T02:30' })
-      .expect(400);
+      .redirects(1).expect(400);
     expect(res.text).to.include('Started: 2026-03-08 02:30 does not exist in America/New_York: the clocks skipped that hour for daylight saving time.');
     const api = await t.api.post('/api/v1/incidents').send({ title: 'Spring forward', timezone: 'America/New_York', window: { startedAt: '2026-03-08T02:30' } }).expect(400);
     expect(api.body.error.fields).to.deep.include({ field: 'window.startedAt', message: '2026-03-08T02:30 does not exist in America/New_York: the clocks skipped it (daylight saving time)' });
@@ -189,7 +189,7 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
     expect(history).to.deep.equal(['created', 'priority', 'dueDate']);
 
     // A bad owner is refused on the page in place, and what was typed is kept.
-    const bad = await agent.post(`/actions/${key}-A1/edit`).type('form').send({ ...values, _csrf: token, owner: 'not an email', version: '1' }).expect(400);
+    const bad = await agent.post(`/actions/${key}-A1/edit`).type('form').send({ ...values, _csrf: token, owner: 'not an email', version: '1' }).redirects(1).expect(400);
     expect(bad.text).to.include('value="not an email"').and.include('<details class="edit" open>');
   });
 
@@ -209,7 +209,7 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
     await t.api.post(`/api/v1/actions/${key}-A1/transitions`).send({ to: 'done', note: 'Alert added', evidence: 'https://git.example.com/mr/2' }).expect(200);
     const { agent, token } = await signedIn('ed@example.com');
     // Sent from a page read before the action was done (version 0): refused as stale.
-    const res = await agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: token, to: 'open', version: '0', reason: 'Alert never fired' });
+    const res = await agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: token, to: 'open', version: '0', reason: 'Alert never fired' }).redirects(1);
     expect(res.status).to.equal(409);
     expect(res.text).to.include('<details class="move" open>').and.include('>Alert never fired</textarea>');
     expect(res.text).to.include('value="Alert at 80%"');
@@ -269,7 +269,7 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
     await page('eve@example.com');
     const agent2 = supertest.agent(t.app);
     const form = await agent2.get('/login/reset').expect(200);
-    await agent2.post('/login/reset').type('form').send({ _csrf: formToken(form.text), email: 'eve@example.com' }).expect(429);
+    await agent2.post('/login/reset').type('form').send({ _csrf: formToken(form.text), email: 'eve@example.com' }).redirects(1).expect(429);
   });
 
   it('people: an admin changes a role and disables a person; others get 403', async () => {
@@ -286,13 +286,13 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
 
     // Not oneself: an admin who demoted themselves could leave nobody to undo it.
     const ada = await t.services.users.find('ada@example.com');
-    const self = await agent.post('/people/ada@example.com').type('form').send({ _csrf: token, version: String(ada.version), role: 'viewer' }).expect(422);
+    const self = await agent.post('/people/ada@example.com').type('form').send({ _csrf: token, version: String(ada.version), role: 'viewer' }).redirects(1).expect(422);
     expect(self.text).to.include('You cannot change your own role or disable yourself');
     expect((await t.services.users.find('ada@example.com')).role).to.equal('admin');
 
     const ed = await signedIn('ed@example.com');
     await ed.agent.get('/people').set('accept', 'text/html').expect(403);
-    await ed.agent.post('/people/invite').set('accept', 'text/html').type('form').send({ _csrf: ed.token, email: 'x@example.com', role: 'admin' }).expect(403);
+    await ed.agent.post('/people/invite').set('accept', 'text/html').type('form').send({ _csrf: ed.token, email: 'x@example.com', role: 'admin' }).redirects(1).expect(403);
     expect((await t.services.users.byEmail(['x@example.com'])).size).to.equal(0);
   });
 
@@ -300,7 +300,7 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
     const { agent, token } = await signedIn('ed@example.com');
     const account = (await agent.get('/account').expect(200)).text;
     const version = /name="version" value="(\d+)"/.exec(account)![1]!;
-    const bad = await agent.post('/account').type('form').send({ _csrf: token, version, name: 'ed', locale: 'en', timezone: 'Mars/Olympus' }).expect(400);
+    const bad = await agent.post('/account').type('form').send({ _csrf: token, version, name: 'ed', locale: 'en', timezone: 'Mars/Olympus' }).redirects(1).expect(400);
     expect(bad.text).to.include('not a time zone');
     await agent.post('/account').type('form').send({ _csrf: token, version, name: 'Ed', locale: 'zh-CN', timezone: 'Europe/Berlin' }).expect(303);
     expect(await t.services.users.find('ed@example.com')).to.include({ name: 'Ed', locale: 'zh-CN', timezone: 'Europe/Berlin' });

@@ -61,7 +61,8 @@ describe('review notices', function () {
     for (const who of ['alice@example.com', 'bob@example.com']) {
       const mails = to(who);
       expect(mails, who).to.have.length(1);
-      expect(mails[0]!.text).to.include(`Sam asked you to review ${key}`).and.include(link);
+      // Each in their own language: Alice reads English, Bob Chinese (the defaults).
+      expect(mails[0]!.text).to.include(who.startsWith('alice') ? `Sam asked you to review ${key}` : `Sam 请你评审 ${key}`).and.include(link);
       expect(mails[0]!.html).to.include(`href="${link}"`);
     }
     // Bob answers; the author hears of it in the next run, in Chinese (defaults).
@@ -69,7 +70,8 @@ describe('review notices', function () {
     ctx.clock.advance(MINUTE);
     expect(await run()).to.equal(1);
     expect(to('sre@example.com')).to.have.length(1);
-    expect(to('sre@example.com')[0]!.text).to.include('评审结论').and.include(`Bob requested changes to ${key}`).and.include(link);
+    expect(to('sre@example.com')[0]!.text).to.include('评审结论').and.include(`Bob 要求修改 ${key}`).and.include(link);
+    expect(to('sre@example.com')[0]!.text).not.to.include('requested changes');
   });
 
   it('writes to a person with locale en in English and in their time zone, to others in the defaults', async () => {
@@ -98,7 +100,7 @@ describe('review notices', function () {
     expect(mails).to.have.length(1);
     const items = mails[0]!.text!.split('\n').filter((l) => l.startsWith('- '));
     expect(items).to.have.length(3);
-    [1, 2, 3].forEach((n, i) => expect(items[i]).to.include(`Alice mentioned you on ${key}: Point ${n}`));
+    [1, 2, 3].forEach((n, i) => expect(items[i]).to.include(`Alice 在 ${key} 中提到了你：Point ${n}`));
     expect(mails[0]!.subject).to.equal('Debrief：3 条新动态');
     expect(mails[0]!.text).to.include(`${ctx.config.BASE_URL}/incidents/${key}#comment-`);
     const notes = await ctx.services.models.notifications.find({ kind: 'mention' }).sort({ _id: 1 }).lean();
