@@ -376,9 +376,11 @@ describe('PASSWORD_SIGN_IN=false', function () {
     const token = await t.services.users.issueSignInLink('pat@example.com');
     const confirm = await agent.get(`/login/link?token=${encodeURIComponent(token)}`).expect(200);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(confirm.text)![1];
-    const refused = await agent.post('/login').type('form').send({ _csrf: csrf, email: 'pat@example.com', password: 'a password from before' }).expect(404);
+    // A refused page form is shown again at its own address (post-redirect-get), with no session given.
+    const posted = await agent.post('/login').type('form').send({ _csrf: csrf, email: 'pat@example.com', password: 'a password from before' }).expect(303);
+    expect(String(posted.headers['set-cookie'] ?? '')).to.not.include(`${SESSION_COOKIE}=`);
+    const refused = await agent.get(posted.headers.location!).expect(404);
     expect(refused.text).to.include('Passwords are turned off here: sign in with Corp SSO.');
-    expect(String(refused.headers['set-cookie'] ?? '')).to.not.include(`${SESSION_COOKIE}=`);
     await agent.get('/login/reset').expect(404);
 
     // The link signs in (to home: there is no password to set), and an API token reads the API.
