@@ -1,18 +1,10 @@
 import { expect } from 'chai';
-import supertest from 'supertest';
-import { SYSTEM_ACTOR } from '../../src/http/actor.js';
 import type { Locale } from '../../src/lib/config.js';
 import type { Role } from '../../src/users/permissions.js';
 import { createTestContext, type TestContext } from '../support/context.js';
+import { addPeople, signedIn as signedInAs } from './helpers.js';
 
-const PASSWORD = 'a long enough password';
 
-/** The form token on a page (every page form carries one). */
-function formToken(html: string): string {
-  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-  if (!token) throw new Error('no _csrf field on the page');
-  return token;
-}
 
 /** The text of the page's message box (a refusal shown on the page). */
 function notice(html: string): string {
@@ -33,20 +25,11 @@ describe('page forms: file an incident, comment, review, move actions', function
 
   before(async () => {
     t = await createTestContext('pages_forms', { DEFAULT_LOCALE: 'en', DEFAULT_TIMEZONE: 'Asia/Shanghai' });
-    for (const [email, role, locale] of people) {
-      const user = await t.services.users.create({ email, name: email.split('@')[0]!, role, locale }, SYSTEM_ACTOR);
-      await t.services.users.setPassword(user.id, PASSWORD, SYSTEM_ACTOR);
-    }
+    await addPeople(t, people);
   });
   after(() => t.close());
 
-  /** A browser-like agent signed in through the login form, and the form token of its session. */
-  async function signedIn(email: string): Promise<{ agent: supertest.Agent; token: string }> {
-    const agent = supertest.agent(t.app);
-    const login = await agent.get('/login').expect(200);
-    await agent.post('/login').type('form').send({ _csrf: formToken(login.text), email, password: PASSWORD, next: '/' }).expect(303);
-    return { agent, token: formToken((await agent.get('/').expect(200)).text) };
-  }
+  const signedIn = (email: string) => signedInAs(t.app, email);
 
   const count = async () => (await t.api.get('/api/v1/incidents').expect(200)).body.total as number;
 

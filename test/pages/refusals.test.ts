@@ -1,17 +1,11 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { SYSTEM_ACTOR } from '../../src/http/actor.js';
 import type { Locale } from '../../src/lib/config.js';
 import type { Role } from '../../src/users/permissions.js';
 import { createTestContext, type TestContext } from '../support/context.js';
+import { addPeople, signedIn as signedInAs } from './helpers.js';
 
-const PASSWORD = 'a long enough password';
 
-function formToken(html: string): string {
-  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-  if (!token) throw new Error('no _csrf field on the page');
-  return token;
-}
 
 /** About 12,000 Chinese characters of 处置经过, as a long postmortem has (over 100 KB URL-encoded). */
 const LONG_ZH = '先回滚支付网关再扩容连接池并重启同步任务。'.repeat(600).slice(0, 12_000);
@@ -26,19 +20,11 @@ describe('refused page forms: kept at their own address, in the reader language'
 
   before(async () => {
     t = await createTestContext('pages_refusals', { DEFAULT_LOCALE: 'en', DEFAULT_TIMEZONE: 'Asia/Shanghai' });
-    for (const [email, role, locale] of people) {
-      const user = await t.services.users.create({ email, name: email.split('@')[0]!, role, locale }, SYSTEM_ACTOR);
-      await t.services.users.setPassword(user.id, PASSWORD, SYSTEM_ACTOR);
-    }
+    await addPeople(t, people);
   });
   after(() => t.close());
 
-  async function signedIn(email: string): Promise<{ agent: supertest.Agent; token: string }> {
-    const agent = supertest.agent(t.app);
-    const login = await agent.get('/login').expect(200);
-    await agent.post('/login').type('form').send({ _csrf: formToken(login.text), email, password: PASSWORD, next: '/' }).expect(303);
-    return { agent, token: formToken((await agent.get('/').expect(200)).text) };
-  }
+  const signedIn = (email: string) => signedInAs(t.app, email);
 
   const filing = (token: string, extra: Record<string, string> = {}) => ({
     _csrf: token,
