@@ -275,6 +275,13 @@ export class ActionsService {
           { field: 'actor', message: 'the owner cannot verify their own action' },
         ]);
       }
+      // Verification is a second pair of eyes: whoever marked it done (the last time) cannot be them.
+      const markedDoneBy = doc.history.filter((h) => h.field === 'status' && h.to === 'done').at(-1)?.by;
+      if (markedDoneBy && actor.email === markedDoneBy) {
+        throw ruleFailed('verifier-not-completer', `${doc.key} must be verified by someone other than the person who marked it done (${markedDoneBy})`, [
+          { field: 'actor', message: 'whoever marked the action done cannot verify it' },
+        ]);
+      }
       if (input.recheckOn && input.recheckOn <= localDate(doc.timezone, now)) {
         throw ruleFailed('recheck-in-future', 'A recheck date must be after today', [{ field: 'recheckOn', message: `must be after ${localDate(doc.timezone, now)}` }]);
       }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CLOSED_ACTION_STATUSES } from '../actions/schemas.js';
-import { durations, errorRatio } from '../incidents/convert.js';
+import { durations, errorRatio, impactBounds } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import type { Instant } from '../lib/time.js';
 
@@ -66,12 +66,16 @@ export const documentData = z.object({
       mitigatedAt: instant.optional(),
       resolvedAt: instant.optional(),
     }),
+    impactWindow: z
+      .object({ from: instant, until: instant.optional().describe('missing while customers are still affected') })
+      .optional()
+      .describe('When customers were affected: started (or detected) → mitigated (or resolved), the span impactDuration measures'),
     durations: z
       .object({
         timeToDetect: span.optional().describe('started → detected'),
         timeToMitigate: span.optional().describe('started → mitigated'),
         timeToResolve: span.optional().describe('started → resolved'),
-        impactDuration: span.optional().describe('started → resolved (or mitigated)'),
+        impactDuration: span.optional().describe('how long customers were affected: started (or detected) → mitigated (or resolved); the same number the reports count'),
         dataRepair: span.optional().describe('data repair started → completed'),
       })
       .describe('Derived from the time window'),
@@ -147,6 +151,7 @@ export function buildDocumentData(doc: IncidentDoc, actions: unknown[], now: Dat
         mitigatedAt: opt(window.mitigatedAt, toValue),
         resolvedAt: opt(window.resolvedAt, toValue),
       },
+      impactWindow: opt(impactBounds(doc), (b) => ({ from: toValue(b.from), until: opt(b.until, toValue) })),
       durations: durations(doc),
       impact: { ...doc.impact, errorRatios: doc.impact?.errorRatios?.map((r) => ({ ...r, ratio: errorRatio(r) })) },
       cause: doc.cause ?? {},

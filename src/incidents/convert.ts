@@ -96,14 +96,28 @@ export interface Durations {
   dataRepair?: Span;
 }
 
+/**
+ * The one definition of how long customers were affected, used by the postmortem, the weekly entry,
+ * the period report, availability and the API: from the start (the detection when the start is
+ * unknown) to the mitigation (the resolution when no mitigation is recorded). Mitigation ends the
+ * impact because customers are no longer affected once it holds; what remains until resolution is
+ * clean-up. `until` is missing while the impact goes on.
+ */
+export function impactBounds(doc: Pick<IncidentDoc, 'window'>): { from: Instant; until?: Instant } | undefined {
+  const w = doc.window ?? {};
+  const from = w.startedAt ?? w.detectedAt;
+  return from && { from, until: w.mitigatedAt ?? w.resolvedAt };
+}
+
 /** Durations derived from the time window; approximate when a day-precision time is involved. */
 export function durations(doc: Pick<IncidentDoc, 'window' | 'dataRepair'>): Durations {
   const w = doc.window ?? {};
+  const impact = impactBounds(doc);
   return stripUndefined({
     timeToDetect: span(w.startedAt, w.detectedAt),
     timeToMitigate: span(w.startedAt, w.mitigatedAt),
     timeToResolve: span(w.startedAt, w.resolvedAt),
-    impactDuration: span(w.startedAt, w.resolvedAt ?? w.mitigatedAt),
+    impactDuration: span(impact?.from, impact?.until),
     dataRepair: span(doc.dataRepair?.startedAt, doc.dataRepair?.completedAt),
   });
 }

@@ -1,7 +1,7 @@
 import type { ActionDoc } from '../actions/model.js';
 import { isClosed } from '../actions/schemas.js';
 import { percentile } from '../actions/service.js';
-import { durations } from '../incidents/convert.js';
+import { durations, impactBounds } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
@@ -29,15 +29,11 @@ export function noticedAt(doc: IncidentDoc): number | undefined {
   return (doc.window?.detectedAt ?? doc.window?.startedAt)?.at.getTime();
 }
 
-/**
- * The time customers were affected: from the start (or detection when the start is unknown) to
- * mitigation, else resolution, else still going at `now`. A day-precision end of it makes the window approximate.
- */
+/** The impact (impactBounds, the one definition) as a range of milliseconds; still going at `now` when it has not ended. A day-precision end makes it approximate. */
 export function impactWindow(doc: IncidentDoc, now: number): (Range & { approximate: boolean }) | undefined {
-  const w = doc.window ?? {};
-  const from = w.startedAt ?? w.detectedAt;
-  if (!from) return undefined;
-  const until = w.mitigatedAt ?? w.resolvedAt;
+  const bounds = impactBounds(doc);
+  if (!bounds) return undefined;
+  const { from, until } = bounds;
   return { start: from.at.getTime(), end: until ? until.at.getTime() : now, approximate: from.precision === 'day' || until?.precision === 'day' };
 }
 

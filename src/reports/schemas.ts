@@ -89,6 +89,7 @@ export const stabilityReport = z.object({
       countedBy: z.enum(['startedAt', 'detectedAt']),
       at: z.string().describe('the instant it was counted by, in UTC'),
       customerFacing: z.boolean(),
+      impactMinutes: z.number().nullable().describe('how long customers were affected, the impactDuration of the incident (null while it goes on)'),
       repeatOf: z.array(z.string()).describe('earlier incidents it repeats (shared service and root cause within 90 days)'),
     }),
   ),
@@ -96,6 +97,9 @@ export const stabilityReport = z.object({
   availability: z.object({
     target: z.number().describe('AVAILABILITY_TARGET, percent'),
     systems: z.array(z.object({ name: z.string(), services: z.array(z.string()), period: downtime, yearToDate: downtime, meetsTarget: z.boolean() })),
+    unmapped: z
+      .object({ count: z.number(), incidents: z.array(z.object({ key: z.string(), services: z.array(z.string()) })) })
+      .describe('customer-facing incidents of the period in no service the catalog maps to a system: counted in no availability'),
   }),
   customerFacing: z.object({ minutes: z.number(), approximate: z.boolean(), incidents: z.array(z.string()) }).describe('customer-facing impact in the period (overlaps counted once)'),
   timeTo: z.object({ detect: spanSummary, mitigate: spanSummary, resolve: spanSummary }).describe('of the incidents of the period'),

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { ActionDoc } from '../actions/model.js';
 import type { RenderedDocuments } from '../documents/rendered.js';
 import type { Renderer } from '../documents/renderer.js';
+import { durations } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { BadRequest } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
@@ -158,6 +159,7 @@ export class ReportsService {
         countedBy,
         at: d.window![countedBy]!.at.toISOString(),
         customerFacing: !!d.impact?.customerFacing,
+        impactMinutes: durations(d).impactDuration?.minutes ?? null,
         repeatOf: repeated.get(d.key) ?? [],
       };
     });
@@ -174,6 +176,16 @@ export class ReportsService {
       .filter((d) => d.impact?.customerFacing)
       .map((d) => ({ key: d.key, window: impactWindow(d, Math.min(now, range.end)) }))
       .filter((d) => d.window && d.window.end > range.start && d.window.start < range.end);
+    // Named on the report rather than left out of every system's availability without a word.
+    const mapped = new Set(systems.flatMap((s) => s.services));
+    const unmapped = data.incidents
+      .filter((d) => d.impact?.customerFacing && !d.services?.some((s) => mapped.has(s)))
+      .filter((d) => {
+        const w = impactWindow(d, Math.min(now, range.end));
+        return w && w.end > range.start && w.start < range.end;
+      })
+      .map((d) => ({ key: d.key, services: d.services ?? [] }))
+      .sort((a, b) => a.key.localeCompare(b.key));
 
     // Kept until actions change (then patched), for the minute while the period lasts (the open and overdue counts are as of now).
     const counts = this.deps.reads.mirror.derived(
@@ -205,7 +217,7 @@ export class ReportsService {
       bySeverity: config.SEVERITY_LEVELS.map((level) => ({ level, count: incidents.filter((i) => i.severity === level).length })),
       incidents,
       successRates,
-      availability: { target: config.AVAILABILITY_TARGET, systems },
+      availability: { target: config.AVAILABILITY_TARGET, systems, unmapped: { count: unmapped.length, incidents: unmapped } },
       customerFacing: {
         minutes: unionMinutes(facing.map((f) => f.window!), range),
         approximate: facing.some((f) => f.window!.approximate),

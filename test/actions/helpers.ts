@@ -18,6 +18,12 @@ export function move(t: TestContext, key: string, body: Record<string, unknown>)
   return t.api.post(`/api/v1/actions/${key}/transitions`).send(body);
 }
 
+/** Verifies an action as a reviewer who did not mark it done (verification is a second pair of eyes). */
+export async function verify(t: TestContext, key: string, body: Record<string, unknown> = {}, status = 200) {
+  const reviewer = await t.as('reviewer', 'verifier@example.com');
+  return reviewer.post(`/api/v1/actions/${key}/transitions`).send({ to: 'verified', ...body }).expect(status);
+}
+
 /** Deletes every record but people and their credentials (and the change feed), then reloads the read model. */
 export async function resetData(t: TestContext): Promise<void> {
   const { users: _people, credentials: _signIns, feed: _feed, feedMeta: _feedMeta, ...data } = t.services.models;

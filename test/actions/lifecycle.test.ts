@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
-import { addAction, fileIncident, move, resetData } from './helpers.js';
+import { addAction, fileIncident, move, resetData, verify } from './helpers.js';
 
 describe('action lifecycle', () => {
   let t: TestContext;
@@ -31,7 +31,7 @@ describe('action lifecycle', () => {
       for (const key of keys) {
         await move(t, key, { to: 'in_progress' }).expect(200);
         await move(t, key, { to: 'done', note: 'Shipped', evidence: [`https://git.example.com/ark-crypto/-/merge_requests/${key.at(-1)}`] }).expect(200);
-        const verified = await move(t, key, { to: 'verified', note: 'Checked in production' }).expect(200);
+        const verified = await verify(t, key, { note: 'Checked in production' });
         expect(verified.body).to.include({ status: 'verified' });
         expect(verified.body.evidence).to.have.length(1);
       }
@@ -52,8 +52,8 @@ describe('action lifecycle', () => {
       expect(d.body).to.include({ status: 'done', completionNote: 'Alert added', doneAt: t.clock.now().toISOString() });
       expect(d.body.evidence).to.deep.equal([done.evidence]);
       t.clock.advance(3_600_000);
-      const v = await move(t, key, { to: 'verified', recheckOn: '2027-03-01', evidence: ['DR drill 2026-11 passed'] }).expect(200);
-      expect(v.body).to.include({ status: 'verified', verifiedBy: 'admin@example.com', verifiedAt: t.clock.now().toISOString(), recheckOn: '2027-03-01' });
+      const v = await verify(t, key, { recheckOn: '2027-03-01', evidence: ['DR drill 2026-11 passed'] });
+      expect(v.body).to.include({ status: 'verified', verifiedBy: 'verifier@example.com', verifiedAt: t.clock.now().toISOString(), recheckOn: '2027-03-01' });
       expect(v.body.evidence).to.deep.equal([done.evidence, 'DR drill 2026-11 passed']);
       expect(await read(key)).to.include({ status: 'verified', version: 3 });
     });
@@ -121,6 +121,18 @@ describe('action lifecycle', () => {
       expect(verified.body).to.include({ status: 'verified', verifiedBy: 'sre@example.com' });
     });
 
+    it('refuses verification by whoever marked the action done, with the rule and the person named', async () => {
+      const { key } = await addAction(t, await fileIncident(t), { owner: 'dev@example.com' });
+      const lead = await t.as('editor', 'lead@example.com');
+      await lead.post(`/api/v1/actions/${key}/transitions`).send(done).expect(200);
+      const refused = await lead.post(`/api/v1/actions/${key}/transitions`).send({ to: 'verified' }).expect(422);
+      expect(refused.body.error.rule).to.equal('verifier-not-completer');
+      expect(refused.body.error.message).to.contain('lead@example.com');
+      expect(await read(key)).to.include({ status: 'done' });
+      const sre = await t.as('reviewer', 'sre@example.com');
+      expect((await sre.post(`/api/v1/actions/${key}/transitions`).send({ to: 'verified' }).expect(200)).body.verifiedBy).to.equal('sre@example.com');
+    });
+
     it('lets viewers and reviewers move only the actions they own', async () => {
       const incident = await fileIncident(t);
       const mine = await addAction(t, incident, { owner: 'viewer@example.com' });
@@ -140,9 +152,9 @@ describe('action lifecycle', () => {
       expect(misplaced.body.error.fields).to.deep.equal([{ field: 'recheckOn', message: 'only with to=verified' }]);
       await move(t, key, done).expect(200);
       // 2026-11-25T02:00Z is already the 25th in Shanghai
-      const today = await move(t, key, { to: 'verified', recheckOn: '2026-11-25' }).expect(422);
+      const today = await verify(t, key, { recheckOn: '2026-11-25' }, 422);
       expect(today.body.error).to.include({ rule: 'recheck-in-future' });
-      await move(t, key, { to: 'verified', recheckOn: '2026-11-26' }).expect(200);
+      await verify(t, key, { recheckOn: '2026-11-26' });
     });
 
     it('reopens done or verified work only with a reason, clearing the old completion', async () => {
@@ -150,7 +162,7 @@ describe('action lifecycle', () => {
       const later = await fileIncident(t, { title: 'Same cause again' });
       const { key } = await addAction(t, incident);
       await move(t, key, done).expect(200);
-      await move(t, key, { to: 'verified' }).expect(200);
+      await verify(t, key);
       expect((await move(t, key, { to: 'open' }).expect(422)).body.error.rule).to.equal('reopen-needs-reason');
       const unknown = await move(t, key, { to: 'open', reason: 'Came back', recurredIn: 'INC-2026-0999' }).expect(422);
       expect(unknown.body.error.fields[0].field).to.equal('recurredIn');

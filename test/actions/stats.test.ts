@@ -3,7 +3,7 @@ import { actionStatsQuery, listActionsQuery, patchActionBody } from '../../src/a
 import { SYSTEM_ACTOR } from '../../src/http/actor.js';
 import { type Services } from '../../src/services.js';
 import { createTestContext, inAnotherProcess, type TestContext } from '../support/context.js';
-import { addAction, fileIncident, move } from './helpers.js';
+import { addAction, fileIncident, move, verify } from './helpers.js';
 
 /**
  * Seven actions on one incident, created from T0 = 2026-11-01T02:00Z, read on 2026-11-25 (Shanghai):
@@ -47,7 +47,7 @@ describe('action stats', () => {
     t.clock.set(new Date(Date.parse(T0) + 4 * DAY));
     await move(t, keys.a1!, finish).expect(200);
     t.clock.set(new Date(Date.parse(T0) + 5 * DAY));
-    await move(t, keys.a1!, { to: 'verified' }).expect(200);
+    await verify(t, keys.a1!);
     t.clock.set(new Date(Date.parse(T0) + 10 * DAY));
     await move(t, keys.a2!, finish).expect(200);
     t.clock.set('2026-11-25T02:00:00Z');

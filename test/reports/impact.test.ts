@@ -1,0 +1,53 @@
+import { expect } from 'chai';
+import { createTestContext, type TestContext } from '../support/context.js';
+import { fixture } from '../support/fixtures.js';
+
+/**
+ * Issue 29: a customer-facing outage started 10:00, mitigated 10:35 and resolved 10:47. The postmortem
+ * said 47 minutes and the report 35; availability stayed 100% because its services were named in no system.
+ */
+describe('one impact duration', () => {
+  let t: TestContext;
+  let key: string;
+  before(async () => {
+    t = await createTestContext('reports_impact', { AVAILABILITY_SYSTEMS: '支付系统=payment' });
+    t.clock.set('2023-03-20T12:00:00+08:00');
+    const outage = {
+      ...fixture('tidb-sync'),
+      title: '支付网关超时',
+      severity: 'B',
+      services: ['payment-gateway', 'payments-api'],
+      window: { startedAt: '2023-03-15T10:00', mitigatedAt: '2023-03-15T10:35', resolvedAt: '2023-03-15T10:47' },
+      impact: { summary: '支付网关超时，部分客户付款失败', customerFacing: true },
+    };
+    key = (await t.api.post('/api/v1/incidents').send(outage).expect(201)).body.key;
+  });
+  after(() => t.close());
+
+  it('is the same 35 minutes (start to mitigation) in the API, the postmortem, the weekly entry and the report', async () => {
+    const { body } = await t.api.get(`/api/v1/incidents/${key}`).expect(200);
+    expect(body.durations.impactDuration.minutes).to.equal(35);
+
+    const zh = (await t.api.get(`/api/v1/incidents/${key}/document`).query({ template: 'postmortem', locale: 'zh-CN' }).expect(200)).text;
+    expect(zh).to.contain('- 影响时长：35 分钟');
+    const en = (await t.api.get(`/api/v1/incidents/${key}/document`).query({ template: 'postmortem', locale: 'en' }).expect(200)).text;
+    expect(en).to.contain('- Duration: 35 min');
+    const entry = (await t.api.get(`/api/v1/incidents/${key}/document`).query({ template: 'weekly-entry' }).expect(200)).text;
+    expect(entry).to.contain('3/15 10:00~10:35');
+
+    const report = (await t.api.get('/api/v1/reports/weekly').query({ week: '2023-W11', format: 'json' }).expect(200)).body;
+    expect(report.incidents.find((i: { key: string }) => i.key === key).impactMinutes).to.equal(35);
+    expect(report.customerFacing.minutes).to.equal(35);
+  });
+
+  it('names a customer-facing incident in services mapped to no system instead of leaving it out silently', async () => {
+    const report = (await t.api.get('/api/v1/reports/weekly').query({ week: '2023-W11', format: 'json' }).expect(200)).body;
+    expect(report.availability.systems[0].period.downMinutes).to.equal(0);
+    expect(report.availability.unmapped).to.deep.equal({ count: 1, incidents: [{ key, services: ['payment-gateway', 'payments-api'] }] });
+
+    const zh = (await t.api.get('/api/v1/reports/weekly').query({ week: '2023-W11', locale: 'zh-CN' }).expect(200)).text;
+    expect(zh).to.contain(`- 1 起影响客户的事故所涉服务未归入任何系统，未计入可用性：${key}（payment-gateway、payments-api）`);
+    const en = (await t.api.get('/api/v1/reports/stability').query({ from: '2023-03-13', to: '2023-03-19', locale: 'en' }).expect(200)).text;
+    expect(en).to.contain(`- 1 customer-facing incident in services not mapped to a system, counted in no availability: ${key} (payment-gateway, payments-api)`);
+  });
+});
