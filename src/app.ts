@@ -79,10 +79,18 @@ export function createApp(services: Services): express.Express {
   app.get('/readyz', async (_req, res) => {
     // A store known to be down is said at once; otherwise the database is asked.
     const db = services.storeAvailable() && (await pingDb(services.conn));
-    if (!db) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    // Until the read model holds every record, a request would wait for the whole load: not ready yet, and
+    // the load is started if nothing started it.
+    const readModel = services.mirror.loaded;
+    if (db && !readModel) void services.mirror.sync().catch((err: unknown) => services.logger.warn({ err }, 'read model did not load; the next request tries again'));
+    const ready = db && readModel;
+    if (!ready) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     // Mail is a detail, not readiness: failed messages are listed here and in the logs, and the service stays up.
     const mail = db ? await services.outbox.health() : undefined;
-    res.status(db ? 200 : 503).json({ status: db ? 'ready' : 'unavailable', checks: { database: db ? 'ok' : 'unreachable', ...(mail ? { mail } : {}) } });
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : db ? 'loading' : 'unavailable',
+      checks: { database: db ? 'ok' : 'unreachable', readModel: readModel ? 'loaded' : 'loading', ...(mail ? { mail } : {}) },
+    });
   });
 
   const api = new Api();

@@ -51,6 +51,8 @@ async function main(): Promise<void> {
 
   const http = await listen(createApp(services), config.PORT, config.HOST);
   const { port } = http;
+  // The read model loads while the server already answers /healthz; /readyz says ready once it holds every record.
+  void services.mirror.sync().catch((err: unknown) => logger.warn({ err }, 'read model did not load; the next request tries again'));
   logger.info({ port, url: config.BASE_URL }, `Debrief listening on http://${config.HOST}:${port}`);
   // One machine, one command: the job worker runs beside the server unless RUN_WORKER=false.
   const worker = config.RUN_WORKER ? startWorker(services) : undefined;

@@ -14,6 +14,7 @@ import { AuditService } from './audit/service.js';
 import { claimModel, Claims } from './lib/claims.js';
 import { Feed, feedModels } from './lib/feed.js';
 import { migrate } from './lib/migrations.js';
+import { MIGRATIONS } from './migrations.js';
 import { Mirror } from './lib/mirror.js';
 import { revisionModel, Revisions } from './lib/revisions.js';
 import { watchConnection } from './lib/db.js';
@@ -132,6 +133,6 @@ export type Services = ReturnType<typeof buildServices>;
  */
 export async function syncIndexes(services: Services): Promise<void> {
   for (const model of Object.values(services.models)) await model.syncIndexes();
-  const ran = await migrate(services.conn);
+  const ran = await migrate(services.conn, MIGRATIONS);
   if (ran.length) services.logger.info({ migrations: ran }, 'stored data migrated');
 }

@@ -308,7 +308,8 @@ describe('the service process', function () {
     });
     expect(warnings).to.include('stopped the embedded store a killed server left running on these files');
     expect(alive(orphan)).to.equal(false);
-    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).to.equal(200);
+    // Ready once the read model has loaded, which starts as the server listens.
+    await within(10_000, 'ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200);
 
     // A second server on the same files is refused, saying why; the first one is untouched.
     const second = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, MONGODB_URI: '', PORT: '0', DATA_DIR: dataDir }, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,72 +1,77 @@
+import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { messageIdOf } from '../mail/outbox.js';
-import { notificationModels } from '../reminders/notifications.js';
-import { insertNew, isDuplicateKey } from './db.js';
+import { isDuplicateKey } from './db.js';
+
+/** A change to stored data, run once per database (the list is src/migrations.ts). */
+export interface Migration {
+  name: string;
+  run(conn: Connection): Promise<void>;
+}
+
+interface MigrationDoc {
+  _id: string;
+  at: Date;
+  by?: string;
+}
+
+/** The claim on running migrations is the document with this `_id` in `migrations`; its holder renews it. */
+const CLAIM_ID = 'claim:running';
+const RENEW_MS = 5_000;
+/** A claim not renewed for this long was left by a process that stopped mid-way; the next one takes over. */
+const STALE_MS = 30_000;
+const POLL_MS = 200;
 
 /**
- * Data stored by earlier versions, brought to today's shape once at start-up (after the indexes are
- * synced, so old unique indexes that would refuse the copies are gone). Each migration is recorded in
- * `migrations` by name and written to be re-run safely: a start-up stopped halfway finishes it next time.
+ * Runs the migrations not recorded as done in `migrations` (by name), in order. Two processes starting
+ * together must not both run them, so the runner first claims the document CLAIM_ID: inserting an `_id`
+ * that exists fails on every store, which makes the insert the one atomic step (src/lib/claims.ts relies on
+ * the same). The other process waits for the claim to go and then finds the migrations done. Wall time is
+ * right here, not the injected clock: the claim is between processes, not a rule of the domain.
  */
-const MIGRATIONS: { name: string; run(conn: Connection): Promise<void> }[] = [
-  {
-    // Records found by something other than _id got it as their _id, because FerretDB scans for any other filter.
-    name: '2026-11-keyed-ids',
-    async run(conn) {
-      await rekey(conn, 'actions', (d) => d.key);
-      await rekey(conn, 'credentials', (d) => d.hash, (d) => ({ tokenId: String(d._id), hash: undefined }));
-      await rekey(conn, 'reviews', (d) => d.incidentId);
-      await rekey(conn, 'outbox', (d) => d.dedupeKey && messageIdOf(String(d.dedupeKey)));
-      await rekey(conn, 'snapshots', (d) => d.incidentId && `${String(d.incidentId)}:${String(d.number)}`);
-    },
-  },
-  {
-    // A claim was found by its key field, which FerretDB scans for; the key is its _id now.
-    name: '2026-11-claims-keyed',
-    async run(conn) {
-      await rekey(conn, 'claims', (d) => d.key);
-    },
-  },
-  {
-    // A notification's report was a field on it; it is now a document of its own (src/reminders/notifications.ts).
-    name: '2026-11-notification-reports',
-    async run(conn) {
-      const { notificationReports } = notificationModels(conn);
-      const at = new Date();
-      let batch: { _id: string; digestKey: string; at: Date }[] = [];
-      for await (const n of conn.db!.collection('notifications').find({ digestKey: { $type: 'string' } }, { projection: { digestKey: 1 } })) {
-        batch.push({ _id: String(n._id), digestKey: String(n.digestKey), at });
-        if (batch.length === 500) {
-          await insertNew(notificationReports, batch);
-          batch = [];
-        }
-      }
-      await insertNew(notificationReports, batch);
-    },
-  },
-  {
-    // A new incident's key was claimed in a collection of its own; the incidents' unique key holds the claim now.
-    name: '2026-12-incident-keys-dropped',
-    async run(conn) {
-      if ((await conn.db!.listCollections({ name: 'incidentkeys' }, { nameOnly: true }).toArray()).length) await conn.db!.dropCollection('incidentkeys');
-    },
-  },
-];
-
-export async function migrate(conn: Connection): Promise<string[]> {
-  const done = conn.db!.collection<{ _id: string; at: Date }>('migrations');
-  const ran: string[] = [];
-  for (const m of MIGRATIONS) {
-    if (await done.findOne({ _id: m.name })) continue;
-    await m.run(conn);
-    await done.updateOne({ _id: m.name }, { $set: { at: new Date() } }, { upsert: true });
-    ran.push(m.name);
+export async function migrate(conn: Connection, migrations: Migration[]): Promise<string[]> {
+  const done = conn.db!.collection<MigrationDoc>('migrations');
+  const pending = async () => {
+    const out: Migration[] = [];
+    for (const m of migrations) if (!(await done.findOne({ _id: m.name }))) out.push(m);
+    return out;
+  };
+  if (!(await pending()).length) return [];
+  const by = randomUUID();
+  await takeClaim(conn, by);
+  const renew = setInterval(() => void done.updateOne({ _id: CLAIM_ID, by }, { $set: { at: new Date() } }).catch(() => undefined), RENEW_MS);
+  try {
+    const ran: string[] = [];
+    for (const m of await pending()) {
+      await m.run(conn);
+      await done.updateOne({ _id: m.name }, { $set: { at: new Date() } }, { upsert: true });
+      ran.push(m.name);
+    }
+    return ran;
+  } finally {
+    clearInterval(renew);
+    await done.deleteOne({ _id: CLAIM_ID, by });
   }
-  return ran;
+}
+
+/** Waits until this process holds the claim: inserted by it, or taken over from a holder that stopped renewing. */
+async function takeClaim(conn: Connection, by: string): Promise<void> {
+  const done = conn.db!.collection<MigrationDoc>('migrations');
+  for (;;) {
+    try {
+      await done.insertOne({ _id: CLAIM_ID, by, at: new Date() });
+      return;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    const held = await done.findOne({ _id: CLAIM_ID });
+    // Removed only as the stale holder's (its `by`): a claim taken since is another's and stays.
+    if (held && Date.now() - held.at.getTime() > STALE_MS) await done.deleteOne({ _id: CLAIM_ID, by: held.by });
+    else await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
 }
 
 /** Gives each record whose _id is not `idOf(record)` that _id: the copy is inserted first, then the original removed. */
-async function rekey(conn: Connection, collection: string, idOf: (doc: Record<string, any>) => unknown, extra: (doc: Record<string, any>) => Record<string, unknown> = () => ({})) {
+export async function rekey(conn: Connection, collection: string, idOf: (doc: Record<string, any>) => unknown, extra: (doc: Record<string, any>) => Record<string, unknown> = () => ({})) {
   const coll = conn.db!.collection<Record<string, any>>(collection);
   for await (const doc of coll.find({})) {
     const id = idOf(doc);

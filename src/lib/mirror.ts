@@ -65,6 +65,8 @@ export class Mirror {
   /** Announced writes not seen yet, by entity:id. */
   private readonly pending = new Map<string, Pending>();
   private seen = -1;
+  /** Whether every record was loaded once; until then requests would wait for the whole load (what /readyz says). */
+  private loadedOnce = false;
   private lastRead = 0;
   /** Changes seen per entity, so values derived from an entity's records are kept until it changes. */
   private readonly changes = new Map<string, number>();
@@ -291,6 +293,11 @@ export class Mirror {
       this.changed(entity);
     }
     this.seen = head;
+    this.loadedOnce = true;
+  }
+
+  get loaded(): boolean {
+    return this.loadedOnce;
   }
 
   /** Notes this process's announced writes (new records and edits) while the request making them is under way. */

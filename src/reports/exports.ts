@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { listActionsQuery } from '../actions/schemas.js';
 import { listIncidentsQuery } from '../incidents/schemas.js';
@@ -52,15 +53,22 @@ function cellText(value: unknown): string {
   return String(value);
 }
 
-/** Quoted when needed; a leading = + @ is prefixed with ' so a spreadsheet shows it as text instead of running it. */
-export function csvCell(value: unknown): string {
-  let text = cellText(value);
-  if (/^[=+@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+/**
+ * A cell as text, a typed number or flag as it is. Text starting with = + - @, a tab or a carriage return is
+ * prefixed with ' so a spreadsheet shows it instead of running it as a formula (OWASP, "CSV Injection").
+ */
+function cell(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const text = cellText(value);
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
-export function csvRow(cells: unknown[]): string {
-  return `${cells.map(csvCell).join(',')}\r\n`;
+/** Rows as RFC 4180 CSV with CRLF line ends; csv-stringify quotes what needs quoting. */
+function csvRows(rows: unknown[][]): string {
+  return stringify(
+    rows.map((row) => row.map(cell)),
+    { record_delimiter: 'windows' },
+  );
 }
 
 /**
@@ -76,12 +84,12 @@ export async function writeExport(
 ): Promise<number> {
   const { format: fmt, ...filters } = query;
   const columns = COLUMNS[kind];
-  if (fmt === 'csv') await write(`\uFEFF${csvRow(columns)}`);
+  if (fmt === 'csv') await write(`\uFEFF${csvRows([columns])}`);
   const pages = kind === 'incidents' ? incidentPages(reads, filters as never) : actionPages(reads, filters as never);
   let done = 0;
   for await (const { items, total } of pages) {
-    const rows = items.map((item) => (fmt === 'csv' ? csvRow(columns.map((c) => get(item, c))) : `${JSON.stringify(item)}\n`));
-    if (rows.length) await write(rows.join(''));
+    const chunk = fmt === 'csv' ? csvRows(items.map((item) => columns.map((c) => get(item, c)))) : items.map((item) => `${JSON.stringify(item)}\n`).join('');
+    if (chunk) await write(chunk);
     done += items.length;
     progress?.(done, total);
   }

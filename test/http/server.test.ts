@@ -13,7 +13,7 @@ import { startEmbeddedStore } from '../../src/lib/embedded-store.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { openStore } from '../../src/runtime.js';
 import { buildServices, syncIndexes } from '../../src/services.js';
-import { createTestContext, type TestContext } from '../support/context.js';
+import { createTestContext, inAnotherProcess, type TestContext } from '../support/context.js';
 
 describe('HTTP server', () => {
   let t: TestContext;
@@ -26,6 +26,20 @@ describe('HTTP server', () => {
     expect((await t.api.get('/healthz').expect(200)).body).to.deep.equal({ status: 'ok' });
     const ready = await t.api.get('/readyz').expect(200);
     expect(ready.body.checks.database).to.equal('ok');
+  });
+
+  it('is not ready until the read model has loaded every record', async () => {
+    await t.api.post('/api/v1/incidents').send({ title: 'loaded before ready', severity: 'E', status: 'resolved', window: { startedAt: '2026-11-20T10:00', resolvedAt: '2026-11-20T11:00' } }).expect(201);
+    await inAnotherProcess(t, async (starting) => {
+      const probe = supertest(createApp(starting));
+      const loading = await probe.get('/readyz').expect(503);
+      expect(loading.body).to.deep.include({ status: 'loading' });
+      expect(loading.body.checks).to.include({ database: 'ok', readModel: 'loading' });
+      expect(loading.headers['retry-after']).to.equal('5');
+      await starting.mirror.sync();
+      const ready = await probe.get('/readyz').expect(200);
+      expect(ready.body.checks).to.include({ readModel: 'loaded' });
+    });
   });
 
   it('gives every response a request id, keeping one the client sent', async () => {

@@ -2,8 +2,10 @@ import { expect } from 'chai';
 import { Types } from 'mongoose';
 import supertest from 'supertest';
 import { hashSecret } from '../../src/users/secrets.js';
+import { migrate } from '../../src/lib/migrations.js';
+import { MIGRATIONS } from '../../src/migrations.js';
 import { syncIndexes } from '../../src/services.js';
-import { createTestContext, type TestContext } from '../support/context.js';
+import { createTestContext, inAnotherProcess, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
 
 describe('data stored by earlier versions', () => {
@@ -52,5 +54,28 @@ describe('data stored by earlier versions', () => {
     await db.collection('migrations').deleteMany({});
     await syncIndexes(t.services);
     expect(await db.collection('actions').countDocuments()).to.equal(3);
+  });
+
+  /** The real migrations, noting each run. */
+  const counted = (runs: string[]) => MIGRATIONS.map((m) => ({ ...m, run: async (conn: Parameters<typeof m.run>[0]) => (runs.push(m.name), m.run(conn)) }));
+
+  it('runs each migration once when two processes start together', async () => {
+    await t.conn.db!.collection('migrations').deleteMany({});
+    const runs: string[] = [];
+    const [here, there] = await Promise.all([migrate(t.conn, counted(runs)), inAnotherProcess(t, (other) => migrate(other.conn, counted(runs)))]);
+    expect(runs).to.deep.equal(MIGRATIONS.map((m) => m.name));
+    expect([...here, ...there].sort()).to.deep.equal(MIGRATIONS.map((m) => m.name).sort());
+    // The claim is given back: a later start runs nothing and does not wait.
+    expect(await migrate(t.conn, counted(runs))).to.deep.equal([]);
+    expect(await t.conn.db!.collection('migrations').countDocuments({ _id: 'claim:running' as never })).to.equal(0);
+  });
+
+  it('takes over the claim of a process that stopped while migrating', async () => {
+    const db = t.conn.db!;
+    await db.collection('migrations').deleteMany({});
+    await db.collection('migrations').insertOne({ _id: 'claim:running' as never, by: 'a stopped process', at: new Date(Date.now() - 60_000) });
+    const runs: string[] = [];
+    expect(await migrate(t.conn, counted(runs))).to.deep.equal(MIGRATIONS.map((m) => m.name));
+    expect(runs).to.have.length(MIGRATIONS.length);
   });
 });

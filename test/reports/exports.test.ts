@@ -211,3 +211,21 @@ describe('exports and charts', () => {
     expect(html).to.contain('恢复用时');
   });
 });
+
+describe('CSV formula guard', () => {
+  let t: TestContext;
+  before(async () => {
+    t = await createTestContext('reports_exports_guard');
+  });
+  after(() => t.close());
+
+  it('shows every cell a spreadsheet would run as a formula as text, and leaves numbers as numbers', async () => {
+    const titles = ['-2+3+cmd|" /C calc"!A0', '+1+1', '@SUM(A1:A9)', '=1+1', 'plain - title'];
+    for (const title of titles) await t.api.post('/api/v1/incidents').send({ ...fixture('tidb-sync'), title, actions: [] }).expect(201);
+    const text = asText(await t.api.get('/api/v1/exports/incidents').query({ format: 'csv', sort: 'key' }).buffer(true).expect(200));
+    const [header, ...rows] = parseCsv(text.slice(1));
+    const col = (name: string) => rows.map((r) => r[header!.indexOf(name)]);
+    expect(col('title')).to.deep.equal([`'-2+3+cmd|" /C calc"!A0`, `'+1+1`, `'@SUM(A1:A9)`, `'=1+1`, 'plain - title']);
+    expect(col('durations.impactDuration.minutes')).to.deep.equal(['62', '62', '62', '62', '62']);
+  });
+});
