@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { getOrBounded } from '../lib/maps.js';
 import type { Span } from '../lib/time.js';
 import { zoneNamed } from '../lib/time.js';
+import { isUiKey, ui } from './ui-strings.js';
 
 /**
  * Locale-aware formatting for rendered documents. Pure functions of (value, locale, zone), so the
@@ -126,56 +127,8 @@ function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.N
   return getOrBounded(numberFormats, `${locale}|${JSON.stringify(options)}`, FORMATTERS_KEPT, () => new Intl.NumberFormat(locale, options));
 }
 
-/** Display names (terms) for the enumerations templates show; an unknown value is shown as it is. */
-export const LABELS: Record<string, Record<string, Record<string, string>>> = {
-  en: {
-    actionType: { mitigate: 'Mitigate', prevent: 'Prevent', detect: 'Detect', process: 'Process', other: 'Other' },
-    actionStatus: { open: 'Open', in_progress: 'In progress', blocked: 'Blocked', done: 'Done', verified: 'Verified', wont_fix: "Won't fix" },
-    priority: { high: 'High', medium: 'Medium', low: 'Low' },
-    incidentStatus: { investigating: 'Investigating', mitigated: 'Mitigated', resolved: 'Resolved', closed: 'Closed' },
-    detectionSource: {
-      monitoring: 'Monitoring',
-      alert: 'Alert',
-      customer_report: 'Customer report',
-      business_report: 'Business report',
-      internal: 'Internal',
-    },
-    reviewStatus: { draft: 'Draft', in_review: 'In review', changes_requested: 'Changes requested', approved: 'Approved', published: 'Published' },
-    decision: { approve: 'Approved', request_changes: 'Changes requested' },
-    section: {
-      summary: 'Summary',
-      impact: 'Impact',
-      cause: 'Cause',
-      timeline: 'Timeline',
-      remediation: 'Remediation',
-      dataRepair: 'Data repair',
-      lessons: 'Lessons',
-      action: 'Action',
-    },
-    role: { admin: 'admin', editor: 'editor', reviewer: 'reviewer', viewer: 'viewer' },
-  },
-  'zh-CN': {
-    actionType: { mitigate: '止损', prevent: '预防', detect: '发现', process: '流程', other: '其他' },
-    actionStatus: { open: '待处理', in_progress: '进行中', blocked: '受阻', done: '已完成', verified: '已验证', wont_fix: '不处理' },
-    priority: { high: '高', medium: '中', low: '低' },
-    incidentStatus: { investigating: '排查中', mitigated: '已止损', resolved: '已解决', closed: '已关闭' },
-    detectionSource: { monitoring: '监控', alert: '告警', customer_report: '客户反馈', business_report: '业务方反馈', internal: '内部发现' },
-    reviewStatus: { draft: '草稿', in_review: '评审中', changes_requested: '待修改', approved: '已通过', published: '已发布' },
-    decision: { approve: '通过', request_changes: '要求修改' },
-    section: {
-      summary: '概述',
-      impact: '影响',
-      cause: '原因',
-      timeline: '时间线',
-      remediation: '处置',
-      dataRepair: '补数',
-      lessons: '经验教训',
-      action: '措施',
-    },
-    role: { admin: '管理员', editor: '编辑', reviewer: '评审人', viewer: '只读' },
-  },
-};
-
+/** The display name of an enumerated value (`term.<group>.<value>` in the locale files); an unknown value is shown as it is. */
 export function term(group: string, value: string, locale: string): string {
-  return LABELS[locale]?.[group]?.[value] ?? LABELS.en?.[group]?.[value] ?? value;
+  const key = `term.${group}.${value}`;
+  return isUiKey(key) ? ui(locale, key) : value;
 }

@@ -268,15 +268,15 @@ describe('the whole job in the pages (Chromium, axe-core, 375 px)', function () 
     }
     await open('erin@example.com');
     await page.goto('/incidents');
-    await page.getByText('46 incident(s)').waitFor();
+    await page.getByText('46 incidents').waitFor();
     await page.locator('form.filters select[name="severity"]').selectOption('D');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await page.getByText('30 incident(s) · page 1 of 2').waitFor();
+    await page.getByText('30 incidents · page 1 of 2').waitFor();
     expect(await page.locator('tbody tr').count()).to.equal(20);
     await check('incidents');
     await page.getByRole('link', { name: /Next/ }).first().click();
     expect(new URL(page.url()).searchParams.get('severity')).to.equal('D');
-    await page.getByText('30 incident(s) · page 2 of 2').waitFor();
+    await page.getByText('30 incidents · page 2 of 2').waitFor();
     expect(await page.locator('tbody tr').count()).to.equal(10);
     // Start times in the incident's own zone, keys on one line.
     const cells = await page.locator('tbody tr').first().locator('td').allInnerTexts();

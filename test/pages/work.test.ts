@@ -231,7 +231,7 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
     for (let i = 0; i < 23; i++) await t.api.post('/api/v1/incidents').send({ title: `Paging ${i}`, severity: 'B', services: ['ledger'] }).expect(201);
     const { agent } = await signedIn('vic@example.com');
     const first = (await agent.get('/incidents?severity=B&service=ledger&pageSize=20&sort=key').expect(200)).text;
-    expect(first).to.include('23 incident(s) · page 1 of 2');
+    expect(first).to.include('23 incidents · page 1 of 2');
     expect(decode(/<a href="([^"]*)" rel="next">/.exec(first)![1]!)).to.equal('/incidents?severity=B&service=ledger&sort=key&pageSize=20&page=2');
     const second = (await agent.get('/incidents?severity=B&service=ledger&pageSize=20&sort=key&page=2').expect(200)).text;
     expect((second.match(/<td class="key">/g) ?? []).length).to.equal(3);
