@@ -107,12 +107,13 @@ export const reviewView = open({
   author: nullableText,
   reviewers: z.array(open({ email: z.string(), decision: z.enum(['approve', 'request_changes']).nullable() })),
   round: int,
-  decisions: z.array(open({ round: int, reviewer: z.string(), decision: z.enum(['approve', 'request_changes']), incidentVersion: int, at: instantText })),
+  note: nullableText.describe('the note to reviewers typed when this round was requested'),
+  decisions: z.array(open({ round: int, reviewer: z.string(), decision: z.enum(['approve', 'request_changes']), note: z.string().optional().describe("the reviewer's note"), incidentVersion: int, at: instantText })),
   publishedSnapshot: int.nullable(),
   publishedAt: nullableText,
   version: int,
 });
-export const roundsView = z.array(open({ number: int, incidentVersion: int, requestedBy: z.string(), requestedAt: instantText }));
+export const roundsView = z.array(open({ number: int, incidentVersion: int, requestedBy: z.string(), requestedAt: instantText, note: z.string().optional() }));
 export const diffView = open({
   from: open({ round: int, incidentVersion: int }),
   to: open({ round: int, incidentVersion: int }),

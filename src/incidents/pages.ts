@@ -127,6 +127,8 @@ export async function renderIncident(
         weekly: doc('md', { template: 'weekly-entry', locale: 'zh-CN' }),
       },
       review,
+      // A new round proposes the last round's reviewers (still editable): they know the postmortem.
+      proposedReviewers: review.reviewers.map((r) => r.email).join(', '),
       threads,
       actions: list.map((a) => ({
         ...a,
