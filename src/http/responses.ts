@@ -111,6 +111,7 @@ export const reviewView = open({
   decisions: z.array(open({ round: int, reviewer: z.string(), decision: z.enum(['approve', 'request_changes']), note: z.string().optional().describe("the reviewer's note"), incidentVersion: int, at: instantText })),
   publishedSnapshot: int.nullable(),
   publishedAt: nullableText,
+  publishedVersion: int.nullable().describe('the incident version the published snapshot shows; a later incident version means it was edited since'),
   version: int,
 });
 export const roundsView = z.array(open({ number: int, incidentVersion: int, requestedBy: z.string(), requestedAt: instantText, note: z.string().optional() }));

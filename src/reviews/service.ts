@@ -274,6 +274,8 @@ export class ReviewsService {
       decisions: r.decisions.map((d) => ({ ...d, at: d.at.toISOString() })),
       publishedSnapshot: r.publishedSnapshot ?? null,
       publishedAt: r.publishedAt?.toISOString() ?? null,
+      // Publishing takes the version the last round approved, so that is the version published.
+      publishedVersion: r.status === 'published' ? Math.max(...r.decisions.filter((d) => d.round === round).map((d) => d.incidentVersion)) : null,
       version: Math.max(r.version, 0),
     };
   }
