@@ -130,9 +130,8 @@ export const threadView = open({
   replies: z.array(open(comment)).optional(),
 });
 
-export const outboxView = listOf(
-  open({ id: z.string(), dedupeKey: z.string(), kind: z.string(), to: z.string(), subject: z.string(), status: z.enum(OUTBOX_STATUSES), attempts: int, createdAt: instantText }),
-);
+export const outboxMessageView = open({ id: z.string(), dedupeKey: z.string(), kind: z.string(), to: z.string(), subject: z.string(), status: z.enum(OUTBOX_STATUSES), attempts: int, createdAt: instantText });
+export const outboxView = listOf(outboxMessageView);
 
 /** The body of every error answer (src/http/error-handler.ts). */
 export const errorView = z.object({
