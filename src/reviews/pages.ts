@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
-import { formatTime } from '../documents/format.js';
+import { formatTime, term } from '../documents/format.js';
 import { markdownToHtml } from '../documents/renderer.js';
-import { ui } from '../documents/ui-strings.js';
+import { ui, type UiKey } from '../documents/ui-strings.js';
 import type { HttpError } from '../http/errors.js';
 import { NotFound } from '../http/errors.js';
 import { compact, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
@@ -107,7 +107,7 @@ export function reviewPages(services: Services): Router {
       rounds: withChanges.reverse(),
       snapshots: snapshots.reverse(),
       audit: audit && {
-        items: audit.items.map((e) => ({ ...e, at: at(e.at) })).reverse(),
+        items: audit.items.map((e) => ({ ...e, at: at(e.at), event: auditEventText(e, locale) })).reverse(),
         more: audit.total > audit.items.length ? { shown: audit.items.length, total: audit.total, url: `/api/v1/audit?incident=${incident.key}` } : undefined,
       },
     });
@@ -140,4 +140,29 @@ function shown(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join('\n');
   return JSON.stringify(value, null, 1);
+}
+
+/** The audit log's event names (as the services record them, in English) in the reader's words; one not known here is shown as recorded. */
+const AUDIT_EVENTS: Record<string, UiKey> = {
+  filed: 'history.event.filed',
+  updated: 'history.event.updated',
+  'action added': 'history.event.actionAdded',
+  'review requested': 'history.event.reviewRequested',
+  approved: 'history.event.approved',
+  'changes requested': 'history.event.changesRequested',
+  published: 'history.event.published',
+  'thread resolved': 'history.event.threadResolved',
+  'thread reopened': 'history.event.threadReopened',
+  replied: 'history.event.replied',
+};
+
+function auditEventText(e: { entity: string; event: string }, locale: string): string {
+  const known = AUDIT_EVENTS[e.event];
+  if (known) return ui(locale, known);
+  const status = /^status (\w+) → (\w+)$/.exec(e.event);
+  const group = e.entity === 'action' ? 'actionStatus' : 'incidentStatus';
+  if (status) return ui(locale, 'history.event.status', { from: term(group, status[1]!, locale), to: term(group, status[2]!, locale) });
+  const commented = /^commented on (\S+)$/.exec(e.event);
+  if (commented) return ui(locale, 'history.event.commented', { on: /-A\d+$/.test(commented[1]!) ? commented[1] : term('section', commented[1]!, locale) });
+  return e.event;
 }
