@@ -30,6 +30,7 @@ import { homePage } from './users/home.js';
 import { accountPages } from './users/pages.js';
 import { BACKCHANNEL_LOGOUT_PATH, oidcBackchannel, oidcPages } from './users/oidc-pages.js';
 import { peoplePages } from './users/people-pages.js';
+import { outboxPages } from './mail/pages.js';
 import { userRoutes } from './users/routes.js';
 import { pingDb } from './lib/db.js';
 import { inRequestScope } from './lib/request-scope.js';
@@ -113,7 +114,7 @@ export function createApp(services: Services): express.Express {
   app.get('/favicon.ico', (_req, res) => {
     res.type('image/svg+xml').set('cache-control', 'public, max-age=86400').send(FAVICON);
   });
-  const pages = [accountPages(services), oidcPages(services), homePage(services), peoplePages(services), incidentPages(services), reviewPages(services), actionPages(services), reportPages(services), importPages(services)];
+  const pages = [accountPages(services), oidcPages(services), homePage(services), peoplePages(services), incidentPages(services), reviewPages(services), actionPages(services), reportPages(services), importPages(services), outboxPages(services)];
   app.use(
     methodGuard(() => [
       { prefix: '', router: app.router },

@@ -107,12 +107,14 @@ export const reviewView = open({
   author: nullableText,
   reviewers: z.array(open({ email: z.string(), decision: z.enum(['approve', 'request_changes']).nullable() })),
   round: int,
-  decisions: z.array(open({ round: int, reviewer: z.string(), decision: z.enum(['approve', 'request_changes']), incidentVersion: int, at: instantText })),
+  note: nullableText.describe('the note to reviewers typed when this round was requested'),
+  decisions: z.array(open({ round: int, reviewer: z.string(), decision: z.enum(['approve', 'request_changes']), note: z.string().optional().describe("the reviewer's note"), incidentVersion: int, at: instantText })),
   publishedSnapshot: int.nullable(),
   publishedAt: nullableText,
+  publishedVersion: int.nullable().describe('the incident version the published snapshot shows; a later incident version means it was edited since'),
   version: int,
 });
-export const roundsView = z.array(open({ number: int, incidentVersion: int, requestedBy: z.string(), requestedAt: instantText }));
+export const roundsView = z.array(open({ number: int, incidentVersion: int, requestedBy: z.string(), requestedAt: instantText, note: z.string().optional() }));
 export const diffView = open({
   from: open({ round: int, incidentVersion: int }),
   to: open({ round: int, incidentVersion: int }),
@@ -128,9 +130,8 @@ export const threadView = open({
   replies: z.array(open(comment)).optional(),
 });
 
-export const outboxView = listOf(
-  open({ id: z.string(), dedupeKey: z.string(), kind: z.string(), to: z.string(), subject: z.string(), status: z.enum(OUTBOX_STATUSES), attempts: int, createdAt: instantText }),
-);
+export const outboxMessageView = open({ id: z.string(), dedupeKey: z.string(), kind: z.string(), to: z.string(), subject: z.string(), status: z.enum(OUTBOX_STATUSES), attempts: int, createdAt: instantText });
+export const outboxView = listOf(outboxMessageView);
 
 /** The body of every error answer (src/http/error-handler.ts). */
 export const errorView = z.object({

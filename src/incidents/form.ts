@@ -215,6 +215,13 @@ const FORM_FIELDS: [apiPath: string, formField: string, label: UiKey, rows?: tru
 
 const fieldOf = (path: string) => FORM_FIELDS.find(([p]) => path === p || path.startsWith(`${p}.`));
 
+/** The column headings of the form's rows, by the API field of a cell, so a cell's error names its column. */
+const ROW_COLUMNS: Record<string, Partial<Record<string, UiKey>>> = {
+  'impact.errorRatios': { label: 'form.ratioLabel', totalRows: 'form.ratioTotal', errorRows: 'form.ratioErrors' },
+  'remediation.timeline': { at: 'form.timelineAt', text: 'form.timelineText' },
+  actions: { title: 'col.title', owner: 'col.owner', priority: 'col.priority', type: 'col.type', dueDate: 'col.due' },
+};
+
 /** Field errors by form input, each in the person's words next to its input; the rest (none expected) in the box at the top. */
 export function formErrors(fields: FieldError[], locale: Locale): { byField: Record<string, string>; other: string[] } {
   const byField: Record<string, string> = {};
@@ -231,8 +238,10 @@ export function formErrors(fields: FieldError[], locale: Locale): { byField: Rec
       continue;
     }
     const [path, name, , hasRows] = match;
-    const index = /^\.(\d+)/.exec(e.field.slice(path.length))?.[1];
-    const text = hasRows && index !== undefined ? `${ui(locale, 'form.row', { n: Number(index) + 1 })}: ${message}` : message;
+    const [, index, cell] = /^\.(\d+)(?:\.(\w+))?/.exec(e.field.slice(path.length)) ?? [];
+    const column = cell ? ROW_COLUMNS[path]?.[cell] : undefined;
+    const n = Number(index) + 1;
+    const text = !hasRows || index === undefined ? message : column ? ui(locale, 'form.rowCell', { column: ui(locale, column), n, message }) : `${ui(locale, 'form.row', { n })}: ${message}`;
     byField[name] = byField[name] ? `${byField[name]}; ${text}` : text;
   }
   return { byField, other };

@@ -1,10 +1,12 @@
 import express, { type Request, type Response, type Router } from 'express';
+import { DateTime } from 'luxon';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { moveForm, moves } from '../actions/moves.js';
 import { ACTION_PRIORITIES, ACTION_TYPES } from '../actions/schemas.js';
 import { diffFields } from '../audit/diff.js';
+import { term, formatTime } from '../documents/format.js';
 import { markdownToHtml } from '../documents/renderer.js';
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import { formMessage, localMessage } from '../http/form-errors.js';
@@ -108,6 +110,9 @@ export async function renderIncident(
   const text = services.documents.renderLive(incident, list, locale);
   const doc = (format: string, extra: Record<string, string> = {}) => `/api/v1/incidents/${incident.key}/document?${new URLSearchParams({ format, ...extra })}`;
   const otherLocale = LOCALES.find((l) => l !== locale)!;
+  const now = DateTime.fromJSDate(services.clock.now());
+  // When each comment was written, relative to now in the reader's words; the exact time goes in its title.
+  const ago = (at: string) => DateTime.fromISO(at).toRelative({ base: now, locale }) ?? at;
   const editable = can(actor.role, 'incidents:write');
   renderPage(
     services,
@@ -127,7 +132,10 @@ export async function renderIncident(
         weekly: doc('md', { template: 'weekly-entry', locale: 'zh-CN' }),
       },
       review,
-      threads,
+      reviewStatus: reviewStatusText(incident, review, locale, actor.timezone),
+      // A new round proposes the last round's reviewers (still editable): they know the postmortem.
+      proposedReviewers: review.reviewers.map((r) => r.email).join(', '),
+      threads: threads.map((t) => ({ ...t, ago: ago(t.createdAt), replies: t.replies?.map((r) => ({ ...r, ago: ago(r.createdAt) })) })),
       actions: list.map((a) => ({
         ...a,
         moves: moves(actor, a, incident.owner, locale).map((m) => (kept?.form === moveForm(a.key, m.to) ? { ...m, refused: true, values: kept.values } : m)),
@@ -156,6 +164,17 @@ export async function renderIncident(
     },
     notice?.status ?? 200,
   );
+}
+
+/**
+ * The review status as the page says it: a published postmortem edited after it was published says so,
+ * with when, since the page then shows more than the published snapshot.
+ */
+export function reviewStatusText(incident: IncidentDoc, review: Awaited<ReturnType<Services['reviews']['get']>>, locale: Locale, zone: string): string {
+  const status = term('reviewStatus', review.status, locale);
+  if (review.status !== 'published' || review.publishedVersion === null || incident.version <= review.publishedVersion) return status;
+  const date = (at: Date | string) => formatTime(new Date(at).toISOString(), 'date', zone);
+  return ui(locale, 'review.publishedEditedSince', { published: date(review.publishedAt!), edited: date(incident.updatedAt) });
 }
 
 /** The action form's inputs by the API field they set, so a refusal names what the person filled in. */

@@ -132,8 +132,8 @@ export function outboxModels(conn: Connection): { outbox: OutboxModel; outboxCla
 }
 
 /** What the outbox list filters and orders on, for a message. */
-type Listed = Pick<OutboxDoc, '_id' | 'to' | 'status' | 'createdAt'>;
-const LISTED = { to: 1, status: 1, createdAt: 1 } as const;
+type Listed = Pick<OutboxDoc, '_id' | 'to' | 'kind' | 'status' | 'createdAt'>;
+const LISTED = { to: 1, kind: 1, status: 1, createdAt: 1 } as const;
 const newestFirst = (a: Listed, b: Listed) => b.createdAt.getTime() - a.createdAt.getTime() || String(b._id).localeCompare(String(a._id));
 
 export type NewMessage = Pick<OutboxDoc, 'dedupeKey' | 'kind' | 'to' | 'subject' | 'html' | 'text' | 'refs'>;
@@ -339,6 +339,40 @@ export class Outbox {
     const matches = (await this.listed(requestSince())).filter((m) => (!q.status?.length || q.status.includes(m.status)) && (!to || m.to === to));
     const docs = await Promise.all(pageOf(matches, q.page, q.pageSize).map((m) => this.deps.models.outbox.findById(m._id).lean<OutboxDoc>()));
     return { items: docs.filter((d) => d !== null).map(toView), total: matches.length, page: q.page, pageSize: q.pageSize };
+  }
+
+  /**
+   * The newest message of a kind starting with `kindPrefix` to each recipient (the People page's invites):
+   * chosen from the in-memory index, then one _id read per recipient, so the read is bounded by the people
+   * shown, not by the outbox's history.
+   */
+  async latestByRecipient(kindPrefix: string): Promise<Map<string, ReturnType<typeof toView>>> {
+    const newest = new Map<string, Listed>();
+    // The index is sorted newest first, so the first seen for a recipient is their latest.
+    for (const m of await this.listed(requestSince())) if (m.kind?.startsWith(kindPrefix) && !newest.has(m.to)) newest.set(m.to, m);
+    const docs = await Promise.all([...newest.values()].map((m) => this.deps.models.outbox.findById(m._id).lean<OutboxDoc>()));
+    return new Map(docs.filter((d) => d !== null).map((d) => [d.to, toView(d)]));
+  }
+
+  /**
+   * "Retry now" for a message that failed for good: queued again and attempted at once. Repeating it
+   * changes nothing (only a failed message is queued again), and it never sends twice: the attempt is
+   * claimed like every other (a second retry racing this one loses the claim). Undefined when there is no such message.
+   */
+  async retry(id: string): Promise<ReturnType<typeof toView> | undefined> {
+    if (!Types.ObjectId.isValid(id)) return undefined;
+    const { outbox } = this.deps.models;
+    const found = await outbox.findById(id).lean<OutboxDoc>();
+    if (!found) return undefined;
+    if (found.status === 'failed') {
+      await outbox.updateOne({ _id: found._id, status: 'failed', attempts: found.attempts }, { $set: { status: 'pending', nextAttemptAt: this.deps.clock.now() } });
+      const queued = await outbox.findById(found._id).lean<OutboxDoc>();
+      if (queued?.status === 'pending') await this.attempt(queued);
+      await this.changed([found._id]);
+      await this.recordCounts();
+    }
+    const now = await outbox.findById(found._id).lean<OutboxDoc>();
+    return now ? toView(now) : undefined;
   }
 
   private async catchUp(): Promise<Listed[]> {

@@ -12,7 +12,8 @@ import type { Notifications } from './notifications.js';
 export class Assignments {
   constructor(private readonly deps: { notifications: Notifications; actions: () => ActionsService; clock: Clock; config: Config }) {}
 
-  async notify(actionKey: string, by: { email: string }): Promise<void> {
+  async notify(actionKey: string, by: { email: string; name?: string }): Promise<void> {
+    const name = by.name ?? by.email;
     const action = await this.deps.actions().get(actionKey);
     if (!action.owner || action.owner === by.email) return;
     const now = this.deps.clock.now();
@@ -21,7 +22,9 @@ export class Assignments {
       recipient: action.owner,
       kind: 'assigned',
       actionKey: action.key,
-      text: `${action.key} ${action.title}`,
+      text: `${name} gave you ${action.key} ${action.title}`,
+      // Said in the owner's language when the notice is written (src/reminders/notices.ts).
+      said: { id: 'noticeAssigned', params: { name, key: action.key, title: action.title } },
       url: `${this.deps.config.BASE_URL}/incidents/${action.incidentKey}#${action.key}`,
     });
     if (action.overdue) {

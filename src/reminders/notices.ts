@@ -62,13 +62,13 @@ export class ReviewNotices {
   private async noticeData(recipient: string, pending: NotificationDoc[], locale: string) {
     // A review or comment entry is said in the recipient's language; older entries keep their stored text.
     const textOf = (n: NotificationDoc) => localMessage({ message: n.text ?? '', said: n.said }, locale);
-    const items = (kind: string) => pending.filter((n) => n.kind === kind).map((n) => ({ text: textOf(n), url: n.url, at: n.createdAt.toISOString() }));
+    const items = (kind: string) => pending.filter((n) => n.kind === kind).map((n) => ({ text: textOf(n), url: n.url, note: n.note, at: n.createdAt.toISOString() }));
     // An action given to the recipient comes with the digest's one-click links, made for them.
     const link = (key: string, op: 'done' | 'snooze' | 'due') => this.deps.links.url(key, recipient, op);
     const assigned = await Promise.all(
       pending
         .filter((n) => n.kind === 'assigned' && n.actionKey)
-        .map(async (n) => ({ text: n.text ?? '', url: n.url, at: n.createdAt.toISOString(), links: { done: await link(n.actionKey!, 'done'), snooze: await link(n.actionKey!, 'snooze'), due: await link(n.actionKey!, 'due') } })),
+        .map(async (n) => ({ text: textOf(n), url: n.url, at: n.createdAt.toISOString(), links: { done: await link(n.actionKey!, 'done'), snooze: await link(n.actionKey!, 'snooze'), due: await link(n.actionKey!, 'due') } })),
     );
     return {
       recipient,

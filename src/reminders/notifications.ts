@@ -20,6 +20,8 @@ export interface NotificationDoc {
   /** The same text by its `said.<id>` ui string and values, so each recipient reads it in their own language. */
   said?: Said;
   url?: string;
+  /** A person's own words that come with the entry (the note to reviewers, a decision's note), quoted as typed. */
+  note?: string;
   /** Not reported before this instant (the start of the reminder's day in the action's time zone). */
   dueAt: Date;
   createdAt: Date;
@@ -45,6 +47,7 @@ const notificationSchema = new Schema<NotificationDoc>(
     text: String,
     said: { type: Schema.Types.Mixed },
     url: String,
+    note: String,
     dueAt: { type: Date, required: true },
     createdAt: { type: Date, required: true },
   },

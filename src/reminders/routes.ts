@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { actionKeyParams, dueDate } from '../actions/schemas.js';
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
-import { Forbidden, Unprocessable } from '../http/errors.js';
+import { Forbidden, NotFound, Unprocessable } from '../http/errors.js';
 import { pageQuery } from '../http/paging.js';
 import { OUTBOX_STATUSES } from '../mail/outbox.js';
 import type { Services } from '../services.js';
@@ -11,7 +11,7 @@ import { localDate } from '../lib/time.js';
 import { can } from '../users/permissions.js';
 import { readerOf } from './email.js';
 import type { LinkPage } from './one-click.js';
-import { actionView, outboxView } from '../http/responses.js';
+import { actionView, outboxMessageView, outboxView } from '../http/responses.js';
 
 const outboxQuery = z.strictObject({
   status: z
@@ -39,6 +39,16 @@ export function reminderRoutes(api: Api, { outbox, actions, clock }: Services): 
     permission: 'admin',
     response: outboxView,
     handler: ({ query }) => outbox.list(query),
+  });
+  api.route({
+    method: 'post',
+    path: '/outbox/:id/retry',
+    tag: 'email',
+    summary: 'Send a failed message again now; a message that has not failed is left as it is (never sent twice)',
+    params: z.strictObject({ id: z.string().max(100) }),
+    permission: 'admin',
+    response: outboxMessageView,
+    handler: async ({ params }) => (await outbox.retry(params.id)) ?? Promise.reject(new NotFound(`Message ${params.id}`)),
   });
   api.route({
     method: 'post',

@@ -1,6 +1,11 @@
 import express, { type Request, type Response, type Router } from 'express';
+import { formatTime, term } from '../documents/format.js';
+import { markdownToHtml } from '../documents/renderer.js';
+import { ui, type UiKey } from '../documents/ui-strings.js';
 import type { HttpError } from '../http/errors.js';
-import { compact, formPost, formText } from '../http/pages.js';
+import { NotFound } from '../http/errors.js';
+import { compact, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
+import { can } from '../users/permissions.js';
 import { parseOr400 } from '../http/validate.js';
 import { renderIncident } from '../incidents/pages.js';
 import type { Services } from '../services.js';
@@ -78,5 +83,86 @@ export function reviewPages(services: Services): Router {
     }, refused),
   );
 
+  // What the incident page links to: its rounds with what changed between them, its snapshots and (for admins) its audit trail.
+  router.get('/incidents/:key/history', requireSignIn, async (req, res) => {
+    const locale = pageLocale(services.config, req);
+    const actor = req.actor!;
+    const incident = await incidents.find(key(req));
+    const at = (iso: string) => formatTime(iso, 'full', actor.timezone);
+    const rounds = await reviews.rounds(incident.key);
+    const withChanges = await Promise.all(
+      rounds.map(async (r) => ({
+        ...r,
+        requestedAt: at(r.requestedAt),
+        previous: r.number - 1,
+        changes: r.number > 1 ? (await reviews.diff(incident.key, r.number - 1, r.number)).changes.map((c) => ({ field: c.field, from: shown(c.from), to: shown(c.to) })) : undefined,
+      })),
+    );
+    const snapshots = (await services.documents.listSnapshots(incident.key)).items.map((sn) => ({ ...sn, createdAt: at(sn.createdAt) }));
+    // The audit log is for admins (GET /api/v1/audit); its in-memory index keeps this read bounded to the page shown.
+    const audit = can(actor.role, 'admin') ? await services.audit.list({ incident: incident.key, page: 1, pageSize: AUDIT_SHOWN }) : undefined;
+    renderPage(services, req, res, 'incident-history', {
+      title: ui(locale, 'history.title', { key: incident.key }),
+      incident,
+      rounds: withChanges.reverse(),
+      snapshots: snapshots.reverse(),
+      audit: audit && {
+        items: audit.items.map((e) => ({ ...e, at: at(e.at), event: auditEventText(e, locale) })).reverse(),
+        more: audit.total > audit.items.length ? { shown: audit.items.length, total: audit.total, url: `/api/v1/audit?incident=${incident.key}` } : undefined,
+      },
+    });
+  });
+
+  // A published snapshot as it was frozen (GET /api/v1/incidents/:key/snapshots/:n), in the reader's language when it has one.
+  router.get('/incidents/:key/snapshots/:n', requireSignIn, async (req, res) => {
+    const locale = pageLocale(services.config, req);
+    const n = Number(req.params.n);
+    if (!Number.isInteger(n) || n < 1) throw new NotFound(`Snapshot ${String(req.params.n)} of ${key(req)}`);
+    const snapshot = await services.documents.getSnapshot(key(req), n);
+    const markdown = snapshot.renderings.filter((r) => r.format === 'md');
+    const text = (markdown.find((r) => r.locale === locale) ?? markdown[0])?.text ?? '';
+    renderPage(services, req, res, 'snapshot', {
+      title: ui(locale, 'snapshot.title', { key: snapshot.incidentKey, n }),
+      snapshot: { ...snapshot, createdAt: formatTime(snapshot.createdAt, 'full', req.actor!.timezone) },
+      documentHtml: markdownToHtml(text),
+    });
+  });
+
   return router;
+}
+
+/** The newest audit entries the history page shows; the API pages through the rest. */
+const AUDIT_SHOWN = 200;
+
+/** A changed value as a reader sees it in a table cell: text as is, lists one item a line, anything else as JSON. */
+function shown(value: unknown): string {
+  if (value === undefined || value === null) return '—';
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join('\n');
+  return JSON.stringify(value, null, 1);
+}
+
+/** The audit log's event names (as the services record them, in English) in the reader's words; one not known here is shown as recorded. */
+const AUDIT_EVENTS: Record<string, UiKey> = {
+  filed: 'history.event.filed',
+  updated: 'history.event.updated',
+  'action added': 'history.event.actionAdded',
+  'review requested': 'history.event.reviewRequested',
+  approved: 'history.event.approved',
+  'changes requested': 'history.event.changesRequested',
+  published: 'history.event.published',
+  'thread resolved': 'history.event.threadResolved',
+  'thread reopened': 'history.event.threadReopened',
+  replied: 'history.event.replied',
+};
+
+function auditEventText(e: { entity: string; event: string }, locale: string): string {
+  const known = AUDIT_EVENTS[e.event];
+  if (known) return ui(locale, known);
+  const status = /^status (\w+) → (\w+)$/.exec(e.event);
+  const group = e.entity === 'action' ? 'actionStatus' : 'incidentStatus';
+  if (status) return ui(locale, 'history.event.status', { from: term(group, status[1]!, locale), to: term(group, status[2]!, locale) });
+  const commented = /^commented on (\S+)$/.exec(e.event);
+  if (commented) return ui(locale, 'history.event.commented', { on: /-A\d+$/.test(commented[1]!) ? commented[1] : term('section', commented[1]!, locale) });
+  return e.event;
 }

@@ -75,7 +75,7 @@ export class ReviewsService {
       };
     }, 'review requested');
     for (const reviewer of review.reviewers) {
-      await this.notify(reviewer, 'review_requested', `${actor.name} asked you to review ${incident.key} ${incident.title}`, incident, review.rounds.length, { id: 'noticeReviewRequested', params: { name: actor.name, key: incident.key, title: incident.title } });
+      await this.notify(reviewer, 'review_requested', `${actor.name} asked you to review ${incident.key} ${incident.title}`, incident, review.rounds.length, { id: 'noticeReviewRequested', params: { name: actor.name, key: incident.key, title: incident.title } }, input.note);
     }
     return this.view(incident, review);
   }
@@ -105,7 +105,7 @@ export class ReviewsService {
       await this.notify(review.author, 'review_decision', `${actor.name} ${what} ${incident.key} ${incident.title}`, incident, review.rounds.length, {
         id: input.decision === 'approve' ? 'noticeApproved' : 'noticeChangesRequested',
         params: { name: actor.name, key: incident.key, title: incident.title },
-      });
+      }, input.note);
     }
     return this.view(incident, review);
   }
@@ -245,8 +245,10 @@ export class ReviewsService {
     }
   }
 
-  private async notify(recipient: string, kind: string, text: string, incident: IncidentDoc, round: number, said: Said): Promise<void> {
+  /** `note`: what the requester or reviewer typed for the recipient, quoted in the email as written. */
+  private async notify(recipient: string, kind: string, text: string, incident: IncidentDoc, round: number, said: Said, note?: string): Promise<void> {
     await this.deps.notifications.add({
+      ...(note ? { note } : {}),
       key: `${kind}:${incident.key}:${round}:${recipient}:${this.deps.clock.now().getTime()}`,
       recipient,
       kind,
@@ -267,10 +269,13 @@ export class ReviewsService {
         decision: r.decisions.find((d) => d.round === round && d.reviewer === email)?.decision ?? null,
       })),
       round,
+      note: r.rounds.at(-1)?.note ?? null,
       noActionReason: r.noActionReason,
       decisions: r.decisions.map((d) => ({ ...d, at: d.at.toISOString() })),
       publishedSnapshot: r.publishedSnapshot ?? null,
       publishedAt: r.publishedAt?.toISOString() ?? null,
+      // Publishing takes the version the last round approved, so that is the version published.
+      publishedVersion: r.status === 'published' ? Math.max(...r.decisions.filter((d) => d.round === round).map((d) => d.incidentVersion)) : null,
       version: Math.max(r.version, 0),
     };
   }

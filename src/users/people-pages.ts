@@ -8,6 +8,7 @@ import type { Services } from '../services.js';
 import { ROLES } from './permissions.js';
 import { createUserBody, patchUserBody } from './schemas.js';
 import { sendSignInLink } from './sign-in-mail.js';
+import { deliveryState } from '../mail/pages.js';
 
 /**
  * People, for admins: who has an account and their role, invitations by email (a one-time link to set a
@@ -27,7 +28,7 @@ export function peoplePages(services: Services): Router {
       'people',
       {
         title: ui(locale, 'people.title'),
-        people: await users.list(),
+        people: await withLinkState(services, await users.list(), locale, req.actor!.timezone),
         roles: ROLES,
         values: opts.values ?? { role: 'editor' },
         done: opts.done,
@@ -107,4 +108,13 @@ function peopleMessage(error: HttpError, locale: Locale): string {
   if (error.status === 409) return error.message.startsWith('A person with email') ? ui(locale, 'people.exists') : ui(locale, 'people.stale');
   if (error.status === 422) return ui(locale, 'people.notYourself');
   return ui(locale, 'form.notSaved');
+}
+
+/** Each person with where their latest sign-in link stands (queued, sent, failed), as the outbox knows it. */
+async function withLinkState<P extends { email: string }>(services: Services, people: P[], locale: Locale, zone: string) {
+  const links = await services.outbox.latestByRecipient('sign-in-');
+  return people.map((p) => {
+    const message = links.get(p.email);
+    return { ...p, link: message && deliveryState(message, locale, zone) };
+  });
 }

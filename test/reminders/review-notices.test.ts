@@ -152,4 +152,31 @@ describe('review notices', function () {
       await conn2.close();
     }
   });
+
+  it('quotes the note to reviewers and the decision note, each under the recipient’s own language', async () => {
+    await sre.post(`/api/v1/incidents/${key}/review/request`).send({ reviewers: ['alice@example.com', 'bob@example.com'], note: 'Look at the firewall rules first' }).expect(200);
+    ctx.clock.advance(MINUTE);
+    await run();
+    expect(to('alice@example.com')[0]!.text).to.include('Note to reviewers: Look at the firewall rules first');
+    expect(to('bob@example.com')[0]!.text).to.include('给评审人的说明：Look at the firewall rules first');
+    expect(to('bob@example.com')[0]!.html).to.include('给评审人的说明：Look at the firewall rules first');
+    await bob.post(`/api/v1/incidents/${key}/review/decisions`).send({ decision: 'request_changes', note: '写明缺了哪些规则' }).expect(200);
+    ctx.clock.advance(MINUTE);
+    await run();
+    const [notice] = to('sre@example.com');
+    expect(notice!.text).to.include(`Bob 要求修改 ${key}`).and.include('意见：写明缺了哪些规则');
+    expect(notice!.html).to.include('意见：写明缺了哪些规则');
+  });
+
+  it('tells a person given an action, and one it is reassigned to, who gave it, in their own language', async () => {
+    const created = (await sre.post(`/api/v1/incidents/${key}/actions`).send({ title: 'Add a rule check', owner: 'alice@example.com' }).expect(201)).body;
+    ctx.clock.advance(MINUTE);
+    await run();
+    expect(to('alice@example.com')[0]!.text).to.include(`Sam gave you ${created.key} Add a rule check`);
+    await sre.patch(`/api/v1/actions/${created.key}`).send({ version: created.version, owner: 'bob@example.com' }).expect(200);
+    ctx.clock.advance(MINUTE);
+    await run();
+    const [bobs] = to('bob@example.com');
+    expect(bobs!.text).to.include(`Sam 把 ${created.key} Add a rule check 交给了你`).and.not.include('gave you');
+  });
 });
