@@ -5,5 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 [ -f .env ] && set -a && . ./.env && set +a
 # A young generation of 2 × 8 MB rather than V8's 2 × 16: about 25 MB less memory under load, at the
-# same requests a second (README, "Running it"). npm run serve and the bench start it the same way.
+# same requests a second (docs/operations.md, "Running it"). npm run serve and the bench start it the same way.
 exec node --max-semi-space-size=8 --import tsx src/main.ts

@@ -58,7 +58,7 @@ export const envSchema = z.object({
   MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(1000).default(3),
   /** Requests waiting beyond this many are answered 503 at once. */
   MAX_WAITING_REQUESTS: z.coerce.number().int().min(0).max(100_000).default(1000),
-  // Email and reminders (see README "Reminders and email").
+  // Email and reminders (see docs/reminders.md).
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
@@ -78,7 +78,7 @@ export const envSchema = z.object({
   OUTBOX_RETRY_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(10).max(86400).default(600),
   RUN_WORKER: bool.default(true),
-  // Reports (see README "Weekly and period reports").
+  // Reports (see docs/reports.md).
   /** iso: ISO 8601 weeks; jan1: Monday-start weeks, the one holding 1 January is week 1 (ISO + 1 in 2023). */
   WEEK_NUMBERING: z.enum(['iso', 'jan1']).default('iso'),
   /** The days a week's report covers; unset: mon-sun with iso, sun-sat (the Sunday before the week's Monday to its Saturday) with jan1. */
