@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { emailAddress, timeZone } from './formats.js';
 import { DEFAULT_STORE_SYNC, STORE_SYNC } from './embedded-store.js';
 import { ROLES, type Role } from '../users/permissions.js';
+import { LOG_FORMATS } from './logger.js';
 
 /** Hosts on which an http:// identity provider is accepted (a provider on the same machine: tests, trials). */
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -41,6 +42,8 @@ export const envSchema = z.object({
   DEFAULT_TIMEZONE: zone.default('Asia/Shanghai'),
   DEFAULT_LOCALE: z.enum(LOCALES).default('zh-CN'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** pretty (readable lines) or json (one JSON record a line); unset: pretty when stdout is a terminal. */
+  LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
   SEED_DEMO: bool.default(true),
   SEVERITY_LEVELS: z
     .string()
