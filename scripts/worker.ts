@@ -2,13 +2,13 @@
 // (MONGODB_URI); each job is safe to run on many workers at once.
 import { systemClock } from '../src/lib/clock.js';
 import { loadConfig } from '../src/lib/config.js';
-import { createLogger } from '../src/lib/logger.js';
+import { createLogger, defaultLogFormat } from '../src/lib/logger.js';
 import { openStore } from '../src/runtime.js';
 import { buildServices, syncIndexes } from '../src/services.js';
 import { startWorker } from '../src/worker.js';
 
 const config = loadConfig();
-const logger = createLogger(config.LOG_LEVEL);
+const logger = createLogger(config.LOG_LEVEL, config.LOG_FORMAT ?? defaultLogFormat());
 const store = await openStore(config, logger);
 const services = buildServices({ config, conn: store.conn, clock: systemClock, logger });
 await syncIndexes(services);

@@ -4,7 +4,6 @@ import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { actionRoutes } from './actions/routes.js';
 import { Api } from './http/api.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
@@ -33,6 +32,7 @@ import { peoplePages } from './users/people-pages.js';
 import { outboxPages } from './mail/pages.js';
 import { userRoutes } from './users/routes.js';
 import { pingDb } from './lib/db.js';
+import { fromPackageRoot } from './lib/paths.js';
 import { inRequestScope } from './lib/request-scope.js';
 import type { Services } from './services.js';
 
@@ -45,7 +45,7 @@ const API_BODY_LIMIT = 1024 * 1024;
  * 3 characters (%E5), so 1 MB of text is up to 3 MB of form body (WHATWG URL standard, application/x-www-form-urlencoded serializing).
  */
 const PAGE_FORM_LIMIT = 3 * API_BODY_LIMIT;
-const ASSETS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../templates/assets');
+const ASSETS = fromPackageRoot('templates/assets');
 const FORMS_SCRIPT = readFileSync(path.join(ASSETS, 'forms.js'), 'utf8');
 const FAVICON = readFileSync(path.join(ASSETS, 'favicon.svg'), 'utf8');
 

@@ -1,7 +1,7 @@
 import { systemClock } from './lib/clock.js';
 import { ConfigError, loadConfig, loadDotEnv } from './lib/config.js';
 import { HttpError } from './http/errors.js';
-import { createLogger } from './lib/logger.js';
+import { createLogger, defaultLogFormat } from './lib/logger.js';
 import { openStore } from './runtime.js';
 import { buildServices, syncIndexes, type Services } from './services.js';
 
@@ -21,7 +21,7 @@ export async function withServices(command: (services: Services) => Promise<void
     console.error(err.message);
     process.exit(2);
   }
-  const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, config.LOG_FORMAT ?? defaultLogFormat());
   const store = await openStore(config, logger);
   try {
     const services = buildServices({ config, conn: store.conn, clock: systemClock, logger });

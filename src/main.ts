@@ -4,7 +4,7 @@ import { listen } from './http/server.js';
 import { seedDemo } from './demo/seed.js';
 import { systemClock } from './lib/clock.js';
 import { ConfigError, loadConfig, loadDotEnv } from './lib/config.js';
-import { createLogger } from './lib/logger.js';
+import { createLogger, defaultLogFormat } from './lib/logger.js';
 import { openStore } from './runtime.js';
 import { buildServices, syncIndexes } from './services.js';
 import { startWorker } from './worker.js';
@@ -32,16 +32,16 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, config.LOG_FORMAT ?? defaultLogFormat());
   const store = await openStore(config, logger, { server: true });
   const services = buildServices({ config, conn: store.conn, clock: systemClock, logger, storeAvailable: store.available });
   await syncIndexes(services);
   const admin = await services.users.bootstrapAdmin(config.ADMIN_EMAIL);
   if (admin) {
-    logger.warn(
-      { email: admin.email },
-      `No people yet: created admin ${admin.email}. Sign in once at ${config.BASE_URL}/login/link?token=${admin.signInToken} (valid 24 h) and set a password`,
-    );
+    // The link goes on a line of its own, outside any log record, so a person can copy it from the
+    // terminal (and the secret is not kept in a log collector's records).
+    logger.warn({ email: admin.email }, `No people yet: created admin ${admin.email}. Sign in once with the link on the next line (valid 24 h) and set a password`);
+    process.stdout.write(`${config.BASE_URL}/login/link?token=${admin.signInToken}\n`);
   }
   if (config.ephemeralSecret) logger.warn('SESSION_SECRET is not set: browser sessions end when this process stops');
   if (config.SEED_DEMO && store.embedded && (await services.models.incidents.estimatedDocumentCount()) === 0) {

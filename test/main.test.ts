@@ -45,19 +45,28 @@ function startMain(env: Record<string, string>, started: ChildProcess[]): { chil
   return { child, lines: new LogReader(child.stdout!) };
 }
 
-/** Reads the log until the server listens; returns its port and the first-admin sign-in link if one was logged. */
+/**
+ * Reads the log until the server listens; returns its port and the first-admin sign-in link if one was
+ * printed: a plain line of its own (the whole line is the address), not inside a log record.
+ */
 async function waitForPort(lines: LogReader): Promise<{ port: number; signIn?: string }> {
   let signIn: string | undefined;
-  const entry = await nextLog(lines, (msg) => {
-    signIn ??= /Sign in once at \S+(\/login\/link\?token=\S+)/.exec(msg)?.[1];
-    return msg.startsWith('Debrief listening');
+  const entry = await nextLog(lines, (msg) => msg.startsWith('Debrief listening'), (plain) => {
+    signIn ??= /^https?:\/\/[^/\s]+(\/login\/link\?token=[\w-]+)$/.exec(plain)?.[1];
   });
   return { port: entry.port!, signIn };
 }
 
-/** Reads the log up to the first entry whose message passes `wanted`, leaving the rest to read later. */
-async function nextLog(lines: LogReader, wanted: (msg: string) => boolean): Promise<{ msg: string; port?: number }> {
+/**
+ * Reads the log up to the first JSON record whose message passes `wanted`, leaving the rest to read later;
+ * lines that are not log records go to `plain`.
+ */
+async function nextLog(lines: LogReader, wanted: (msg: string) => boolean, plain: (line: string) => void = () => undefined): Promise<{ msg: string; port?: number }> {
   for (let line = await lines.next(); line !== undefined; line = await lines.next()) {
+    if (!line.startsWith('{')) {
+      plain(line);
+      continue;
+    }
     const entry = JSON.parse(line) as { msg: string; port?: number };
     if (wanted(entry.msg)) return entry;
   }
@@ -204,6 +213,44 @@ describe('the service process', function () {
     expect(await exited(child)).to.equal(2);
     expect(stderr.trim().split('\n')).to.have.length(1);
     expect(stderr).to.match(/^Invalid configuration: PORT="eighty"/);
+  });
+
+  it('logs readable lines with LOG_FORMAT=pretty, the sign-in link alone on its line, and the link out of every record', async () => {
+    const { child, lines } = startMain({ DATA_DIR: dataDir, LOG_FORMAT: 'pretty' }, children);
+    const seen: string[] = [];
+    let port: number | undefined;
+    for (let line = await lines.next(); line !== undefined && port === undefined; line = await lines.next()) {
+      seen.push(line);
+      port = Number(/Debrief listening on http:\/\/[\d.]+:(\d+)/.exec(line)?.[1]) || undefined;
+    }
+    expect(port, `the listening line among ${JSON.stringify(seen)}`).to.be.a('number');
+    expect(seen.filter((l) => l.startsWith('{')), 'no JSON records').to.deep.equal([]);
+    expect(seen.some((l) => /^\[[\d:.]+\] WARN: No people yet: created admin admin@localhost/.test(l)), 'a readable warning with its level').to.equal(true);
+    const links = seen.filter((l) => l.includes('/login/link?token='));
+    expect(links, 'the link once, as a whole line').to.have.length(1);
+    const link = /^http:\/\/localhost:\d+(\/login\/link\?token=[\w-]+)$/.exec(links[0]!)?.[1];
+    expect(link, links[0]).to.be.a('string');
+    expect((await fetch(`http://127.0.0.1:${port}${link}`)).status, 'the printed link opens its sign-in page').to.equal(200);
+    const exit = exited(child);
+    child.kill('SIGTERM');
+    expect(await exit).to.equal(0);
+  });
+
+  it('writes JSON records when its output is not a terminal, with the sign-in link on a plain line outside them', async () => {
+    const { child, lines } = startMain({ DATA_DIR: dataDir }, children);
+    const records: string[] = [];
+    const plain: string[] = [];
+    for (let line = await lines.next(); line !== undefined; line = await lines.next()) {
+      (line.startsWith('{') ? records : plain).push(line);
+      if (line.includes('Debrief listening')) break;
+    }
+    expect(records.map((r) => (JSON.parse(r) as { service: string }).service)).to.include('debrief');
+    expect(records.filter((r) => r.includes('token=')), 'no record holds the secret').to.deep.equal([]);
+    expect(plain).to.have.length(1);
+    expect(plain[0]).to.match(/^http:\/\/localhost:\d+\/login\/link\?token=[\w-]+$/);
+    const exit = exited(child);
+    child.kill('SIGTERM');
+    expect(await exit).to.equal(0);
   });
 
   it('notices its embedded store was killed: 503 with Retry-After within 2 s, a friendly page, and recovery by itself within 15 s', async () => {

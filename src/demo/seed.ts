@@ -1,11 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SYSTEM_ACTOR } from '../http/actor.js';
 import { createIncidentBody } from '../incidents/schemas.js';
+import { fromPackageRoot } from '../lib/paths.js';
 import type { Services } from '../services.js';
 
-const dataDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'data');
+const dataDir = fromPackageRoot('src/demo/data');
 
 /** Files the demo incidents (the seed reports' two) unless an incident with the same title exists. */
 export async function seedDemo(services: Services): Promise<{ created: string[]; skipped: string[] }> {

@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { Marked } from 'marked';
 import sanitizeHtml from 'sanitize-html';
@@ -18,6 +17,7 @@ import {
 import { ui, type UiKey } from './ui-strings.js';
 import { Unprocessable } from '../http/errors.js';
 import { getOrBounded } from '../lib/maps.js';
+import { fromPackageRoot } from '../lib/paths.js';
 
 /**
  * The one template renderer (documents now, e-mails and pages later). Templates live in
@@ -29,7 +29,7 @@ import { getOrBounded } from '../lib/maps.js';
 export const FORMATS = ['md', 'html', 'txt'] as const;
 export type Format = (typeof FORMATS)[number];
 
-const BUILTIN_TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
+const BUILTIN_TEMPLATES_DIR = fromPackageRoot('templates');
 
 export interface TemplateInfo {
   /** kind/name[.locale].format, e.g. documents/postmortem.en.md */

@@ -1,8 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { DateTime } from 'luxon';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { moveForm, moves } from '../actions/moves.js';
 import { ACTION_PRIORITIES, ACTION_TYPES } from '../actions/schemas.js';
 import { diffFields } from '../audit/diff.js';
@@ -14,6 +12,7 @@ import { BadRequest, type FieldError, type HttpError } from '../http/errors.js';
 import { allow, formPost, formText, LANGUAGE_NAMES, listLink, pageLocale, pageQueryOf, peopleOptions, renderPage, requireSignIn } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import { LOCALES, type Locale } from '../lib/config.js';
+import { fromPackageRoot } from '../lib/paths.js';
 import { SECTIONS } from '../reviews/schemas.js';
 import { REQUESTABLE } from '../reviews/service.js';
 import type { Services } from '../services.js';
@@ -23,7 +22,7 @@ import { changedLabels, formErrors, formFromIncident, formRows, incidentFromForm
 import type { IncidentDoc } from './model.js';
 import { createIncidentBody, DETECTION_SOURCES, INCIDENT_STATUSES, listIncidentsQuery, patchIncidentBody, SORTABLE, WINDOW_FIELDS } from './schemas.js';
 
-const FORM_SCRIPT = readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates/assets/incident-form.js'), 'utf8');
+const FORM_SCRIPT = readFileSync(fromPackageRoot('templates/assets/incident-form.js'), 'utf8');
 const PAGE_SIZES = [20, 50, 100];
 
 /** The body of a form post as form values (urlencoded: a repeated field is a list). */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { emailAddress, timeZone } from './formats.js';
 import { DEFAULT_STORE_SYNC, STORE_SYNC } from './embedded-store.js';
 import { ROLES, type Role } from '../users/permissions.js';
+import { LOG_FORMATS } from './logger.js';
 
 /** Hosts on which an http:// identity provider is accepted (a provider on the same machine: tests, trials). */
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -41,6 +42,8 @@ export const envSchema = z.object({
   DEFAULT_TIMEZONE: zone.default('Asia/Shanghai'),
   DEFAULT_LOCALE: z.enum(LOCALES).default('zh-CN'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** pretty (readable lines) or json (one JSON record a line); unset: pretty when stdout is a terminal. */
+  LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
   SEED_DEMO: bool.default(true),
   SEVERITY_LEVELS: z
     .string()
@@ -58,7 +61,7 @@ export const envSchema = z.object({
   MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(1000).default(3),
   /** Requests waiting beyond this many are answered 503 at once. */
   MAX_WAITING_REQUESTS: z.coerce.number().int().min(0).max(100_000).default(1000),
-  // Email and reminders (see README "Reminders and email").
+  // Email and reminders (see docs/reminders.md).
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
@@ -78,7 +81,7 @@ export const envSchema = z.object({
   OUTBOX_RETRY_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(10).max(86400).default(600),
   RUN_WORKER: bool.default(true),
-  // Reports (see README "Weekly and period reports").
+  // Reports (see docs/reports.md).
   /** iso: ISO 8601 weeks; jan1: Monday-start weeks, the one holding 1 January is week 1 (ISO + 1 in 2023). */
   WEEK_NUMBERING: z.enum(['iso', 'jan1']).default('iso'),
   /** The days a week's report covers; unset: mon-sun with iso, sun-sat (the Sunday before the week's Monday to its Saturday) with jan1. */

@@ -3,9 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fromPackageRoot } from './paths.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface EmbeddedStore {
   /** mongodb:// URI without a database name; append one. */
@@ -19,12 +18,12 @@ export interface EmbeddedStore {
 
 /** The binary scripts/build-ferretdb.sh produces from scripts/ferretdb/ (named by FerretDB version and the hash of its sources and patches). */
 export function defaultFerretdbBinary(): string {
-  const src = path.join(projectRoot, 'scripts/ferretdb');
+  const src = fromPackageRoot('scripts/ferretdb');
   const patches = readdirSync(src).filter((f) => f.endsWith('.patch')).sort();
   const files = ['main.go', 'go.mod', 'go.sum', ...patches].map((f) => readFileSync(path.join(src, f)));
   const version = /FerretDB\/FerretDB (v\S+)/.exec(files[1]!.toString('utf8'))?.[1];
   const hash = createHash('sha256').update(Buffer.concat(files)).digest('hex').slice(0, 12);
-  return path.join(projectRoot, '.cache/ferretdb', `ferretdb-${version}-${hash}`);
+  return fromPackageRoot('.cache/ferretdb', `ferretdb-${version}-${hash}`);
 }
 
 /**
