@@ -53,7 +53,7 @@ async function renderForm(
   const locale = pageLocale(config, req);
   const { byField, other } = formErrors(opts.error?.fields ?? [], locale);
   const { incident, error, stale } = opts;
-  const people = await peopleOptions(services);
+  const [people, serviceNames] = await Promise.all([peopleOptions(services), services.catalog.suggestions()]);
   const text = (name: string) => values[name] as string | undefined;
   renderPage(
     services,
@@ -72,6 +72,7 @@ async function renderForm(
       error: error && { message: stale ? ui(locale, 'incidentEdit.stale') : ui(locale, 'form.notSaved'), other: error.fields.length || stale ? other : [localMessage(error, locale)] },
       stale,
       peopleOptions: people,
+      serviceNames,
       locales: LOCALES.map((l) => ({ value: l, name: LANGUAGE_NAMES[l] })),
       severities: levels.map((level, i) => ({ level, note: i === 0 ? ui(locale, 'incidentNew.mostSevere') : i === levels.length - 1 ? ui(locale, 'incidentNew.leastSevere') : undefined })),
       statuses: INCIDENT_STATUSES,
@@ -104,7 +105,13 @@ export async function renderIncident(
   const incident = await incidents.find(key);
   // A refusal of a form on this page (comment, review, action) is shown again here (renderPage).
   res.locals.formAddress ??= `/incidents/${incident.key}`;
-  const [review, threads, list, people] = await Promise.all([reviews.get(incident.key), comments.threads(incident), actions.listForIncident(incident._id), peopleOptions(services)]);
+  const [review, threads, list, people, unknown] = await Promise.all([
+    reviews.get(incident.key),
+    comments.threads(incident),
+    actions.listForIncident(incident._id),
+    peopleOptions(services),
+    services.catalog.unknown(incident.services ?? []),
+  ]);
   const text = services.documents.renderLive(incident, list, locale);
   const doc = (format: string, extra: Record<string, string> = {}) => `/api/v1/incidents/${incident.key}/document?${new URLSearchParams({ format, ...extra })}`;
   const otherLocale = LOCALES.find((l) => l !== locale)!;
@@ -118,6 +125,8 @@ export async function renderIncident(
       title: `${incident.key} ${incident.title}`,
       incident,
       documentHtml: markdownToHtml(text),
+      // Accepted on filing, but counted toward no system until the catalog (or AVAILABILITY_SYSTEMS) maps it.
+      notInCatalog: unknown.map((name) => ({ name, addHref: `/catalog/new?${new URLSearchParams({ name })}` })),
       documents: {
         printable: doc('html', { locale }),
         other: doc('html', { locale: otherLocale }),
