@@ -199,7 +199,7 @@ function noticeFields(fields: FieldError[], locale: Locale): FieldError[] {
 async function renderList(services: Services, req: Request, res: Response): Promise<void> {
   const { incidents, actions, config } = services;
   const locale = pageLocale(config, req);
-  const q = pageQueryOf(req, ['q', 'status', 'severity', 'service', 'owner', 'from', 'to', 'sort', 'page', 'pageSize']);
+  const q = pageQueryOf(req, ['q', 'status', 'severity', 'service', 'tag', 'owner', 'from', 'to', 'sort', 'page', 'pageSize']);
   const query = parseOr400(
     listIncidentsQuery,
     {
@@ -207,6 +207,7 @@ async function renderList(services: Services, req: Request, res: Response): Prom
       status: q.status,
       severity: q.severity,
       service: q.service,
+      tag: q.tag,
       owner: q.owner,
       startedFrom: q.from,
       startedTo: q.to,
@@ -230,6 +231,8 @@ async function renderList(services: Services, req: Request, res: Response): Prom
     items: list.items.map((i) => ({
       ...i,
       started: i.window?.startedAt?.replace('T', ' '),
+      // Each tag narrows the list to it.
+      tagLinks: (i.tags ?? []).map((tag) => ({ tag, href: link({ tag, page: undefined }) })),
       open: counts.get(i.key)?.open ?? 0,
       overdue: counts.get(i.key)?.overdue ?? 0,
       unowned: counts.get(i.key)?.unowned ?? 0,
