@@ -11,6 +11,7 @@ import { serviceView, type ServiceView } from './service.js';
 type Values = Record<string, string>;
 const FIELDS = ['name', 'ownerTeam', 'system', 'description'] as const;
 const valuesOf = (req: Request): Values => Object.fromEntries(FIELDS.map((f) => [f, formText(req.body, f)]));
+const valuesOfService = (s: ServiceView): Values => ({ name: s.name, ownerTeam: s.ownerTeam ?? '', system: s.system ?? '', description: s.description ?? '' });
 const pathOf = (name: string) => `/catalog/${encodeURIComponent(name)}`;
 
 /**
@@ -78,7 +79,7 @@ export function catalogPages(services: Services): Router {
   router.get('/catalog/:name/edit', requireSignIn, async (req, res) => {
     allow(req, 'incidents:write');
     const service = serviceView(await catalog.find(String(req.params.name)));
-    await renderForm(req, res, { name: service.name, ownerTeam: service.ownerTeam ?? '', system: service.system ?? '', description: service.description ?? '' }, { service });
+    await renderForm(req, res, valuesOfService(service), { service });
   });
 
   // As PATCH /api/v1/services/:name with the version the form was read at; an emptied field is cleared.
@@ -113,7 +114,7 @@ export function catalogPages(services: Services): Router {
       async (req, res, error) => {
         res.locals.formAddress = `${pathOf(String(req.params.name))}/edit`;
         const service = serviceView(await catalog.find(String(req.params.name)));
-        await renderForm(req, res, { name: service.name, ownerTeam: service.ownerTeam ?? '', system: service.system ?? '', description: service.description ?? '' }, { service, error });
+        await renderForm(req, res, valuesOfService(service), { service, error });
       },
     ),
   );
