@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { actionRoutes } from './actions/routes.js';
+import { catalogPages } from './catalog/pages.js';
+import { catalogRoutes } from './catalog/routes.js';
 import { Api } from './http/api.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { multipartForm } from './http/multipart.js';
@@ -103,6 +105,7 @@ export function createApp(services: Services): express.Express {
   reminderRoutes(api, services);
   reportRoutes(api, services);
   importRoutes(api, services);
+  catalogRoutes(api, services);
   const openApi = api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL });
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
@@ -114,7 +117,7 @@ export function createApp(services: Services): express.Express {
   app.get('/favicon.ico', (_req, res) => {
     res.type('image/svg+xml').set('cache-control', 'public, max-age=86400').send(FAVICON);
   });
-  const pages = [accountPages(services), oidcPages(services), homePage(services), peoplePages(services), incidentPages(services), reviewPages(services), actionPages(services), reportPages(services), importPages(services), outboxPages(services)];
+  const pages = [accountPages(services), oidcPages(services), homePage(services), peoplePages(services), incidentPages(services), reviewPages(services), actionPages(services), reportPages(services), importPages(services), outboxPages(services), catalogPages(services)];
   app.use(
     methodGuard(() => [
       { prefix: '', router: app.router },

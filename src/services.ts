@@ -3,6 +3,8 @@ import { actionModel } from './actions/model.js';
 import { ActionsService } from './actions/service.js';
 import { importFingerprintModel } from './imports/model.js';
 import { ImportsService } from './imports/service.js';
+import { catalogServiceModel } from './catalog/model.js';
+import { ServiceCatalog } from './catalog/service.js';
 import { incidentModel } from './incidents/model.js';
 import { IncidentsService } from './incidents/service.js';
 import { snapshotModel } from './documents/model.js';
@@ -53,6 +55,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     ...reminderModels(conn),
     ...reportModels(conn),
     importFingerprints: importFingerprintModel(conn),
+    catalogServices: catalogServiceModel(conn),
   };
   const feed = new Feed({ feed: models.feed, feedMeta: models.feedMeta, clock });
   const revisions = new Revisions(models.revisions, feed);
@@ -64,6 +67,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
       { entity: 'review', model: models.reviews },
       { entity: 'credential', model: models.credentials, indexes: { user: (d) => String(d.userId), token: (d) => d.tokenId, oidcSubject: (d) => d.oidcSubject, oidcSession: (d) => d.oidcSession } },
       { entity: 'comment', model: models.comments, indexes: { incident: (d) => String(d.incidentId) } },
+      { entity: 'service', model: models.catalogServices },
     ],
     { feed, revisions, clock },
   );
@@ -97,12 +101,13 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     clock,
     config,
   });
+  const catalog = new ServiceCatalog({ services: models.catalogServices, mirror, revisions, audit, clock, config });
   const imports = new ImportsService({ incidents, fingerprints: models.importFingerprints, clock, config });
   const renderer = createRenderer({ userDir: config.TEMPLATES_DIR, limits: { timeMs: config.RENDER_TIME_LIMIT_MS, outputChars: config.RENDER_OUTPUT_LIMIT } });
   const rendered = new RenderedDocuments({ renderer, clock });
   const documents = new DocumentsService({ incidents, actions, snapshots: models.snapshots, renderer, rendered, clock });
   const metrics = new PeriodMetrics({ models, clock });
-  const reports = new ReportsService({ reads: { mirror, incidents, actions }, metrics, renderer, rendered, clock, config });
+  const reports = new ReportsService({ reads: { mirror, incidents, actions }, catalog, metrics, renderer, rendered, clock, config });
   const people = async (email: string) => (await users.byEmail([email])).get(email);
   const mail = buildReminders({ config, clock, logger, models, mirror, actions, renderer, people });
   const comments = new CommentsService({ comments: models.comments, mirror, revisions, audit, clock });
@@ -122,7 +127,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   });
   // Refused page forms shown again at their own address (post-redirect-get), for this process's pages.
   const refusedForms = new RefusedForms(clock);
-  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, claims, audit, users, oidc, actions, incidents, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
+  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, claims, audit, users, oidc, actions, incidents, catalog, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;

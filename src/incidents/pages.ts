@@ -54,7 +54,7 @@ async function renderForm(
   const locale = pageLocale(config, req);
   const { byField, other } = formErrors(opts.error?.fields ?? [], locale);
   const { incident, error, stale } = opts;
-  const people = await peopleOptions(services);
+  const [people, serviceNames] = await Promise.all([peopleOptions(services), services.catalog.suggestions()]);
   const text = (name: string) => values[name] as string | undefined;
   renderPage(
     services,
@@ -73,6 +73,7 @@ async function renderForm(
       error: error && { message: stale ? ui(locale, 'incidentEdit.stale') : ui(locale, 'form.notSaved'), other: error.fields.length || stale ? other : [localMessage(error, locale)] },
       stale,
       peopleOptions: people,
+      serviceNames,
       locales: LOCALES.map((l) => ({ value: l, name: LANGUAGE_NAMES[l] })),
       severities: levels.map((level, i) => ({ level, note: i === 0 ? ui(locale, 'incidentNew.mostSevere') : i === levels.length - 1 ? ui(locale, 'incidentNew.leastSevere') : undefined })),
       statuses: INCIDENT_STATUSES,
@@ -105,7 +106,13 @@ export async function renderIncident(
   const incident = await incidents.find(key);
   // A refusal of a form on this page (comment, review, action) is shown again here (renderPage).
   res.locals.formAddress ??= `/incidents/${incident.key}`;
-  const [review, threads, list, people] = await Promise.all([reviews.get(incident.key), comments.threads(incident), actions.listForIncident(incident._id), peopleOptions(services)]);
+  const [review, threads, list, people, unknown] = await Promise.all([
+    reviews.get(incident.key),
+    comments.threads(incident),
+    actions.listForIncident(incident._id),
+    peopleOptions(services),
+    services.catalog.unknown(incident.services ?? []),
+  ]);
   const text = services.documents.renderLive(incident, list, locale);
   const doc = (format: string, extra: Record<string, string> = {}) => `/api/v1/incidents/${incident.key}/document?${new URLSearchParams({ format, ...extra })}`;
   const otherLocale = LOCALES.find((l) => l !== locale)!;
@@ -122,6 +129,8 @@ export async function renderIncident(
       title: `${incident.key} ${incident.title}`,
       incident,
       documentHtml: markdownToHtml(text),
+      // Accepted on filing, but counted toward no system until the catalog (or AVAILABILITY_SYSTEMS) maps it.
+      notInCatalog: unknown.map((name) => ({ name, addHref: `/catalog/new?${new URLSearchParams({ name })}` })),
       documents: {
         printable: doc('html', { locale }),
         other: doc('html', { locale: otherLocale }),
@@ -208,7 +217,7 @@ function noticeFields(fields: FieldError[], locale: Locale): FieldError[] {
 async function renderList(services: Services, req: Request, res: Response): Promise<void> {
   const { incidents, actions, config } = services;
   const locale = pageLocale(config, req);
-  const q = pageQueryOf(req, ['q', 'status', 'severity', 'service', 'owner', 'from', 'to', 'sort', 'page', 'pageSize']);
+  const q = pageQueryOf(req, ['q', 'status', 'severity', 'service', 'tag', 'owner', 'from', 'to', 'sort', 'page', 'pageSize']);
   const query = parseOr400(
     listIncidentsQuery,
     {
@@ -216,6 +225,7 @@ async function renderList(services: Services, req: Request, res: Response): Prom
       status: q.status,
       severity: q.severity,
       service: q.service,
+      tag: q.tag,
       owner: q.owner,
       startedFrom: q.from,
       startedTo: q.to,
@@ -239,6 +249,8 @@ async function renderList(services: Services, req: Request, res: Response): Prom
     items: list.items.map((i) => ({
       ...i,
       started: i.window?.startedAt?.replace('T', ' '),
+      // Each tag narrows the list to it.
+      tagLinks: (i.tags ?? []).map((tag) => ({ tag, href: link({ tag, page: undefined }) })),
       open: counts.get(i.key)?.open ?? 0,
       overdue: counts.get(i.key)?.overdue ?? 0,
       unowned: counts.get(i.key)?.unowned ?? 0,

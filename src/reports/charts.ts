@@ -113,7 +113,7 @@ export function buildChart(name: ChartName, period: ResolvedPeriod, data: Report
     case 'availability': {
       unit = '%';
       const facing = data.incidents.filter((d) => d.impact?.customerFacing);
-      series = config.AVAILABILITY_SYSTEMS.map((s) => ({ label: s.name, values: weeks.map((w) => downtime(facing, s.services, w.range, data.now).percent) }));
+      series = data.systems.map((s) => ({ label: s.name, values: weeks.map((w) => downtime(facing, s.services, w.range, data.now).percent) }));
       break;
     }
   }

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { ActionDoc } from '../actions/model.js';
+import type { AvailabilitySystem, ServiceCatalog } from '../catalog/service.js';
 import type { RenderedDocuments } from '../documents/rendered.js';
 import type { Renderer } from '../documents/renderer.js';
 import { durations } from '../incidents/convert.js';
@@ -55,6 +56,8 @@ const CHARTS_IN_PRINT = ['incidents-by-week', 'time-to-resolve', 'actions-opened
 export interface ReportData {
   incidents: IncidentDoc[];
   timeline: ActionTimeline;
+  /** The systems availability is counted for, from the catalog and AVAILABILITY_SYSTEMS (ServiceCatalog.systems). */
+  systems: AvailabilitySystem[];
   now: number;
 }
 
@@ -65,6 +68,7 @@ export class ReportsService {
   constructor(
     private readonly deps: {
       reads: Reads;
+      catalog: ServiceCatalog;
       metrics: PeriodMetrics;
       renderer: Renderer;
       rendered: RenderedDocuments;
@@ -119,7 +123,9 @@ export class ReportsService {
    */
   async load(period: ResolvedPeriod): Promise<ReportData> {
     const { start, end } = this.window(period);
-    return { ...(await readPeriod(this.deps.reads, new Date(start), new Date(end))), now: this.deps.clock.now().getTime() };
+    // The mapping first: the period's records then come from one moment of the read model (readPeriod).
+    const systems = await this.deps.catalog.systems();
+    return { ...(await readPeriod(this.deps.reads, new Date(start), new Date(end))), systems, now: this.deps.clock.now().getTime() };
   }
 
   /** The times whose incidents a report of the period reads (see load). */
@@ -167,7 +173,7 @@ export class ReportsService {
     // Year to date: from 1 January of the period's last day, in the report's zone.
     const yearStart = DateTime.fromISO(period.to, { zone: zoneNamed(zone) }).startOf('year').toMillis();
     const ytd = { start: yearStart, end: Math.min(range.end, Math.max(now, yearStart)) };
-    const systems = config.AVAILABILITY_SYSTEMS.map((s) => {
+    const systems = data.systems.map((s) => {
       const periodDown = downtime(data.incidents, s.services, range, now);
       const yearDown = downtime(data.incidents, s.services, ytd, now);
       return { name: s.name, services: s.services, period: periodDown, yearToDate: yearDown, meetsTarget: yearDown.percent >= config.AVAILABILITY_TARGET };
@@ -248,7 +254,8 @@ export class ReportsService {
     const build = () => buildChart(name, period, data, this.deps.config, locale);
     if (name === 'actions-opened-closed') return this.deps.reads.mirror.derived(key, ['action'], build);
     const counted = (d?: unknown) => !!d && countedInCharts(d as IncidentDoc, period.range);
-    return this.deps.reads.mirror.derived(key, ['incident'], build, (kept, changes) => (changes.some((c) => counted(c.before) || counted(c.after)) ? build() : kept));
+    // Availability also moves with the catalog's mapping of services to systems.
+    return this.deps.reads.mirror.derived(key, name === 'availability' ? ['incident', 'service'] : ['incident'], build, (kept, changes) => (changes.some((c) => counted(c.before) || counted(c.after)) ? build() : kept));
   }
 
   /**
@@ -276,6 +283,11 @@ export class ReportsService {
       dateText: report.period.date.replaceAll('-', '/'),
       verifiedActions: report.verifiedActions.map((a, n) => ({ ...a, n: report.workItems.length + n + 1 })),
       numbers: { events: work + 1, actions: work + 2 },
+      // Each unmapped incident linked to its page, where the services can be added to the catalog.
+      availability: {
+        ...report.availability,
+        unmapped: { ...report.availability.unmapped, incidents: report.availability.unmapped.incidents.map((i) => ({ ...i, url: `${config.BASE_URL}/incidents/${encodeURIComponent(i.key)}` })) },
+      },
       incidents: report.incidents.map((i, n) => ({ ...i, entry: entries[n]! })),
     };
     return { report, text: renderer.render({ kind: 'reports', name: template, locale, format: q.format, data: view, timezone: period.zone }) };

@@ -119,7 +119,7 @@ export function userRoutes(api: Api, { users, audit }: Services): void {
     query: z.strictObject({
       incident: z.string().max(100).optional().describe('an incident key: its own changes and those of its actions, comments and reviews'),
       by: z.string().max(254).optional().describe("a person's email"),
-      entity: z.enum(['incident', 'action', 'comment', 'review', 'user', 'token']).optional(),
+      entity: z.enum(['incident', 'action', 'comment', 'review', 'user', 'token', 'service']).optional(),
       from: z.iso.datetime({ offset: true }).optional(),
       to: z.iso.datetime({ offset: true }).optional(),
       ...pageQuery,

@@ -29,6 +29,22 @@
     row.addEventListener('input', function () { showRatio(row); });
     showRatio(row);
   };
+  // A comma-separated field with a <datalist> (services): each suggestion completes the name being typed
+  // after the ones already listed, so every name, not only the first, is suggested.
+  document.querySelectorAll('[data-list-of]').forEach(function (input) {
+    var list = document.getElementById(input.getAttribute('data-list-of'));
+    var names = Array.prototype.map.call(list.options, function (o) { return o.value; });
+    input.addEventListener('input', function () {
+      var parts = input.value.split(/[,，]/);
+      var typed = parts.slice(0, -1).map(function (p) { return p.trim(); }).filter(Boolean);
+      var prefix = typed.length ? typed.join(', ') + ', ' : '';
+      list.replaceChildren.apply(list, names.filter(function (n) { return typed.indexOf(n) < 0; }).map(function (n) {
+        var option = document.createElement('option');
+        option.value = prefix + n;
+        return option;
+      }));
+    });
+  });
   document.querySelectorAll('[data-rows]').forEach(function (list) {
     var rows = list.querySelectorAll('[data-row]');
     var template = rows[rows.length - 1].cloneNode(true);

@@ -46,8 +46,38 @@ describe('one impact duration', () => {
     expect(report.availability.unmapped).to.deep.equal({ count: 1, incidents: [{ key, services: ['payment-gateway', 'payments-api'] }] });
 
     const zh = (await t.api.get('/api/v1/reports/weekly').query({ week: '2023-W11', locale: 'zh-CN' }).expect(200)).text;
-    expect(zh).to.contain(`- 1 起影响客户的事故所涉服务未归入任何系统，未计入可用性：${key}（payment-gateway、payments-api）`);
+    // Each named incident is a link to its page.
+    const url = `${t.config.BASE_URL}/incidents/${key}`;
+    expect(zh).to.contain(`- 1 起影响客户的事故所涉服务未归入任何系统，未计入可用性：[${key}](${url})（payment-gateway、payments-api）`);
     const en = (await t.api.get('/api/v1/reports/stability').query({ from: '2023-03-13', to: '2023-03-19', locale: 'en' }).expect(200)).text;
-    expect(en).to.contain(`- 1 customer-facing incident in services not mapped to a system, counted in no availability: ${key} (payment-gateway, payments-api)`);
+    expect(en).to.contain(`- 1 customer-facing incident in services not mapped to a system, counted in no availability: [${key}](${url}) (payment-gateway, payments-api)`);
+    const page = (await t.api.get('/reports/stability').query({ from: '2023-03-13', to: '2023-03-19' }).set('Accept', 'text/html').expect(200)).text;
+    expect(page).to.contain(`<a href="${url}">${key}</a>`);
+  });
+
+  it('counts the incident toward the system the catalog maps one of its services to, with the same 35 minutes', async () => {
+    await t.api.post('/api/v1/services').send({ name: 'payment-gateway', ownerTeam: 'payments', system: '支付系统' }).expect(201);
+    const report = (await t.api.get('/api/v1/reports/stability').query({ from: '2023-03-13', to: '2023-03-19', format: 'json' }).expect(200)).body;
+    const pay = report.availability.systems.find((s: { name: string }) => s.name === '支付系统');
+    expect(pay.period).to.include({ downMinutes: 35 });
+    expect(pay.period.incidents).to.deep.equal([key]);
+    expect(report.availability.unmapped.count).to.equal(0);
+    const zh = (await t.api.get('/api/v1/reports/stability').query({ from: '2023-03-13', to: '2023-03-19', locale: 'zh-CN' }).expect(200)).text;
+    expect(zh).to.match(/- 支付系统：本期 99\.65\d*%（影响 35 分钟：/);
+    expect(zh).to.contain('（影响 35 分钟：');
+    expect(zh).to.not.contain('未归入任何系统');
+    const before = (await t.api.get('/api/v1/reports/charts/availability').query({ week: '2023-W11', format: 'json' }).expect(200)).body;
+    expect(before.series.map((s: { label: string }) => s.label)).to.deep.equal(['支付系统']);
+
+    // A system only the catalog names is reported too; mapping the service to none takes it out again, and names it.
+    await t.api.patch('/api/v1/services/payment-gateway').send({ version: 0, system: '网关' }).expect(200);
+    const moved = (await t.api.get('/api/v1/reports/weekly').query({ week: '2023-W11', format: 'json' }).expect(200)).body;
+    expect(moved.availability.systems.map((s: { name: string }) => s.name)).to.deep.equal(['支付系统', '网关']);
+    expect(moved.availability.systems[1].period.downMinutes).to.equal(35);
+    const chart = (await t.api.get('/api/v1/reports/charts/availability').query({ week: '2023-W11', format: 'json' }).expect(200)).body;
+    expect(chart.series.map((s: { label: string }) => s.label)).to.deep.equal(['支付系统', '网关']);
+    await t.api.patch('/api/v1/services/payment-gateway').send({ version: 1, system: null }).expect(200);
+    const none = (await t.api.get('/api/v1/reports/weekly').query({ week: '2023-W11', format: 'json' }).expect(200)).body;
+    expect(none.availability.unmapped.count).to.equal(1);
   });
 });

@@ -44,12 +44,12 @@ describe("the seed's weeks, numbered as the team numbers them", () => {
     });
   }
 
-  // The seed's 【系统运行数据】, plus the line naming the customer-facing incident whose services no system counts (issue 29).
+  // The seed's 【系统运行数据】, plus the line naming (and linking) the customer-facing incident whose services no system counts (issue 29).
   it("第08周 (Sun 2/12 – Sat 2/18, dated 2/18) has the seed's 【系统运行数据】 and the decrypt entry with every sentence, and not the TiDB one", async () => {
     const { text } = await report({ week: '2023-08' }).expect(200);
     expect(text).to.match(/^# 第08周 2023\/02\/18\n/);
     expect(text).to.contain(
-      '## 【系统运行数据】\n\n成功率：\n\n- 入金有效成功率：99.94% 受微信APP风控事件影响，成功率降低\n- 出金有效成功率：99.93%\n\n可用性：\n\n- 支付系统年度可用性：100%\n- 1 起影响客户的事故所涉服务未归入任何系统，未计入可用性：INC-2023-0002（statement-billing、data-platform、ark-crypto）\n- 事故数AB级0次，CD级0次\n',
+      '## 【系统运行数据】\n\n成功率：\n\n- 入金有效成功率：99.94% 受微信APP风控事件影响，成功率降低\n- 出金有效成功率：99.93%\n\n可用性：\n\n- 支付系统年度可用性：100%\n- 1 起影响客户的事故所涉服务未归入任何系统，未计入可用性：[INC-2023-0002](http://localhost:3000/incidents/INC-2023-0002)（statement-billing、data-platform、ark-crypto）\n- 事故数AB级0次，CD级0次\n',
     );
     expect(text).to.contain('1. 生产稳定性事件：\n- 2/14 12:04 业务方反馈对账单从 2 月 9 日开始，有一部分账单明细中对手方信息显示【解密服务初始化失败，请联系加解密管理员】');
     expect(text).to.contain('原因：由于新容灾机房网络分流 10%，部分金服→新容灾机房的防火墙规则配置不全，造成金融数据平台（AZ+TIDB）访问加解密服务（ARK）网络不通。');
