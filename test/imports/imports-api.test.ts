@@ -119,13 +119,13 @@ describe('POST /api/v1/imports/weekly-reports', function () {
   });
 
   it('refuses an entry the API would refuse, naming its line, and files none of the text', async () => {
-    const text = '# 第11周 2023/03/17\n生产稳定性事件：\n- 3/15 10:00~10:30 好的条目\n- 3/16 10:00~3/15 9:00 结束早于开始\n';
+    const text = '# 第11周 2023/03/17\n3. 事故：\n- C级事故：3/15 10:00~10:30 好的条目\n- 3/16 10:00~10:30 没写级别的事故\n';
     const before = await count();
     const preview = (await send({ text }).expect(200)).body;
-    expect(preview.entries[1].errors.map((e: { field: string }) => e.field)).to.include('window.resolvedAt');
+    expect(preview.entries[1].errors.map((e: { field: string }) => e.field)).to.include('severity');
     const res = await send({ text, dryRun: false }).expect(422);
     expect(res.body.error.message).to.include('nothing was filed');
-    expect(res.body.error.fields.map((f: { field: string }) => f.field)).to.include('entries.1.window.resolvedAt');
+    expect(res.body.error.fields.map((f: { field: string }) => f.field)).to.include('entries.1.severity');
     expect(res.body.error.fields[0].message).to.match(/^line 4: /);
     expect(await count()).to.equal(before);
   });

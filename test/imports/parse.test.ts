@@ -56,7 +56,7 @@ describe('weekly report parser', () => {
     const ratioWarning = notes.find((n) => n.message.includes('0.409%'))!;
     expect(ratioWarning.message).to.include('0.410%');
     expect(ratioWarning.line).to.equal(lineOf(text, '错误占比0.409%'));
-    expect(notes.some((n) => n.message.includes('3 corrective action(s)'))).to.equal(true);
+    expect(notes.some((n) => n.message.includes('3 corrective actions'))).to.equal(true);
   });
 
   it('finds exactly the two incidents in both seed reports pasted one after another, each with its own report', () => {
@@ -81,7 +81,7 @@ describe('weekly report parser', () => {
     expect(dateOnly!.cause).to.equal(undefined);
     const dateOnlyNotes = proposals[1]!.warnings.map((w) => `${w.line}: ${w.message}`);
     expect(dateOnlyNotes).to.include(`${lineOf(text, '- 3/3')}: no 原因: the cause is left empty`);
-    expect(dateOnlyNotes).to.include(`${lineOf(text, '这一行不属于任何字段')}: not placed (kept in the source text): 这一行不属于任何字段`);
+    expect(dateOnlyNotes).to.include(`${lineOf(text, '这一行不属于任何字段')}: not placed in any field (kept in the source text): 这一行不属于任何字段`);
     expect(dateOnlyNotes.some((n) => n.includes('no end time'))).to.equal(true);
 
     expect(accident!.window).to.deep.equal({ startedAt: '2023-03-06T09:50', mitigatedAt: '2023-03-06T10:20', resolvedAt: '2023-03-06T10:20' });
@@ -95,7 +95,7 @@ describe('weekly report parser', () => {
     ]);
 
     // The bullet without a date is named with its line, and the report's next item ends the section.
-    expect(warnings).to.deep.equal([{ line: lineOf(text, '- 缺少日期的条目'), message: 'a bullet without a date: not read as an incident' }]);
+    expect(warnings.map(({ line, message }) => ({ line, message }))).to.deep.equal([{ line: lineOf(text, '- 缺少日期的条目'), message: 'a bullet without a date: not read as an incident: - 缺少日期的条目' }]);
     expect(proposals[2]!.endLine).to.equal(lineOf(text, '2. 证书续期流程'));
   });
 
@@ -125,9 +125,9 @@ describe('weekly report parser', () => {
     expect(parse('随便写点什么\n- 2/5 8:48 不在事件段落里').proposals).to.deep.equal([]);
     const { proposals, warnings } = parse('# 第08周 2023/02/18\n生产稳定性事件：\n- 2/30 8:48 不存在的日期\n- 2/14 25:10 不存在的时间\n');
     expect(proposals).to.deep.equal([]);
-    expect(warnings).to.deep.equal([
-      { line: 3, message: "the bullet's date or time is not valid: not imported" },
-      { line: 4, message: "the bullet's date or time is not valid: not imported" },
+    expect(warnings.map(({ line, message }) => ({ line, message }))).to.deep.equal([
+      { line: 3, message: 'the date or time "2/30" is not a real one: not imported' },
+      { line: 4, message: 'the date or time "2/14 25:10" is not a real one: not imported' },
     ]);
   });
 });
