@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { fingerprintOf, parseWeeklyReports } from '../../src/imports/parse.js';
 import { fixture } from '../support/fixtures.js';
 import { report } from './reports.js';
+import { localMessage } from '../../src/http/form-errors.js';
 
 const options = { timezone: 'Asia/Shanghai', severityLevels: ['A', 'B', 'C', 'D', 'E'], today: new Date('2026-11-25T02:00:00Z') };
 const parse = (text: string, extra = {}) => parseWeeklyReports(text, { ...options, ...extra });
@@ -97,6 +98,40 @@ describe('weekly report parser', () => {
     // The bullet without a date is named with its line, and the report's next item ends the section.
     expect(warnings.map(({ line, message }) => ({ line, message }))).to.deep.equal([{ line: lineOf(text, '- 缺少日期的条目'), message: 'a bullet without a date: not read as an incident: - 缺少日期的条目' }]);
     expect(proposals[2]!.endLine).to.equal(lineOf(text, '2. 证书续期流程'));
+  });
+
+  it('reads all three entries of the issue-25 report: the C-level accident under `3. 事故：`, no heading as an action, 未同步 rows', () => {
+    const text = report('2023-w11');
+    const { proposals, warnings } = parse(text);
+    expect(warnings).to.deep.equal([]);
+    expect(proposals).to.have.length(3);
+    const [batch, query, accident] = proposals.map((p) => p.incident);
+    expect(batch!.severity).to.equal('E');
+    expect(batch!.actions!.map((a) => a.title)).to.deep.equal(['归档任务改到凌晨执行', '连接池按任务拆分']);
+    expect(query!.window).to.deep.equal({ startedAt: '2023-03-14T09:10', mitigatedAt: '2023-03-14T10:00', resolvedAt: '2023-03-14T10:00' });
+    expect(query!.cause?.rootCauses).to.deep.equal(['慢查询未走索引']);
+    expect(query!.actions).to.equal(undefined);
+    expect(accident!.severity).to.equal('C');
+    expect(accident!.title).to.equal('账户2.0余额同步中断，部分账户余额显示不准');
+    expect(accident!.window).to.deep.equal({ startedAt: '2023-03-16T10:05', mitigatedAt: '2023-03-16T10:32', resolvedAt: '2023-03-16T10:32' });
+    expect(accident!.impact?.errorRatios).to.deep.equal([{ label: '当日账户变动', totalRows: 48210, errorRows: 1207, stated: '2.5%' }]);
+    expect(proposals[2]!.warnings.map((w) => w.message).filter((m) => m.includes('%'))).to.deep.equal([]);
+    expect(accident!.dataRepair).to.include({ startedAt: '2023-03-16T14:00', completedAt: '2023-03-16T18:20' });
+    expect(accident!.actions!.map((a) => a.title)).to.deep.equal(['同步节点磁盘使用率告警', '同步任务失败自动重试']);
+    // The outline's `3. 事故：` ends the entry above it, and 【其他】 ends the section.
+    expect(proposals[1]!.endLine).to.equal(lineOf(text, '处理：增加索引后恢复'));
+    expect(proposals[2]!.endLine).to.equal(lineOf(text, '（2）同步任务失败自动重试'));
+    // Every line of each entry is read into a field.
+    for (const p of proposals) expect(p.reading.filter((r) => !r.fields.length), `entry at ${p.line}`).to.deep.equal([]);
+    expect(proposals[2]!.reading.find((r) => r.line === lineOf(text, '占比2.5%'))?.fields).to.include('errorRatio');
+  });
+
+  it('says its warnings in Chinese too', () => {
+    const { proposals } = parse('# 第11周 2023/03/17\n3. 事故：\n- 3/16 10:05 无级别\n');
+    const [w] = proposals[0]!.warnings.filter((x) => x.said.id === 'import.noLevel');
+    expect(w!.message).to.include('no level');
+    expect(localMessage(w!, 'zh-CN')).to.equal('事故的条目和标题都没有写级别：严重级别留空，请选择');
+    expect(proposals[0]!.incident.severity).to.equal(undefined);
   });
 
   it('takes the default severity from the configured levels, and the year from today when no report title dates the text', () => {
