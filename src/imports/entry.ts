@@ -2,7 +2,7 @@ import type { DateTime } from 'luxon';
 import type { ActionInput } from '../actions/schemas.js';
 import type { CreateIncidentInput } from '../incidents/schemas.js';
 import { excerpt, note, type ImportWarning } from './notes.js';
-import { HEAD_LABEL, type RawEntry } from './reports.js';
+import type { RawEntry } from './reports.js';
 import { ROWS_MENTIONED, rowCounts } from './rows.js';
 import { dateRange, localText, minute, readWhen, startedFrom, timeMentions, type LocalTime, type TimeMention } from './when.js';
 
@@ -28,6 +28,10 @@ const LABELS: [string, Part][] = [
 ];
 const LABEL = new RegExp(String.raw`^\s*(?:[-*+•·]\s*)?(?:\*\*|【)?\s*(${LABELS.map(([l]) => l).join('|')})\s*(?:\*\*|】)?\s*(?:[:：]|\s+|$)\s*(.*)$`);
 const PART_OF = new Map(LABELS);
+/** A line that opens the parts after which items are the corrective actions (read by reports.ts to keep them in the entry). */
+export const ACTIONS_LABEL = new RegExp(String.raw`^\s*(?:[-*+•·]\s*)?(?:\*\*|【)?\s*(?:${LABELS.filter(([, part]) => part === 'review' || part === 'actions').map(([l]) => l).join('|')})`);
+/** The label an entry's first line may carry before its date: `C级事故：`, `B级`, `事故：`. */
+export const HEAD_LABEL = /^(?:([A-Za-z]{1,2})\s*级)?\s*(?:事故|故障|事件)?\s*[:：]?\s*/;
 /** An item: 1. 1、 （1） (1) 1) ① or a bullet. */
 const ITEM = /^\s*(?:\d{1,2}\s*[.、．](?!\d)|[（(]\s*\d{1,2}\s*[)）]|\d{1,2}\s*[)）]|[①-⑳]|[-*+•·])\s*(.+)$/;
 const MARKER = /^\s*(?:[-*+]\s+|[•·]\s*|\d{1,2}\s*[.、．](?!\d)\s*|[（(]\s*\d{1,2}\s*[)）]\s*|[①-⑳]\s*)/;

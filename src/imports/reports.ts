@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { ACTIONS_LABEL, HEAD_LABEL } from './entry.js';
 import { excerpt, note, type ImportWarning } from './notes.js';
 import { startsWithDate } from './when.js';
 
@@ -22,10 +23,6 @@ const BRACKET_HEADING = /^\s*(?:#+\s*)?(?:\d{1,2}\s*[.、．]\s*)?【[^】]+】\
 const BULLET = /^\s*(?:[-*+]\s+|[•·]\s*)/;
 /** An item of a numbered list: 1. 1、 （1） (1) 1) ①. */
 const NUMBERED = /^\s*(?:(\d{1,2})\s*[.、．](?!\d)|[（(]\s*(\d{1,2})\s*[)）]|(\d{1,2})\s*[)）]|([①-⑳]))\s*/;
-/** The label an entry's first line may carry before its date: `C级事故：`, `B级`, `事故：`. */
-export const HEAD_LABEL = /^(?:([A-Za-z]{1,2})\s*级)?\s*(?:事故|故障|事件)?\s*[:：]?\s*/;
-/** The parts after which a numbered list is the corrective actions (see entry.ts). */
-const ACTIONS_LABEL = /^\s*(?:[-*+•·]\s*)?(?:\*\*|【)?\s*(复盘|改进措施|后续措施|后续改进|改进项|整改措施)/;
 
 const STABILITY = /^(?:生产)?稳定性(?:事件|问题)$/;
 const ACCIDENT = /^(?:生产|线上)?(?:([A-Za-z]{1,2})\s*级)?\s*(?:事故|故障)(?:\s*[/、和与及]\s*(?:事故|故障))?(?:事件)?$/;

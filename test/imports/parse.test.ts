@@ -126,6 +126,35 @@ describe('weekly report parser', () => {
     expect(proposals[2]!.reading.find((r) => r.line === lineOf(text, '占比2.5%'))?.fields).to.include('errorRatio');
   });
 
+  it('reads each spelling of a window: a second date, 点/分, 下午, 至, a range of days, and names an end before its start', () => {
+    const at = (line: string) => {
+      const { proposals, warnings } = parse(`# 第21周 2023/05/26\n生产稳定性事件：\n${line}\n  原因：x\n  处置：y\n`);
+      return { window: proposals[0]?.incident.window, notes: [...warnings, ...(proposals[0]?.warnings ?? [])].map((w) => w.said.id) };
+    };
+    expect(at('- 5月17日 21:30～5月18日 02:10 跨天').window).to.deep.equal({ startedAt: '2023-05-17T21:30', mitigatedAt: '2023-05-18T02:10', resolvedAt: '2023-05-18T02:10' });
+    expect(at('- 2023-05-17 下午3点 至 下午4点半 下午').window).to.deep.equal({ startedAt: '2023-05-17T15:00', mitigatedAt: '2023-05-17T16:30', resolvedAt: '2023-05-17T16:30' });
+    expect(at('- 05/17 9点50分—10点05分 点分').window).to.deep.equal({ startedAt: '2023-05-17T09:50', mitigatedAt: '2023-05-17T10:05', resolvedAt: '2023-05-17T10:05' });
+    expect(at('- 5/9~5/12 几天').window).to.deep.equal({ startedAt: '2023-05-09', mitigatedAt: '2023-05-12', resolvedAt: '2023-05-12' });
+    const backwards = at('- 5/17 10:00~5/16 9:00 倒序');
+    expect(backwards.window).to.deep.equal({ startedAt: '2023-05-17T10:00' });
+    expect(backwards.notes).to.include('import.endBeforeStart');
+  });
+
+  it('reads row counts in any order and wording, and warns only beyond the written precision', () => {
+    const rows = (sentence: string) => {
+      const { proposals } = parse(`生产稳定性事件：\n- 3/16 10:00~10:30 x\n  影响：${sentence}\n`);
+      const p = proposals[0]!;
+      return { ratio: p.incident.impact?.errorRatios?.map(({ totalRows, errorRows, stated }) => [errorRows, totalRows, stated]), notes: p.warnings.map((w) => w.said.id) };
+    };
+    expect(rows('共48210条，其中未同步状态1207条，占比2.5%')).to.deep.equal({ ratio: [[1207, 48210, '2.5%']], notes: ['import.noCause', 'import.noRemediation'] });
+    expect(rows('其中1207笔失败，共48,210笔').ratio).to.deep.equal([[1207, 48210, undefined]]);
+    expect(rows('影响1207笔，占当日48210笔的2.50%').ratio).to.deep.equal([[1207, 48210, '2.50%']]);
+    expect(rows('失败订单 1207/48210').ratio).to.deep.equal([[1207, 48210, undefined]]);
+    expect(rows('共48210条，其中异常1207条，占比2.6%').notes).to.include('import.statedRatio');
+    expect(rows('共100条，其中错误300条').notes).to.include('import.moreErrorsThanRows');
+    expect(rows('错误占比很高').notes).to.include('import.rowsNotRead');
+  });
+
   it('says its warnings in Chinese too', () => {
     const { proposals } = parse('# 第11周 2023/03/17\n3. 事故：\n- 3/16 10:05 无级别\n');
     const [w] = proposals[0]!.warnings.filter((x) => x.said.id === 'import.noLevel');
