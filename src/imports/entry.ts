@@ -1,22 +1,12 @@
 import type { DateTime } from 'luxon';
 import type { ActionInput } from '../actions/schemas.js';
 import type { CreateIncidentInput } from '../incidents/schemas.js';
-import { dateRange, localText, minute, readBulletTimes, startedFrom, timeMentions, type LocalTime, type TimeMention } from './when.js';
+import { excerpt, note, type ImportWarning } from './notes.js';
+import type { RawEntry } from './reports.js';
+import { ROWS_MENTIONED, rowCounts } from './rows.js';
+import { dateRange, localText, minute, readWhen, startedFrom, timeMentions, type LocalTime, type TimeMention } from './when.js';
 
-export interface ImportWarning {
-  /** 1-based line in the text that was given. */
-  line: number;
-  message: string;
-}
-
-/** One 生产稳定性事件 bullet and the lines under it, as found in a report. */
-export interface RawEntry {
-  /** Line number of the bullet (1-based). */
-  line: number;
-  lines: string[];
-  reportTitle?: string;
-  reportDate: DateTime;
-}
+export type { RawEntry } from './reports.js';
 
 export interface EntryOptions {
   timezone: string;
@@ -24,75 +14,116 @@ export interface EntryOptions {
   severityLevels: string[];
 }
 
-const LABEL = /^\s*(原因|处置|处理|复盘和改进|复盘与改进|复盘|改进措施|影响)\s*[:：]\s*(.*)$/;
-const NUMBERED = /^\s*(\d{1,2})\s*[.、．)）]\s*(.+)$/;
-const BULLET = /^\s*[-*•+]\s+(.*)$/;
+/**
+ * A labelled part: its label (with `：`, `:` or a space after it, or alone on its line), perhaps as a
+ * bullet or in 【】 / ** **. Longer labels first, so 复盘和改进 is not read as 复盘.
+ */
+const LABELS: [string, Part][] = [
+  ['复盘和改进', 'review'], ['复盘与改进', 'review'], ['复盘及改进', 'review'], ['复盘总结', 'review'], ['复盘', 'review'],
+  ['改进措施', 'actions'], ['后续措施', 'actions'], ['后续改进', 'actions'], ['整改措施', 'actions'], ['改进项', 'actions'],
+  ['根本原因', 'cause'], ['事故原因', 'cause'], ['故障原因', 'cause'], ['问题原因', 'cause'], ['原因分析', 'cause'], ['根因', 'cause'], ['原因', 'cause'],
+  ['处置过程', 'remediation'], ['处理过程', 'remediation'], ['处置', 'remediation'], ['处理', 'remediation'],
+  ['影响范围', 'impact'], ['影响', 'impact'],
+  ['补数', 'repair'], ['数据修复', 'repair'],
+];
+const LABEL = new RegExp(String.raw`^\s*(?:[-*+•·]\s*)?(?:\*\*|【)?\s*(${LABELS.map(([l]) => l).join('|')})\s*(?:\*\*|】)?\s*(?:[:：]|\s+|$)\s*(.*)$`);
+const PART_OF = new Map(LABELS);
+/** A line that opens the parts after which items are the corrective actions (read by reports.ts to keep them in the entry). */
+export const ACTIONS_LABEL = new RegExp(String.raw`^\s*(?:[-*+•·]\s*)?(?:\*\*|【)?\s*(?:${LABELS.filter(([, part]) => part === 'review' || part === 'actions').map(([l]) => l).join('|')})`);
+/** The label an entry's first line may carry before its date: `C级事故：`, `B级`, `事故：`. */
+export const HEAD_LABEL = /^(?:([A-Za-z]{1,2})\s*级)?\s*(?:事故|故障|事件)?\s*[:：]?\s*/;
+/** An item: 1. 1、 （1） (1) 1) ① or a bullet. */
+const ITEM = /^\s*(?:\d{1,2}\s*[.、．](?!\d)|[（(]\s*\d{1,2}\s*[)）]|\d{1,2}\s*[)）]|[①-⑳]|[-*+•·])\s*(.+)$/;
+const MARKER = /^\s*(?:[-*+]\s+|[•·]\s*|\d{1,2}\s*[.、．](?!\d)\s*|[（(]\s*\d{1,2}\s*[)）]\s*|[①-⑳]\s*)/;
 const REPAIR = /补数|补单|补全|数据修复|修复数据|修数|回补|跑批/;
 const TITLE_MAX = 120;
 
-type Part = 'headline' | 'cause' | 'remediation' | 'review' | 'impact' | 'actions';
-const PART_OF: Record<string, Part> = {
-  原因: 'cause',
-  处置: 'remediation',
-  处理: 'remediation',
-  复盘和改进: 'review',
-  复盘与改进: 'review',
-  复盘: 'review',
-  改进措施: 'actions',
-  影响: 'impact',
-};
+type Part = 'headline' | 'cause' | 'remediation' | 'review' | 'impact' | 'actions' | 'repair';
+
+/** The fields a source line filled, as the preview names them (`imports.field.<name>`). */
+export type FieldName = 'title' | 'window' | 'severity' | 'detection' | 'impact' | 'errorRatio' | 'cause' | 'remediation' | 'timeline' | 'dataRepair' | 'review' | 'reportUrl' | 'actions';
+export interface LineReading {
+  line: number;
+  fields: FieldName[];
+}
 
 export interface ParsedEntry {
   incident: CreateIncidentInput;
   warnings: ImportWarning[];
+  /** Each non-blank line of the entry with the fields it filled (none: it is in a warning). */
+  reading: LineReading[];
 }
 
-/** Sorts an entry's lines into its parts: the bullet's headline, 原因, 处置, 复盘和改进, numbered 改进措施. */
-function sortLines(entry: RawEntry, warnings: ImportWarning[]) {
-  const parts: Record<Part, string[]> = { headline: [], cause: [], remediation: [], review: [], impact: [], actions: [] };
-  const actions: string[] = [];
+const FIELD_OF: Record<Exclude<Part, 'headline'>, FieldName> = { cause: 'cause', remediation: 'remediation', review: 'review', impact: 'impact', actions: 'actions', repair: 'dataRepair' };
+
+/**
+ * Sorts an entry's lines into its parts. Items (1. 1、 （1） ① -) under 改进措施 or 复盘 are the
+ * corrective actions; under another part they are that part's text; a line under no label is a warning.
+ */
+function sortLines(entry: RawEntry, warnings: ImportWarning[], mark: (line: number, field: FieldName) => void) {
+  const parts: Record<Part, string[]> = { headline: [], cause: [], remediation: [], review: [], impact: [], actions: [], repair: [] };
+  const actions: { text: string; line: number }[] = [];
   let part: Part = 'headline';
   entry.lines.forEach((text, i) => {
     const line = entry.line + i;
-    if (i === 0) return;
-    if (!text.trim()) return;
+    if (i === 0 || !text.trim()) return;
     const label = LABEL.exec(text);
-    const numbered = NUMBERED.exec(text);
+    const item = ITEM.exec(text);
     if (label) {
-      part = PART_OF[label[1]!]!;
-      if (label[2]!.trim()) parts[part].push(label[2]!.trim());
-    } else if (numbered) {
-      actions.push(numbered[2]!.trim());
+      part = PART_OF.get(label[1]!)!;
+      const rest = label[2]!.trim();
+      mark(line, FIELD_OF[part as Exclude<Part, 'headline'>]);
+      if (rest && part === 'actions') actions.push({ text: rest.replace(MARKER, ''), line });
+      else if (rest) parts[part].push(rest);
+    } else if (item && (part === 'actions' || part === 'review')) {
+      actions.push({ text: item[1]!.trim(), line });
       part = 'actions';
+      mark(line, 'actions');
     } else if (part === 'actions' && actions.length) {
-      actions[actions.length - 1] += `\n${text.trim()}`;
-    } else if (part === 'headline') {
-      warnings.push({ line, message: `not placed (kept in the source text): ${excerpt(text)}` });
+      actions[actions.length - 1]!.text += `\n${text.trim()}`;
+      mark(line, 'actions');
+    } else if (part === 'headline' || part === 'actions') {
+      warnings.push(note(line, 'notPlaced', { text: excerpt(text) }));
     } else {
       parts[part].push(text.trim());
+      mark(line, FIELD_OF[part as Exclude<Part, 'headline'>]);
     }
   });
   return { parts, actions };
 }
 
-/** Proposes an incident (the body POST /api/v1/incidents takes) for one entry, with what could not be placed. */
-export function parseEntry(entry: RawEntry, options: EntryOptions): ParsedEntry | undefined {
-  const first = BULLET.exec(entry.lines[0]!)?.[1] ?? entry.lines[0]!.trim();
-  const times = readBulletTimes(first, entry.reportDate);
-  if (!times) return undefined;
+type Warn = (id: Parameters<typeof note>[1], params?: Record<string, string | number>, near?: string) => void;
+
+/** Proposes an incident (the body POST /api/v1/incidents takes) for one entry, with what could not be placed; a `badWhen` warning when its date is no date. */
+export function parseEntry(entry: RawEntry, options: EntryOptions): ParsedEntry | { unread: ImportWarning } {
+  const head = entry.lines[0]!.replace(MARKER, '').trim();
+  const label = HEAD_LABEL.exec(head)!;
+  const afterLabel = head.slice(label[0].length);
+  const when = readWhen(afterLabel, entry.reportDate);
+  if (!('ok' in when)) return { unread: note(entry.line, 'badWhen', { text: 'invalid' in when ? when.invalid : excerpt(afterLabel) }) };
+  const times = when.ok;
   const warnings: ImportWarning[] = [];
-  /** A warning on the first line that holds `near`, else on the bullet. */
-  const warn = (message: string, near?: string) => {
-    const at = near ? entry.lines.findIndex((l) => l.includes(near)) : -1;
-    warnings.push({ line: entry.line + Math.max(at, 0), message });
-  };
-  const { parts, actions } = sortLines(entry, warnings);
-  const headline = times.rest.replace(/[。.]$/, '');
+  const reading = new Map<number, Set<FieldName>>();
+  const mark = (line: number, field: FieldName) => reading.set(line, (reading.get(line) ?? new Set()).add(field));
+  /** The line of the entry that holds `near` (the first line when none does). */
+  const lineOf = (near?: string) => entry.line + Math.max(near ? entry.lines.findIndex((l) => l.includes(near)) : 0, 0);
+  const warn: Warn = (id, params = {}, near) => warnings.push(note(lineOf(near), id, params));
+  const markNear = (near: string, field: FieldName) => mark(lineOf(near), field);
+
+  // After the times, the level may come again (`3/6 9：50～10：20 AB级事故：…`), then the headline.
+  const rest = afterLabel.slice(times.after).replace(/^[\s,，:：、.。]+/, '');
+  const level2 = /^([A-Za-z]{1,2})\s*级(?:事故|故障|事件)?\s*[:：]?\s*/.exec(rest);
+  const headline = rest.slice(level2?.[0].length ?? 0).replace(/[。.]$/, '').trim();
+  mark(entry.line, 'window');
+  if (headline) mark(entry.line, 'title');
+
+  const { parts, actions } = sortLines(entry, warnings, mark);
   const cause = parts.cause.join('\n').replace(/[。.]$/, '');
   const remediation = parts.remediation.join('\n');
   const review = parts.review.join('\n');
+  const repairText = parts.repair.join('\n');
 
-  // The window: the bullet's times, unless the text says the incident began earlier ("从2月9日开始").
+  // The window: the first line's times, unless the text says the incident began earlier ("从2月9日开始").
   const window: Record<string, LocalTime> = {};
   const began = startedFrom(headline, entry.reportDate);
   if (began && began < times.start.at.startOf('day')) {
@@ -101,69 +132,101 @@ export function parseEntry(entry: RawEntry, options: EntryOptions): ParsedEntry 
   } else {
     window.startedAt = times.start;
   }
-  if (times.end) window.mitigatedAt = window.resolvedAt = times.end;
+  if (times.end && times.end.at < times.start.at) warn('endBeforeStart', { start: localText(times.start), end: localText(times.end) });
+  else if (times.end) window.mitigatedAt = window.resolvedAt = times.end;
 
   const mentions = timeMentions(remediation, times.start.at, entry.reportDate);
-  const repair = dataRepair(mentions, remediation, entry.reportDate);
+  for (const m of mentions) if (m.clause) markNear(m.raw.trim(), 'timeline');
+  const repairMentions = timeMentions(repairText, times.start.at, entry.reportDate);
+  const repair = dataRepair([...mentions, ...repairMentions.map((m) => ({ ...m, clause: REPAIR.test(m.clause) ? m.clause : `补数${m.clause}` }))], [remediation, repairText].join('\n'), entry.reportDate);
+  if (repair) for (const m of repair.used) markNear(m.raw.trim(), 'dataRepair');
   if (!window.resolvedAt) {
     const last = repair?.completedAt ?? mentions[mentions.length - 1]?.at;
-    if (last) window.resolvedAt = minute(last);
-    else warn('no end time in the bullet or 处置: the incident is filed as investigating; set when it was resolved');
+    if (last) {
+      window.resolvedAt = minute(last);
+      const from = repair?.completedAt ? repair.used[repair.used.length - 1] : mentions[mentions.length - 1];
+      if (from) markNear(from.raw.trim(), 'window');
+    } else warn('noEnd');
   }
 
-  if (!headline) warn('no headline after the date: the title says only the date');
-  if (!cause) warn('no 原因: the cause is left empty');
-  if (!remediation) warn('no 处置: the remediation is left empty');
+  if (!headline) warn('noHeadline');
+  if (!cause) warn('noCause');
+  if (!remediation) warn('noRemediation');
 
-  const errorRatio = errorRows(review || remediation, warn);
+  const errorRatios = [];
+  const seen = new Set<string>();
+  const countable = [headline, ...parts.impact, review, remediation, repairText].join('\n');
+  for (const c of rowCounts(countable)) {
+    const key = `${c.errorRows}/${c.totalRows}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const near = c.sentence.trim().slice(0, 12);
+    if (c.errorRows > c.totalRows) {
+      warn('moreErrorsThanRows', { errors: c.errorRows, total: c.totalRows }, near);
+      continue;
+    }
+    if (c.disagrees) warn('statedRatio', { stated: c.stated!, errors: c.errorRows, total: c.totalRows, computed: c.computed }, c.stated ?? near);
+    markNear(near, 'errorRatio');
+    errorRatios.push({ label: c.label, totalRows: c.totalRows, errorRows: c.errorRows, ...(c.stated ? { stated: c.stated } : {}) });
+  }
+  if (!errorRatios.length && ROWS_MENTIONED.test(countable)) warn('rowsNotRead', {}, ROWS_MENTIONED.exec(countable)![0]);
   const url = reportUrl(review);
-  if (review && !url && /报告/.test(review)) warn('复盘和改进 mentions a report but no link was found', '报告');
+  if (url) markNear(url, 'reportUrl');
+  if (review && !url && /报告/.test(review)) warn('reportNoLink', {}, '报告');
   const participants = /组织(.+?)进行(?:事故)?复盘/.exec(review)?.[1]?.split(/[、,，和及与]/).map((s) => s.trim()).filter(Boolean);
-  if (actions.length) warn(`${actions.length} corrective action(s) from 改进措施: filed unowned at medium priority; set owners and priorities`, actions[0]!.split('\n')[0]);
+  if (actions.length) warn('actionsFiled', { n: actions.length }, actions[0]!.text.split('\n')[0]);
 
-  const severity = severityOf(entry.lines.join('\n'), options.severityLevels, warn);
+  // The level: on the first line (before or after the times), else said in the text (定级为B级), else the heading's.
+  const said = label[1] ?? level2?.[1] ?? /(?:定级|定为|评为|级别)[为：:\s]*([A-Za-z]{1,2})\s*级/.exec(entry.lines.join('\n'))?.[1] ?? entry.level;
+  let severity: string | undefined;
+  if (said) {
+    severity = severityOf(said, options.severityLevels, warn);
+    if (label[1] || level2) mark(entry.line, 'severity');
+  } else if (entry.section === 'stability') severity = options.severityLevels[options.severityLevels.length - 1]!;
+  else warn('noLevel');
   const detection = detectionOf(headline);
+  if (detection) mark(entry.line, 'detection');
   const timeline = [
     ...(headline ? [{ at: localText(window.detectedAt ?? window.startedAt!), text: headline }] : []),
     ...mentions.filter((m) => m.clause).map((m) => ({ at: localText(minute(m.at)), text: m.clause })),
   ];
 
   const incident: CreateIncidentInput = {
-    title: titleOf(headline, times.start),
+    title: titleOf(headline, times.start, entry.section),
     status: window.resolvedAt ? 'resolved' : 'investigating',
-    severity,
+    ...(severity ? { severity } : {}),
     timezone: options.timezone,
     locale: 'zh-CN',
     window: Object.fromEntries(Object.entries(window).map(([k, v]) => [k, localText(v)])),
     ...(detection ? { detection } : {}),
-    impact: { ...(headline ? { summary: [headline, ...parts.impact].join('\n') } : {}), ...(errorRatio ? { errorRatios: [errorRatio] } : {}) },
+    impact: { ...(headline || parts.impact.length ? { summary: [headline, ...parts.impact].filter(Boolean).join('\n') } : {}), ...(errorRatios.length ? { errorRatios } : {}) },
     ...(cause ? { cause: { rootCauses: [cause] } } : {}),
     remediation: { ...(remediation ? { summary: remediation } : {}), ...(timeline.length ? { timeline } : {}) },
     ...(repair ? { dataRepair: repair.fields } : {}),
     ...(url || participants?.length ? { review: { ...(participants?.length ? { participants } : {}), ...(url ? { reportUrl: url } : {}) } } : {}),
     source: { ...(entry.reportTitle ? { reportTitle: entry.reportTitle } : {}), text: entry.lines.join('\n') },
-    ...(actions.length ? { actions: actions.map(actionOf) } : {}),
+    ...(actions.length ? { actions: actions.map((a) => actionOf(a.text)) } : {}),
   };
-  return { incident, warnings };
+  const lines = entry.lines.map((text, i) => ({ line: entry.line + i, text })).filter((l) => l.text.trim());
+  return { incident, warnings, reading: lines.map(({ line }) => ({ line, fields: [...(reading.get(line) ?? [])] })) };
 }
 
-function titleOf(headline: string, start: LocalTime): string {
-  if (!headline) return `生产稳定性事件 ${start.at.toFormat('M/d')}`;
+function titleOf(headline: string, start: LocalTime, section: RawEntry['section']): string {
+  if (!headline) return `${section === 'accident' ? '事故' : '生产稳定性事件'} ${start.at.toFormat('M/d')}`;
   return headline.length > TITLE_MAX ? `${headline.slice(0, TITLE_MAX - 1)}…` : headline;
 }
 
-const excerpt = (text: string) => (text.trim().length > 60 ? `${text.trim().slice(0, 59)}…` : text.trim());
-
 /** "…2/14 21:45 启动账单补数跑批，2/15 15:00 完成2/9~2/12全部数据补全": the data repair (补数) and its times. */
-function dataRepair(mentions: TimeMention[], remediation: string, reportDate: DateTime) {
+function dataRepair(mentions: TimeMention[], text: string, reportDate: DateTime) {
   const repairs = mentions.filter((m) => REPAIR.test(m.clause));
   if (!repairs.length) return undefined;
   const start = repairs.find((m) => /启动|开始|发起/.test(m.clause)) ?? repairs[0]!;
   const end = repairs.find((m) => m !== start && /完成|结束/.test(m.clause) && m.at >= start.at) ?? (repairs.length > 1 ? repairs[repairs.length - 1] : undefined);
-  const range = dateRange([end?.clause, start.clause, remediation].filter(Boolean).join('，'), reportDate);
+  const range = dateRange([end?.clause, start.clause, text].filter(Boolean).join('，'), reportDate);
   const description = start.clause.replace(/^(于|在)?\s*(启动|开始|发起)/, '').trim();
   return {
     completedAt: end?.at,
+    used: end ? [start, end] : [start],
     fields: {
       ...(description ? { description } : {}),
       ...(range ? { range: { from: range.from.toISODate()!, to: range.to.toISODate()! } } : {}),
@@ -173,32 +236,6 @@ function dataRepair(mentions: TimeMention[], remediation: string, reportDate: Da
   };
 }
 
-/**
- * "共1496160条数据，其中错误数据量6131条，错误占比0.409%": the rows; the ratio is computed, and the
- * percentage written in the report is kept as written, with a warning when it disagrees.
- */
-function errorRows(text: string, warn: (m: string, near?: string) => void) {
-  const m = /共[^，。；\d]{0,20}?(\d[\d,]*)\s*[条笔行单][^。；]*?错误[^，。；\d]{0,20}?(\d[\d,]*)\s*[条笔行单](?:[^。；]*?占比\s*(\d+(?:\.\d+)?\s*%))?/.exec(text);
-  if (!m) {
-    if (/占比|错误数据/.test(text)) warn('error rows mentioned but not read (expected "共N条…错误N条…占比P%")', /占比/.test(text) ? '占比' : '错误数据');
-    return undefined;
-  }
-  const totalRows = Number(m[1]!.replace(/,/g, ''));
-  const errorRows = Number(m[2]!.replace(/,/g, ''));
-  const sentence = text.slice(0, m.index).split(/[。；\n]/).pop() ?? '';
-  const label = sentence.split(/[，,]/).map((s) => s.trim()).find((s) => s.length > 1)?.replace(/^(盘点|统计|核对)/, '').replace(/问题$/, '') || '错误数据';
-  const stated = m[3]?.replace(/\s+/g, '');
-  if (stated && totalRows > 0) {
-    const digits = stated.split('.')[1]?.replace('%', '').length ?? 0;
-    const computed = ((errorRows / totalRows) * 100).toFixed(digits);
-    if (computed !== stated.replace('%', '')) {
-      warn(`the report says ${stated} but ${errorRows} / ${totalRows} rows is ${computed}%: the computed ratio is stored, ${stated} is kept as written`, m[3]);
-    }
-  }
-  if (errorRows > totalRows) warn(`${errorRows} error rows out of ${totalRows}: more errors than rows`);
-  return { label, totalRows, errorRows, ...(stated ? { stated } : {}) };
-}
-
 /** The report link in 复盘和改进: a markdown link's text when it is itself the address (without tracking parameters), else the link. */
 function reportUrl(text: string): string | undefined {
   const link = /\[([^\]]*)\]\((https?:\/\/[^)\s]+)\)/.exec(text);
@@ -206,19 +243,20 @@ function reportUrl(text: string): string | undefined {
   return /https?:\/\/[^\s)\]】，。]+/.exec(text)?.[0];
 }
 
-/** The configured default for a 生产稳定性事件 (the last level), unless the entry says "B级" or "AB级". */
-function severityOf(text: string, levels: string[], warn: (m: string, near?: string) => void): string {
-  const fallback = levels[levels.length - 1]!;
-  for (const m of text.matchAll(/(?<![A-Za-z])([A-Za-z]{1,2})\s*级/g)) {
-    const said = m[1]!.toUpperCase();
-    if (levels.includes(said)) return said;
-    const named = [...said].filter((l) => levels.includes(l));
-    if (named.length === said.length && named.length > 1) {
-      warn(`the text says ${said}级: filed as ${named[0]} (the more severe); change it if it was ${named.slice(1).join(' or ')}`, m[0]);
-      return named[0]!;
-    }
+/**
+ * The severity a level names (`B` → B, `CD` → C with a warning when C and D are different severities):
+ * each letter that is itself one of SEVERITY_LEVELS. A level that names none is left for the person to choose.
+ */
+function severityOf(said: string, levels: string[], warn: Warn): string | undefined {
+  const word = said.toUpperCase();
+  if (levels.includes(word)) return word;
+  const named = [...new Set([...word].filter((l) => levels.includes(l)))].sort((a, b) => levels.indexOf(a) - levels.indexOf(b));
+  if (named.length !== word.length || !named.length) {
+    warn('unknownLevel', { said: `${said}级` }, `${said}`);
+    return undefined;
   }
-  return fallback;
+  if (named.length > 1) warn('eitherLevel', { said: `${word}级`, level: named[0]!, others: named.slice(1).join(' / ') }, `${said}`);
+  return named[0];
 }
 
 function detectionOf(headline: string): CreateIncidentInput['detection'] | undefined {

@@ -1,6 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import { BadRequest, HttpError } from '../http/errors.js';
+import { localMessage } from '../http/form-errors.js';
 import { allow, formLines, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
 import { INCIDENT_STATUSES, WINDOW_FIELDS, type CreateIncidentInput } from '../incidents/schemas.js';
 import type { Services } from '../services.js';
@@ -75,10 +76,23 @@ function renderImport(services: Services, req: Request, res: Response, data: { f
     ...e,
     fresh: e.status === 'new',
     statusLabel: ui(locale, `imports.status.${e.status}` as UiKey),
-    lines: e.incident.source!.text.split('\n').map((text, i) => ({ n: e.line + i, text, warned: e.warnings.some((w) => w.line === e.line + i) })),
+    // Beside each source line, the fields it filled, so a reader sees what was read and what was not.
+    lines: e.incident.source!.text.split('\n').map((text, i) => {
+      const n = e.line + i;
+      const read = e.reading.find((r) => r.line === n);
+      return {
+        n,
+        text,
+        warned: e.warnings.some((w) => w.line === n),
+        unread: !!read && !read.fields.length,
+        fields: (read?.fields ?? []).map((f) => ui(locale, `imports.field.${f}` as UiKey)).join(' · '),
+      };
+    }),
+    warnings: e.warnings.map((w) => ({ line: w.line, message: localMessage(w, locale) })),
     window: WINDOW_FIELDS.map((name) => ({ name, label: ui(locale, `imports.${name}` as UiKey), value: e.incident.window?.[name] ?? '' })),
     rootCauses: (e.incident.cause?.rootCauses ?? []).join('\n'),
     severities: config.SEVERITY_LEVELS.map((level) => ({ level, selected: level === e.incident.severity })),
+    noSeverity: !e.incident.severity,
     statuses: INCIDENT_STATUSES.map((status) => ({ status, selected: status === e.incident.status })),
   }));
   renderPage(
@@ -92,6 +106,7 @@ function renderImport(services: Services, req: Request, res: Response, data: { f
       timezone: form?.timezone ?? result?.timezone ?? config.DEFAULT_TIMEZONE,
       result: result && {
         ...result,
+        warnings: result.warnings.map((w) => ({ line: w.line, message: localMessage(w, locale) })),
         entries,
         total: result.entries.length,
         fresh: result.entries.filter((e) => e.status === 'new').length,

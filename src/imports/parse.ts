@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { CreateIncidentInput } from '../incidents/schemas.js';
-import { parseEntry, type EntryOptions, type ImportWarning } from './entry.js';
+import { parseEntry, type EntryOptions, type LineReading } from './entry.js';
+import { note, type ImportWarning } from './notes.js';
 import { findEntries } from './reports.js';
 import { zoneNamed } from '../lib/time.js';
 
-export type { ImportWarning } from './entry.js';
+export type { ImportWarning } from './notes.js';
 
 /** An incident proposed for one entry of a weekly report. */
 export interface Proposal {
@@ -18,6 +19,8 @@ export interface Proposal {
   fingerprint: string;
   incident: CreateIncidentInput;
   warnings: ImportWarning[];
+  /** Each non-blank line of the entry with the fields it filled; a line that filled none is in a warning. */
+  reading: LineReading[];
 }
 
 export interface ParsedReports {
@@ -34,7 +37,7 @@ export function fingerprintOf(entryText: string): string {
   return createHash('sha256').update(entryText.normalize('NFKC').replace(/\s+/g, '')).digest('hex');
 }
 
-/** Reads one or many weekly reports and proposes an incident for each 生产稳定性事件 entry. Pure: it writes nothing. */
+/** Reads one or many weekly reports and proposes an incident for each entry of its incident sections (生产稳定性事件, 事故, 故障). Pure: it writes nothing. */
 export function parseWeeklyReports(text: string, options: EntryOptions & { today: Date }): ParsedReports {
   const today = DateTime.fromJSDate(options.today, { zone: zoneNamed(options.timezone) }).setZone('UTC', { keepLocalTime: true }).startOf('day');
   const found = findEntries(text, today);
@@ -43,13 +46,13 @@ export function parseWeeklyReports(text: string, options: EntryOptions & { today
   const seen = new Map<string, number>();
   for (const entry of found.entries) {
     const parsed = parseEntry(entry, options);
-    if (!parsed) {
-      warnings.push({ line: entry.line, message: `the bullet's date or time is not valid: not imported` });
+    if ('unread' in parsed) {
+      warnings.push(parsed.unread);
       continue;
     }
     const fingerprint = fingerprintOf(entry.lines.join('\n'));
     const twin = seen.get(fingerprint);
-    if (twin !== undefined) parsed.warnings.push({ line: entry.line, message: `the same text as the entry at line ${twin}: it is filed once` });
+    if (twin !== undefined) parsed.warnings.push(note(entry.line, 'twin', { line: twin }));
     else seen.set(fingerprint, entry.line);
     parsed.incident.source = { ...parsed.incident.source!, fingerprint };
     proposals.push({ index: proposals.length, line: entry.line, endLine: entry.line + entry.lines.length - 1, fingerprint, ...parsed });

@@ -1,5 +1,8 @@
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
+import { localMessage } from '../http/form-errors.js';
+import { acceptedLocale } from '../http/pages.js';
+import type { ImportWarning } from './notes.js';
 import type { Services } from '../services.js';
 import { importResult, importWeeklyReportsBody } from './schemas.js';
 
@@ -12,6 +15,13 @@ export function importRoutes(api: Api, { imports }: Services): void {
     permission: 'incidents:write',
     body: importWeeklyReportsBody,
     response: importResult,
-    handler: ({ body, req }) => imports.weeklyReports(body, actorOf(req)),
+    handler: async ({ body, req, res }) => {
+      // Warnings in the client's language (Accept-Language), English unless it asks for Chinese.
+      const locale = acceptedLocale(req.headers['accept-language']) ?? 'en';
+      res.vary('Accept-Language');
+      const result = await imports.weeklyReports(body, actorOf(req));
+      const said = (warnings: ImportWarning[]) => warnings.map((w) => ({ line: w.line, message: localMessage(w, locale) }));
+      return { ...result, warnings: said(result.warnings), entries: result.entries.map((e) => ({ ...e, warnings: said(e.warnings) })) };
+    },
   });
 }

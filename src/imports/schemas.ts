@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ImportWarning } from './notes.js';
 import { INCIDENT_STATUSES, zone, type CreateIncidentInput } from '../incidents/schemas.js';
 
 export const importWeeklyReportsBody = z.strictObject({
@@ -12,7 +13,7 @@ export const importWeeklyReportsBody = z.strictObject({
 });
 export type ImportWeeklyReportsInput = z.output<typeof importWeeklyReportsBody>;
 
-const warning = z.object({ line: z.number().int(), message: z.string() });
+const warning = z.object({ line: z.number().int(), message: z.string().describe("in the reader's language (Accept-Language: zh-CN or English)") });
 
 /** The answer, for the OpenAPI document. */
 export const importResult = z.object({
@@ -30,6 +31,9 @@ export const importResult = z.object({
       key: z.string().optional().describe('the incident filed for it (filed, imported)'),
       incident: z.object({ title: z.string(), status: z.enum(INCIDENT_STATUSES) }).loose().describe('the body POST /api/v1/incidents would take'),
       warnings: z.array(warning),
+      reading: z
+        .array(z.object({ line: z.number().int(), fields: z.array(z.string()) }))
+        .describe('each non-blank line of the entry and the fields it filled (title, window, severity, cause, remediation, actions, errorRatio …); a line that filled none is named in a warning'),
       errors: z.array(z.object({ field: z.string(), message: z.string() })).describe('what stops it being filed'),
     }),
   ),
@@ -37,5 +41,6 @@ export const importResult = z.object({
   filed: z.array(z.string()).describe('keys filed by this request'),
 });
 type Documented = z.output<typeof importResult>;
-export type ImportedEntry = Omit<Documented['entries'][number], 'incident'> & { incident: CreateIncidentInput };
-export type ImportResult = Omit<Documented, 'entries'> & { entries: ImportedEntry[] };
+type Warned = { warnings: ImportWarning[] };
+export type ImportedEntry = Omit<Documented['entries'][number], 'incident' | 'warnings'> & Warned & { incident: CreateIncidentInput };
+export type ImportResult = Omit<Documented, 'entries' | 'warnings'> & Warned & { entries: ImportedEntry[] };

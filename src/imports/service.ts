@@ -38,7 +38,7 @@ export class ImportsService {
     const timezone = input.timezone ?? config.DEFAULT_TIMEZONE;
     const parsed = parseWeeklyReports(input.text, { timezone, severityLevels: config.SEVERITY_LEVELS, today: clock.now() });
     if (!parsed.proposals.length) {
-      throw new Unprocessable('No 生产稳定性事件 entry found: nothing to import', [
+      throw new Unprocessable('No incident entry (生产稳定性事件, 事故, 故障) found: nothing to import', [
         { field: 'text', message: 'expected a dated bullet ("- 2/5 8:48~9:50 …") under a 生产稳定性事件 line' },
       ]);
     }
@@ -66,7 +66,7 @@ export class ImportsService {
   /** An entry as proposed (with the person's corrections), whether it was imported before, and what would stop it. */
   private async assess(p: Proposal, choices: ImportChoices): Promise<ImportedEntry> {
     const incident = { ...p.incident, ...choices.edits?.get(p.index) };
-    const base = { index: p.index, line: p.line, endLine: p.endLine, fingerprint: p.fingerprint, incident, warnings: p.warnings };
+    const base = { index: p.index, line: p.line, endLine: p.endLine, fingerprint: p.fingerprint, incident, warnings: p.warnings, reading: p.reading };
     if (choices.skip?.has(p.index)) return { ...base, status: 'skipped', errors: [] };
     const before = await this.deps.fingerprints.findById(p.fingerprint).lean<ImportFingerprintDoc>();
     if (before) return { ...base, status: 'imported', ...(before.incidentKey ? { key: before.incidentKey } : {}), errors: [] };
@@ -75,6 +75,8 @@ export class ImportsService {
 
   /** The API's own checks on the proposal: its schema, then the rules across fields. */
   private problems(incident: CreateIncidentInput): FieldError[] {
+    // An accident whose report names no level is not filed at the default severity: a person chooses it.
+    if (!incident.severity) return [{ field: 'severity', message: 'the report gives no level: choose one' }];
     const parsed = createIncidentBody.safeParse(incident, { reportInput: true });
     if (!parsed.success) return zodFieldErrors(parsed.error);
     const { severity, timezone } = parsed.data;

@@ -1,8 +1,13 @@
 import { DateTime } from 'luxon';
 
 /**
- * Dates and times as weekly reports write them: `2/5`, `2月9日`, `8:48`, `9：50` (full-width colon),
- * ranges with `~`, `～`, `-`, `至`, `到`. Local wall-clock times only: the zone is applied when filed.
+ * The grammar of dates and times in weekly reports. Tokens:
+ *   date  := YYYY (-|/|.|年) M (-|/|.|月) D [日]  |  M (/|月) D [日|号]          2023-02-05, 2023/2/5, 2/5, 02/05, 2月5日
+ *   time  := [上午|下午|晚上…] H (:|：) MM  |  H (点|时) [MM [分] | 半]        8:48, 09:50, 9：50, 9点50分, 下午3点
+ *   sep   := ~ ～ 〜 - – — －（repeated） 至 到
+ *   when  := date [time] [sep ([date] [time])]                              a second date may follow (5月17日 21:30～5月18日 02:10)
+ * A time without a date after `sep` is on the start's day, or the next day when it is earlier (23:40~0:25).
+ * Local wall-clock times only: the zone is applied when the incident is filed.
  */
 export interface LocalTime {
   /** Wall-clock time, held in UTC so arithmetic never meets a DST gap. */
@@ -10,15 +15,20 @@ export interface LocalTime {
   precision: 'minute' | 'day';
 }
 
-const DATE = String.raw`(\d{1,2})\s*[/月]\s*(\d{1,2})\s*日?`;
-const TIME = String.raw`(\d{1,2})\s*[:：]\s*(\d{2})(?!\d)`;
-const SEP = String.raw`\s*[~～〜\-–—至到]\s*`;
+const DATE = String.raw`(?:(?<y>\d{4})\s*[-/.年]\s*(?<ym>\d{1,2})\s*[-/.月]\s*(?<yd>\d{1,2})(?!\d)\s*日?|(?<m>\d{1,2})\s*(?:/|月)\s*(?<d>\d{1,2})(?!\d)\s*[日号]?)`;
+const PERIOD = '上午|早上|早晨|凌晨|中午|下午|傍晚|晚上|夜里|夜间|晚';
+const TIME = String.raw`(?:(?<ap>${PERIOD})\s*)?(?<h>\d{1,2})\s*(?:[:：]\s*(?<mi>\d{2})(?!\d)|[点时]\s*(?:(?<hm>\d{1,2})(?!\d)\s*分?|(?<half>半))?)`;
+const SEP = String.raw`\s*(?:[~～〜\-–—－]+|至|到)\s*`;
 
-const sticky = (source: string) => new RegExp(source, 'y');
-const DATE_AT = sticky(DATE);
-const TIME_AT = sticky(TIME);
-const SEP_AT = sticky(SEP);
-const SPACE_AT = sticky(String.raw`\s*`);
+const DATE_AT = new RegExp(DATE, 'y');
+const TIME_AT = new RegExp(TIME, 'y');
+const SEP_AT = new RegExp(SEP, 'y');
+const SPACE_AT = /\s*/y;
+/** A date or time with the words before it, anywhere in a paragraph. */
+const MENTION = new RegExp(String.raw`(?:${DATE}\s*)?${TIME}`, 'g');
+const DATE_ANYWHERE = new RegExp(DATE, 'g');
+
+type Groups = Record<string, string | undefined>;
 
 /** A month and day with its year worked out from the report's date. */
 export function dayOf(month: number, day: number, reportDate: DateTime): DateTime | undefined {
@@ -29,61 +39,85 @@ export function dayOf(month: number, day: number, reportDate: DateTime): DateTim
   return same > reportDate.plus({ days: 60 }) ? at(reportDate.year - 1) : same;
 }
 
-function withTime(day: DateTime, hour: number, minute: number): DateTime | undefined {
+/** The day a matched `date` names; undefined when it is no day (2/30). */
+function dateOf(g: Groups, reportDate: DateTime): DateTime | undefined {
+  if (g.y) {
+    const at = DateTime.utc(Number(g.y), Number(g.ym), Number(g.yd));
+    return at.isValid ? at : undefined;
+  }
+  return dayOf(Number(g.m), Number(g.d), reportDate);
+}
+
+/** The day's hour and minute a matched `time` names (下午3点 is 15:00); undefined when it is no time (25:10). */
+function timeOf(g: Groups, day: DateTime): DateTime | undefined {
+  let hour = Number(g.h);
+  const minute = g.half ? 30 : Number(g.mi ?? g.hm ?? 0);
+  if (g.ap && /下午|傍晚|晚|夜/.test(g.ap) && hour < 12) hour += 12;
+  if (g.ap === '中午' && hour < 11) hour += 12;
   if (hour > 23 || minute > 59) return undefined;
   return day.set({ hour, minute });
 }
 
-export interface BulletTimes {
+export interface When {
   start: LocalTime;
   end?: LocalTime;
-  /** What follows the date and times: the headline. */
-  rest: string;
+  /** Where the text after the date and times begins. */
+  after: number;
 }
 
+export type WhenReading = { ok: When } | { invalid: string } | { none: true };
+
 /**
- * Reads `2/5 8:48~9:50 headline`, `2/14 12:04 headline`, `3/1 23:40~0:25` (past midnight: the next day),
- * `3/6 22:00~3/7 2:00`, `3/3 headline` (a date only). Undefined when the text does not start with a valid date and time.
+ * Reads `when` at the start of `text`: `2/5 8:48~9:50`, `2/14 12:04`, `3/1 23:40~0:25`, `3/6 22:00~3/7 2:00`,
+ * `2023-02-05`, `2/9~2/12`. `invalid` names a date or time that is written but is no real one (2/30, 25:10).
  */
-export function readBulletTimes(text: string, reportDate: DateTime): BulletTimes | undefined {
+export function readWhen(text: string, reportDate: DateTime): WhenReading {
   let pos = 0;
-  const match = (re: RegExp): RegExpExecArray | null => {
+  const match = (re: RegExp): Groups | undefined => {
     re.lastIndex = pos;
     const m = re.exec(text);
-    if (m) pos = re.lastIndex;
-    return m;
+    if (!m) return undefined;
+    pos = re.lastIndex;
+    return m.groups ?? {};
   };
-  const skipSpace = () => match(SPACE_AT);
+  const spaced = () => match(SPACE_AT);
   const date = match(DATE_AT);
-  if (!date) return undefined;
-  const day = dayOf(Number(date[1]), Number(date[2]), reportDate);
-  if (!day) return undefined;
-  skipSpace();
+  if (!date) return { none: true };
+  const day = dateOf(date, reportDate);
+  if (!day) return { invalid: text.slice(0, pos).trim() };
+  spaced();
   const time = match(TIME_AT);
-  const startAt = time ? withTime(day, Number(time[1]), Number(time[2])) : day;
-  if (!startAt) return undefined;
+  const startAt = time ? timeOf(time, day) : day;
+  if (!startAt) return { invalid: text.slice(0, pos).trim() };
   const start: LocalTime = { at: startAt, precision: time ? 'minute' : 'day' };
 
-  let end: LocalTime | undefined;
   const beforeRange = pos;
+  let end: LocalTime | undefined;
   if (match(SEP_AT)) {
     const endDate = match(DATE_AT);
-    skipSpace();
+    spaced();
     const endTime = match(TIME_AT);
-    const endDay = endDate ? dayOf(Number(endDate[1]), Number(endDate[2]), reportDate) : start.at.startOf('day');
-    if (endDay && (endDate || endTime)) {
+    if (endDate || endTime) {
+      const endDay = endDate ? dateOf(endDate, reportDate) : start.at.startOf('day');
+      if (!endDay) return { invalid: text.slice(0, pos).trim() };
       if (endTime) {
-        let at = withTime(endDay, Number(endTime[1]), Number(endTime[2]));
-        // `23:40~0:25` ends the next day.
-        if (at && !endDate && at < start.at) at = at.plus({ days: 1 });
-        if (at) end = { at, precision: 'minute' };
+        let at = timeOf(endTime, endDay);
+        if (!at) return { invalid: text.slice(0, pos).trim() };
+        if (!endDate && at < start.at) at = at.plus({ days: 1 });
+        end = { at, precision: 'minute' };
       } else {
         end = { at: endDay, precision: 'day' };
       }
     }
     if (!end) pos = beforeRange;
   }
-  return { start, ...(end ? { end } : {}), rest: text.slice(pos).replace(/^[\s,，:：、.。]+/, '').trim() };
+  return { ok: { start, ...(end ? { end } : {}), after: pos } };
+}
+
+/** Whether `text` starts with something written as a date (valid or not): the mark of an entry's first line. */
+export function startsWithDate(text: string): boolean {
+  DATE_AT.lastIndex = 0;
+  return DATE_AT.test(text);
 }
 
 export interface TimeMention {
@@ -92,8 +126,6 @@ export interface TimeMention {
   clause: string;
   raw: string;
 }
-
-const MENTION = new RegExp(String.raw`(?:${DATE}\s*)?${TIME}`, 'g');
 
 /**
  * Times written inside a paragraph (`2/14 21:45 启动…`, `于9：50完成…`), each with its clause. A time
@@ -104,12 +136,14 @@ export function timeMentions(text: string, after: DateTime, reportDate: DateTime
   let anchor = after;
   for (const clause of text.split(/[，,；;。\n]/)) {
     for (const m of clause.matchAll(MENTION)) {
-      const [raw, month, day, hour, minute] = m;
-      const base = month ? dayOf(Number(month), Number(day), reportDate) : anchor.startOf('day');
-      let at = base && withTime(base, Number(hour), Number(minute));
+      const g = m.groups ?? {};
+      const dated = g.y ?? g.m;
+      const base = dated ? dateOf(g, reportDate) : anchor.startOf('day');
+      let at = base && timeOf(g, base);
       if (!at) continue;
-      if (!month && at < anchor) at = at.plus({ days: 1 });
+      if (!dated && at < anchor) at = at.plus({ days: 1 });
       anchor = at;
+      const raw = m[0];
       const words = clause.trim().startsWith(raw.trim()) ? clause.trim().slice(raw.trim().length) : clause;
       out.push({ at, clause: words.trim(), raw });
     }
@@ -117,19 +151,26 @@ export function timeMentions(text: string, after: DateTime, reportDate: DateTime
   return out;
 }
 
-/** The first `2/9~2/12` in a text, as dates. */
+/** The first `2/9~2/12` in a text, as days. */
 export function dateRange(text: string, reportDate: DateTime): { from: DateTime; to: DateTime } | undefined {
-  const m = new RegExp(`${DATE}${SEP}${DATE}`).exec(text);
-  if (!m) return undefined;
-  const from = dayOf(Number(m[1]), Number(m[2]), reportDate);
-  const to = dayOf(Number(m[3]), Number(m[4]), reportDate);
-  return from && to ? { from, to } : undefined;
+  for (const m of text.matchAll(DATE_ANYWHERE)) {
+    const from = dateOf(m.groups ?? {}, reportDate);
+    SEP_AT.lastIndex = m.index + m[0].length;
+    if (!from || !SEP_AT.exec(text)) continue;
+    DATE_AT.lastIndex = SEP_AT.lastIndex;
+    const second = DATE_AT.exec(text);
+    const to = second && dateOf(second.groups ?? {}, reportDate);
+    if (to) return { from, to };
+  }
+  return undefined;
 }
+
+const STARTED_FROM = new RegExp(String.raw`[从自]\s*${DATE}\s*(?:开始|起)`);
 
 /** "从2月9日开始", "自2/9起": the day an incident began when it was found later. */
 export function startedFrom(text: string, reportDate: DateTime): DateTime | undefined {
-  const m = new RegExp(`[从自]\\s*${DATE}\\s*(?:开始|起)`).exec(text);
-  return m ? dayOf(Number(m[1]), Number(m[2]), reportDate) : undefined;
+  const m = STARTED_FROM.exec(text);
+  return m ? dateOf(m.groups ?? {}, reportDate) : undefined;
 }
 
 /** As the API takes it: `2023-02-05T08:48`, or `2023-02-09` for a day. */

@@ -4,6 +4,8 @@ import type { IncidentsService } from '../../src/incidents/service.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
 import { report } from './reports.js';
+import { writeReport } from './corpus.js';
+import { DateTime } from 'luxon';
 
 const SEEDS = () => `${report('2023-w07')}\n${report('2023-w08')}`;
 
@@ -83,6 +85,14 @@ describe('POST /api/v1/imports/weekly-reports', function () {
     expect(await count()).to.equal(2);
   });
 
+  it('says its warnings in the language Accept-Language asks for', async () => {
+    const text = '# 第11周 2023/03/17\n3. 事故：\n- 3/16 10:05~10:30 没写级别\n';
+    const en = (await send({ text }).expect(200)).body.entries[0].warnings.map((w: { message: string }) => w.message);
+    const zh = (await send({ text }).set('Accept-Language', 'zh-CN').expect(200)).body.entries[0].warnings.map((w: { message: string }) => w.message);
+    expect(en).to.include('an accident with no level in its line or heading: the severity is left empty, choose one');
+    expect(zh).to.include('事故的条目和标题都没有写级别：严重级别留空，请选择');
+  });
+
   it('keeps the verbatim source through edits, and does not let an edit change it', async () => {
     const before = (await t.api.get('/api/v1/incidents/INC-2023-0001').expect(200)).body;
     const edited = (await t.api.patch('/api/v1/incidents/INC-2023-0001').send({ version: before.version, title: 'Oracle→TiDB 同步链路中断' }).expect(200)).body;
@@ -119,13 +129,13 @@ describe('POST /api/v1/imports/weekly-reports', function () {
   });
 
   it('refuses an entry the API would refuse, naming its line, and files none of the text', async () => {
-    const text = '# 第11周 2023/03/17\n生产稳定性事件：\n- 3/15 10:00~10:30 好的条目\n- 3/16 10:00~3/15 9:00 结束早于开始\n';
+    const text = '# 第11周 2023/03/17\n3. 事故：\n- C级事故：3/15 10:00~10:30 好的条目\n- 3/16 10:00~10:30 没写级别的事故\n';
     const before = await count();
     const preview = (await send({ text }).expect(200)).body;
-    expect(preview.entries[1].errors.map((e: { field: string }) => e.field)).to.include('window.resolvedAt');
+    expect(preview.entries[1].errors.map((e: { field: string }) => e.field)).to.include('severity');
     const res = await send({ text, dryRun: false }).expect(422);
     expect(res.body.error.message).to.include('nothing was filed');
-    expect(res.body.error.fields.map((f: { field: string }) => f.field)).to.include('entries.1.window.resolvedAt');
+    expect(res.body.error.fields.map((f: { field: string }) => f.field)).to.include('entries.1.severity');
     expect(res.body.error.fields[0].message).to.match(/^line 4: /);
     expect(await count()).to.equal(before);
   });
@@ -157,5 +167,18 @@ describe('POST /api/v1/imports/weekly-reports', function () {
     expect(schema.required).to.deep.equal(['text']);
     expect(schema.properties).to.have.keys('text', 'timezone', 'dryRun');
     expect(op.responses['200'].content['application/json'].schema.properties).to.include.keys('entries', 'warnings', 'filed');
+  });
+
+  it('files each entry of generated reports once: a second import of the same text files nothing', async () => {
+    const text = Array.from({ length: 4 }, (_, i) => writeReport(7 + i, 10 + i, DateTime.utc(2024, 3, 8).plus({ weeks: i })).text).join('\n\n');
+    const before = await count();
+    const first = (await send({ text, dryRun: false }).expect(200)).body;
+    const fresh = first.entries.filter((e: { status: string }) => e.status === 'filed').length;
+    expect(fresh).to.be.greaterThan(8);
+    expect(await count()).to.equal(before + fresh);
+    const again = (await send({ text, dryRun: false }).expect(200)).body;
+    expect(again.filed).to.deep.equal([]);
+    expect(again.entries.every((e: { status: string }) => e.status === 'imported' || e.status === 'duplicate')).to.equal(true);
+    expect(await count()).to.equal(before + fresh);
   });
 });

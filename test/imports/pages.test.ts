@@ -78,7 +78,10 @@ describe('import page', function () {
       .attach('files', Buffer.from(`\uFEFF${report('2023-w08')}`), '第08周.txt')
       .expect(200);
     expect(preview.text).to.include('2 entries: 2 to file, 0 imported before');
-    expect(preview.text).to.include('<span class="n">64</span>- 2/5 8:48~9:50 Oracle到TiDB同步链路中断');
+    // Each source line with its number and the fields it filled.
+    expect(preview.text).to.include('<td class="n">64</td><td><pre>- 2/5 8:48~9:50 Oracle到TiDB同步链路中断，影响到商户账单生成延迟</pre></td><td class="fields">times · title</td>');
+    expect(preview.text).to.match(/<pre>    原因：TiDB服务器文件系统故障[^<]*<\/pre><\/td><td class="fields">cause<\/td>/);
+    expect(preview.text).to.match(/<pre>    3\. 简化策略维护节点[^<]*<\/pre><\/td><td class="fields">corrective action<\/td>/);
     expect(preview.text).to.include('value="2023-02-09"').and.include('value="2023-02-14T12:04"');
     expect(preview.text).to.include('the report says 0.409% but 6131 / 1496160 rows is 0.410%');
     expect(preview.text).to.include('数据平台底层监控改进');
@@ -128,7 +131,7 @@ describe('import page', function () {
     const empty = await postForm(ed, '/imports/preview', [['_csrf', csrf], ['text', '  ']]).redirects(1).expect(400);
     expect(notice(empty.text)).to.include('Paste the text of a weekly report or choose a file.');
     const none = await postForm(ed, '/imports/preview', [['_csrf', csrf], ['text', '# 第09周 2023/03/03\n本周无事']]).redirects(1).expect(422);
-    expect(notice(none.text)).to.include('No 生产稳定性事件 entry found');
+    expect(notice(none.text)).to.include('No incident entry (生产稳定性事件, 事故, 故障) found');
     await postForm(ed, '/imports', [['text', report('2023-w10')], ['include', '0']]).expect(403);
     expect(await count()).to.equal(before);
   });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { fingerprintOf, parseWeeklyReports } from '../../src/imports/parse.js';
 import { fixture } from '../support/fixtures.js';
 import { report } from './reports.js';
+import { localMessage } from '../../src/http/form-errors.js';
 
 const options = { timezone: 'Asia/Shanghai', severityLevels: ['A', 'B', 'C', 'D', 'E'], today: new Date('2026-11-25T02:00:00Z') };
 const parse = (text: string, extra = {}) => parseWeeklyReports(text, { ...options, ...extra });
@@ -56,7 +57,7 @@ describe('weekly report parser', () => {
     const ratioWarning = notes.find((n) => n.message.includes('0.409%'))!;
     expect(ratioWarning.message).to.include('0.410%');
     expect(ratioWarning.line).to.equal(lineOf(text, '错误占比0.409%'));
-    expect(notes.some((n) => n.message.includes('3 corrective action(s)'))).to.equal(true);
+    expect(notes.some((n) => n.message.includes('3 corrective actions'))).to.equal(true);
   });
 
   it('finds exactly the two incidents in both seed reports pasted one after another, each with its own report', () => {
@@ -81,7 +82,7 @@ describe('weekly report parser', () => {
     expect(dateOnly!.cause).to.equal(undefined);
     const dateOnlyNotes = proposals[1]!.warnings.map((w) => `${w.line}: ${w.message}`);
     expect(dateOnlyNotes).to.include(`${lineOf(text, '- 3/3')}: no 原因: the cause is left empty`);
-    expect(dateOnlyNotes).to.include(`${lineOf(text, '这一行不属于任何字段')}: not placed (kept in the source text): 这一行不属于任何字段`);
+    expect(dateOnlyNotes).to.include(`${lineOf(text, '这一行不属于任何字段')}: not placed in any field (kept in the source text): 这一行不属于任何字段`);
     expect(dateOnlyNotes.some((n) => n.includes('no end time'))).to.equal(true);
 
     expect(accident!.window).to.deep.equal({ startedAt: '2023-03-06T09:50', mitigatedAt: '2023-03-06T10:20', resolvedAt: '2023-03-06T10:20' });
@@ -95,8 +96,71 @@ describe('weekly report parser', () => {
     ]);
 
     // The bullet without a date is named with its line, and the report's next item ends the section.
-    expect(warnings).to.deep.equal([{ line: lineOf(text, '- 缺少日期的条目'), message: 'a bullet without a date: not read as an incident' }]);
+    expect(warnings.map(({ line, message }) => ({ line, message }))).to.deep.equal([{ line: lineOf(text, '- 缺少日期的条目'), message: 'a bullet without a date: not read as an incident: - 缺少日期的条目' }]);
     expect(proposals[2]!.endLine).to.equal(lineOf(text, '2. 证书续期流程'));
+  });
+
+  it('reads all three entries of the issue-25 report: the C-level accident under `3. 事故：`, no heading as an action, 未同步 rows', () => {
+    const text = report('2023-w11');
+    const { proposals, warnings } = parse(text);
+    expect(warnings).to.deep.equal([]);
+    expect(proposals).to.have.length(3);
+    const [batch, query, accident] = proposals.map((p) => p.incident);
+    expect(batch!.severity).to.equal('E');
+    expect(batch!.actions!.map((a) => a.title)).to.deep.equal(['归档任务改到凌晨执行', '连接池按任务拆分']);
+    expect(query!.window).to.deep.equal({ startedAt: '2023-03-14T09:10', mitigatedAt: '2023-03-14T10:00', resolvedAt: '2023-03-14T10:00' });
+    expect(query!.cause?.rootCauses).to.deep.equal(['慢查询未走索引']);
+    expect(query!.actions).to.equal(undefined);
+    expect(accident!.severity).to.equal('C');
+    expect(accident!.title).to.equal('账户2.0余额同步中断，部分账户余额显示不准');
+    expect(accident!.window).to.deep.equal({ startedAt: '2023-03-16T10:05', mitigatedAt: '2023-03-16T10:32', resolvedAt: '2023-03-16T10:32' });
+    expect(accident!.impact?.errorRatios).to.deep.equal([{ label: '当日账户变动', totalRows: 48210, errorRows: 1207, stated: '2.5%' }]);
+    expect(proposals[2]!.warnings.map((w) => w.message).filter((m) => m.includes('%'))).to.deep.equal([]);
+    expect(accident!.dataRepair).to.include({ startedAt: '2023-03-16T14:00', completedAt: '2023-03-16T18:20' });
+    expect(accident!.actions!.map((a) => a.title)).to.deep.equal(['同步节点磁盘使用率告警', '同步任务失败自动重试']);
+    // The outline's `3. 事故：` ends the entry above it, and 【其他】 ends the section.
+    expect(proposals[1]!.endLine).to.equal(lineOf(text, '处理：增加索引后恢复'));
+    expect(proposals[2]!.endLine).to.equal(lineOf(text, '（2）同步任务失败自动重试'));
+    // Every line of each entry is read into a field.
+    for (const p of proposals) expect(p.reading.filter((r) => !r.fields.length), `entry at ${p.line}`).to.deep.equal([]);
+    expect(proposals[2]!.reading.find((r) => r.line === lineOf(text, '占比2.5%'))?.fields).to.include('errorRatio');
+  });
+
+  it('reads each spelling of a window: a second date, 点/分, 下午, 至, a range of days, and names an end before its start', () => {
+    const at = (line: string) => {
+      const { proposals, warnings } = parse(`# 第21周 2023/05/26\n生产稳定性事件：\n${line}\n  原因：x\n  处置：y\n`);
+      return { window: proposals[0]?.incident.window, notes: [...warnings, ...(proposals[0]?.warnings ?? [])].map((w) => w.said.id) };
+    };
+    expect(at('- 5月17日 21:30～5月18日 02:10 跨天').window).to.deep.equal({ startedAt: '2023-05-17T21:30', mitigatedAt: '2023-05-18T02:10', resolvedAt: '2023-05-18T02:10' });
+    expect(at('- 2023-05-17 下午3点 至 下午4点半 下午').window).to.deep.equal({ startedAt: '2023-05-17T15:00', mitigatedAt: '2023-05-17T16:30', resolvedAt: '2023-05-17T16:30' });
+    expect(at('- 05/17 9点50分—10点05分 点分').window).to.deep.equal({ startedAt: '2023-05-17T09:50', mitigatedAt: '2023-05-17T10:05', resolvedAt: '2023-05-17T10:05' });
+    expect(at('- 5/9~5/12 几天').window).to.deep.equal({ startedAt: '2023-05-09', mitigatedAt: '2023-05-12', resolvedAt: '2023-05-12' });
+    const backwards = at('- 5/17 10:00~5/16 9:00 倒序');
+    expect(backwards.window).to.deep.equal({ startedAt: '2023-05-17T10:00' });
+    expect(backwards.notes).to.include('import.endBeforeStart');
+  });
+
+  it('reads row counts in any order and wording, and warns only beyond the written precision', () => {
+    const rows = (sentence: string) => {
+      const { proposals } = parse(`生产稳定性事件：\n- 3/16 10:00~10:30 x\n  影响：${sentence}\n`);
+      const p = proposals[0]!;
+      return { ratio: p.incident.impact?.errorRatios?.map(({ totalRows, errorRows, stated }) => [errorRows, totalRows, stated]), notes: p.warnings.map((w) => w.said.id) };
+    };
+    expect(rows('共48210条，其中未同步状态1207条，占比2.5%')).to.deep.equal({ ratio: [[1207, 48210, '2.5%']], notes: ['import.noCause', 'import.noRemediation'] });
+    expect(rows('其中1207笔失败，共48,210笔').ratio).to.deep.equal([[1207, 48210, undefined]]);
+    expect(rows('影响1207笔，占当日48210笔的2.50%').ratio).to.deep.equal([[1207, 48210, '2.50%']]);
+    expect(rows('失败订单 1207/48210').ratio).to.deep.equal([[1207, 48210, undefined]]);
+    expect(rows('共48210条，其中异常1207条，占比2.6%').notes).to.include('import.statedRatio');
+    expect(rows('共100条，其中错误300条').notes).to.include('import.moreErrorsThanRows');
+    expect(rows('错误占比很高').notes).to.include('import.rowsNotRead');
+  });
+
+  it('says its warnings in Chinese too', () => {
+    const { proposals } = parse('# 第11周 2023/03/17\n3. 事故：\n- 3/16 10:05 无级别\n');
+    const [w] = proposals[0]!.warnings.filter((x) => x.said.id === 'import.noLevel');
+    expect(w!.message).to.include('no level');
+    expect(localMessage(w!, 'zh-CN')).to.equal('事故的条目和标题都没有写级别：严重级别留空，请选择');
+    expect(proposals[0]!.incident.severity).to.equal(undefined);
   });
 
   it('takes the default severity from the configured levels, and the year from today when no report title dates the text', () => {
@@ -125,9 +189,9 @@ describe('weekly report parser', () => {
     expect(parse('随便写点什么\n- 2/5 8:48 不在事件段落里').proposals).to.deep.equal([]);
     const { proposals, warnings } = parse('# 第08周 2023/02/18\n生产稳定性事件：\n- 2/30 8:48 不存在的日期\n- 2/14 25:10 不存在的时间\n');
     expect(proposals).to.deep.equal([]);
-    expect(warnings).to.deep.equal([
-      { line: 3, message: "the bullet's date or time is not valid: not imported" },
-      { line: 4, message: "the bullet's date or time is not valid: not imported" },
+    expect(warnings.map(({ line, message }) => ({ line, message }))).to.deep.equal([
+      { line: 3, message: 'the date or time "2/30" is not a real one: not imported' },
+      { line: 4, message: 'the date or time "2/14 25:10" is not a real one: not imported' },
     ]);
   });
 });
