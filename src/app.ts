@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { actionRoutes } from './actions/routes.js';
+import { channelRoutes } from './channels/routes.js';
 import { Api } from './http/api.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { multipartForm } from './http/multipart.js';
@@ -102,6 +103,7 @@ export function createApp(services: Services): express.Express {
   reminderRoutes(api, services);
   reportRoutes(api, services);
   importRoutes(api, services);
+  channelRoutes(api, services);
   const openApi = api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL });
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);

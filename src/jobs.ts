@@ -46,9 +46,11 @@ async function repairReadModel(s: Services): Promise<{ announced: number }> {
 }
 
 /** Keeps the collections that grow with time but are only needed for a while small: the feed, expired sign-ins. */
-async function prune(s: Services): Promise<{ feedEntries: number; credentials: number }> {
+async function prune(s: Services): Promise<{ feedEntries: number; credentials: number; chatSlots: number }> {
   const [{ deleted: feedEntries }, { deleted: credentials }] = [await s.feed.prune(FEED_RETENTION_MS), await s.users.pruneCredentials()];
-  return { feedEntries, credentials };
+  // Send slots matter only within their rate window (a second or a minute): an hour on, nobody reads them.
+  const { deletedCount: chatSlots } = await s.models.channelSlots.deleteMany({ at: { $lt: new Date(s.clock.now().getTime() - HOUR) } });
+  return { feedEntries, credentials, chatSlots };
 }
 
 export function findJob(s: Services, name: string): Job | undefined {

@@ -27,6 +27,12 @@ import { ReportsService } from './reports/service.js';
 import { credentialModel, credentialUseModel, oidcIdentityModel, userModel } from './users/model.js';
 import { OidcSignIn } from './users/oidc.js';
 import { UsersService } from './users/service.js';
+import { ChannelDelivery } from './channels/delivery.js';
+import { ChatEvents } from './channels/events.js';
+import { channelModels } from './channels/model.js';
+import { SecretBox } from './channels/secrets.js';
+import { ChannelsService } from './channels/service.js';
+import { channelKeyBytes } from './lib/config.js';
 import type { Clock } from './lib/clock.js';
 import { RefusedForms } from './http/refused-forms.js';
 import type { Config } from './lib/config.js';
@@ -53,6 +59,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     ...reminderModels(conn),
     ...reportModels(conn),
     importFingerprints: importFingerprintModel(conn),
+    ...channelModels(conn),
   };
   const feed = new Feed({ feed: models.feed, feedMeta: models.feedMeta, clock });
   const revisions = new Revisions(models.revisions, feed);
@@ -83,7 +90,10 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     audit,
     ownerZone: async (email) => (await users.byEmail([email])).get(email)?.timezone,
     // The mail path is built from the actions service, so it is reached once both exist.
-    onAssigned: (key, by) => mail.assignments.notify(key, by),
+    onAssigned: async (key, by) => {
+      await mail.assignments.notify(key, by);
+      await chatEvents.assigned(key, (incidentKey) => incidents.find(incidentKey));
+    },
     clock,
     config,
   });
@@ -94,6 +104,8 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     actions,
     revisions,
     audit,
+    // Chat is built after the outbox; events reach it once all exist.
+    events: { filed: (doc) => chatEvents.filed(doc), statusChanged: (doc, from) => chatEvents.statusChanged(doc, from) },
     clock,
     config,
   });
@@ -104,7 +116,11 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const metrics = new PeriodMetrics({ models, clock });
   const reports = new ReportsService({ reads: { mirror, incidents, actions }, metrics, renderer, rendered, clock, config });
   const people = async (email: string) => (await users.byEmail([email])).get(email);
-  const mail = buildReminders({ config, clock, logger, models, mirror, actions, renderer, people });
+  const secretBox = new SecretBox(config.CHANNEL_SECRET_KEY ? channelKeyBytes(config.CHANNEL_SECRET_KEY) : undefined);
+  const channels = new ChannelsService({ channels: models.channels, box: secretBox, audit, clock });
+  const chatDelivery = new ChannelDelivery({ channels: models.channels, slots: models.channelSlots, box: secretBox, clock, config });
+  const mail = buildReminders({ config, clock, logger, models, mirror, actions, renderer, people, chat: chatDelivery });
+  const chatEvents = new ChatEvents({ channels, outbox: mail.outbox, people: (emails) => users.byEmail(emails), actions: () => actions, config, logger });
   const comments = new CommentsService({ comments: models.comments, mirror, revisions, audit, clock });
   const reviews = new ReviewsService({
     reviews: models.reviews,
@@ -114,6 +130,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     users,
     documents,
     notifications: mail.notifications,
+    chat: chatEvents,
     revisions,
     mirror,
     audit,
@@ -122,7 +139,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   });
   // Refused page forms shown again at their own address (post-redirect-get), for this process's pages.
   const refusedForms = new RefusedForms(clock);
-  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, claims, audit, users, oidc, actions, incidents, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
+  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, claims, audit, users, oidc, actions, incidents, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews, channels, chatEvents };
 }
 
 export type Services = ReturnType<typeof buildServices>;
