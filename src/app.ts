@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { actionRoutes } from './actions/routes.js';
 import { channelRoutes } from './channels/routes.js';
+import { webhookDocs } from './channels/schemas.js';
 import { Api } from './http/api.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { multipartForm } from './http/multipart.js';
@@ -104,7 +105,7 @@ export function createApp(services: Services): express.Express {
   reportRoutes(api, services);
   importRoutes(api, services);
   channelRoutes(api, services);
-  const openApi = api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL });
+  const openApi = { ...api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL }), webhooks: webhookDocs() };
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
   });

@@ -26,6 +26,7 @@ function jobs(s: Services): Job[] {
     { name: 'send-due-reminders', everyMs: 15 * MINUTE, run: () => s.reminders.raiseDue() },
     { name: 'send-digests', everyMs: 5 * MINUTE, run: () => s.reminders.sendDigests() },
     { name: 'send-review-notices', everyMs: MINUTE, run: () => s.reviewNotices.send() },
+    { name: 'post-chat-overdue-summaries', everyMs: 15 * MINUTE, run: () => s.chatEvents.overdueSummaries() },
     { name: 'deliver-outbox', everyMs: 0.5 * MINUTE, run: () => s.outbox.deliver() },
     { name: 'repair-read-model', everyMs: HOUR, run: () => repairReadModel(s) },
     { name: 'prune', everyMs: HOUR, run: () => prune(s) },

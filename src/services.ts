@@ -92,12 +92,12 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     // The mail path is built from the actions service, so it is reached once both exist.
     onAssigned: async (key, by) => {
       await mail.assignments.notify(key, by);
-      await chatEvents.assigned(key, (incidentKey) => incidents.find(incidentKey));
+      await chatEvents.assigned(key, (incidentKey: string) => incidents.find(incidentKey));
     },
     clock,
     config,
   });
-  const incidents = new IncidentsService({
+  const incidents: IncidentsService = new IncidentsService({
     incidents: models.incidents,
     mirror,
     feed,
@@ -105,7 +105,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     revisions,
     audit,
     // Chat is built after the outbox; events reach it once all exist.
-    events: { filed: (doc) => chatEvents.filed(doc), statusChanged: (doc, from) => chatEvents.statusChanged(doc, from) },
+    events: { filed: (doc): Promise<void> => chatEvents.filed(doc), statusChanged: (doc, from): Promise<void> => chatEvents.statusChanged(doc, from) },
     clock,
     config,
   });
@@ -120,7 +120,17 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const channels = new ChannelsService({ channels: models.channels, box: secretBox, audit, clock });
   const chatDelivery = new ChannelDelivery({ channels: models.channels, slots: models.channelSlots, box: secretBox, clock, config });
   const mail = buildReminders({ config, clock, logger, models, mirror, actions, renderer, people, chat: chatDelivery });
-  const chatEvents = new ChatEvents({ channels, outbox: mail.outbox, people: (emails) => users.byEmail(emails), actions: () => actions, config, logger });
+  const chatEvents: ChatEvents = new ChatEvents({
+    channels,
+    outbox: mail.outbox,
+    people: (emails) => users.byEmail(emails),
+    actions: () => actions,
+    incidentOf: (key) => incidents.find(key),
+    links: mail.links,
+    clock,
+    config,
+    logger,
+  });
   const comments = new CommentsService({ comments: models.comments, mirror, revisions, audit, clock });
   const reviews = new ReviewsService({
     reviews: models.reviews,

@@ -3,14 +3,19 @@ import type { ActionsService } from '../actions/service.js';
 import { formatList, formatTime, term, type InstantValue } from '../documents/format.js';
 import { ui } from '../documents/ui-strings.js';
 import type { IncidentDoc } from '../incidents/model.js';
+import { DateTime } from 'luxon';
+import { listActionsQuery } from '../actions/schemas.js';
+import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
+import { localDate, zoneNamed } from '../lib/time.js';
+import type { ActionLinks } from '../reminders/links.js';
 import type { Logger } from '../lib/logger.js';
 import type { Instant } from '../lib/time.js';
 import type { NewMessage, Outbox } from '../mail/outbox.js';
 import type { UserDoc } from '../users/model.js';
 import type { ChannelDoc, ChannelEvent, ChannelKind } from './model.js';
 import { shorten } from './fit.js';
-import { render, type ChatMessage, type Mention } from './platforms.js';
+import { inlineLink, inlineMention, plainLine, render, type ChatMessage, type Mention } from './platforms.js';
 import type { ChannelsService } from './service.js';
 
 export type ReviewEvent = 'requested' | 'changes_requested' | 'approved' | 'published';
@@ -34,6 +39,9 @@ export class ChatEvents {
       outbox: Outbox;
       people: PeopleByEmail;
       actions: () => ActionsService;
+      incidentOf: (key: string) => Promise<IncidentDoc>;
+      links: ActionLinks;
+      clock: Clock;
       config: Config;
       logger: Logger;
     },
@@ -103,6 +111,84 @@ export class ChatEvents {
     }));
   }
 
+  /**
+   * Once a day per channel, from DIGEST_HOUR in DEFAULT_TIMEZONE: the overdue corrective actions of the
+   * incidents routed to it, grouped by owner (mentioned), one line each with the emails' signed one-click
+   * links (mark done, snooze, new due date) made out to the owner. The day is in the dedupe key, so the
+   * job may run every quarter hour and on several workers.
+   */
+  async overdueSummaries(): Promise<{ channels: number; messages: number }> {
+    const { config, clock, outbox } = this.deps;
+    const now = clock.now();
+    const zone = config.DEFAULT_TIMEZONE;
+    if (DateTime.fromJSDate(now, { zone: zoneNamed(zone) }).hour < config.DIGEST_HOUR) return { channels: 0, messages: 0 };
+    const day = localDate(zone, now);
+    const key = `overdue:${day}`;
+    const channels = [];
+    for (const c of await this.deps.channels.all()) {
+      if (!c.disabled && c.events.includes('actions.overdue') && (await outbox.refsOf(`chat:${c._id}:${key}:0`)) === undefined) channels.push(c);
+    }
+    if (!channels.length) return { channels: 0, messages: 0 };
+    const overdue = await this.overdueActions();
+    const incidents = new Map<string, IncidentDoc>();
+    for (const a of overdue) if (!incidents.has(a.incidentKey)) incidents.set(a.incidentKey, await this.deps.incidentOf(a.incidentKey));
+    const owners = await this.deps.people([...new Set(overdue.map((a) => a.owner).filter((o): o is string => !!o))]);
+    let messages = 0;
+    for (const channel of channels) {
+      const routed = [];
+      for (const a of overdue) {
+        const incident = incidents.get(a.incidentKey)!;
+        const team = incident.owner ? (await this.deps.people([incident.owner])).get(incident.owner)?.team : undefined;
+        if ((await this.deps.channels.routed('actions.overdue', incident, team)).some((c) => c._id === channel._id)) routed.push(a);
+      }
+      if (!routed.length) continue;
+      const locale = channel.locale ?? incidents.get(routed[0]!.incidentKey)!.locale;
+      const message = await this.overdueMessage(routed, owners, locale, day);
+      messages += (await outbox.enqueueMany(this.messages(channel, message, key))).size;
+    }
+    return { channels: channels.length, messages };
+  }
+
+  private async overdueActions() {
+    const all = [];
+    for (let page = 1; ; page++) {
+      const { items, total } = await this.deps.actions().list(listActionsQuery.parse({ overdue: 'true', sort: 'dueDate', page: String(page), pageSize: '200' }));
+      all.push(...items);
+      if (all.length >= total || !items.length) return all;
+    }
+  }
+
+  private async overdueMessage(actions: Awaited<ReturnType<ChatEvents['overdueActions']>>, owners: Map<string, UserDoc>, locale: string, day: string): Promise<ChatMessage> {
+    const groups = new Map<string, typeof actions>();
+    for (const a of actions) groups.set(a.owner ?? '', [...(groups.get(a.owner ?? '') ?? []), a]);
+    const mentions: Mention[] = [];
+    const lines: string[] = [];
+    for (const [owner, list] of groups) {
+      const person = owners.get(owner);
+      if (owner) mentions.push({ name: person?.name ?? owner, ids: person?.chat ?? {} });
+      lines.push(ui(locale, 'chat.overdue.owner', { owner: owner ? inlineMention(mentions.length - 1) : ui(locale, 'common.unowned'), n: list.length }));
+      for (const a of list) {
+        const links = owner
+          ? [
+              inlineLink(ui(locale, 'email.digest.markDone'), await this.deps.links.url(a.key, owner, 'done')),
+              inlineLink(ui(locale, 'email.digest.snooze'), await this.deps.links.url(a.key, owner, 'snooze')),
+              inlineLink(ui(locale, 'email.digest.newDueDate'), await this.deps.links.url(a.key, owner, 'due')),
+            ].join(' ')
+          : inlineLink(a.key, `${this.deps.config.BASE_URL}/incidents/${encodeURIComponent(a.incidentKey)}#${a.key}`);
+        lines.push(`${ui(locale, 'chat.overdue.item', { key: a.key, title: a.title, dueDate: a.dueDate ?? '' })} ${links}`);
+      }
+    }
+    return {
+      event: 'actions.overdue',
+      title: ui(locale, 'chat.overdue.title', { n: actions.length, date: day }),
+      lines,
+      link: { label: ui(locale, 'chat.link.actions'), url: `${this.deps.config.BASE_URL}/actions?overdue=true` },
+      mentions,
+      inlineMentions: true,
+      data: { date: day, actions: actions.map((a) => ({ key: a.key, title: a.title, owner: a.owner ?? null, dueDate: a.dueDate ?? null, incident: a.incidentKey })) },
+    };
+  }
+
   /** A test message to one channel, whatever it is routed to (the settings' "send a test message"). */
   async test(channel: ChannelDoc, at: Date): Promise<string[]> {
     const locale = channel.locale ?? this.deps.config.DEFAULT_LOCALE;
@@ -164,7 +250,7 @@ export class ChatEvents {
   /** One outbox message per part the platform needs, keyed `chat:<channel>:<event key>:<part>`. */
   private messages(channel: ChannelDoc, m: ChatMessage, key: string): NewMessage[] {
     return render(channel.kind as ChannelKind, m).map(({ body, lines }, i) => {
-      const text = [m.title, ...lines, ...(m.link ? [m.link.url] : [])].join('\n');
+      const text = [m.title, ...lines.map((l) => plainLine(l, m)), ...(m.link ? [m.link.url] : [])].join('\n');
       return {
         dedupeKey: `chat:${channel._id}:${key}:${i}`,
         kind: m.event,

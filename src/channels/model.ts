@@ -2,7 +2,7 @@ import { Schema, type Connection, type Model } from 'mongoose';
 
 export const CHANNEL_KINDS = ['wecom', 'feishu', 'dingtalk', 'slack', 'webhook'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
-export const CHANNEL_EVENTS = ['incident.filed', 'incident.status', 'review', 'action.assigned'] as const;
+export const CHANNEL_EVENTS = ['incident.filed', 'incident.status', 'review', 'action.assigned', 'actions.overdue'] as const;
 export type ChannelEvent = (typeof CHANNEL_EVENTS)[number];
 
 /**

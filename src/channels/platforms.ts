@@ -11,6 +11,8 @@ export interface ChatMessage {
   lines: string[];
   link?: { label: string; url: string };
   mentions: Mention[];
+  /** True when the lines place the mentions themselves (inlineMention); otherwise they follow the lines. */
+  inlineMentions?: boolean;
   /** The event's data, as generic webhooks receive it (declared in the OpenAPI document's `webhooks`). */
   data: Record<string, unknown>;
 }
@@ -20,6 +22,32 @@ export interface Mention {
   name: string;
   ids: Partial<Record<ChannelKind, string>>;
 }
+
+/**
+ * Links and mentions inside a line, written by `inlineLink` / `inlineMention` with control characters a
+ * person's text never holds; each platform writes them in its own syntax once the text around is escaped.
+ */
+export const inlineLink = (label: string, url: string) => `\u0001${label}\u0002${url}\u0003`;
+export const inlineMention = (index: number) => `\u0004${index}\u0005`;
+const INLINE = /\u0001([^\u0002]*)\u0002([^\u0003]*)\u0003|\u0004(\d+)\u0005/g;
+
+/** `line` escaped for the platform, its inline links and mentions in the platform's syntax. */
+function markup(line: string, m: ChatMessage, escape: (t: string) => string, link: (label: string, url: string) => string, mention: (p: Mention) => string): string {
+  let out = '';
+  let last = 0;
+  for (const match of line.matchAll(INLINE)) {
+    out += escape(line.slice(last, match.index));
+    const person = match[3] !== undefined ? m.mentions[Number(match[3])] : undefined;
+    out += match[3] !== undefined ? (person ? mention(person) : '') : link(escape(match[1]!), match[2]!);
+    last = match.index + match[0].length;
+  }
+  return out + escape(line.slice(last));
+}
+const asIs = (t: string) => t;
+
+/** A line as plain text (the outbox's readable copy): links as "label: url", mentions as names. */
+export const plainLine = (line: string, m: ChatMessage) => markup(line, m, asIs, (label, url) => `${label}: ${url}`, (p) => `@${p.name}`);
+const mdLink = (label: string, url: string) => `[${label}](${url})`;
 
 /** A mobile number (WeCom and DingTalk mention by user id or by mobile). */
 const isMobile = (id: string) => /^\+?\d{6,15}$/.test(id);
@@ -47,16 +75,18 @@ const wecom: Platform = {
   windows: [{ ms: 60_000, max: 20 }],
   render(m, parts) {
     const mobiles = m.mentions.map((p) => p.ids.wecom).filter((id): id is string => !!id && isMobile(id));
-    const mention = m.mentions.map((p) => (p.ids.wecom && !isMobile(p.ids.wecom) ? `<@${p.ids.wecom}>` : plainMention(p))).join(' ');
+    const who = (p: Mention) => (p.ids.wecom && !isMobile(p.ids.wecom) ? `<@${p.ids.wecom}>` : plainMention(p));
+    const mention = m.inlineMentions ? '' : m.mentions.map(who).join(' ');
     return parts.map((lines, i) => {
       const head = partTitle(m, i, parts.length);
-      const tail = [...(i === 0 && mention ? [mention] : []), ...(m.link ? [`[${m.link.label}](${m.link.url})`] : [])];
-      if (i === 0 && mobiles.length) {
+      const tail = [...(i === 0 && mention ? [mention] : []), ...(m.link ? [mdLink(m.link.label, m.link.url)] : [])];
+      if (i === 0 && mobiles.length && !m.inlineMentions) {
         // Markdown messages cannot mention by mobile: a text message can, within 2048 bytes.
-        const content = shorten([head, ...lines, ...(m.link ? [`${m.link.label}: ${m.link.url}`] : [])].join('\n'), 2048);
+        const text = lines.map((l) => markup(l, m, asIs, (label, url) => `${label}: ${url}`, who));
+        const content = shorten([head, ...text, ...(m.link ? [`${m.link.label}: ${m.link.url}`] : [])].join('\n'), 2048);
         return { msgtype: 'text', text: { content, mentioned_mobile_list: mobiles } };
       }
-      return { msgtype: 'markdown', markdown: { content: [`**${head}**`, ...lines, ...tail].join('\n') } };
+      return { msgtype: 'markdown', markdown: { content: [`**${head}**`, ...lines.map((l) => markup(l, m, asIs, mdLink, who)), ...tail].join('\n') } };
     });
   },
 };
@@ -75,14 +105,15 @@ const feishu: Platform = {
   maxBytes: 15_000,
   windows: [{ ms: 60_000, max: 100 }],
   render(m, parts) {
-    const mention = m.mentions.map((p) => (p.ids.feishu ? `<at id=${p.ids.feishu}></at>` : larkText(plainMention(p)))).join(' ');
+    const who = (p: Mention) => (p.ids.feishu ? `<at id=${p.ids.feishu}></at>` : larkText(plainMention(p)));
+    const mention = m.inlineMentions ? '' : m.mentions.map(who).join(' ');
     return parts.map((lines, i) => ({
       msg_type: 'interactive',
       card: {
         config: { wide_screen_mode: true },
         header: { title: { tag: 'plain_text', content: partTitle(m, i, parts.length) }, template: 'red' },
         elements: [
-          { tag: 'div', text: { tag: 'lark_md', content: [...lines.map(larkText), ...(i === 0 && mention ? [mention] : [])].join('\n') } },
+          { tag: 'div', text: { tag: 'lark_md', content: [...lines.map((l) => markup(l, m, larkText, mdLink, who)), ...(i === 0 && mention ? [mention] : [])].join('\n') } },
           ...(m.link ? [{ tag: 'action', actions: [{ tag: 'button', text: { tag: 'plain_text', content: m.link.label }, url: m.link.url, type: 'primary' }] }] : []),
         ],
       },
@@ -101,14 +132,15 @@ const dingtalk: Platform = {
   windows: [{ ms: 60_000, max: 20 }],
   render(m, parts) {
     const ids = m.mentions.map((p) => p.ids.dingtalk).filter((id): id is string => !!id);
-    const mention = m.mentions.map((p) => (p.ids.dingtalk ? `@${p.ids.dingtalk}` : plainMention(p))).join(' ');
+    const who = (p: Mention) => (p.ids.dingtalk ? `@${p.ids.dingtalk}` : plainMention(p));
+    const mention = m.inlineMentions ? '' : m.mentions.map(who).join(' ');
     return parts.map((lines, i) => {
       const title = partTitle(m, i, parts.length);
-      const text = [`#### ${title}`, ...lines.map((l) => `- ${l}`), ...(i === 0 && mention ? [mention] : []), ...(m.link ? [`[${m.link.label}](${m.link.url})`] : [])].join('\n');
+      const text = [`#### ${title}`, ...lines.map((l) => `- ${markup(l, m, asIs, mdLink, who)}`), ...(i === 0 && mention ? [mention] : []), ...(m.link ? [mdLink(m.link.label, m.link.url)] : [])].join('\n');
       return {
         msgtype: 'markdown',
         markdown: { title, text },
-        at: i === 0 ? { atMobiles: ids.filter(isMobile), atUserIds: ids.filter((id) => !isMobile(id)), isAtAll: false } : { isAtAll: false },
+        at: i === 0 || m.inlineMentions ? { atMobiles: ids.filter(isMobile), atUserIds: ids.filter((id) => !isMobile(id)), isAtAll: false } : { isAtAll: false },
       };
     });
   },
@@ -128,10 +160,11 @@ const slack: Platform = {
   maxBytes: 2900,
   windows: [{ ms: 60_000, max: 50 }],
   render(m, parts) {
-    const mention = m.mentions.map((p) => (p.ids.slack ? `<@${p.ids.slack}>` : slackText(plainMention(p)))).join(' ');
+    const who = (p: Mention) => (p.ids.slack ? `<@${p.ids.slack}>` : slackText(plainMention(p)));
+    const mention = m.inlineMentions ? '' : m.mentions.map(who).join(' ');
     return parts.map((lines, i) => {
       const title = partTitle(m, i, parts.length);
-      const section = [...lines.map(slackText), ...(i === 0 && mention ? [mention] : [])].join('\n');
+      const section = [...lines.map((l) => markup(l, m, slackText, (label, url) => `<${url}|${label}>`, who)), ...(i === 0 && mention ? [mention] : [])].join('\n');
       return {
         text: title,
         blocks: [
@@ -153,7 +186,7 @@ const webhook: Platform = {
   maxBytes: 1_000_000,
   windows: [],
   render(m, parts) {
-    return [{ type: m.event, data: { ...m.data, title: m.title, text: parts.flat().join('\n'), ...(m.link ? { url: m.link.url } : {}) } }];
+    return [{ type: m.event, data: { ...m.data, title: m.title, text: parts.flat().map((l) => markup(l, m, asIs, (label, url) => `${label}: ${url}`, plainMention)).join('\n'), ...(m.link ? { url: m.link.url } : {}) } }];
   },
 };
 

@@ -52,4 +52,41 @@ export const channelView = z.object({
 });
 export type ChannelView = z.infer<typeof channelView>;
 
+/** What a generic webhook receives (Standard Webhooks: type, timestamp, data), by event. */
+export const WEBHOOK_EVENTS = ['incident.filed', 'incident.status', 'review.requested', 'review.changes_requested', 'review.approved', 'review.published', 'action.assigned', 'actions.overdue', 'test'] as const;
+export const webhookPayload = z.object({
+  type: z.enum(WEBHOOK_EVENTS),
+  timestamp: z.iso.datetime(),
+  data: z
+    .looseObject({
+      title: z.string().describe("the message's title, in the channel's language"),
+      text: z.string().describe('its lines as plain text'),
+      url: z.url().optional(),
+      incident: z.string().optional().describe('the incident key'),
+      action: z.string().optional().describe('the action key'),
+    })
+    .describe('the event fields (incident key, severity, status, services; action, owner, due date; overdue actions) and the readable text'),
+});
+
+/** The OpenAPI document's `webhooks`: one entry per event a generic webhook channel is sent, signed per Standard Webhooks. */
+export function webhookDocs(): Record<string, unknown> {
+  const schema = z.toJSONSchema(webhookPayload, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete schema.$schema;
+  const signed = ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => ({ name, in: 'header', required: true, schema: { type: 'string' } }));
+  return Object.fromEntries(
+    WEBHOOK_EVENTS.map((event) => [
+      event,
+      {
+        post: {
+          summary: `Chat event ${event}, to a webhook channel`,
+          description: 'Signed per the Standard Webhooks specification with the channel secret (see docs/chat.md); answer 2xx to take it.',
+          parameters: signed,
+          requestBody: { required: true, content: { 'application/json': { schema } } },
+          responses: { '200': { description: 'Taken' } },
+        },
+      },
+    ]),
+  );
+}
+
 export const testResultView = z.object({ queued: z.number().int(), dedupeKeys: z.array(z.string()) });

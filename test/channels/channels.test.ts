@@ -217,6 +217,59 @@ describe('chat channels', function () {
     }
   });
 
+  it('posts the overdue summary once a day per channel, grouped by owner, with working one-click links', async () => {
+    await wecom();
+    await feishu();
+    await ctx.as('editor', 'zhang.wei@example.com');
+    await ctx.as('editor', 'li.na@example.com');
+    const incident = await file({
+      actions: [
+        { title: '加解密函数增强版本', type: 'detect', priority: 'high', owner: 'zhang.wei@example.com', dueDate: '2026-11-01' },
+        { title: '补数脚本评审', type: 'process', priority: 'medium', owner: 'li.na@example.com', dueDate: '2026-11-10' },
+        { title: '监控告警', type: 'detect', priority: 'low', owner: 'li.na@example.com', dueDate: '2027-03-01' },
+      ],
+    });
+    await deliver(2);
+    const before = rx.received.length;
+    // 10:00 in Shanghai: past DIGEST_HOUR (9).
+    const summaries = () => rx.of('wecom').filter((r) => r.body.markdown.content.includes('逾期改进措施'));
+    await ctx.services.chatEvents.overdueSummaries();
+    await ctx.services.chatEvents.overdueSummaries();
+    await deliver(2);
+    expect(rx.received.length - before).to.equal(2);
+    expect(summaries()).to.have.length(1);
+    const content = summaries()[0]!.body.markdown.content as string;
+    expect(content).to.include('2026-11-25 逾期改进措施 2 条');
+    expect(content).to.include('@zhang.wei（1 条）');
+    expect(content).to.include('@li.na（1 条）');
+    expect(content).to.include(`${incident.key}-A1 加解密函数增强版本 · 截止 2026-11-01`);
+    expect(content).not.to.include('监控告警');
+    const feishuCard = JSON.stringify(rx.of('feishu').at(-1)!.body.card);
+    expect(feishuCard).to.include('补数脚本评审');
+    // The mark-done link works as the email's: a form, then done, once.
+    const done = /\[标记完成\]\((https:\/\/debrief\.example\.com(\/links\/[^)]+))\)/.exec(content)!;
+    expect(done, content).to.not.equal(null);
+    await ctx.api.get(done[2]!).expect(200);
+    await ctx.api.post(done[2]!).type('form').send({ note: '已上线', evidence: 'https://git.example.com/mr/9' }).expect(200);
+    expect((await ctx.api.get(`/api/v1/actions/${incident.key}-A1`)).body.status).to.equal('done');
+    // The next day: one more summary, without the done action.
+    ctx.clock.advance(24 * 60 * MINUTE);
+    await ctx.services.chatEvents.overdueSummaries();
+    await deliver(2);
+    expect(summaries()).to.have.length(2);
+    const next = summaries()[1]!.body.markdown.content as string;
+    expect(next).to.include('逾期改进措施 1 条');
+    expect(next).not.to.include('加解密函数增强版本');
+  });
+
+  it('declares the webhook events in the OpenAPI document', async () => {
+    const doc = (await ctx.api.get('/api/v1/openapi.json').expect(200)).body;
+    expect(Object.keys(doc.webhooks)).to.include.members(['incident.filed', 'action.assigned', 'actions.overdue']);
+    const post = doc.webhooks['incident.filed'].post;
+    expect(post.parameters.map((p: { name: string }) => p.name)).to.deep.equal(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+    expect(post.requestBody.content['application/json'].schema.required).to.include.members(['type', 'timestamp', 'data']);
+  });
+
   it('lets only admins manage channels', async () => {
     const editor = await ctx.as('editor');
     expect((await editor.get('/api/v1/channels')).status).to.equal(403);
