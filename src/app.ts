@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { actionRoutes } from './actions/routes.js';
+import { channelPages } from './channels/pages.js';
 import { channelRoutes } from './channels/routes.js';
 import { webhookDocs } from './channels/schemas.js';
 import { Api } from './http/api.js';
@@ -116,7 +117,7 @@ export function createApp(services: Services): express.Express {
   app.get('/favicon.ico', (_req, res) => {
     res.type('image/svg+xml').set('cache-control', 'public, max-age=86400').send(FAVICON);
   });
-  const pages = [accountPages(services), oidcPages(services), homePage(services), peoplePages(services), incidentPages(services), reviewPages(services), actionPages(services), reportPages(services), importPages(services)];
+  const pages = [accountPages(services), oidcPages(services), homePage(services), peoplePages(services), incidentPages(services), reviewPages(services), actionPages(services), reportPages(services), importPages(services), channelPages(services)];
   app.use(
     methodGuard(() => [
       { prefix: '', router: app.router },

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { pack, shorten, utf8Bytes } from '../../src/channels/fit.js';
 import { createTestContext, inAnotherProcess, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
+import { addPeople, formToken, signedIn } from '../pages/helpers.js';
 import { DINGTALK_SECRET, FEISHU_SECRET, Receivers, ROBOT_KEY, WEBHOOK_SECRET } from './receivers.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
@@ -268,6 +269,46 @@ describe('chat channels', function () {
     const post = doc.webhooks['incident.filed'].post;
     expect(post.parameters.map((p: { name: string }) => p.name)).to.deep.equal(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
     expect(post.requestBody.content['application/json'].schema.required).to.include.members(['type', 'timestamp', 'data']);
+  });
+
+  it('manages channels on the settings page without ever showing a key or secret', async () => {
+    // Page sessions want the address they are served at: a context of its own, on the default BASE_URL.
+    const outer = ctx;
+    ctx = await createTestContext('channels_pages', { CHANNEL_SECRET_KEY: KEY });
+    try {
+      await addPeople(ctx, [['boss@example.com', 'admin', 'zh-CN'], ['ed@example.com', 'editor', 'zh-CN']]);
+      const { agent, token } = await signedIn(ctx.app, 'boss@example.com');
+      await agent
+        .post('/settings/channels')
+        .type('form')
+        .send({ _csrf: token, name: '飞书值班群', kind: 'feishu', url: `${rx.url}/feishu/open-apis/bot/v2/hook/${ROBOT_KEY}`, secret: FEISHU_SECRET, events: ['incident.filed', 'actions.overdue'], services: 'statement-billing, payment' })
+        .expect(303);
+      let page = (await agent.get('/settings/channels').expect(200)).text;
+      expect(page).to.include('飞书值班群').and.include(`${rx.url}/feishu/open-apis/bot/v2/hook/…`).and.include('已保存密钥').and.include('statement-billing, payment');
+      expect(page).not.to.include(ROBOT_KEY);
+      expect(page).not.to.include(FEISHU_SECRET);
+      const [channel] = await ctx.services.channels.list();
+      await agent.post(`/settings/channels/${channel!.id}`).type('form').send({ _csrf: formToken(page), version: channel!.version, op: 'test' }).expect(303);
+      await deliver(1);
+      expect(rx.of('feishu')).to.have.length(1);
+      expect(rx.of('feishu')[0]!.body.card.header.title.content).to.equal('Debrief 测试消息：飞书值班群');
+      // A refused form says which field and why, on the page.
+      const bad = await agent.post('/settings/channels').type('form').send({ _csrf: formToken(page), name: 'x', kind: 'wecom', url: 'ftp://nope' }).redirects(1);
+      expect(bad.text).to.include('url: must be an http:// or https:// address');
+      expect(await ctx.services.channels.list()).to.have.length(1);
+      await agent.post(`/settings/channels/${channel!.id}`).type('form').send({ _csrf: formToken(page), version: channel!.version, op: 'disable' }).expect(303);
+      page = (await agent.get('/settings/channels').expect(200)).text;
+      expect((await ctx.services.channels.find(channel!.id)).disabled).to.equal(true);
+      expect(page).to.include('value="enable"');
+      await file();
+      await deliver(2);
+      expect(rx.of('feishu')).to.have.length(1);
+      const editor = await signedIn(ctx.app, 'ed@example.com');
+      await editor.agent.get('/settings/channels').expect(403);
+    } finally {
+      await ctx.close();
+      ctx = outer;
+    }
   });
 
   it('lets only admins manage channels', async () => {
