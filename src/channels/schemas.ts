@@ -7,7 +7,8 @@ const route = z.strictObject({ services: names.default([]), teams: names.default
 const endpoint = z
   .url()
   .max(2000)
-  .refine((v) => ['https:', 'http:'].includes(new URL(v).protocol), 'must be an http:// or https:// address');
+    // Zod runs a refinement after a failed check too: an unparseable value is the url check's to report.
+  .refine((v) => !URL.canParse(v) || ['https:', 'http:'].includes(new URL(v).protocol), 'must be an http:// or https:// address');
 
 export const createChannelBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
