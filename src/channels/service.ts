@@ -36,14 +36,27 @@ export function channelView(d: ChannelDoc): ChannelView {
   };
 }
 
+/** How long this process keeps the channel list for events: another process's change shows within it. */
+const KEPT_MS = 30_000;
+
 /** Chat channels: admins keep them; events read the enabled ones routed to an incident. */
 export class ChannelsService {
+  /** The list as last read, for events (filing, status, …), so a request does not read it each time. Cleared by this process's writes; expires after KEPT_MS. */
+  private kept: { docs: ChannelDoc[]; until: number } | undefined;
+
   constructor(private readonly deps: { channels: ChannelModel; box: SecretBox; audit: AuditService; clock: Clock }) {}
 
   /** Every channel: a handful an admin keeps, never history, so one read of the small collection. */
   async all(): Promise<ChannelDoc[]> {
     const docs = await this.deps.channels.find({}).lean<ChannelDoc[]>();
-    return docs.sort((a, b) => a.name.localeCompare(b.name) || a._id.localeCompare(b._id));
+    const sorted = docs.sort((a, b) => a.name.localeCompare(b.name) || a._id.localeCompare(b._id));
+    this.kept = { docs: sorted, until: this.deps.clock.now().getTime() + KEPT_MS };
+    return sorted;
+  }
+
+  /** The list for events: the kept one while fresh. */
+  private async forEvents(): Promise<ChannelDoc[]> {
+    return this.kept && this.kept.until > this.deps.clock.now().getTime() ? this.kept.docs : this.all();
   }
 
   async list(): Promise<ChannelView[]> {
@@ -76,6 +89,7 @@ export class ChannelsService {
       updatedAt: now,
     };
     await this.deps.channels.create(doc);
+    this.kept = undefined;
     await this.deps.audit.record(actor, { entity: 'channel', key: doc._id, event: 'created', note: `${doc.kind} ${doc.name}` });
     return channelView(doc);
   }
@@ -101,6 +115,7 @@ export class ChannelsService {
     if (patch.locale === null) delete next.locale;
     // Conditional on the version read: a concurrent edit that won leaves this one matching nothing.
     const written = await this.deps.channels.replaceOne({ _id: id, version: doc.version }, next);
+    this.kept = undefined;
     if (written.matchedCount === 0) throw staleVersion(`Channel ${id}`, patch.version, (await this.find(id)).version);
     await this.deps.audit.record(actor, { entity: 'channel', key: id, event: 'updated', note: Object.keys(patch).filter((k) => k !== 'version' && k !== 'secret').join(', ') + (patch.secret !== undefined ? ' (secret changed)' : '') });
     return channelView(next);
@@ -109,13 +124,14 @@ export class ChannelsService {
   async remove(id: string, actor: Actor): Promise<ChannelView> {
     const doc = await this.find(id);
     await this.deps.channels.deleteOne({ _id: id });
+    this.kept = undefined;
     await this.deps.audit.record(actor, { entity: 'channel', key: id, event: 'removed', note: doc.name });
     return channelView(doc);
   }
 
   /** The enabled channels that take `event` for an incident with these services, severity and owner's team. */
   async routed(event: ChannelEvent, incident: { services?: string[]; severity: string }, team: string | undefined): Promise<ChannelDoc[]> {
-    return (await this.all()).filter((c) => !c.disabled && c.events.includes(event) && routes(c, incident, team));
+    return (await this.forEvents()).filter((c) => !c.disabled && c.events.includes(event) && routes(c, incident, team));
   }
 
   private checkSecret(kind: ChannelKind, secret: string | undefined): void {
