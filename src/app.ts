@@ -7,6 +7,9 @@ import path from 'node:path';
 import { actionRoutes } from './actions/routes.js';
 import { catalogPages } from './catalog/pages.js';
 import { catalogRoutes } from './catalog/routes.js';
+import { channelPages } from './channels/pages.js';
+import { channelRoutes } from './channels/routes.js';
+import { webhookDocs } from './channels/schemas.js';
 import { Api } from './http/api.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { multipartForm } from './http/multipart.js';
@@ -106,7 +109,8 @@ export function createApp(services: Services): express.Express {
   reportRoutes(api, services);
   importRoutes(api, services);
   catalogRoutes(api, services);
-  const openApi = api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL });
+  channelRoutes(api, services);
+  const openApi = { ...api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL }), webhooks: webhookDocs() };
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
   });
@@ -117,7 +121,7 @@ export function createApp(services: Services): express.Express {
   app.get('/favicon.ico', (_req, res) => {
     res.type('image/svg+xml').set('cache-control', 'public, max-age=86400').send(FAVICON);
   });
-  const pages = [accountPages(services), oidcPages(services), homePage(services), peoplePages(services), incidentPages(services), reviewPages(services), actionPages(services), reportPages(services), importPages(services), outboxPages(services), catalogPages(services)];
+  const pages = [accountPages(services), oidcPages(services), homePage(services), peoplePages(services), incidentPages(services), reviewPages(services), actionPages(services), reportPages(services), importPages(services), outboxPages(services), catalogPages(services), channelPages(services)];
   app.use(
     methodGuard(() => [
       { prefix: '', router: app.router },

@@ -26,6 +26,7 @@ function jobs(s: Services): Job[] {
     { name: 'send-due-reminders', everyMs: 15 * MINUTE, run: () => s.reminders.raiseDue() },
     { name: 'send-digests', everyMs: 5 * MINUTE, run: () => s.reminders.sendDigests() },
     { name: 'send-review-notices', everyMs: MINUTE, run: () => s.reviewNotices.send() },
+    { name: 'post-chat-overdue-summaries', everyMs: 15 * MINUTE, run: () => s.chatEvents.overdueSummaries() },
     { name: 'deliver-outbox', everyMs: 0.5 * MINUTE, run: () => s.outbox.deliver() },
     { name: 'repair-read-model', everyMs: HOUR, run: () => repairReadModel(s) },
     { name: 'prune', everyMs: HOUR, run: () => prune(s) },
@@ -46,9 +47,11 @@ async function repairReadModel(s: Services): Promise<{ announced: number }> {
 }
 
 /** Keeps the collections that grow with time but are only needed for a while small: the feed, expired sign-ins. */
-async function prune(s: Services): Promise<{ feedEntries: number; credentials: number }> {
+async function prune(s: Services): Promise<{ feedEntries: number; credentials: number; chatSlots: number }> {
   const [{ deleted: feedEntries }, { deleted: credentials }] = [await s.feed.prune(FEED_RETENTION_MS), await s.users.pruneCredentials()];
-  return { feedEntries, credentials };
+  // Send slots matter only within their rate window (a second or a minute): an hour on, nobody reads them.
+  const { deletedCount: chatSlots } = await s.models.channelSlots.deleteMany({ at: { $lt: new Date(s.clock.now().getTime() - HOUR) } });
+  return { feedEntries, credentials, chatSlots };
 }
 
 export function findJob(s: Services, name: string): Job | undefined {

@@ -29,6 +29,12 @@ import { ReportsService } from './reports/service.js';
 import { credentialModel, credentialUseModel, oidcIdentityModel, userModel } from './users/model.js';
 import { OidcSignIn } from './users/oidc.js';
 import { UsersService } from './users/service.js';
+import { ChannelDelivery } from './channels/delivery.js';
+import { ChatEvents } from './channels/events.js';
+import { channelModels } from './channels/model.js';
+import { SecretBox } from './channels/secrets.js';
+import { ChannelsService } from './channels/service.js';
+import { channelKeyBytes } from './lib/config.js';
 import type { Clock } from './lib/clock.js';
 import { RefusedForms } from './http/refused-forms.js';
 import type { Config } from './lib/config.js';
@@ -56,6 +62,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     ...reportModels(conn),
     importFingerprints: importFingerprintModel(conn),
     catalogServices: catalogServiceModel(conn),
+    ...channelModels(conn),
   };
   const feed = new Feed({ feed: models.feed, feedMeta: models.feedMeta, clock });
   const revisions = new Revisions(models.revisions, feed);
@@ -87,17 +94,22 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     audit,
     ownerZone: async (email) => (await users.byEmail([email])).get(email)?.timezone,
     // The mail path is built from the actions service, so it is reached once both exist.
-    onAssigned: (key, by) => mail.assignments.notify(key, by),
+    onAssigned: async (key, by) => {
+      await mail.assignments.notify(key, by);
+      await chatEvents.assigned(key, (incidentKey: string) => incidents.find(incidentKey));
+    },
     clock,
     config,
   });
-  const incidents = new IncidentsService({
+  const incidents: IncidentsService = new IncidentsService({
     incidents: models.incidents,
     mirror,
     feed,
     actions,
     revisions,
     audit,
+    // Chat is built after the outbox; events reach it once all exist.
+    events: { filed: (doc): Promise<void> => chatEvents.filed(doc), statusChanged: (doc, from): Promise<void> => chatEvents.statusChanged(doc, from) },
     clock,
     config,
   });
@@ -109,7 +121,21 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const metrics = new PeriodMetrics({ models, clock });
   const reports = new ReportsService({ reads: { mirror, incidents, actions }, catalog, metrics, renderer, rendered, clock, config });
   const people = async (email: string) => (await users.byEmail([email])).get(email);
-  const mail = buildReminders({ config, clock, logger, models, mirror, actions, renderer, people });
+  const secretBox = new SecretBox(config.CHANNEL_SECRET_KEY ? channelKeyBytes(config.CHANNEL_SECRET_KEY) : undefined);
+  const channels = new ChannelsService({ channels: models.channels, box: secretBox, audit, clock });
+  const chatDelivery = new ChannelDelivery({ channels: models.channels, slots: models.channelSlots, box: secretBox, clock, config });
+  const mail = buildReminders({ config, clock, logger, models, mirror, actions, renderer, people, chat: chatDelivery });
+  const chatEvents: ChatEvents = new ChatEvents({
+    channels,
+    outbox: mail.outbox,
+    people: (emails) => users.byEmail(emails),
+    actions: () => actions,
+    incidentOf: (key) => incidents.find(key),
+    links: mail.links,
+    clock,
+    config,
+    logger,
+  });
   const comments = new CommentsService({ comments: models.comments, mirror, revisions, audit, clock });
   const reviews = new ReviewsService({
     reviews: models.reviews,
@@ -119,6 +145,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     users,
     documents,
     notifications: mail.notifications,
+    chat: chatEvents,
     revisions,
     mirror,
     audit,
@@ -127,7 +154,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   });
   // Refused page forms shown again at their own address (post-redirect-get), for this process's pages.
   const refusedForms = new RefusedForms(clock);
-  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, claims, audit, users, oidc, actions, incidents, catalog, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
+  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, claims, audit, users, oidc, actions, incidents, catalog, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews, channels, chatEvents };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -6,7 +6,7 @@ export interface AuditDoc {
    * by `_id`; entries written before entries were numbered keep their ObjectId.
    */
   _id: string;
-  entity: 'incident' | 'action' | 'comment' | 'review' | 'user' | 'token' | 'service';
+  entity: 'incident' | 'action' | 'comment' | 'review' | 'user' | 'token' | 'service' | 'channel';
   /** The record's key (INC-2023-0002, INC-2023-0002-A1) or id. */
   key: string;
   /** The incident the record belongs to, for filtering an incident's whole story. */

@@ -92,6 +92,7 @@ export const userView = open({
   locale: z.string(),
   disabled: z.boolean(),
   hasPassword: z.boolean(),
+  chat: z.object({ wecom: z.string().optional(), feishu: z.string().optional(), dingtalk: z.string().optional(), slack: z.string().optional() }).optional(),
   version: int,
   createdAt: instantText,
   updatedAt: instantText,

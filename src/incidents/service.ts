@@ -32,6 +32,8 @@ export class IncidentsService {
       actions: ActionsService;
       revisions: Revisions;
       audit: AuditService;
+      /** Told of filings and status changes (chat channels, src/channels/events.ts). */
+      events?: { filed(doc: IncidentDoc): Promise<void>; statusChanged(doc: IncidentDoc, from: string): Promise<void> };
       clock: Clock;
       config: Config;
     },
@@ -60,6 +62,7 @@ export class IncidentsService {
     }
     await this.deps.actions.assignedWithIncident(drafts, actor);
     await this.deps.audit.record(actor, { entity: 'incident', key: doc.key, incidentKey: doc.key, event: 'filed', note: doc.title });
+    await this.deps.events?.filed(doc);
     // Answered from what was written: nothing to read back.
     return { ...toView(doc), actions: actions.map((a) => this.deps.actions.toView(a)) };
   }
@@ -152,6 +155,7 @@ export class IncidentsService {
     }
     const event = fields.status !== doc.status ? `status ${doc.status} → ${fields.status}` : 'updated';
     await this.deps.audit.recordChange(actor, { entity: 'incident', key: doc.key, incidentKey: doc.key, event }, toFields(doc), fields);
+    if (fields.status !== doc.status) await this.deps.events?.statusChanged(stored, doc.status);
     return this.withActions(stored);
   }
 

@@ -81,6 +81,14 @@ export const envSchema = z.object({
   OUTBOX_RETRY_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(10).max(86400).default(600),
   RUN_WORKER: bool.default(true),
+  // Chat channels (docs/chat.md).
+  /** Encrypts channel secrets and robot addresses at rest (AES-256-GCM): 32 bytes as 64 hex digits or base64. */
+  CHANNEL_SECRET_KEY: z
+    .string()
+    .refine((v) => channelKeyBytes(v) !== undefined, 'must be 32 bytes: 64 hex digits or 44 base64 characters (openssl rand -base64 32)')
+    .optional(),
+  /** How long a chat platform may take to answer one post before the attempt counts as failed. */
+  CHANNEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   // Reports (see docs/reports.md).
   /** iso: ISO 8601 weeks; jan1: Monday-start weeks, the one holding 1 January is week 1 (ISO + 1 in 2023). */
   WEEK_NUMBERING: z.enum(['iso', 'jan1']).default('iso'),
@@ -138,6 +146,12 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** CHANNEL_SECRET_KEY's 32 bytes, or undefined when it does not hold exactly 32. */
+export function channelKeyBytes(text: string): Buffer | undefined {
+  const bytes = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  return bytes.length === 32 ? bytes : undefined;
+}
 
 /** The names of every variable the service reads. */
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape);

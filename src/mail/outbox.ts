@@ -22,6 +22,10 @@ export interface OutboxDoc {
   /** Unique: enqueueing the same reminder or digest twice keeps one message. */
   dedupeKey: string;
   kind: string;
+  /** How it goes out: absent for email; `chat` for a chat channel (`to` is then the channel's id). */
+  transport?: 'chat';
+  /** A chat message's body as its platform takes it (JSON), signed only when sent. */
+  payload?: string;
   to: string;
   subject: string;
   html: string;
@@ -51,6 +55,8 @@ interface ClaimDoc {
   leaseUntil: Date;
   outcome?: 'sent' | 'failed';
   error?: string;
+  /** The receiver asked to wait this long before the next attempt (a rate limit). */
+  retryAfterMs?: number;
   finishedAt?: Date;
 }
 
@@ -58,6 +64,8 @@ const outboxSchema = new Schema<OutboxDoc>(
   {
     dedupeKey: { type: String, required: true, unique: true },
     kind: { type: String, required: true },
+    transport: { type: String, enum: ['chat'] },
+    payload: String,
     to: { type: String, required: true },
     subject: { type: String, required: true },
     html: { type: String, required: true },
@@ -83,6 +91,7 @@ const claimSchema = new Schema<ClaimDoc>(
     leaseUntil: { type: Date, required: true },
     outcome: { type: String, enum: ['sent', 'failed'] },
     error: String,
+    retryAfterMs: Number,
     finishedAt: Date,
   },
   { versionKey: false, collection: 'outbox_claims' },
@@ -136,7 +145,18 @@ type Listed = Pick<OutboxDoc, '_id' | 'to' | 'kind' | 'status' | 'createdAt'>;
 const LISTED = { to: 1, kind: 1, status: 1, createdAt: 1 } as const;
 const newestFirst = (a: Listed, b: Listed) => b.createdAt.getTime() - a.createdAt.getTime() || String(b._id).localeCompare(String(a._id));
 
-export type NewMessage = Pick<OutboxDoc, 'dedupeKey' | 'kind' | 'to' | 'subject' | 'html' | 'text' | 'refs'>;
+export type NewMessage = Pick<OutboxDoc, 'dedupeKey' | 'kind' | 'to' | 'subject' | 'html' | 'text' | 'refs' | 'transport' | 'payload'>;
+
+/**
+ * The chat side of delivery (src/channels/delivery.ts): the outbox claims, retries and records every
+ * message alike, and asks this to pace and post the chat ones.
+ */
+export interface ChatDelivery {
+  /** Takes a send slot in the message's channel; undefined when it may go now, else when the channel has room again. */
+  pace(message: OutboxDoc, now: Date): Promise<Date | undefined>;
+  /** Posts it; throws when the platform did not take it (an error with `retryAfterMs` when it said to slow down). */
+  send(message: OutboxDoc): Promise<void>;
+}
 
 export interface DeliveryReport {
   sent: number;
@@ -147,6 +167,8 @@ export interface DeliveryReport {
   requeued: number;
   /** Messages another worker was already sending. */
   skipped: number;
+  /** Chat messages waiting for room in their channel's rate limit. */
+  deferred: number;
 }
 
 export class Outbox {
@@ -163,6 +185,7 @@ export class Outbox {
     private readonly deps: {
       models: ReturnType<typeof outboxModels>;
       mailer: Mailer | undefined;
+      chat?: ChatDelivery;
       clock: Clock;
       config: Config;
       logger: Logger;
@@ -213,7 +236,7 @@ export class Outbox {
 
   /** Sends every message that is due; safe to run on several workers at once. */
   async deliver(limit = 500): Promise<DeliveryReport> {
-    const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0, unsent: 0, requeued: 0, skipped: 0 };
+    const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0, unsent: 0, requeued: 0, skipped: 0, deferred: 0 };
     const now = this.deps.clock.now();
     // SMTP has been configured since these were kept: they go out now, each once (sending is claimed per attempt).
     if (this.deps.mailer) {
@@ -253,14 +276,27 @@ export class Outbox {
   }
 
   private async attempt(message: OutboxDoc): Promise<keyof DeliveryReport> {
-    const { models, mailer, clock, config } = this.deps;
-    if (!mailer) {
+    const { models, mailer, chat, clock, config } = this.deps;
+    const isChat = message.transport === 'chat';
+    if (!isChat && !mailer) {
       // Kept, not dropped: a local install reads what it would have sent at GET /api/v1/outbox.
       await models.outbox.updateOne({ _id: message._id, status: 'pending' }, { $set: { status: 'unsent', lastError: NO_SMTP } });
       return 'unsent';
     }
     const attempt = message.attempts + 1;
     const now = clock.now();
+    if (isChat) {
+      // Another worker holds this attempt: settle rather than take a send slot it would waste.
+      if (await models.outboxClaims.exists({ _id: claimId(message._id, attempt) })) {
+        await this.settle(message, attempt);
+        return 'skipped';
+      }
+      const later = await chat!.pace(message, now);
+      if (later) {
+        await models.outbox.updateOne({ _id: message._id, status: 'pending', attempts: message.attempts }, { $set: { nextAttemptAt: later } });
+        return 'deferred';
+      }
+    }
     try {
       await models.outboxClaims.create({
         _id: claimId(message._id, attempt),
@@ -275,12 +311,16 @@ export class Outbox {
       return 'skipped';
     }
     let error: string | undefined;
+    let retryAfterMs: number | undefined;
     try {
-      await mailer.send({ to: message.to, subject: message.subject, html: message.html, text: message.text, messageId: `<${message._id}@debrief>` });
+      if (isChat) await chat!.send(message);
+      else await mailer!.send({ to: message.to, subject: message.subject, html: message.html, text: message.text, messageId: `<${message._id}@debrief>` });
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
+      const wait = (err as { retryAfterMs?: unknown }).retryAfterMs;
+      if (typeof wait === 'number') retryAfterMs = wait;
     }
-    const claim = { outcome: error === undefined ? ('sent' as const) : ('failed' as const), finishedAt: clock.now(), ...(error ? { error } : {}) };
+    const claim = { outcome: error === undefined ? ('sent' as const) : ('failed' as const), finishedAt: clock.now(), ...(error ? { error } : {}), ...(retryAfterMs ? { retryAfterMs } : {}) };
     await models.outboxClaims.updateOne({ _id: claimId(message._id, attempt) }, { $set: claim });
     return this.apply(message, attempt, claim);
   }
@@ -293,7 +333,7 @@ export class Outbox {
     const claim = await this.deps.models.outboxClaims.findById(claimId(message._id, attempt)).lean<ClaimDoc>();
     if (!claim) return;
     if (claim.outcome) {
-      await this.apply(message, attempt, { outcome: claim.outcome, finishedAt: claim.finishedAt ?? claim.leaseUntil, ...(claim.error ? { error: claim.error } : {}) });
+      await this.apply(message, attempt, { outcome: claim.outcome, finishedAt: claim.finishedAt ?? claim.leaseUntil, ...(claim.error ? { error: claim.error } : {}), ...(claim.retryAfterMs ? { retryAfterMs: claim.retryAfterMs } : {}) });
     } else if (claim.leaseUntil <= this.deps.clock.now()) {
       await this.apply(message, attempt, { outcome: 'failed', finishedAt: claim.leaseUntil, error: `worker ${claim.worker} stopped mid-send` });
     }
@@ -303,7 +343,7 @@ export class Outbox {
   private async apply(
     message: OutboxDoc,
     attempt: number,
-    claim: { outcome: 'sent' | 'failed'; finishedAt: Date; error?: string },
+    claim: { outcome: 'sent' | 'failed'; finishedAt: Date; error?: string; retryAfterMs?: number },
   ): Promise<'sent' | 'retrying' | 'failed'> {
     const { models, config, logger } = this.deps;
     const filter = { _id: message._id, status: 'pending' as const, attempts: { $lt: attempt } };
@@ -312,7 +352,8 @@ export class Outbox {
       return 'sent';
     }
     const failed = attempt >= config.OUTBOX_MAX_ATTEMPTS;
-    const delay = Math.min(config.OUTBOX_RETRY_SECONDS * 1000 * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+    // A rate limit's answer is waited out even when the back-off is shorter.
+    const delay = Math.max(Math.min(config.OUTBOX_RETRY_SECONDS * 1000 * 2 ** (attempt - 1), MAX_BACKOFF_MS), claim.retryAfterMs ?? 0);
     await models.outbox.updateOne(filter, {
       $set: {
         status: failed ? 'failed' : 'pending',
@@ -322,8 +363,9 @@ export class Outbox {
       },
     });
     const details = { messageId: String(message._id), to: message.to, kind: message.kind, attempt, error: claim.error };
-    if (failed) logger.error(details, 'email failed for good after the last attempt; see GET /api/v1/outbox?status=failed');
-    else logger.warn(details, 'email not sent; will retry');
+    const what = message.transport === 'chat' ? 'chat message' : 'email';
+    if (failed) logger.error(details, `${what} failed for good after the last attempt; see GET /api/v1/outbox?status=failed`);
+    else logger.warn(details, `${what} not sent; will retry`);
     return failed ? 'failed' : 'retrying';
   }
 
@@ -401,6 +443,7 @@ function toView(d: OutboxDoc) {
     id: String(d._id),
     dedupeKey: d.dedupeKey,
     kind: d.kind,
+    transport: d.transport ?? 'email',
     to: d.to,
     subject: d.subject,
     status: d.status,

@@ -6,7 +6,7 @@ import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Mirror } from '../lib/mirror.js';
 import { createMailer } from '../mail/mailer.js';
-import { Outbox, outboxModels } from '../mail/outbox.js';
+import { Outbox, outboxModels, type ChatDelivery } from '../mail/outbox.js';
 import type { TemplateRenderer } from './email.js';
 import { Assignments } from './assignments.js';
 import { ActionLinks, settingModel } from './links.js';
@@ -31,9 +31,11 @@ export function buildReminders(deps: {
   actions: ActionsService;
   renderer: TemplateRenderer;
   people: PeopleLookup;
+  /** Posts the outbox's chat messages (src/channels/delivery.ts). */
+  chat: ChatDelivery;
 }) {
   const { config, clock, logger, models } = deps;
-  const outbox = new Outbox({ models, mailer: createMailer(config.SMTP_URL, config.MAIL_FROM), clock, config, logger });
+  const outbox = new Outbox({ models, mailer: createMailer(config.SMTP_URL, config.MAIL_FROM), chat: deps.chat, clock, config, logger });
   const notifications = new Notifications({ notifications: models.notifications, reports: models.notificationReports, clock });
   const links = new ActionLinks({ settings: models.settings, claims: models.claims, config, clock, logger });
   const reminders = new RemindersService({ ...deps, notifications, outbox, links });

@@ -12,6 +12,7 @@ import type { Config } from '../lib/config.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { Notifications } from '../reminders/notifications.js';
+import type { ChatEvents } from '../channels/events.js';
 import type { UsersService } from '../users/service.js';
 import { commentView, type CommentNotice, type CommentsService } from './comments.js';
 import type { ReviewDoc, ReviewModel } from './model.js';
@@ -31,6 +32,8 @@ export class ReviewsService {
       users: UsersService;
       documents: DocumentsService;
       notifications: Notifications;
+      /** Posts review events to chat channels. */
+      chat?: Pick<ChatEvents, 'review'>;
       revisions: Revisions;
       /** Reviews are read from the read model. */
       mirror: Mirror;
@@ -74,6 +77,7 @@ export class ReviewsService {
         rounds: [...current.rounds, { number: round, incidentVersion: incident.version, requestedBy: actor.email, requestedAt: this.deps.clock.now(), ...(input.note ? { note: input.note } : {}) }],
       };
     }, 'review requested');
+    await this.deps.chat?.review(incident, 'requested', actor, review.rounds.length);
     for (const reviewer of review.reviewers) {
       await this.notify(reviewer, 'review_requested', `${actor.name} asked you to review ${incident.key} ${incident.title}`, incident, review.rounds.length, { id: 'noticeReviewRequested', params: { name: actor.name, key: incident.key, title: incident.title } }, input.note);
     }
@@ -100,6 +104,7 @@ export class ReviewsService {
         input.decision === 'request_changes' ? 'changes_requested' : current.reviewers.every((r) => approvedBy.has(r)) ? 'approved' : 'in_review';
       return { decisions, status };
     }, input.decision === 'approve' ? 'approved' : 'changes requested');
+    if (review.status !== 'in_review') await this.deps.chat?.review(incident, review.status === 'approved' ? 'approved' : 'changes_requested', actor, review.rounds.length);
     if (review.author) {
       const what = input.decision === 'approve' ? 'approved' : 'requested changes to';
       await this.notify(review.author, 'review_decision', `${actor.name} ${what} ${incident.key} ${incident.title}`, incident, review.rounds.length, {
@@ -127,6 +132,7 @@ export class ReviewsService {
       if (latest.status !== 'approved') throw new Conflict(`Review of ${incident.key} is ${latest.status}; only an approved postmortem can be published`);
       return { status: 'published', publishedSnapshot: snapshot.number, publishedAt: this.deps.clock.now() };
     }, 'published');
+    await this.deps.chat?.review(incident, 'published', actor, review.rounds.length);
     return this.view(incident, review);
   }
 

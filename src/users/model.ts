@@ -12,6 +12,8 @@ export interface UserDoc {
   team?: string;
   /** The manager's email, for escalations. */
   manager?: string;
+  /** Their identities in chat, for mentions (src/channels/platforms.ts): WeCom user id or mobile, Feishu open_id, DingTalk user id or mobile, Slack member id. */
+  chat?: { wecom?: string; feishu?: string; dingtalk?: string; slack?: string };
   passwordHash?: string;
   disabled?: boolean;
   version: number;
@@ -29,6 +31,7 @@ const userSchema = new Schema<UserDoc>(
     locale: { type: String, enum: LOCALES, required: true },
     team: String,
     manager: String,
+    chat: { type: new Schema({ wecom: String, feishu: String, dingtalk: String, slack: String }, { _id: false }), default: undefined },
     passwordHash: String,
     disabled: Boolean,
     version: { type: Number, required: true, default: 0 },

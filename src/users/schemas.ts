@@ -6,6 +6,10 @@ import { emailAddress, timeZone } from '../lib/formats.js';
 const zone = timeZone();
 export const password = z.string().min(12, 'must be at least 12 characters').max(200);
 
+const chatId = z.string().trim().min(1).max(100).regex(/^[\w.@+-]+$/, 'letters, digits and . _ @ + - only');
+/** Whom chat messages mention: WeCom user id or mobile, Feishu open_id (ou_…), DingTalk user id or mobile, Slack member id (U…). */
+export const chatIdentities = z.strictObject({ wecom: chatId.optional(), feishu: chatId.optional(), dingtalk: chatId.optional(), slack: chatId.optional() });
+
 export const createUserBody = z.strictObject({
   email: emailAddress(),
   name: z.string().trim().min(1).max(200),
@@ -27,6 +31,7 @@ export const patchUserBody = z.strictObject({
   team: z.string().trim().min(1).max(100).nullable().optional(),
   manager: emailAddress().nullable().optional(),
   disabled: z.boolean().optional(),
+  chat: chatIdentities.nullable().optional(),
 });
 export type PatchUserInput = z.output<typeof patchUserBody>;
 

@@ -43,6 +43,7 @@ function buildUserView(u: UserDoc) {
     locale: u.locale,
     team: u.team,
     manager: u.manager,
+    ...(u.chat ? { chat: u.chat } : {}),
     disabled: Boolean(u.disabled),
     hasPassword: Boolean(u.passwordHash),
     version: u.version,

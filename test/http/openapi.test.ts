@@ -37,7 +37,7 @@ describe('OpenAPI document', () => {
         }
       }
     }
-    expect(operations).to.equal(60);
+    expect(operations).to.equal(66);
     const incident = body.paths['/api/v1/incidents/{key}'].get.responses['200'].content['application/json'].schema;
     expect(incident.required).to.include.members(['id', 'key', 'title', 'status', 'version']);
     expect(incident.properties.status.enum).to.deep.equal(['investigating', 'mitigated', 'resolved', 'closed']);

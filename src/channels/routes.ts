@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import type { Api } from '../http/api.js';
+import { actorOf } from '../http/actor.js';
+import type { Services } from '../services.js';
+import { channelParams, channelView, createChannelBody, patchChannelBody, testResultView } from './schemas.js';
+import { channelView as toView } from './service.js';
+
+/** /api/v1/channels: admins only; answers never hold a channel's address key or secret. */
+export function channelRoutes(api: Api, { channels, chatEvents, clock }: Services): void {
+  api.route({
+    method: 'get',
+    path: '/channels',
+    tag: 'channels',
+    summary: 'List chat channels (WeCom, Feishu, DingTalk, Slack, webhooks), without their secrets',
+    permission: 'admin',
+    response: z.array(channelView),
+    handler: () => channels.list(),
+  });
+  api.route({
+    method: 'post',
+    path: '/channels',
+    tag: 'channels',
+    summary: 'Add a chat channel; its address and secret are stored encrypted and never shown again',
+    permission: 'admin',
+    body: createChannelBody,
+    status: 201,
+    response: channelView,
+    handler: ({ req, body }) => channels.create(body, actorOf(req)),
+  });
+  api.route({
+    method: 'get',
+    path: '/channels/:id',
+    tag: 'channels',
+    summary: 'Read a chat channel',
+    permission: 'admin',
+    params: channelParams,
+    response: channelView,
+    handler: async ({ params }) => toView(await channels.find(params.id)),
+  });
+  api.route({
+    method: 'patch',
+    path: '/channels/:id',
+    tag: 'channels',
+    summary: "Change a chat channel's name, address, secret, events, route or language, or disable it",
+    permission: 'admin',
+    params: channelParams,
+    body: patchChannelBody,
+    response: channelView,
+    handler: ({ req, params, body }) => channels.update(params.id, body, actorOf(req)),
+  });
+  api.route({
+    method: 'delete',
+    path: '/channels/:id',
+    tag: 'channels',
+    summary: 'Remove a chat channel',
+    permission: 'admin',
+    params: channelParams,
+    response: channelView,
+    handler: ({ req, params }) => channels.remove(params.id, actorOf(req)),
+  });
+  api.route({
+    method: 'post',
+    path: '/channels/:id/test',
+    tag: 'channels',
+    summary: 'Send a test message to a chat channel (through the outbox, within a minute)',
+    permission: 'admin',
+    params: channelParams,
+    status: 202,
+    response: testResultView,
+    handler: async ({ params }) => {
+      const keys = await chatEvents.test(await channels.find(params.id), clock.now());
+      return { queued: keys.length, dedupeKeys: keys };
+    },
+  });
+}
