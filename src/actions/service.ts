@@ -10,7 +10,7 @@ import type { Revisions } from '../lib/revisions.js';
 import { escapeRegExp } from '../lib/text.js';
 import { datePlusDays, localDate, quarterHourOf } from '../lib/time.js';
 import type { Actor as RequestActor } from '../http/actor.js';
-import { Conflict, HttpError, NotFound, Unprocessable, staleVersion, type FieldError } from '../http/errors.js';
+import { Conflict, Forbidden, NotFound, Unprocessable, staleVersion, type FieldError } from '../lib/errors.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { can, type Permission } from '../users/permissions.js';
 import type { ActionDoc, ActionModel } from './model.js';
@@ -227,7 +227,7 @@ export class ActionsService {
       });
     }
     if (!mayMove(actor, doc, to)) {
-      throw new HttpError(403, 'forbidden', `A ${actor.role ?? 'link holder'} may move only the actions they own; ${doc.key} is ${doc.owner ? `owned by ${doc.owner}` : 'unowned'}`, [], {
+      throw new Forbidden(`A ${actor.role ?? 'link holder'} may move only the actions they own; ${doc.key} is ${doc.owner ? `owned by ${doc.owner}` : 'unowned'}`, {
         rule: 'own-actions-only',
       });
     }
@@ -257,7 +257,7 @@ export class ActionsService {
       needReason('wont-fix-needs-reason', 'declining an action (wont_fix)');
       const incident = await this.incidentOf(doc);
       if (!mayAcceptWontFix(actor, incident)) {
-        throw new HttpError(403, 'forbidden', `Only the owner of incident ${incident.key} or an approver (admin, reviewer) may accept wont_fix`, [], {
+        throw new Forbidden(`Only the owner of incident ${incident.key} or an approver (admin, reviewer) may accept wont_fix`, {
           rule: 'wont-fix-needs-approver',
         });
       }

@@ -16,7 +16,7 @@ import {
   type TimeStyle,
 } from './format.js';
 import { ui, type UiKey } from './ui-strings.js';
-import { Unprocessable } from '../http/errors.js';
+import { Unprocessable } from '../lib/errors.js';
 import { getOrBounded } from '../lib/maps.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
-import type { Services } from '../services.js';
+import type { ImportsService } from './service.js';
 import { importResult, importWeeklyReportsBody } from './schemas.js';
 
-export function importRoutes(api: Api, { imports }: Services): void {
+export function importRoutes(api: Api, { imports }: { imports: ImportsService }): void {
   api.route({
     method: 'post',
     path: '/imports/weekly-reports',
