@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one class holds every write to an action (create, patch, move, the SLA rules they share) and its summary tallies; split them when the deadline rule moves to its own module.
 import type { Types } from 'mongoose';
 import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the one Handlebars environment (helpers, partials, the time and output budget, the markdown filter) is one idea, read together.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
