@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { withServices } from '../src/cli.js';
 import { SYSTEM_ACTOR } from '../src/http/actor.js';
-import { HttpError } from '../src/http/errors.js';
+import { DomainError } from '../src/lib/errors.js';
 import { importTable } from '../src/imports/table.js';
 
 const USAGE = 'usage: npm run import -- FILE… [--apply] [--timezone ZONE]';
@@ -41,7 +41,7 @@ await withServices(async ({ imports }) => {
       totals.filed += result.filed.length;
       totals.imported += result.entries.filter((e) => e.status === 'imported').length;
     } catch (err) {
-      if (!(err instanceof HttpError) || err.status >= 500) throw err;
+      if (!(err instanceof DomainError)) throw err;
       // One bad file (no entries, a refused entry, a bad zone) is named and the others still go.
       console.log(`${file}: ${err.message}${err.fields.map((f) => `\n${file}: ${f.field}: ${f.message}`).join('')}`);
       process.exitCode = 1;

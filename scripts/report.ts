@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { withServices } from '../src/cli.js';
 import { SYSTEM_ACTOR } from '../src/http/actor.js';
-import { HttpError } from '../src/http/errors.js';
+import { DomainError } from '../src/lib/errors.js';
 import { zodFieldErrors } from '../src/http/validate.js';
 import { metricBody, reportQuery } from '../src/reports/schemas.js';
 
@@ -52,7 +52,7 @@ await withServices(async ({ reports, metrics }) => {
     if (q.format === 'json') console.log(JSON.stringify(await reports.report(q), null, 2));
     else process.stdout.write((await reports.render({ ...q, format: q.format }, (template as 'weekly' | 'stability' | undefined) ?? 'weekly')).text);
   } catch (err) {
-    if (!(err instanceof HttpError)) throw err;
+    if (!(err instanceof DomainError)) throw err;
     for (const f of err.fields) console.error(`--${f.field}: ${f.message}`);
     if (!err.fields.length) console.error(err.message);
     process.exitCode = 2;

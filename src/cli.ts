@@ -1,6 +1,6 @@
 import { systemClock } from './lib/clock.js';
 import { ConfigError, loadConfig, loadDotEnv } from './lib/config.js';
-import { HttpError } from './http/errors.js';
+import { DomainError } from './lib/errors.js';
 import { createLogger, defaultLogFormat } from './lib/logger.js';
 import { openStore } from './runtime.js';
 import { buildServices, syncIndexes, type Services } from './services.js';
@@ -29,7 +29,7 @@ export async function withServices(command: (services: Services) => Promise<void
     await command(services);
   } catch (err) {
     // A refusal (unknown person, bad value) is the operator's to fix: one line, no stack trace.
-    if (!(err instanceof HttpError)) throw err;
+    if (!(err instanceof DomainError)) throw err;
     console.error(`${err.message}${err.fields.length ? `: ${err.fields.map((f) => `${f.field} ${f.message}`).join('; ')}` : ''}`);
     process.exitCode = 1;
   } finally {

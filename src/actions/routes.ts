@@ -1,11 +1,11 @@
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
 import { incidentKeyParams } from '../incidents/schemas.js';
-import type { Services } from '../services.js';
+import type { ActionsService } from './service.js';
 import { actionInput, actionKeyParams, actionStatsQuery, listActionsQuery, patchActionBody, transitionBody } from './schemas.js';
 import { actionStatsView, actionView, historyView, listOf } from '../http/responses.js';
 
-export function actionRoutes(api: Api, { actions }: Services): void {
+export function actionRoutes(api: Api, { actions }: { actions: ActionsService }): void {
   api.route({
     method: 'post',
     path: '/incidents/:key/actions',

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one class holds every write to an action (create, patch, move, the SLA rules they share) and its summary tallies; split them when the deadline rule moves to its own module.
 import type { Types } from 'mongoose';
 import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
@@ -10,7 +11,7 @@ import type { Revisions } from '../lib/revisions.js';
 import { escapeRegExp } from '../lib/text.js';
 import { datePlusDays, localDate, quarterHourOf } from '../lib/time.js';
 import type { Actor as RequestActor } from '../http/actor.js';
-import { Conflict, HttpError, NotFound, Unprocessable, staleVersion, type FieldError } from '../http/errors.js';
+import { Conflict, Forbidden, NotFound, Unprocessable, staleVersion, type FieldError } from '../lib/errors.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { can, type Permission } from '../users/permissions.js';
 import type { ActionDoc, ActionModel } from './model.js';
@@ -227,7 +228,7 @@ export class ActionsService {
       });
     }
     if (!mayMove(actor, doc, to)) {
-      throw new HttpError(403, 'forbidden', `A ${actor.role ?? 'link holder'} may move only the actions they own; ${doc.key} is ${doc.owner ? `owned by ${doc.owner}` : 'unowned'}`, [], {
+      throw new Forbidden(`A ${actor.role ?? 'link holder'} may move only the actions they own; ${doc.key} is ${doc.owner ? `owned by ${doc.owner}` : 'unowned'}`, {
         rule: 'own-actions-only',
       });
     }
@@ -257,7 +258,7 @@ export class ActionsService {
       needReason('wont-fix-needs-reason', 'declining an action (wont_fix)');
       const incident = await this.incidentOf(doc);
       if (!mayAcceptWontFix(actor, incident)) {
-        throw new HttpError(403, 'forbidden', `Only the owner of incident ${incident.key} or an approver (admin, reviewer) may accept wont_fix`, [], {
+        throw new Forbidden(`Only the owner of incident ${incident.key} or an approver (admin, reviewer) may accept wont_fix`, {
           rule: 'wont-fix-needs-approver',
         });
       }

@@ -1,6 +1,6 @@
 import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
-import { Conflict, NotFound, staleVersion, Unprocessable } from '../http/errors.js';
+import { Conflict, NotFound, staleVersion, Unprocessable } from '../lib/errors.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';

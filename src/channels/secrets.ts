@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { Unprocessable } from '../http/errors.js';
+import { Unprocessable } from '../lib/errors.js';
 
 /**
  * Channel secrets (robot keys, signing secrets) at rest: AES-256-GCM with CHANNEL_SECRET_KEY

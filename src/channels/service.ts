@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Conflict, NotFound, staleVersion } from '../http/errors.js';
+import { Conflict, NotFound, staleVersion } from '../lib/errors.js';
 import type { Actor } from '../http/actor.js';
 import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the one Handlebars environment (helpers, partials, the time and output budget, the markdown filter) is one idea, read together.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
@@ -15,7 +16,7 @@ import {
   type TimeStyle,
 } from './format.js';
 import { ui, type UiKey } from './ui-strings.js';
-import { Unprocessable } from '../http/errors.js';
+import { Unprocessable } from '../lib/errors.js';
 import { getOrBounded } from '../lib/maps.js';
 import { fromPackageRoot } from '../lib/paths.js';
 

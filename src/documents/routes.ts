@@ -2,11 +2,11 @@ import { z } from 'zod';
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
 import { incidentKeyParams } from '../incidents/schemas.js';
-import type { Services } from '../services.js';
+import type { DocumentsService } from './service.js';
 import { documentQuery, previewBody, snapshotBody, snapshotParams } from './schemas.js';
 import { previewView, snapshotListView, snapshotView, templatesView, variablesView } from '../http/responses.js';
 
-export function documentRoutes(api: Api, { documents }: Services): void {
+export function documentRoutes(api: Api, { documents }: { documents: DocumentsService }): void {
   api.route({
     method: 'get',
     path: '/incidents/:key/document',

@@ -3,7 +3,7 @@ import type { IncidentsService } from '../incidents/service.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { isDuplicateKey } from '../lib/db.js';
 import type { Clock } from '../lib/clock.js';
-import { Conflict, NotFound, Unprocessable } from '../http/errors.js';
+import { Conflict, NotFound, Unprocessable } from '../lib/errors.js';
 import { buildDocumentData, describeVariables, type DocumentData } from './data.js';
 import { snapshotId, type SnapshotDoc, type SnapshotModel } from './model.js';
 import type { RenderedDocuments } from './rendered.js';

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { can, PERMISSIONS, type Permission } from '../users/permissions.js';
 import { actorOf } from './actor.js';
-import { Forbidden } from './errors.js';
+import { Forbidden } from '../lib/errors.js';
 import { parseOr400 } from './validate.js';
 import { errorView } from './responses.js';
 

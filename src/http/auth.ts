@@ -3,7 +3,8 @@ import { doubleCsrf } from 'csrf-csrf';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Config } from '../lib/config.js';
 import { actorFromUser, type UsersService } from '../users/service.js';
-import { Forbidden, Unauthorized } from './errors.js';
+import { Unauthorized } from './errors.js';
+import { Forbidden } from '../lib/errors.js';
 
 export const SESSION_COOKIE = 'debrief_session';
 

@@ -1,10 +1,11 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../lib/logger.js';
-import { HttpError, NotFound } from './errors.js';
+import { HttpError } from './errors.js';
+import { DomainError, NotFound, type ErrorKind } from '../lib/errors.js';
 import { RETRY_AFTER_SECONDS, Unavailable } from './availability.js';
 import { isUnavailable } from '../lib/db.js';
 import { localMessage } from './form-errors.js';
-import { acceptedLocale } from './pages.js';
+import { acceptedLocale } from './accept-language.js';
 
 interface BodyParserError {
   type?: string;
@@ -41,8 +42,20 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => next(new NotFound(`Route ${req.method} ${req.path}`));
 
+/** The one place a domain error's kind becomes an HTTP status. */
+const STATUS_OF: Record<ErrorKind, number> = {
+  malformed: 400,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  too_large: 413,
+  refused: 422,
+};
+
 export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
+  if (err instanceof DomainError) return new HttpError(STATUS_OF[err.kind], err.code, err.message, err.fields, err.details, err.said);
   if (isUnavailable(err)) return new Unavailable();
   const parserError = err as BodyParserError;
   switch (parserError?.type) {

@@ -1,7 +1,7 @@
 import { term } from '../documents/format.js';
 import { isUiKey, ui } from '../documents/ui-strings.js';
 import type { Locale } from '../lib/config.js';
-import type { FieldError, Said } from './errors.js';
+import type { FieldError, Said } from '../lib/errors.js';
 
 /** An error's or field's message in `locale` when it says which (`said`), else its own (English) message. */
 export function localMessage(m: { message: string; said?: Said }, locale: string): string {

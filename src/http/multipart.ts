@@ -1,6 +1,7 @@
 import busboy from 'busboy';
 import type { RequestHandler } from 'express';
-import { BadRequest, HttpError } from './errors.js';
+import { HttpError } from './errors.js';
+import { BadRequest } from '../lib/errors.js';
 
 /** A file sent with a page form (`<input type=file>`), held in memory: the forms that take files take small text files. */
 export interface UploadedFile {

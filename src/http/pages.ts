@@ -5,11 +5,15 @@ import { LOCALES, type Config, type Locale } from '../lib/config.js';
 import { can, PERMISSIONS, type Permission } from '../users/permissions.js';
 import type { Actor } from './actor.js';
 import { toHttpError } from './error-handler.js';
-import { Forbidden, type HttpError } from './errors.js';
+import { type HttpError } from './errors.js';
+import { Forbidden } from '../lib/errors.js';
 import { RETRY_AFTER_SECONDS } from './availability.js';
 import type { Services } from '../services.js';
 import { REFUSED_PARAM, refusalOwner } from './refused-forms.js';
 import { authenticate, parseCookies } from './auth.js';
+import { acceptedLocale } from './accept-language.js';
+
+export { acceptedLocale };
 
 /**
  * The locale a page is in: the signed-in reader's own; before sign-in, the browser's Accept-Language
@@ -38,24 +42,6 @@ export function pageQueryOf(req: Request, names: string[]): Record<string, strin
     if (typeof value === 'string' && value.trim()) out[name] = value.trim().slice(0, 200);
   }
   return out;
-}
-
-/** The first of en / zh-CN an Accept-Language header names, by its q order; undefined when it names neither. */
-export function acceptedLocale(header: string | undefined): Locale | undefined {
-  const ranges = (header ?? '')
-    .split(',')
-    .map((part, i) => {
-      const [tag = '', ...params] = part.split(';').map((s) => s.trim());
-      const q = params.map((p) => /^q=([\d.]+)$/i.exec(p)?.[1]).find((v) => v !== undefined);
-      return { primary: tag.toLowerCase().split('-')[0], q: q === undefined ? 1 : Number(q), i };
-    })
-    .filter((r) => r.primary && r.q > 0)
-    .sort((a, b) => b.q - a.q || a.i - b.i);
-  for (const { primary } of ranges) {
-    if (primary === 'en') return 'en';
-    if (primary === 'zh') return 'zh-CN';
-  }
-  return undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { BadRequest, type FieldError } from './errors.js';
+import { BadRequest, type FieldError } from '../lib/errors.js';
 
 /** Deeper than any document the API takes (an incident nests 4 levels); deeper input is refused before anything walks it. */
 export const MAX_INPUT_DEPTH = 32;

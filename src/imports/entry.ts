@@ -1,6 +1,7 @@
 import type { DateTime } from 'luxon';
 import type { ActionInput } from '../actions/schemas.js';
 import type { CreateIncidentInput } from '../incidents/schemas.js';
+import { HEAD_LABEL, LABEL, PART_OF, type Part } from './labels.js';
 import { excerpt, note, type ImportWarning } from './notes.js';
 import type { RawEntry } from './reports.js';
 import { ROWS_MENTIONED, rowCounts } from './rows.js';
@@ -14,31 +15,11 @@ export interface EntryOptions {
   severityLevels: string[];
 }
 
-/**
- * A labelled part: its label (with `：`, `:` or a space after it, or alone on its line), perhaps as a
- * bullet or in 【】 / ** **. Longer labels first, so 复盘和改进 is not read as 复盘.
- */
-const LABELS: [string, Part][] = [
-  ['复盘和改进', 'review'], ['复盘与改进', 'review'], ['复盘及改进', 'review'], ['复盘总结', 'review'], ['复盘', 'review'],
-  ['改进措施', 'actions'], ['后续措施', 'actions'], ['后续改进', 'actions'], ['整改措施', 'actions'], ['改进项', 'actions'],
-  ['根本原因', 'cause'], ['事故原因', 'cause'], ['故障原因', 'cause'], ['问题原因', 'cause'], ['原因分析', 'cause'], ['根因', 'cause'], ['原因', 'cause'],
-  ['处置过程', 'remediation'], ['处理过程', 'remediation'], ['处置', 'remediation'], ['处理', 'remediation'],
-  ['影响范围', 'impact'], ['影响', 'impact'],
-  ['补数', 'repair'], ['数据修复', 'repair'],
-];
-const LABEL = new RegExp(String.raw`^\s*(?:[-*+•·]\s*)?(?:\*\*|【)?\s*(${LABELS.map(([l]) => l).join('|')})\s*(?:\*\*|】)?\s*(?:[:：]|\s+|$)\s*(.*)$`);
-const PART_OF = new Map(LABELS);
-/** A line that opens the parts after which items are the corrective actions (read by reports.ts to keep them in the entry). */
-export const ACTIONS_LABEL = new RegExp(String.raw`^\s*(?:[-*+•·]\s*)?(?:\*\*|【)?\s*(?:${LABELS.filter(([, part]) => part === 'review' || part === 'actions').map(([l]) => l).join('|')})`);
-/** The label an entry's first line may carry before its date: `C级事故：`, `B级`, `事故：`. */
-export const HEAD_LABEL = /^(?:([A-Za-z]{1,2})\s*级)?\s*(?:事故|故障|事件)?\s*[:：]?\s*/;
 /** An item: 1. 1、 （1） (1) 1) ① or a bullet. */
 const ITEM = /^\s*(?:\d{1,2}\s*[.、．](?!\d)|[（(]\s*\d{1,2}\s*[)）]|\d{1,2}\s*[)）]|[①-⑳]|[-*+•·])\s*(.+)$/;
 const MARKER = /^\s*(?:[-*+]\s+|[•·]\s*|\d{1,2}\s*[.、．](?!\d)\s*|[（(]\s*\d{1,2}\s*[)）]\s*|[①-⑳]\s*)/;
 const REPAIR = /补数|补单|补全|数据修复|修复数据|修数|回补|跑批/;
 const TITLE_MAX = 120;
-
-type Part = 'headline' | 'cause' | 'remediation' | 'review' | 'impact' | 'actions' | 'repair';
 
 /** The fields a source line filled, as the preview names them (`imports.field.<name>`). */
 export type FieldName = 'title' | 'window' | 'severity' | 'detection' | 'impact' | 'errorRatio' | 'cause' | 'remediation' | 'timeline' | 'dataRepair' | 'review' | 'reportUrl' | 'actions';

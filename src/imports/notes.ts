@@ -1,5 +1,5 @@
 import { ui, type UiKey } from '../documents/ui-strings.js';
-import type { Said } from '../http/errors.js';
+import type { Said } from '../lib/errors.js';
 
 /** Something the import could not read, or read with a doubt, on a line of the text given. */
 export interface ImportWarning {

@@ -1,7 +1,9 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { ui, type UiKey } from '../documents/ui-strings.js';
-import { BadRequest, HttpError } from '../http/errors.js';
+import { HttpError } from '../http/errors.js';
+import { toHttpError } from '../http/error-handler.js';
 import { localMessage } from '../http/form-errors.js';
+import { BadRequest } from '../lib/errors.js';
 import { allow, formLines, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
 import { INCIDENT_STATUSES, WINDOW_FIELDS, type CreateIncidentInput } from '../incidents/schemas.js';
 import type { Services } from '../services.js';
@@ -141,8 +143,9 @@ export function importPages(services: Services): Router {
       const result = await imports.weeklyReports({ ...form, dryRun: true }, actor);
       renderImport(services, req, res, { form, result });
     } catch (err) {
-      if (!(err instanceof HttpError) || err.status >= 500) throw err;
-      renderImport(services, req, res, { form: form ?? { text: formText(req.body, 'text') }, error: err });
+      const error = toHttpError(err);
+      if (!error || error.status >= 500) throw err;
+      renderImport(services, req, res, { form: form ?? { text: formText(req.body, 'text') }, error });
     }
   });
 
@@ -167,8 +170,9 @@ export function importPages(services: Services): Router {
         imported: result.entries.filter((e) => e.status === 'imported').length,
       });
     } catch (err) {
-      if (!(err instanceof HttpError) || err.status >= 500) throw err;
-      renderImport(services, req, res, { form, error: err });
+      const error = toHttpError(err);
+      if (!error || error.status >= 500) throw err;
+      renderImport(services, req, res, { form, error });
     }
   });
   return router;

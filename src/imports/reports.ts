@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { ACTIONS_LABEL, HEAD_LABEL } from './entry.js';
+import { ACTIONS_LABEL, HEAD_LABEL } from './labels.js';
 import { excerpt, note, type ImportWarning } from './notes.js';
 import { startsWithDate } from './when.js';
 

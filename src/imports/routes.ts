@@ -3,10 +3,10 @@ import { actorOf } from '../http/actor.js';
 import { localMessage } from '../http/form-errors.js';
 import { acceptedLocale } from '../http/pages.js';
 import type { ImportWarning } from './notes.js';
-import type { Services } from '../services.js';
+import type { ImportsService } from './service.js';
 import { importResult, importWeeklyReportsBody } from './schemas.js';
 
-export function importRoutes(api: Api, { imports }: Services): void {
+export function importRoutes(api: Api, { imports }: { imports: ImportsService }): void {
   api.route({
     method: 'post',
     path: '/imports/weekly-reports',

@@ -1,5 +1,5 @@
 import type { Actor } from '../http/actor.js';
-import { Unprocessable, type FieldError } from '../http/errors.js';
+import { Unprocessable, type FieldError } from '../lib/errors.js';
 import { zodFieldErrors } from '../http/validate.js';
 import type { IncidentsService } from '../incidents/service.js';
 import { checkIncidentFields } from '../incidents/rules.js';

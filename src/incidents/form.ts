@@ -1,6 +1,6 @@
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import { formMessage } from '../http/form-errors.js';
-import type { FieldError } from '../http/errors.js';
+import type { FieldError } from '../lib/errors.js';
 import { compact, formLines, formText } from '../http/pages.js';
 import type { Locale } from '../lib/config.js';
 import type { IncidentFields } from './convert.js';

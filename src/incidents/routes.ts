@@ -1,11 +1,11 @@
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
-import type { Services } from '../services.js';
+import type { IncidentsService } from './service.js';
 import { createIncidentBody, incidentKeyParams, listIncidentsQuery, patchIncidentBody } from './schemas.js';
 import { z } from 'zod';
 import { actionView, incidentView, listOf } from '../http/responses.js';
 
-export function incidentRoutes(api: Api, { incidents }: Services): void {
+export function incidentRoutes(api: Api, { incidents }: { incidents: IncidentsService }): void {
   api.route({
     method: 'post',
     path: '/incidents',

@@ -1,4 +1,4 @@
-import type { FieldError } from '../http/errors.js';
+import type { FieldError } from '../lib/errors.js';
 import { getOr } from '../lib/maps.js';
 import { bounds, isSkippedLocalTime, parseInstant } from '../lib/time.js';
 import type { IncidentFields } from './convert.js';

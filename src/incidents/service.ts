@@ -12,7 +12,7 @@ import type { Revisions } from '../lib/revisions.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { bounds, parseInstant, zoneNamed } from '../lib/time.js';
-import { BadRequest, Conflict, NotFound, staleVersion } from '../http/errors.js';
+import { BadRequest, Conflict, NotFound, staleVersion } from '../lib/errors.js';
 import { toFields, toStored, toView, type IncidentFields, type IncidentView } from './convert.js';
 import { formatIncidentKey, incidentLookup } from './keys.js';
 import type { IncidentDoc, IncidentModel } from './model.js';

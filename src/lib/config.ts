@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { emailAddress, timeZone } from './formats.js';
 import { DEFAULT_STORE_SYNC, STORE_SYNC } from './embedded-store.js';
-import { ROLES, type Role } from '../users/permissions.js';
+import { ROLES, type Role } from './roles.js';
 import { LOG_FORMATS } from './logger.js';
 
 /** Hosts on which an http:// identity provider is accepted (a provider on the same machine: tests, trials). */

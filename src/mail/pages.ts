@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import { formatTime } from '../documents/format.js';
 import { ui } from '../documents/ui-strings.js';
-import { NotFound } from '../http/errors.js';
+import { NotFound } from '../lib/errors.js';
 import { allow, formPost, listLink, pageLocale, pageQueryOf, renderPage, requireSignIn } from '../http/pages.js';
 import type { Services } from '../services.js';
 import { OUTBOX_STATUSES, type OutboxStatus } from './outbox.js';

@@ -5,7 +5,7 @@ import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
 import { Claims, type ClaimModel } from '../lib/claims.js';
-import { HttpError } from '../http/errors.js';
+import { DomainError } from '../lib/errors.js';
 
 /**
  * One-click links in emails: "mark done", "snooze 7 days", "new due date". A token names the action,
@@ -24,9 +24,10 @@ export interface LinkToken {
 }
 
 /** The link cannot be used; `reason` tells the page what to say. */
-export class LinkRefused extends HttpError {
-  constructor(status: 400 | 410, readonly reason: 'invalid' | 'expired' | 'used') {
-    super(status, `link_${reason}`, { invalid: 'This link is not valid', expired: 'This link has expired', used: 'This link has already been used' }[reason]);
+export class LinkRefused extends DomainError {
+  constructor(readonly reason: 'invalid' | 'expired' | 'used') {
+    // A link that never was is malformed; one that was good once is gone.
+    super(reason === 'invalid' ? 'malformed' : 'gone', `link_${reason}`, { invalid: 'This link is not valid', expired: 'This link has expired', used: 'This link has already been used' }[reason]);
   }
 }
 
@@ -65,7 +66,7 @@ export class ActionLinks {
   /** Reads a token; throws LinkRefused when it is forged, altered, expired or already used. */
   async verify(token: string): Promise<LinkToken> {
     const link = await this.read(token);
-    if (link.expiresAt <= this.deps.clock.now()) throw new LinkRefused(410, 'expired');
+    if (link.expiresAt <= this.deps.clock.now()) throw new LinkRefused('expired');
     return link;
   }
 
@@ -82,19 +83,19 @@ export class ActionLinks {
   /** A token's content once its signature holds, whatever its expiry. */
   private async read(token: string): Promise<LinkToken> {
     const [payload, sig, extra] = token.split('.');
-    if (!payload || !sig || extra !== undefined) throw new LinkRefused(400, 'invalid');
+    if (!payload || !sig || extra !== undefined) throw new LinkRefused('invalid');
     const expected = Buffer.from(await this.sign(payload));
     const given = Buffer.from(sig);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new LinkRefused(400, 'invalid');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new LinkRefused('invalid');
     let data: { i?: unknown; a?: unknown; r?: unknown; o?: unknown; e?: unknown };
     try {
       data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     } catch {
-      throw new LinkRefused(400, 'invalid');
+      throw new LinkRefused('invalid');
     }
     const { i, a, r, o, e } = data;
     if (typeof i !== 'string' || typeof a !== 'string' || typeof r !== 'string' || !LINK_OPS.includes(o as LinkOp) || typeof e !== 'number') {
-      throw new LinkRefused(400, 'invalid');
+      throw new LinkRefused('invalid');
     }
     return { id: i, actionKey: a, recipient: r, op: o as LinkOp, expiresAt: new Date(e * 1000) };
   }

@@ -1,7 +1,7 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 import { insertNew, isDuplicateKey } from '../lib/db.js';
 import { getOr } from '../lib/maps.js';
-import type { Said } from '../http/errors.js';
+import type { Said } from '../lib/errors.js';
 
 /**
  * Things a person should hear about: reminders the policy raised, reported in their next digest, and

@@ -4,7 +4,7 @@ import type { ActionDoc } from '../actions/model.js';
 import { ACTION_STATUSES, CLOSED_ACTION_STATUSES, dueDate, type ActionStatus } from '../actions/schemas.js';
 import type { Clock } from '../lib/clock.js';
 import { datePlusDays, localDate } from '../lib/time.js';
-import { Conflict, Forbidden, HttpError, type FieldError } from '../http/errors.js';
+import { Conflict, DomainError, Forbidden, type FieldError } from '../lib/errors.js';
 import { zodFieldErrors } from '../http/validate.js';
 import { LinkRefused, type ActionLinks, type LinkOp, type LinkToken } from './links.js';
 
@@ -21,7 +21,9 @@ const forms = {
 } satisfies Record<LinkOp, z.ZodType>;
 
 export interface LinkPage {
-  status: number;
+  /** The HTTP status of a form or applied page; a refused page's follows from its `refusal`. */
+  status?: number;
+  refusal?: DomainError;
   /** form: confirm first; applied: the change was made; refused: nothing changed. */
   state: 'form' | 'applied' | 'refused';
   op?: LinkOp;
@@ -42,7 +44,7 @@ export class OneClick {
   async open(token: string): Promise<LinkPage> {
     return this.guard(async () => {
       const { link, action } = await this.check(token);
-      if (await this.deps.links.used(link)) throw new LinkRefused(410, 'used');
+      if (await this.deps.links.used(link)) throw new LinkRefused('used');
       return { status: 200, state: 'form', op: link.op, action: this.summary(action) };
     });
   }
@@ -60,7 +62,7 @@ export class OneClick {
         return { status: 400, state: 'form', op: link.op, action: this.summary(action), values, errors: [{ field: 'dueDate', message: 'must be today or later' }] };
       }
       // Taken before the change: of two clicks (or a replay) exactly one goes on.
-      if (!(await this.deps.links.use(link))) throw new LinkRefused(410, 'used');
+      if (!(await this.deps.links.use(link))) throw new LinkRefused('used');
       const actor = { email: link.recipient };
       const { actions } = this.deps;
       if (link.op === 'done') await actions.transition(action.key, { to: 'done', note: form.note!, evidence: [form.evidence!] }, actor);
@@ -83,7 +85,7 @@ export class OneClick {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof HttpError) return { status: err.status, state: 'refused', message: err.message };
+      if (err instanceof DomainError) return { state: 'refused', refusal: err, message: err.message };
       throw err;
     }
   }

@@ -3,14 +3,21 @@ import { z } from 'zod';
 import { actionKeyParams, dueDate } from '../actions/schemas.js';
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
-import { Forbidden, NotFound, Unprocessable } from '../http/errors.js';
+import { toHttpError } from '../http/error-handler.js';
+import { Forbidden, NotFound, Unprocessable } from '../lib/errors.js';
 import { pageQuery } from '../http/paging.js';
 import { OUTBOX_STATUSES } from '../mail/outbox.js';
-import type { Services } from '../services.js';
+import type { Outbox } from '../mail/outbox.js';
+import type { ActionsService } from '../actions/service.js';
+import type { Clock } from '../lib/clock.js';
+import type { Config } from '../lib/config.js';
+import type { Renderer } from '../documents/renderer.js';
+import type { ActionLinks } from './links.js';
+import type { PeopleLookup } from './people.js';
 import { localDate } from '../lib/time.js';
 import { can } from '../users/permissions.js';
 import { readerOf } from './email.js';
-import type { LinkPage } from './one-click.js';
+import type { LinkPage, OneClick } from './one-click.js';
 import { actionView, outboxMessageView, outboxView } from '../http/responses.js';
 
 const outboxQuery = z.strictObject({
@@ -28,7 +35,7 @@ const snoozeBody = z.strictObject({
   until: dueDate.nullable().describe("no reminders to the owner before this date (the action's time zone); null ends the snooze"),
 });
 
-export function reminderRoutes(api: Api, { outbox, actions, clock }: Services): void {
+export function reminderRoutes(api: Api, { outbox, actions, clock }: { outbox: Outbox; actions: ActionsService; clock: Clock }): void {
   // For admins once roles exist: the bodies hold one-click links meant for their recipients only.
   api.route({
     method: 'get',
@@ -71,13 +78,13 @@ export function reminderRoutes(api: Api, { outbox, actions, clock }: Services): 
 }
 
 /** The pages behind the one-click links: GET shows a form, POST (the form) applies. Not under /api: the token is the credential. */
-export function linkPages(app: Express, { oneClick, links, people, renderer, config }: Services): void {
+export function linkPages(app: Express, { oneClick, links, people, renderer, config }: { oneClick: OneClick; links: ActionLinks; people: PeopleLookup; renderer: Renderer; config: Config }): void {
   // In the recipient's locale and zone, as their email was; a forged token's page in the defaults.
   const send = async (res: express.Response, token: string, page: LinkPage) => {
     const recipient = await links.recipientOf(token);
     const reader = recipient ? await readerOf(people, config, recipient) : { locale: config.DEFAULT_LOCALE, zone: config.DEFAULT_TIMEZONE };
     res
-      .status(page.status)
+      .status(page.refusal ? toHttpError(page.refusal)!.status : (page.status ?? 200))
       .type('html')
       .set('cache-control', 'no-store')
       .set('referrer-policy', 'no-referrer')

@@ -5,9 +5,8 @@ import { firstAtLeast } from '../lib/listing.js';
 import { setBounded } from '../lib/maps.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { downtime, impactWindow, noticedAt, timeTo, type Range } from './compute.js';
-import type { ActionTimeline } from './data.js';
 import type { CHART_NAMES } from './schemas.js';
-import type { ReportData, ResolvedPeriod } from './service.js';
+import type { ActionTimeline, ReportData, ResolvedPeriod } from './period.js';
 import { weekOf, weekRule, type Week } from './weeks.js';
 import { zoneNamed } from '../lib/time.js';
 

@@ -6,7 +6,9 @@ import type { IncidentDoc } from '../incidents/model.js';
 import { firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { localDate, type Span } from '../lib/time.js';
-import type { ActionTimeline } from './data.js';
+import type { ActionTimeline, Range } from './period.js';
+
+export type { Range };
 
 /**
  * The period report's numbers, as pure functions of lean incidents and actions: the service reads the
@@ -17,12 +19,6 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 /** An incident repeats an earlier one when they share a service and a root cause (tag or text) within this many days. */
 export const REPEAT_WINDOW_DAYS = 90;
-
-export interface Range {
-  start: number;
-  end: number;
-}
-
 
 /** When an incident came to light: detected, or started when no detection time is recorded (how reports place it). */
 export function noticedAt(doc: IncidentDoc): number | undefined {

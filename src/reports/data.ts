@@ -8,6 +8,7 @@ import type { ListIncidentsQuery } from '../incidents/schemas.js';
 import type { IncidentsService } from '../incidents/service.js';
 import { firstAtLeast } from '../lib/listing.js';
 import { openedAt } from './compute.js';
+import type { ActionFacts, ActionTimeline } from './period.js';
 
 /**
  * Every read the reports, charts and exports make of incidents and actions, in one place: from the
@@ -58,19 +59,6 @@ function incidentsOverlapping(reads: Reads, start: number, end: number): Inciden
   return out;
 }
 
-/**
- * Every action in report order (by incident, then number) with the facts a report reads of it, and
- * every closing (done or declined from an open status) in time order: kept until actions change, so a
- * period's actions are one pass over flat records and a week's openings and closings two binary searches.
- */
-export interface ActionTimeline {
-  actions: ActionDoc[];
-  /** facts[i] is of actions[i]. */
-  facts: ActionFacts[];
-  /** Openings in time order. */
-  openings: Float64Array;
-  closings: { at: number; key: string }[];
-}
 
 function actionTimeline(reads: Reads): ActionTimeline {
   const inOrder = () => reads.mirror.sorted<ActionDoc>('action', 'incidentKey,seq', (a, b) => a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq);
@@ -110,21 +98,6 @@ function actionTimeline(reads: Reads): ActionTimeline {
   );
 }
 
-/**
- * What a report reads of an action without replaying its history, as one flat record of one shape:
- * reading these over every action is far quicker than reading the stored records, whose shapes vary.
- * Kept per stored record (the read model's records are never changed in place).
- */
-export interface ActionFacts {
-  key: string;
-  opened: number;
-  /** The last change of its status, owner or due date (what a report replays); -Infinity when none. */
-  lastReplayed: number;
-  closed: boolean;
-  dueDate: string | undefined;
-  owned: boolean;
-  timezone: string;
-}
 
 const factsKept = new WeakMap<ActionDoc, ActionFacts>();
 const REPLAYED = new Set(['status', 'owner', 'dueDate']);

@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { actorOf } from '../http/actor.js';
 import type { Api } from '../http/api.js';
-import { NotFound } from '../http/errors.js';
+import { NotFound } from '../lib/errors.js';
 import type { Services } from '../services.js';
 import { renderSvg } from './charts.js';
 import { actionExportQuery, incidentExportQuery, writeExport, type ExportKind } from './exports.js';

@@ -5,12 +5,13 @@ import type { RenderedDocuments } from '../documents/rendered.js';
 import type { Renderer } from '../documents/renderer.js';
 import { durations } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
-import { BadRequest } from '../http/errors.js';
+import { BadRequest } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { buildChart, countedInCharts, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
 import { actionCounts, downtime, patchActionCounts, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
-import { incidentActionsBefore, readPeriod, type ActionTimeline, type Reads } from './data.js';
+import { incidentActionsBefore, readPeriod, type Reads } from './data.js';
+import type { ActionTimeline, ReportData, ResolvedPeriod } from './period.js';
 import type { PeriodMetrics } from './metrics.js';
 import type { PeriodQuery, ReportQuery, StabilityReport } from './schemas.js';
 import { parseWeek, shiftWeek, weekHint, weekOf, weekRule, type Week } from './weeks.js';
@@ -32,14 +33,6 @@ export function severityBuckets(levels: string[]): { buckets: { label: string; l
   };
 }
 
-/** The days a report covers, as dates in its zone and as the instants [start, end). */
-export interface ResolvedPeriod {
-  week?: Week;
-  from: string;
-  to: string;
-  zone: string;
-  range: Range;
-}
 
 const DAY_MS = 86_400_000;
 
@@ -52,14 +45,6 @@ function asOfMinute(period: ResolvedPeriod, now: number): number {
 }
 const CHARTS_IN_PRINT = ['incidents-by-week', 'time-to-resolve', 'actions-opened-closed', 'availability'] as const;
 
-/** Incidents and actions read once per request; the report and the charts compute from them. */
-export interface ReportData {
-  incidents: IncidentDoc[];
-  timeline: ActionTimeline;
-  /** The systems availability is counted for, from the catalog and AVAILABILITY_SYSTEMS (ServiceCatalog.systems). */
-  systems: AvailabilitySystem[];
-  now: number;
-}
 
 export type ReportTemplate = 'weekly' | 'stability';
 

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
-import { BadRequest, NotFound } from '../http/errors.js';
+import { BadRequest, NotFound } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Revisions } from '../lib/revisions.js';

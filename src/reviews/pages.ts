@@ -3,7 +3,7 @@ import { formatTime, term } from '../documents/format.js';
 import { markdownToHtml } from '../documents/renderer.js';
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import type { HttpError } from '../http/errors.js';
-import { NotFound } from '../http/errors.js';
+import { NotFound } from '../lib/errors.js';
 import { compact, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
 import { can } from '../users/permissions.js';
 import { parseOr400 } from '../http/validate.js';

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
 import { incidentKeyParams } from '../incidents/schemas.js';
-import type { Services } from '../services.js';
+import type { ReviewsService } from './service.js';
+import type { CommentsService } from './comments.js';
+import type { IncidentsService } from '../incidents/service.js';
 import { commentParams, decisionBody, diffParams, newThreadBody, publishBody, replyBody, requestReviewBody } from './schemas.js';
 import { diffView, replyView, reviewView, roundsView, threadView } from '../http/responses.js';
 
-export function reviewRoutes(api: Api, { reviews, comments, incidents }: Services): void {
+export function reviewRoutes(api: Api, { reviews, comments, incidents }: { reviews: ReviewsService; comments: CommentsService; incidents: IncidentsService }): void {
   api.route({
     method: 'get',
     path: '/incidents/:key/review',

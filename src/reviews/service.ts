@@ -3,7 +3,7 @@ import type { AuditService } from '../audit/service.js';
 import { diffFields } from '../audit/diff.js';
 import type { DocumentsService } from '../documents/service.js';
 import type { Actor } from '../http/actor.js';
-import { Conflict, Forbidden, NotFound, Unprocessable, type FieldError, type Said } from '../http/errors.js';
+import { Conflict, Forbidden, NotFound, Unprocessable, type FieldError, type Said } from '../lib/errors.js';
 import { toFields } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import type { IncidentsService } from '../incidents/service.js';

@@ -2,7 +2,8 @@ import express, { type Request, type Response, type Router } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { sessionCookieOptions, SESSION_COOKIE } from '../http/auth.js';
 import { ui, type UiKey } from '../documents/ui-strings.js';
-import { HttpError } from '../http/errors.js';
+import type { HttpError } from '../http/errors.js';
+import { toHttpError } from '../http/error-handler.js';
 import { formText, LANG_COOKIE, LANGUAGE_NAMES, pageLocale, renderPage, requireSignIn, safeNext } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import { LOCALES, type Locale } from '../lib/config.js';
@@ -152,7 +153,8 @@ export function accountPages(services: Services): Router {
       const person = await users.find(req.actor!.id);
       await users.update(person.email, parseOr400(patchUserBody, { version: Number(formText(req.body, 'version')), ...values }, 'account'), req.actor!);
     } catch (err) {
-      if (err instanceof HttpError && err.status < 500 && err.status !== 404) return renderAccount(req, res, { error: err, values });
+      const error = toHttpError(err);
+      if (error && error.status < 500 && error.status !== 404) return renderAccount(req, res, { error, values });
       throw err;
     }
     res.redirect(303, '/account?saved=1');

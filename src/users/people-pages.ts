@@ -1,6 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { ui } from '../documents/ui-strings.js';
-import { Unprocessable, type HttpError } from '../http/errors.js';
+import { type HttpError } from '../http/errors.js';
+import { Unprocessable } from '../lib/errors.js';
 import type { Locale } from '../lib/config.js';
 import { formPost, formText, pageLocale, renderPage, requireSignIn, allow } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';

@@ -3,8 +3,9 @@
  * gets 403. Finer rules that depend on the record (an action's owner may move it; an author may not
  * approve their own postmortem) live in the services and say so.
  */
-export const ROLES = ['admin', 'editor', 'reviewer', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from '../lib/roles.js';
+
+export { ROLES, type Role };
 
 const everyone: readonly Role[] = ROLES;
 

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
 import { pageQuery } from '../http/paging.js';
-import type { Services } from '../services.js';
+import type { UsersService } from './service.js';
+import type { AuditService } from '../audit/service.js';
 import { createTokenBody, createUserBody, patchUserBody, tokenParams, userParams } from './schemas.js';
 import { userView } from './service.js';
 import { auditView, newTokenView, tokenView, userView as userViewSchema } from '../http/responses.js';
 
-export function userRoutes(api: Api, { users, audit }: Services): void {
+export function userRoutes(api: Api, { users, audit }: { users: UsersService; audit: AuditService }): void {
   api.route({
     method: 'get',
     path: '/me',

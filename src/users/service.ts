@@ -2,7 +2,7 @@ import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { Types, type Model } from 'mongoose';
 import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
-import { Conflict, NotFound, staleVersion } from '../http/errors.js';
+import { Conflict, NotFound, staleVersion } from '../lib/errors.js';
 import type { Claims } from '../lib/claims.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';

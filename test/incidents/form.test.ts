@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BadRequest } from '../../src/http/errors.js';
+import { BadRequest } from '../../src/lib/errors.js';
 import { parseOr400 } from '../../src/http/validate.js';
 import { formErrors, incidentFromForm } from '../../src/incidents/form.js';
 import { createIncidentBody } from '../../src/incidents/schemas.js';

@@ -1,0 +1,59 @@
+/** The shapes a report is computed from; their own module so that data, compute, charts and service read them without a circle. */
+import type { ActionDoc } from '../actions/model.js';
+import type { AvailabilitySystem } from '../catalog/service.js';
+import type { IncidentDoc } from '../incidents/model.js';
+import type { Week } from './weeks.js';
+
+/**
+ * Every action in report order (by incident, then number) with the facts a report reads of it, and
+ * every closing (done or declined from an open status) in time order: kept until actions change, so a
+ * period's actions are one pass over flat records and a week's openings and closings two binary searches.
+ */
+export interface ActionTimeline {
+  actions: ActionDoc[];
+  /** facts[i] is of actions[i]. */
+  facts: ActionFacts[];
+  /** Openings in time order. */
+  openings: Float64Array;
+  closings: { at: number; key: string }[];
+}
+
+/**
+ * What a report reads of an action without replaying its history, as one flat record of one shape:
+ * reading these over every action is far quicker than reading the stored records, whose shapes vary.
+ * Kept per stored record (the read model's records are never changed in place).
+ */
+export interface ActionFacts {
+  key: string;
+  opened: number;
+  /** The last change of its status, owner or due date (what a report replays); -Infinity when none. */
+  lastReplayed: number;
+  closed: boolean;
+  dueDate: string | undefined;
+  owned: boolean;
+  timezone: string;
+}
+
+/** Instants [start, end) in epoch milliseconds. */
+export interface Range {
+  start: number;
+  end: number;
+}
+
+/** The days a report covers, as dates in its zone and as the instants [start, end). */
+export interface ResolvedPeriod {
+  week?: Week;
+  from: string;
+  to: string;
+  zone: string;
+  range: Range;
+}
+
+/** Incidents and actions read once per request; the report and the charts compute from them. */
+export interface ReportData {
+  incidents: IncidentDoc[];
+  timeline: ActionTimeline;
+  /** The systems availability is counted for, from the catalog and AVAILABILITY_SYSTEMS (ServiceCatalog.systems). */
+  systems: AvailabilitySystem[];
+  now: number;
+}
