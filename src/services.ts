@@ -16,6 +16,7 @@ import { Feed, feedModels } from './lib/feed.js';
 import { migrate } from './lib/migrations.js';
 import { MIGRATIONS } from './migrations.js';
 import { Mirror } from './lib/mirror.js';
+import { Repository } from './lib/repository.js';
 import { revisionModel, Revisions } from './lib/revisions.js';
 import { watchConnection } from './lib/db.js';
 import { buildReminders, reminderModels } from './reminders/compose.js';
@@ -67,9 +68,19 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     ],
     { feed, revisions, clock },
   );
+  // The one write path of each mirrored entity (announce, write, keep in the read model).
+  const writePath = { feed, mirror, revisions };
+  const records = {
+    incidents: new Repository('incident', models.incidents, writePath),
+    actions: new Repository('action', models.actions, writePath),
+    users: new Repository('user', models.users, writePath),
+    reviews: new Repository('review', models.reviews, writePath),
+    credentials: new Repository('credential', models.credentials, writePath),
+    comments: new Repository('comment', models.comments, writePath),
+  };
   const claims = new Claims(models.claims);
   const audit = new AuditService({ audit: models.audit, clock });
-  const users = new UsersService({ users: models.users, credentials: models.credentials, credentialUses: models.credentialUses, mirror, feed, revisions, claims, audit, clock, config });
+  const users = new UsersService({ users: models.users, credentials: models.credentials, credentialUses: models.credentialUses, mirror, records, claims, audit, clock, config });
   const { OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET } = config;
   // Configured only as a whole (loadConfig refuses an issuer without a client id and secret).
   const oidc =
@@ -77,9 +88,8 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
       ? new OidcSignIn({ config: { ...config, OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET }, users, identities: models.oidcIdentities, claims, clock, logger })
       : undefined;
   const actions = new ActionsService({
-    actions: models.actions,
     mirror,
-    revisions,
+    records,
     audit,
     ownerZone: async (email) => (await users.byEmail([email])).get(email)?.timezone,
     // The mail path is built from the actions service, so it is reached once both exist.
@@ -90,9 +100,8 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const incidents = new IncidentsService({
     incidents: models.incidents,
     mirror,
-    feed,
+    records,
     actions,
-    revisions,
     audit,
     clock,
     config,
@@ -105,9 +114,8 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const reports = new ReportsService({ reads: { mirror, incidents, actions }, metrics, renderer, rendered, clock, config });
   const people = async (email: string) => (await users.byEmail([email])).get(email);
   const mail = buildReminders({ config, clock, logger, models, mirror, actions, renderer, people });
-  const comments = new CommentsService({ comments: models.comments, mirror, revisions, audit, clock });
+  const comments = new CommentsService({ mirror, records, audit, clock });
   const reviews = new ReviewsService({
-    reviews: models.reviews,
     comments,
     incidents,
     actions,
@@ -115,6 +123,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     documents,
     notifications: mail.notifications,
     revisions,
+    records,
     mirror,
     audit,
     clock,
@@ -122,7 +131,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   });
   // Refused page forms shown again at their own address (post-redirect-get), for this process's pages.
   const refusedForms = new RefusedForms(clock);
-  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, claims, audit, users, oidc, actions, incidents, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
+  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, records, claims, audit, users, oidc, actions, incidents, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews };
 }
 
 export type Services = ReturnType<typeof buildServices>;
