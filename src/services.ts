@@ -18,6 +18,7 @@ import { Feed, feedModels } from './lib/feed.js';
 import { migrate } from './lib/migrations.js';
 import { MIGRATIONS } from './migrations.js';
 import { Mirror } from './lib/mirror.js';
+import { Repository } from './lib/repository.js';
 import { revisionModel, Revisions } from './lib/revisions.js';
 import { watchConnection } from './lib/db.js';
 import { buildReminders, reminderModels } from './reminders/compose.js';
@@ -78,9 +79,20 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     ],
     { feed, revisions, clock },
   );
+  // The one write path of each mirrored entity (announce, write, keep in the read model).
+  const writePath = { feed, mirror, revisions };
+  const records = {
+    incidents: new Repository('incident', models.incidents, writePath),
+    actions: new Repository('action', models.actions, writePath),
+    users: new Repository('user', models.users, writePath),
+    reviews: new Repository('review', models.reviews, writePath),
+    credentials: new Repository('credential', models.credentials, writePath),
+    comments: new Repository('comment', models.comments, writePath),
+    services: new Repository('service', models.catalogServices, writePath),
+  };
   const claims = new Claims(models.claims);
   const audit = new AuditService({ audit: models.audit, clock });
-  const users = new UsersService({ users: models.users, credentials: models.credentials, credentialUses: models.credentialUses, mirror, feed, revisions, claims, audit, clock, config });
+  const users = new UsersService({ users: models.users, credentials: models.credentials, credentialUses: models.credentialUses, mirror, records, claims, audit, clock, config });
   const { OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET } = config;
   // Configured only as a whole (loadConfig refuses an issuer without a client id and secret).
   const oidc =
@@ -88,9 +100,8 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
       ? new OidcSignIn({ config: { ...config, OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET }, users, identities: models.oidcIdentities, claims, clock, logger })
       : undefined;
   const actions = new ActionsService({
-    actions: models.actions,
     mirror,
-    revisions,
+    records,
     audit,
     ownerZone: async (email) => (await users.byEmail([email])).get(email)?.timezone,
     // The mail path is built from the actions service, so it is reached once both exist.
@@ -104,16 +115,15 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   const incidents: IncidentsService = new IncidentsService({
     incidents: models.incidents,
     mirror,
-    feed,
+    records,
     actions,
-    revisions,
     audit,
     // Chat is built after the outbox; events reach it once all exist.
     events: { filed: (doc): Promise<void> => chatEvents.filed(doc), statusChanged: (doc, from): Promise<void> => chatEvents.statusChanged(doc, from) },
     clock,
     config,
   });
-  const catalog = new ServiceCatalog({ services: models.catalogServices, mirror, revisions, audit, clock, config });
+  const catalog = new ServiceCatalog({ mirror, records, audit, clock, config });
   const imports = new ImportsService({ incidents, fingerprints: models.importFingerprints, clock, config });
   const renderer = createRenderer({ userDir: config.TEMPLATES_DIR, limits: { timeMs: config.RENDER_TIME_LIMIT_MS, outputChars: config.RENDER_OUTPUT_LIMIT } });
   const rendered = new RenderedDocuments({ renderer, clock });
@@ -136,9 +146,8 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     config,
     logger,
   });
-  const comments = new CommentsService({ comments: models.comments, mirror, revisions, audit, clock });
+  const comments = new CommentsService({ mirror, records, audit, clock });
   const reviews = new ReviewsService({
-    reviews: models.reviews,
     comments,
     incidents,
     actions,
@@ -147,6 +156,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     notifications: mail.notifications,
     chat: chatEvents,
     revisions,
+    records,
     mirror,
     audit,
     clock,
@@ -154,7 +164,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   });
   // Refused page forms shown again at their own address (post-redirect-get), for this process's pages.
   const refusedForms = new RefusedForms(clock);
-  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, claims, audit, users, oidc, actions, incidents, catalog, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews, channels, chatEvents };
+  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, records, claims, audit, users, oidc, actions, incidents, catalog, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews, channels, chatEvents };
 }
 
 export type Services = ReturnType<typeof buildServices>;

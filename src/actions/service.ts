@@ -3,11 +3,11 @@ import type { Types } from 'mongoose';
 import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
-import { insertPlain, isDuplicateKey } from '../lib/db.js';
+import { isDuplicateKey } from '../lib/db.js';
 import { allOf, comparator, firstAtLeast, pageOf, type SortKey } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
-import type { Revisions } from '../lib/revisions.js';
+import type { Repository } from '../lib/repository.js';
 import { escapeRegExp } from '../lib/text.js';
 import { datePlusDays, localDate, quarterHourOf } from '../lib/time.js';
 import type { Actor as RequestActor } from '../http/actor.js';
@@ -78,10 +78,10 @@ export type DraftAction = Awaited<ReturnType<ActionsService['draftForIncident']>
 export class ActionsService {
   constructor(
     private readonly deps: {
-      actions: ActionModel;
       /** Lists, stats and the incidents' actions are read from here. */
       mirror: Mirror;
-      revisions: Revisions;
+      /** The only way actions are written (src/lib/repository.ts). */
+      records: { actions: Repository<ActionDoc> };
       audit: AuditService;
       /** A person's time zone, when they are known here: due dates are read in the owner's zone. */
       ownerZone: (email: string) => Promise<string | undefined>;
@@ -94,7 +94,7 @@ export class ActionsService {
 
   /**
    * The actions filed with an incident, numbered A1, A2, … in the order given, ready to store with
-   * insertForIncident once the filing has announced them with the incident.
+   * the incident (IncidentsService.create).
    */
   async draftForIncident(incident: IncidentDoc, inputs: ActionInput[], actor: Actor) {
     const now = this.deps.clock.now();
@@ -104,13 +104,6 @@ export class ActionsService {
     const slaFrom = (input: ActionInput) => (this.slaDueDate(input.priority, resolved, incident.timezone) < localDate(incident.timezone, now) ? now : resolved);
     const zones = await Promise.all(inputs.map((input) => this.zoneFor(input.owner, incident)));
     return inputs.map((input, i) => ({ ...this.newAction(incident, input, i + 1, slaFrom(input), now, actor, zones[i]!), postmortemAt: resolved }));
-  }
-
-  /** Stores the drafted actions of a new incident; returns them as stored, in number order. */
-  async insertForIncident(drafts: DraftAction[]): Promise<ActionDoc[]> {
-    const stored = (await insertPlain(this.deps.actions, ...drafts)) as unknown as ActionDoc[];
-    for (const doc of stored) this.deps.mirror.learn('action', doc);
-    return stored;
   }
 
   /** Tells the owners of a new incident's actions, once the filing has succeeded. */
@@ -134,7 +127,7 @@ export class ActionsService {
       try {
         // Added after the postmortem: the SLA counts from now, or it could be overdue on arrival.
         const action = this.newAction(incident, input, seq, now, now, actor, zone);
-        const created = await this.deps.mirror.create<ActionDoc>('action', action);
+        const created = await this.deps.records.actions.insert(action);
         await this.deps.audit.record(actor, { entity: 'action', key: created.key, incidentKey: incident.key, event: 'action added', note: created.title });
         if (created.owner) await this.deps.onAssigned?.(created.key, actor);
         return this.toView(created);
@@ -143,11 +136,6 @@ export class ActionsService {
       }
     }
     throw new Conflict('Could not assign an action key under heavy concurrent filing; retry');
-  }
-
-  /** Undoes the actions of an incident whose filing failed (the filing announces their removal). */
-  async deleteDrafts(drafts: DraftAction[]): Promise<void> {
-    await Promise.all(drafts.map((d) => this.deps.actions.deleteOne({ _id: d._id })));
   }
 
   async listForIncident(incidentId: Types.ObjectId) {
@@ -390,7 +378,7 @@ export class ActionsService {
     }
     if (!entries.length) return this.toView(doc);
     const replacement = { ...next, history: [...doc.history, ...entries], version: doc.version + 1, updatedAt: now } as Omit<ActionDoc, '_id'>;
-    const stored = await this.deps.revisions.replace(this.deps.actions, 'action', doc, replacement, actor.email, now);
+    const stored = await this.deps.records.actions.replace(doc, replacement, actor.email, now);
     if (!stored) {
       const current = await this.find(doc.key);
       throw staleVersion(`Action ${doc.key}`, doc.version, current.version);

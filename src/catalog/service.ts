@@ -6,8 +6,8 @@ import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
 import type { Mirror } from '../lib/mirror.js';
-import type { Revisions } from '../lib/revisions.js';
-import type { CatalogServiceDoc, CatalogServiceModel } from './model.js';
+import type { Repository } from '../lib/repository.js';
+import type { CatalogServiceDoc } from './model.js';
 import type { CreateServiceInput, PatchServiceInput } from './schemas.js';
 
 /** A system whose availability is reported, with the services that count toward it. */
@@ -36,12 +36,12 @@ const byName = (a: CatalogServiceDoc, b: CatalogServiceDoc) => a._id.localeCompa
 
 /**
  * The service catalog: each service's owner team and the availability system it counts toward, read
- * from the read model (src/lib/mirror.ts) and written through Revisions. AVAILABILITY_SYSTEMS stays the
+ * from the read model (src/lib/mirror.ts) and written through its repository (src/lib/repository.ts). AVAILABILITY_SYSTEMS stays the
  * default mapping: a service the catalog holds counts toward the catalog's system (or none); any other
  * service counts toward the system the configuration names it under (docs/catalog.md).
  */
 export class ServiceCatalog {
-  constructor(private readonly deps: { services: CatalogServiceModel; mirror: Mirror; revisions: Revisions; audit: AuditService; clock: Clock; config: Config }) {}
+  constructor(private readonly deps: { mirror: Mirror; records: { services: Repository<CatalogServiceDoc> }; audit: AuditService; clock: Clock; config: Config }) {}
 
   /** Every service in the catalog, by name. */
   async list(): Promise<CatalogServiceDoc[]> {
@@ -70,11 +70,11 @@ export class ServiceCatalog {
     let stored: CatalogServiceDoc | undefined;
     if (tombstone) {
       // Added again after a deletion: the next version of the same record, so its history stays one.
-      stored = await this.deps.revisions.replace(this.deps.services, ENTITY, tombstone, { ...fields, version: tombstone.version + 1 }, actor.email, now);
+      stored = await this.deps.records.services.replace(tombstone, { ...fields, version: tombstone.version + 1 }, actor.email, now);
       if (!stored) throw new Conflict(`Service ${input.name} was added by someone else meanwhile`).saying('serviceTaken', { name: input.name });
     } else {
       try {
-        stored = await this.deps.mirror.create<CatalogServiceDoc>(ENTITY, { _id: input.name, ...fields });
+        stored = await this.deps.records.services.insert({ _id: input.name, ...fields });
       } catch (err) {
         if (isDuplicateKey(err)) throw this.taken(input.name);
         throw err;
@@ -101,7 +101,7 @@ export class ServiceCatalog {
       if (value === null) delete next[field];
       else if (value !== undefined) next[field] = value;
     }
-    const stored = await this.deps.revisions.replace(this.deps.services, ENTITY, current, next, actor.email, now);
+    const stored = await this.deps.records.services.replace(current, next, actor.email, now);
     if (!stored) throw staleVersion(`Service ${current._id}`, patch.version, (await this.find(name)).version);
     await this.deps.audit.recordChange(actor, { entity: 'service', key: current._id, event: 'catalog entry changed' }, serviceView(current), serviceView(stored));
     return stored;
@@ -112,7 +112,7 @@ export class ServiceCatalog {
     const current = await this.find(name);
     if (version !== undefined && version !== current.version) throw staleVersion(`Service ${current._id}`, version, current.version);
     const now = this.deps.clock.now();
-    const stored = await this.deps.revisions.replace(this.deps.services, ENTITY, current, { removed: true, version: current.version + 1, createdAt: current.createdAt, updatedAt: now }, actor.email, now);
+    const stored = await this.deps.records.services.replace(current, { removed: true, version: current.version + 1, createdAt: current.createdAt, updatedAt: now }, actor.email, now);
     if (!stored) throw staleVersion(`Service ${current._id}`, current.version, (await this.find(name)).version);
     await this.deps.audit.record(actor, { entity: 'service', key: current._id, event: 'removed from the catalog' });
   }

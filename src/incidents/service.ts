@@ -1,14 +1,14 @@
 import { DateTime } from 'luxon';
 import { Types } from 'mongoose';
+import type { ActionDoc } from '../actions/model.js';
 import type { ActionsService, DraftAction } from '../actions/service.js';
 import type { ActionInput } from '../actions/schemas.js';
 import type { AuditService } from '../audit/service.js';
 import type { Actor } from '../http/actor.js';
-import { insertPlain, isDuplicateKey } from '../lib/db.js';
-import { REMOVED, type Feed, type FeedChange } from '../lib/feed.js';
+import { isDuplicateKey } from '../lib/db.js';
 import { allOf, comparator, pageOf } from '../lib/listing.js';
 import type { Mirror } from '../lib/mirror.js';
-import type { Revisions } from '../lib/revisions.js';
+import type { Repository } from '../lib/repository.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { bounds, parseInstant, zoneNamed } from '../lib/time.js';
@@ -26,11 +26,11 @@ export class IncidentsService {
   constructor(
     private readonly deps: {
       incidents: IncidentModel;
-      /** Lists and searches are read from here, kept fresh through `feed`. */
+      /** Lists and searches are read from here, kept fresh through the change feed. */
       mirror: Mirror;
-      feed: Feed;
+      /** The only way incidents and their actions are written (src/lib/repository.ts). */
+      records: { incidents: Repository<IncidentDoc>; actions: Repository<ActionDoc> };
       actions: ActionsService;
-      revisions: Revisions;
       audit: AuditService;
       /** Told of filings and status changes (chat channels, src/channels/events.ts). */
       events?: { filed(doc: IncidentDoc): Promise<void>; statusChanged(doc: IncidentDoc, from: string): Promise<void> };
@@ -52,25 +52,12 @@ export class IncidentsService {
     }
     const stored = toStored(fields);
     const now = this.deps.clock.now();
-    const { doc, drafts } = await this.insertWithKey(stored, this.keyYear(stored, now), now, fields.status === 'closed', actionInputs, actor);
-    let actions: Awaited<ReturnType<ActionsService['insertForIncident']>>;
-    try {
-      actions = await this.deps.actions.insertForIncident(drafts);
-    } catch (err) {
-      await this.undoFiling(doc, drafts);
-      throw err;
-    }
+    const { doc, drafts, actions } = await this.insertWithKey(stored, this.keyYear(stored, now), now, fields.status === 'closed', actionInputs, actor);
     await this.deps.actions.assignedWithIncident(drafts, actor);
     await this.deps.audit.record(actor, { entity: 'incident', key: doc.key, incidentKey: doc.key, event: 'filed', note: doc.title });
     await this.deps.events?.filed(doc);
     // Answered from what was written: nothing to read back.
     return { ...toView(doc), actions: actions.map((a) => this.deps.actions.toView(a)) };
-  }
-
-  /** No transactions on FerretDB: a filing that failed halfway is taken back whole, so it leaves nothing half-written. */
-  private async undoFiling(doc: IncidentDoc, drafts: DraftAction[]): Promise<void> {
-    await Promise.all([this.deps.incidents.deleteOne({ _id: doc._id }), this.deps.actions.deleteDrafts(drafts)]);
-    await this.deps.feed.appendAll(filingChanges(doc._id, drafts, REMOVED));
   }
 
   async get(keyOrId: string): Promise<IncidentView & { actions: unknown[] }> {
@@ -148,7 +135,7 @@ export class IncidentsService {
     };
     // A new incident's first state is kept from its first edit on (until then it is the record itself).
     const first = doc.version === 0 && doc.filedBy ? { by: doc.filedBy, at: doc.createdAt } : undefined;
-    const stored = await this.deps.revisions.replace(this.deps.incidents, 'incident', doc, replacement, actor.email, now, first);
+    const stored = await this.deps.records.incidents.replace(doc, replacement, actor.email, now, first);
     if (!stored) {
       const current = await this.find(doc.key);
       throw staleVersion(`Incident ${doc.key}`, version, current.version);
@@ -215,8 +202,9 @@ export class IncidentsService {
    * read-modify-write race remains. Where to start is only a guess: after this process's last number
    * for the year, else (and after a number found taken) after the read model's highest. Numbers are
    * unique but not always in filing order: one freed by a filing undone in another process may be taken
-   * later. The incident and its drafted actions are announced on the feed as one entry before the
-   * incident is stored; a refused incident is announced as removed, so no read model looks for it.
+   * later. The incident and its drafted actions are stored as one write (Repository.insertWith): a
+   * refused incident leaves nothing, and actions that fail take the incident back with them (no
+   * transactions on FerretDB), so a filing is never half-written.
    */
   private async insertWithKey(
     stored: ReturnType<typeof toStored>,
@@ -225,7 +213,7 @@ export class IncidentsService {
     closed: boolean,
     actionInputs: ActionInput[],
     actor: Actor,
-  ): Promise<{ doc: IncidentDoc; drafts: DraftAction[] }> {
+  ): Promise<{ doc: IncidentDoc; drafts: DraftAction[]; actions: ActionDoc[] }> {
     let caughtUp = !this.lastSeq.has(year);
     let floor = this.lastSeq.get(year) ?? (await this.highestSeq(year));
     for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++) {
@@ -236,27 +224,18 @@ export class IncidentsService {
       const key = formatIncidentKey(year, seq);
       const doc = { ...stored, _id, key, year, seq, filedBy: actor.email, version: 0, ...(closed ? { closedAt: now } : {}), createdAt: now, updatedAt: now } as IncidentDoc;
       const drafts = await this.deps.actions.draftForIncident(doc, actionInputs, actor);
-      await this.deps.feed.appendAll(filingChanges(_id, drafts, 0), { ownWrite: true });
       try {
-        const [created] = await insertPlain(this.deps.incidents, doc);
-        this.deps.mirror.learn('incident', created!);
-        return { doc: created!, drafts };
+        const [created, actions] = await this.deps.records.incidents.insertWith(doc, [{ repository: this.deps.records.actions, docs: drafts }]);
+        return { doc: created, drafts, actions: actions as ActionDoc[] };
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
       }
-      // Only the incident (its _id is this attempt's own): the drafts' ids are the number's, so they name the winner's actions.
-      await this.deps.feed.appendAll(filingChanges(_id, [], REMOVED));
       // Taken: another process files too. Its numbers are in the read model, once caught up.
       floor = caughtUp ? seq : Math.max(seq, await this.highestSeq(year));
       caughtUp = true;
     }
     throw new Conflict('Could not assign an incident key under heavy concurrent filing; retry');
   }
-}
-
-/** A filing's feed entry: the incident and its actions, at `version`. */
-function filingChanges(incidentId: Types.ObjectId, drafts: DraftAction[], version: number): FeedChange[] {
-  return [{ entity: 'incident', id: String(incidentId), v: version }, ...drafts.map((d) => ({ entity: 'action', id: d._id, v: version }))];
 }
 
 /** Applies a PATCH: named fields replace, named keys inside a section replace, a field or a section's key sent as null is cleared. */

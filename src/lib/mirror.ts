@@ -1,7 +1,6 @@
 import type { Model } from 'mongoose';
 import type { Clock } from './clock.js';
 import { coalesced } from './coalesce.js';
-import { insertPlain } from './db.js';
 import { REMOVED, type Feed, type FeedChange, type FeedEntry } from './feed.js';
 import { firstAtLeast } from './listing.js';
 import { getOr, setBounded } from './maps.js';
@@ -15,8 +14,8 @@ import type { Revisions } from './revisions.js';
  * with nothing new costs one `_id` read; FerretDB would otherwise decode the whole collection for every
  * filter, count or sort.
  *
- * Every writer (the server, the worker, the CLI) announces each write on the feed with the version it
- * leaves the record at: new records before they are inserted, edits as they claim their revision, before
+ * Every writer (the server, the worker, the CLI) writes through a repository (src/lib/repository.ts),
+ * which announces each write on the feed with the version it leaves the record at: new records before they are inserted, edits as they claim their revision, before
  * writing (src/lib/revisions.ts). A reader that loads a record before the write lands keeps it
  * pending and looks again on each read until the record reaches that version; a claimed edit whose
  * writer stopped is rolled forward by the reader. So no process misses another's change, whichever
@@ -191,24 +190,14 @@ export class Mirror {
     return value;
   }
 
-  /**
-   * Stores a new record of a mirrored entity: announced on the feed first (so a reader that arrives
-   * before the insert keeps looking for it), then inserted and kept here. A duplicate key is thrown
-   * as the model throws it. Returns the record as stored.
-   */
-  async create<T>(entity: string, doc: { _id: unknown; [field: string]: unknown }): Promise<T> {
-    const source = this.sources.get(entity);
-    if (!source) throw new Error(`read model: no source ${entity}`);
-    await this.deps.feed.append(entity, String(doc._id), 0, { ownWrite: true });
-    try {
-      const [stored] = await insertPlain(source.model, { ...doc, version: 0 });
-      this.learn(entity, stored as { _id: unknown });
-      return stored as T;
-    } catch (err) {
-      // Not written (a duplicate key is another writer's record under this id): looked for from now on.
-      this.underWay.delete(`${entity}:${String(doc._id)}`);
-      throw err;
-    }
+  /** This process's announced write of this record will not be made (refused): readers look for it from now on. */
+  notWriting(entity: string, id: string): void {
+    this.underWay.delete(`${entity}:${id}`);
+  }
+
+  /** This process has just deleted this record (after announcing its removal). */
+  forget(entity: string, id: string): void {
+    this.remove(entity, id);
   }
 
   /**

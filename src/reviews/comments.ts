@@ -4,9 +4,9 @@ import type { Actor } from '../http/actor.js';
 import { BadRequest, NotFound } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Mirror } from '../lib/mirror.js';
-import type { Revisions } from '../lib/revisions.js';
+import type { Repository } from '../lib/repository.js';
 import type { IncidentDoc } from '../incidents/model.js';
-import type { CommentDoc, CommentModel } from './model.js';
+import type { CommentDoc } from './model.js';
 
 /** Whom a new comment should reach (mentions, the thread's people); the caller delivers. */
 export interface CommentNotice {
@@ -32,7 +32,7 @@ export function commentView(c: CommentDoc) {
 }
 
 export class CommentsService {
-  constructor(private readonly deps: { comments: CommentModel; mirror: Mirror; revisions: Revisions; audit: AuditService; clock: Clock }) {}
+  constructor(private readonly deps: { mirror: Mirror; records: { comments: Repository<CommentDoc> }; audit: AuditService; clock: Clock }) {}
 
   async threads(incident: IncidentDoc) {
     const docs = await this.ofIncident(incident);
@@ -76,7 +76,7 @@ export class CommentsService {
       const now = this.deps.clock.now();
       const { _id, resolvedBy: _by, resolvedAt: _at, ...rest } = root;
       const next = { ...rest, resolved, ...(resolved ? { resolvedBy: actor.email, resolvedAt: now } : {}), version: (root.version ?? 0) + 1 };
-      if (await this.deps.revisions.replace(this.deps.comments, 'comment', { ...root, version: root.version ?? 0 }, next, actor.email, now)) break;
+      if (await this.deps.records.comments.replace({ ...root, version: root.version ?? 0 }, next, actor.email, now)) break;
       root = await this.root(incident, threadId);
     }
     await this.deps.audit.record(actor, {
@@ -96,7 +96,7 @@ export class CommentsService {
   }
 
   private async insert(incident: IncidentDoc, place: Pick<CommentDoc, 'anchor' | 'threadId'>, body: string, actor: Actor): Promise<CommentDoc> {
-    const comment = await this.deps.mirror.create<CommentDoc>('comment', {
+    const comment = await this.deps.records.comments.insert({
       _id: new Types.ObjectId(),
       incidentId: incident._id,
       incidentKey: incident.key,

@@ -10,6 +10,7 @@ import type { IncidentsService } from '../incidents/service.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import type { Mirror } from '../lib/mirror.js';
+import type { Repository } from '../lib/repository.js';
 import type { Revisions } from '../lib/revisions.js';
 import type { Notifications } from '../reminders/notifications.js';
 import type { ChatEvents } from '../channels/events.js';
@@ -25,7 +26,6 @@ export const REQUESTABLE: readonly ReviewStatus[] = ['draft', 'changes_requested
 export class ReviewsService {
   constructor(
     private readonly deps: {
-      reviews: ReviewModel;
       comments: CommentsService;
       incidents: IncidentsService;
       actions: ActionsService;
@@ -35,6 +35,8 @@ export class ReviewsService {
       /** Posts review events to chat channels. */
       chat?: Pick<ChatEvents, 'review'>;
       revisions: Revisions;
+      /** The only way reviews are written (src/lib/repository.ts). */
+      records: { reviews: Repository<ReviewDoc> };
       /** Reviews are read from the read model. */
       mirror: Mirror;
       audit: AuditService;
@@ -230,7 +232,7 @@ export class ReviewsService {
         saved = await this.insertFirst({ ...next, version: 0 });
       } else {
         const { _id, ...state } = { ...next, version: current.version + 1 };
-        if (await this.deps.revisions.replace(this.deps.reviews, 'review', current, state, actor.email, now)) saved = { ...state, _id };
+        if (await this.deps.records.reviews.replace(current, state, actor.email, now)) saved = { ...state, _id };
       }
       if (saved) {
         await this.deps.audit.recordChange(actor, { entity: 'review', key: incident.key, incidentKey: incident.key, event }, reviewState(current), reviewState(saved));
@@ -244,7 +246,7 @@ export class ReviewsService {
   private async insertFirst(doc: Omit<ReviewDoc, '_id'> & { _id?: unknown }): Promise<ReviewDoc | undefined> {
     const { _id: _none, ...fields } = doc;
     try {
-      return await this.deps.mirror.create<ReviewDoc>('review', { ...fields, _id: doc.incidentId });
+      return await this.deps.records.reviews.insert({ ...fields, _id: doc.incidentId });
     } catch (err) {
       if ((err as { code?: number }).code === 11000) return undefined;
       throw err;

@@ -7,9 +7,8 @@ import type { Claims } from '../lib/claims.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
-import { REMOVED, type Feed } from '../lib/feed.js';
 import type { Mirror } from '../lib/mirror.js';
-import type { Revisions } from '../lib/revisions.js';
+import type { Repository } from '../lib/repository.js';
 import type { CredentialDoc, CredentialModel, CredentialUseDoc, UserDoc, UserModel } from './model.js';
 import type { CreateUserInput, PatchUserInput } from './schemas.js';
 import { hashSecret, newSecret } from './secrets.js';
@@ -72,10 +71,10 @@ export class UsersService {
       users: UserModel;
       credentials: CredentialModel;
       credentialUses: Model<CredentialUseDoc>;
-      /** People and credentials are looked up here, kept fresh through `feed`. */
+      /** People and credentials are looked up here, kept fresh through the change feed. */
       mirror: Mirror;
-      feed: Feed;
-      revisions: Revisions;
+      /** The only way people and credentials are written (src/lib/repository.ts). */
+      records: { users: Repository<UserDoc>; credentials: Repository<CredentialDoc> };
       claims: Claims;
       audit: AuditService;
       clock: Clock;
@@ -87,7 +86,7 @@ export class UsersService {
     const now = this.deps.clock.now();
     const { password, ...fields } = input;
     try {
-      const doc = await this.deps.mirror.create<UserDoc>('user', {
+      const doc = await this.deps.records.users.insert({
         _id: new Types.ObjectId(),
         ...fields,
         timezone: fields.timezone ?? this.deps.config.DEFAULT_TIMEZONE,
@@ -152,7 +151,7 @@ export class UsersService {
       if (v === null) delete (next as Record<string, unknown>)[k];
       else if (v !== undefined) (next as Record<string, unknown>)[k] = v;
     }
-    if (!(await this.deps.revisions.replace(this.deps.users, 'user', doc, next, by.email, next.updatedAt))) {
+    if (!(await this.deps.records.users.replace(doc, next, by.email, next.updatedAt))) {
       throw staleVersion(`Person ${doc.email}`, patch.version, (await this.find(doc.email)).version);
     }
     await this.deps.audit.recordChange(by, { entity: 'user', key: doc.email, event: 'updated' }, userView(doc), userView({ ...next, _id }));
@@ -163,7 +162,7 @@ export class UsersService {
     const doc = await this.find(userId);
     const next = { ...doc, passwordHash: await argonHash(password), version: doc.version + 1, updatedAt: this.deps.clock.now() };
     const { _id, ...state } = next;
-    if (!(await this.deps.revisions.replace(this.deps.users, 'user', doc, state, by.email, next.updatedAt))) {
+    if (!(await this.deps.records.users.replace(doc, state, by.email, next.updatedAt))) {
       throw new Conflict('Your account changed meanwhile; try again');
     }
     await this.deps.audit.record(by, { entity: 'user', key: doc.email, event: 'password set' });
@@ -305,15 +304,15 @@ export class UsersService {
     // Announced first, a few hundred to an entry (as any removal), then deleted a batch at a time.
     for (let i = 0; i < expired.length; i += PRUNE_BATCH) {
       const batch = expired.slice(i, i + PRUNE_BATCH);
-      await this.deps.feed.appendAll(batch.map((c) => ({ entity: 'credential', id: c._id, v: REMOVED })));
-      await Promise.all(batch.flatMap((c) => [this.deps.credentials.deleteOne({ _id: c._id }), this.deps.credentialUses.deleteOne({ _id: c._id })]));
+      await this.deps.records.credentials.remove(batch);
+      await Promise.all(batch.map((c) => this.deps.credentialUses.deleteOne({ _id: c._id })));
     }
     return { deleted: expired.length };
   }
 
   /** Announces, then stores, a new credential. */
   private async insertCredential(fields: Omit<CredentialDoc, 'version'>): Promise<CredentialDoc> {
-    return this.deps.mirror.create<CredentialDoc>('credential', fields);
+    return this.deps.records.credentials.insert(fields);
   }
 
   /** Revokes a credential as a versioned edit; a credential revoked meanwhile stays revoked. */
@@ -323,7 +322,7 @@ export class UsersService {
       const now = this.deps.clock.now();
       const { _id, ...rest } = current;
       const next = { ...rest, revokedAt: now, version: (current.version ?? 0) + 1 };
-      if (await this.deps.revisions.replace(this.deps.credentials, 'credential', { ...current, version: current.version ?? 0 }, next, 'system', now)) return { ...next, _id };
+      if (await this.deps.records.credentials.replace({ ...current, version: current.version ?? 0 }, next, 'system', now)) return { ...next, _id };
       await this.deps.mirror.sync();
       current = this.deps.mirror.get<CredentialDoc>('credential', doc._id) ?? { ...current, revokedAt: now };
     }

@@ -180,11 +180,11 @@ describe('read model and primary-key reads', function () {
     const comment = { _id: id, incidentId: incident._id, incidentKey: incident.key, anchor: { section: 'impact' }, author: 'x@example.com', body: 'first', mentions: [], createdAt: t.clock.now() };
     // Another process stores it first.
     await inAnotherProcess(t, async (other) => {
-      await other.mirror.create('comment', comment);
+      await other.records.comments.insert(comment);
     });
     // This process, in a request still under way, tries the same id and is refused.
     const request = new EventEmitter();
-    const refused = await inRequestScope(() => t.services.mirror.create('comment', { ...comment, body: 'second' }).catch((err: unknown) => err), request);
+    const refused = await inRequestScope(() => t.services.records.comments.insert({ ...comment, body: 'second' }).catch((err: unknown) => err), request);
     expect(isDuplicateKey(refused)).to.equal(true);
     // Another request meanwhile shows the record that was stored.
     await inRequestScope(() => t.services.mirror.sync());
