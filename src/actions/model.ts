@@ -1,5 +1,6 @@
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 import { ACTION_PRIORITIES, ACTION_STATUSES, ACTION_TYPES } from './schemas.js';
+import { modelOn } from '../lib/db.js';
 
 const historyEntry = new Schema(
   {
@@ -64,5 +65,5 @@ export type ActionDoc = InferSchemaType<typeof actionSchema> & { _id: string; cr
 export type ActionModel = Model<ActionDoc>;
 
 export function actionModel(conn: Connection): ActionModel {
-  return (conn.models.Action as ActionModel | undefined) ?? conn.model<ActionDoc>('Action', actionSchema);
+  return modelOn<ActionDoc>(conn, 'Action', actionSchema);
 }

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { modelOn } from '../lib/db.js';
 
 export interface AuditDoc {
   /**
@@ -36,5 +37,5 @@ const auditSchema = new Schema<AuditDoc>(
 export type AuditModel = Model<AuditDoc>;
 
 export function auditModel(conn: Connection): AuditModel {
-  return (conn.models.Audit as AuditModel | undefined) ?? conn.model<AuditDoc>('Audit', auditSchema);
+  return modelOn<AuditDoc>(conn, 'Audit', auditSchema);
 }

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { modelOn } from '../lib/db.js';
 
 /**
  * One service of the catalog, keyed by its name (the name incidents list under "services"), so it is
@@ -34,5 +35,5 @@ const catalogServiceSchema = new Schema<CatalogServiceDoc>(
 export type CatalogServiceModel = Model<CatalogServiceDoc>;
 
 export function catalogServiceModel(conn: Connection): CatalogServiceModel {
-  return (conn.models.CatalogService as CatalogServiceModel | undefined) ?? conn.model<CatalogServiceDoc>('CatalogService', catalogServiceSchema);
+  return modelOn<CatalogServiceDoc>(conn, 'CatalogService', catalogServiceSchema);
 }

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { modelOn } from '../lib/db.js';
 
 export const CHANNEL_KINDS = ['wecom', 'feishu', 'dingtalk', 'slack', 'webhook'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
@@ -59,7 +60,7 @@ export type SlotModel = Model<SlotDoc>;
 
 export function channelModels(conn: Connection): { channels: ChannelModel; channelSlots: SlotModel } {
   return {
-    channels: (conn.models.Channel as ChannelModel | undefined) ?? conn.model<ChannelDoc>('Channel', channelSchema),
-    channelSlots: (conn.models.ChannelSlot as SlotModel | undefined) ?? conn.model<SlotDoc>('ChannelSlot', slotSchema),
+    channels: modelOn<ChannelDoc>(conn, 'Channel', channelSchema),
+    channelSlots: modelOn<SlotDoc>(conn, 'ChannelSlot', slotSchema),
   };
 }

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { modelOn } from '../lib/db.js';
 
 const rendering = new Schema(
   { template: { type: String, required: true }, locale: { type: String, required: true }, format: { type: String, required: true }, text: { type: String, required: true } },
@@ -44,5 +45,5 @@ export interface SnapshotDoc {
 export type SnapshotModel = Model<SnapshotDoc>;
 
 export function snapshotModel(conn: Connection): SnapshotModel {
-  return (conn.models.Snapshot as SnapshotModel | undefined) ?? conn.model<SnapshotDoc>('Snapshot', snapshotSchema);
+  return modelOn<SnapshotDoc>(conn, 'Snapshot', snapshotSchema);
 }

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { modelOn } from '../lib/db.js';
 
 /**
  * One imported weekly-report entry, keyed by its fingerprint (`_id`): inserting it claims the entry, so
@@ -26,5 +27,5 @@ export function importFingerprintModel(conn: Connection): ImportFingerprintModel
     },
     { versionKey: false },
   );
-  return (conn.models.ImportFingerprint as ImportFingerprintModel | undefined) ?? conn.model<ImportFingerprintDoc>('ImportFingerprint', schema);
+  return modelOn<ImportFingerprintDoc>(conn, 'ImportFingerprint', schema);
 }

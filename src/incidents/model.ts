@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import type { Instant } from '../lib/time.js';
 import { DETECTION_SOURCES, INCIDENT_STATUSES, type IncidentStatus } from './schemas.js';
+import { modelOn } from '../lib/db.js';
 
 const instant = new Schema({ at: { type: Date, required: true }, precision: { type: String, enum: ['minute', 'day'], required: true } }, { _id: false });
 const strings = { type: [String], default: undefined };
@@ -104,5 +105,5 @@ export interface IncidentDoc {
 export type IncidentModel = Model<IncidentDoc>;
 
 export function incidentModel(conn: Connection): IncidentModel {
-  return (conn.models.Incident as IncidentModel | undefined) ?? conn.model<IncidentDoc>('Incident', incidentSchema);
+  return modelOn<IncidentDoc>(conn, 'Incident', incidentSchema);
 }

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { isDuplicateKey } from './db.js';
+import { isDuplicateKey, modelOn } from './db.js';
 
 /**
  * "Exactly once" on FerretDB, whose conditional updates are not atomic across writers: whoever
@@ -20,7 +20,7 @@ const claimSchema = new Schema<ClaimDoc>(
 export type ClaimModel = Model<ClaimDoc>;
 
 export function claimModel(conn: Connection): ClaimModel {
-  return (conn.models.Claim as ClaimModel | undefined) ?? conn.model<ClaimDoc>('Claim', claimSchema);
+  return modelOn<ClaimDoc>(conn, 'Claim', claimSchema);
 }
 
 export class Claims {

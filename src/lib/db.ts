@@ -1,4 +1,4 @@
-import mongoose, { type ConnectOptions, type Connection, type Model } from 'mongoose';
+import mongoose, { type ConnectOptions, type Connection, type Model, type Schema } from 'mongoose';
 
 /**
  * How long an operation waits for a server that is gone before failing (answered 503), and how often
@@ -135,4 +135,9 @@ export async function insertNew(model: Model<any>, docs: object[]): Promise<bool
     for (const e of errors) written[e.index] = false;
   }
   return written;
+}
+
+/** The connection's model of that name, compiled on first use (building services twice on one connection reuses it). */
+export function modelOn<T>(conn: Connection, name: string, schema: Schema<T>, collection?: string): Model<T> {
+  return (conn.models[name] as Model<T> | undefined) ?? conn.model<T>(name, schema, collection);
 }

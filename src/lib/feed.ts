@@ -2,6 +2,7 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import type { Clock } from './clock.js';
 import { markWritten } from './request-scope.js';
 import { Sequence, seqId } from './sequence.js';
+import { modelOn } from './db.js';
 
 /**
  * The change feed: every write to mirrored collections appends one entry naming the records, so each
@@ -58,8 +59,8 @@ export function feedModels(conn: Connection) {
   const entry = new Schema<FeedEntry>({ _id: { type: String, required: true }, changes: { type: [change], required: true }, at: { type: Date, required: true } }, { versionKey: false });
   const meta = new Schema<FeedMetaDoc>({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { versionKey: false });
   return {
-    feed: (conn.models.FeedEntry as Model<FeedEntry> | undefined) ?? conn.model<FeedEntry>('FeedEntry', entry, 'feed'),
-    feedMeta: (conn.models.FeedMeta as Model<FeedMetaDoc> | undefined) ?? conn.model<FeedMetaDoc>('FeedMeta', meta, 'feedmeta'),
+    feed: modelOn<FeedEntry>(conn, 'FeedEntry', entry, 'feed'),
+    feedMeta: modelOn<FeedMetaDoc>(conn, 'FeedMeta', meta, 'feedmeta'),
   };
 }
 

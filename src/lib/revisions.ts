@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
-import { insertNew } from './db.js';
+import { insertNew, modelOn } from './db.js';
 import { REMOVED, type Feed } from './feed.js';
 import { markWritten } from './request-scope.js';
 
@@ -49,7 +49,7 @@ export const revisionId = (entity: string, entityId: EntityId, version: number) 
 export type RevisionModel = Model<RevisionDoc>;
 
 export function revisionModel(conn: Connection): RevisionModel {
-  return (conn.models.Revision as RevisionModel | undefined) ?? conn.model<RevisionDoc>('Revision', revisionSchema);
+  return modelOn<RevisionDoc>(conn, 'Revision', revisionSchema);
 }
 
 interface Versioned {

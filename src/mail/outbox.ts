@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import { coalesced } from '../lib/coalesce.js';
 import { requestSince } from '../lib/request-scope.js';
 import type { Config } from '../lib/config.js';
-import { insertNew, isDuplicateKey } from '../lib/db.js';
+import { insertNew, isDuplicateKey, modelOn } from '../lib/db.js';
 import { pageOf } from '../lib/listing.js';
 import type { Logger } from '../lib/logger.js';
 import { Sequence } from '../lib/sequence.js';
@@ -133,10 +133,10 @@ const changedSchema = new Schema<ChangedDoc>(
 
 export function outboxModels(conn: Connection): { outbox: OutboxModel; outboxClaims: ClaimModel; outboxStats: Model<StatsDoc>; outboxChanges: Model<ChangedDoc> } {
   return {
-    outbox: (conn.models.Outbox as OutboxModel | undefined) ?? conn.model<OutboxDoc>('Outbox', outboxSchema),
-    outboxClaims: (conn.models.OutboxClaim as ClaimModel | undefined) ?? conn.model<ClaimDoc>('OutboxClaim', claimSchema),
-    outboxStats: (conn.models.OutboxStats as Model<StatsDoc> | undefined) ?? conn.model<StatsDoc>('OutboxStats', statsSchema),
-    outboxChanges: (conn.models.OutboxChange as Model<ChangedDoc> | undefined) ?? conn.model<ChangedDoc>('OutboxChange', changedSchema),
+    outbox: modelOn<OutboxDoc>(conn, 'Outbox', outboxSchema),
+    outboxClaims: modelOn<ClaimDoc>(conn, 'OutboxClaim', claimSchema),
+    outboxStats: modelOn<StatsDoc>(conn, 'OutboxStats', statsSchema),
+    outboxChanges: modelOn<ChangedDoc>(conn, 'OutboxChange', changedSchema),
   };
 }
 

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
-import { isDuplicateKey } from '../lib/db.js';
+import { isDuplicateKey, modelOn } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
 import { Claims, type ClaimModel } from '../lib/claims.js';
 import { DomainError } from '../lib/errors.js';
@@ -38,7 +38,7 @@ interface SettingDoc {
 const settingSchema = new Schema<SettingDoc>({ _id: String, value: { type: String, required: true } }, { versionKey: false });
 export type SettingModel = Model<SettingDoc>;
 export function settingModel(conn: Connection): SettingModel {
-  return (conn.models.Setting as SettingModel | undefined) ?? conn.model<SettingDoc>('Setting', settingSchema);
+  return modelOn<SettingDoc>(conn, 'Setting', settingSchema);
 }
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');

@@ -1,5 +1,5 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose';
-import { insertNew, isDuplicateKey } from '../lib/db.js';
+import { insertNew, isDuplicateKey, modelOn } from '../lib/db.js';
 import { getOr } from '../lib/maps.js';
 import type { Said } from '../lib/errors.js';
 
@@ -65,8 +65,8 @@ export type NotificationReportModel = Model<NotificationReportDoc>;
 
 export function notificationModels(conn: Connection): { notifications: NotificationModel; notificationReports: NotificationReportModel } {
   return {
-    notifications: (conn.models.Notification as NotificationModel | undefined) ?? conn.model<NotificationDoc>('Notification', notificationSchema),
-    notificationReports: (conn.models.NotificationReport as NotificationReportModel | undefined) ?? conn.model<NotificationReportDoc>('NotificationReport', reportSchema),
+    notifications: modelOn<NotificationDoc>(conn, 'Notification', notificationSchema),
+    notificationReports: modelOn<NotificationReportDoc>(conn, 'NotificationReport', reportSchema),
   };
 }
 

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { REVIEW_STATUSES, type ReviewStatus } from './schemas.js';
+import { modelOn } from '../lib/db.js';
 
 /**
  * The review of one incident's postmortem; rounds keep which incident version each review looked at.
@@ -84,7 +85,7 @@ export type CommentModel = Model<CommentDoc>;
 
 export function reviewModels(conn: Connection): { reviews: ReviewModel; comments: CommentModel } {
   return {
-    reviews: (conn.models.Review as ReviewModel | undefined) ?? conn.model<ReviewDoc>('Review', reviewSchema),
-    comments: (conn.models.Comment as CommentModel | undefined) ?? conn.model<CommentDoc>('Comment', commentSchema),
+    reviews: modelOn<ReviewDoc>(conn, 'Review', reviewSchema),
+    comments: modelOn<CommentDoc>(conn, 'Comment', commentSchema),
   };
 }

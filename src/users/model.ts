@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { LOCALES } from '../lib/config.js';
 import { ROLES, type Role } from './permissions.js';
+import { modelOn } from '../lib/db.js';
 
 export interface UserDoc {
   _id: Types.ObjectId;
@@ -99,15 +100,15 @@ export type UserModel = Model<UserDoc>;
 export type CredentialModel = Model<CredentialDoc>;
 
 export function userModel(conn: Connection): UserModel {
-  return (conn.models.User as UserModel | undefined) ?? conn.model<UserDoc>('User', userSchema);
+  return modelOn<UserDoc>(conn, 'User', userSchema);
 }
 
 export function credentialModel(conn: Connection): CredentialModel {
-  return (conn.models.Credential as CredentialModel | undefined) ?? conn.model<CredentialDoc>('Credential', credentialSchema);
+  return modelOn<CredentialDoc>(conn, 'Credential', credentialSchema);
 }
 
 export function credentialUseModel(conn: Connection): Model<CredentialUseDoc> {
-  return (conn.models.CredentialUse as Model<CredentialUseDoc> | undefined) ?? conn.model<CredentialUseDoc>('CredentialUse', credentialUseSchema);
+  return modelOn<CredentialUseDoc>(conn, 'CredentialUse', credentialUseSchema);
 }
 
 /**
@@ -126,5 +127,5 @@ const oidcIdentitySchema = new Schema<OidcIdentityDoc>(
 );
 
 export function oidcIdentityModel(conn: Connection): Model<OidcIdentityDoc> {
-  return (conn.models.OidcIdentity as Model<OidcIdentityDoc> | undefined) ?? conn.model<OidcIdentityDoc>('OidcIdentity', oidcIdentitySchema);
+  return modelOn<OidcIdentityDoc>(conn, 'OidcIdentity', oidcIdentitySchema);
 }
