@@ -1,7 +1,7 @@
 import type { DateTime } from 'luxon';
 import type { ActionInput } from '../actions/schemas.js';
 import type { CreateIncidentInput } from '../incidents/schemas.js';
-import { HEAD_LABEL, LABEL, PART_OF, type Part } from './labels.js';
+import { HEAD_LABEL, LABEL, LEVEL_SAID, PART_OF, type Part } from './labels.js';
 import { excerpt, note, type ImportWarning } from './notes.js';
 import type { RawEntry } from './reports.js';
 import { ROWS_MENTIONED, rowCounts } from './rows.js';
@@ -11,8 +11,10 @@ export type { RawEntry } from './reports.js';
 
 export interface EntryOptions {
   timezone: string;
-  /** SEVERITY_LEVELS, most severe first; the last one is a 生产稳定性事件. */
+  /** SEVERITY_LEVELS, most severe first; the last one is a 生产稳定性事件 unless `levels` says otherwise. */
   severityLevels: string[];
+  /** IMPORT_LEVELS: a written level (upper case, `CD`, `P1`, `一`) → its severity; `stability` → a 生产稳定性事件's. */
+  levels?: Record<string, string>;
 }
 
 /** An item: 1. 1、 （1） (1) 1) ① or a bullet. */
@@ -20,6 +22,9 @@ const ITEM = /^\s*(?:\d{1,2}\s*[.、．](?!\d)|[（(]\s*\d{1,2}\s*[)）]|\d{1,2}
 const MARKER = /^\s*(?:[-*+]\s+|[•·]\s*|\d{1,2}\s*[.、．](?!\d)\s*|[（(]\s*\d{1,2}\s*[)）]\s*|[①-⑳]\s*)/;
 const REPAIR = /补数|补单|补全|数据修复|修复数据|修数|回补|跑批/;
 const TITLE_MAX = 120;
+/** A level after the times (`9：50～10：20 AB级事故：`) and one said in the text (`定级为B级`). */
+const LEVEL_AFTER_TIMES = new RegExp(String.raw`^(${LEVEL_SAID})\s*级(?:事故|故障|事件)?\s*[:：]?\s*`);
+const LEVEL_IN_TEXT = new RegExp(String.raw`(?:定级|定为|评为|级别)[为：:\s]*(${LEVEL_SAID})\s*级`);
 
 /** The fields a source line filled, as the preview names them (`imports.field.<name>`). */
 export type FieldName = 'title' | 'window' | 'severity' | 'detection' | 'impact' | 'errorRatio' | 'cause' | 'remediation' | 'timeline' | 'dataRepair' | 'review' | 'reportUrl' | 'actions';
@@ -93,7 +98,7 @@ export function parseEntry(entry: RawEntry, options: EntryOptions): ParsedEntry 
 
   // After the times, the level may come again (`3/6 9：50～10：20 AB级事故：…`), then the headline.
   const rest = afterLabel.slice(times.after).replace(/^[\s,，:：、.。]+/, '');
-  const level2 = /^([A-Za-z]{1,2})\s*级(?:事故|故障|事件)?\s*[:：]?\s*/.exec(rest);
+  const level2 = LEVEL_AFTER_TIMES.exec(rest);
   const headline = rest.slice(level2?.[0].length ?? 0).replace(/[。.]$/, '').trim();
   mark(entry.line, 'window');
   if (headline) mark(entry.line, 'title');
@@ -158,12 +163,12 @@ export function parseEntry(entry: RawEntry, options: EntryOptions): ParsedEntry 
   if (actions.length) warn('actionsFiled', { n: actions.length }, actions[0]!.text.split('\n')[0]);
 
   // The level: on the first line (before or after the times), else said in the text (定级为B级), else the heading's.
-  const said = label[1] ?? level2?.[1] ?? /(?:定级|定为|评为|级别)[为：:\s]*([A-Za-z]{1,2})\s*级/.exec(entry.lines.join('\n'))?.[1] ?? entry.level;
+  const said = label[1] ?? level2?.[1] ?? LEVEL_IN_TEXT.exec(entry.lines.join('\n'))?.[1] ?? entry.level;
   let severity: string | undefined;
   if (said) {
-    severity = severityOf(said, options.severityLevels, warn);
+    severity = severityOf(said, options, warn);
     if (label[1] || level2) mark(entry.line, 'severity');
-  } else if (entry.section === 'stability') severity = options.severityLevels[options.severityLevels.length - 1]!;
+  } else if (entry.section === 'stability') severity = options.levels?.stability ?? options.severityLevels[options.severityLevels.length - 1]!;
   else warn('noLevel');
   const detection = detectionOf(headline);
   if (detection) mark(entry.line, 'detection');
@@ -225,11 +230,15 @@ function reportUrl(text: string): string | undefined {
 }
 
 /**
- * The severity a level names (`B` → B, `CD` → C with a warning when C and D are different severities):
- * each letter that is itself one of SEVERITY_LEVELS. A level that names none is left for the person to choose.
+ * The severity a level names: the team's mapping (IMPORT_LEVELS) first, then the level itself when it is
+ * one of SEVERITY_LEVELS, then each of its letters (`CD` → C, with a warning that it could be D). A level
+ * that names none is left for the person to choose.
  */
-function severityOf(said: string, levels: string[], warn: Warn): string | undefined {
+function severityOf(said: string, options: EntryOptions, warn: Warn): string | undefined {
   const word = said.toUpperCase();
+  const levels = options.severityLevels;
+  const mapped = options.levels?.[word];
+  if (mapped) return mapped;
   if (levels.includes(word)) return word;
   const named = [...new Set([...word].filter((l) => levels.includes(l)))].sort((a, b) => levels.indexOf(a) - levels.indexOf(b));
   if (named.length !== word.length || !named.length) {

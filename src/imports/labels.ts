@@ -18,5 +18,10 @@ export const LABEL = new RegExp(String.raw`^\s*(?:[-*+•·]\s*)?(?:\*\*|【)?\s
 export const PART_OF = new Map(LABELS);
 /** A line that opens the parts after which items are the corrective actions (reports.ts keeps them in the entry). */
 export const ACTIONS_LABEL = new RegExp(String.raw`^\s*(?:[-*+•·]\s*)?(?:\*\*|【)?\s*(?:${LABELS.filter(([, part]) => part === 'review' || part === 'actions').map(([l]) => l).join('|')})`);
-/** The label an entry's first line may carry before its date: `C级事故：`, `B级`, `事故：`. */
-export const HEAD_LABEL = /^(?:([A-Za-z]{1,2})\s*级)?\s*(?:事故|故障|事件)?\s*[:：]?\s*/;
+/**
+ * A level as written before 级: one or two letters (`B`, `CD`), perhaps with a digit (`P1`, `S2`), or a
+ * Chinese numeral (`一`). What it means is SEVERITY_LEVELS and IMPORT_LEVELS' business (entry.ts).
+ */
+export const LEVEL_SAID = String.raw`[A-Za-z]{1,2}\d?|[一二三四五]`;
+/** The label an entry's first line may carry before its date: `C级事故：`, `B级`, `P1级故障`, `事故：`. */
+export const HEAD_LABEL = new RegExp(String.raw`^(?:(${LEVEL_SAID})\s*级)?\s*(?:事故|故障|事件)?\s*[:：]?\s*`);

@@ -7,7 +7,7 @@ import { BadRequest } from '../lib/errors.js';
 import { allow, formLines, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
 import { INCIDENT_STATUSES, WINDOW_FIELDS, type CreateIncidentInput } from '../incidents/schemas.js';
 import type { Services } from '../services.js';
-import { parseWeeklyReports } from './parse.js';
+import { parseOptions, parseWeeklyReports } from './parse.js';
 import type { ImportChoices } from './service.js';
 import type { ImportResult } from './schemas.js';
 
@@ -44,7 +44,7 @@ function formReports(services: Services, req: Request): ImportForm {
 function formChoices(services: Services, req: Request, form: ImportForm): ImportChoices {
   const { config, clock } = services;
   const timezone = form.timezone ?? config.DEFAULT_TIMEZONE;
-  const { proposals } = parseWeeklyReports(form.text, { timezone, severityLevels: config.SEVERITY_LEVELS, today: clock.now() });
+  const { proposals } = parseWeeklyReports(form.text, parseOptions(config, timezone, clock.now()));
   const ticked = new Set([req.body?.include ?? []].flat().map(Number));
   const skip = new Set<number>();
   const edits = new Map<number, Partial<CreateIncidentInput>>();

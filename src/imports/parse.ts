@@ -4,6 +4,7 @@ import type { CreateIncidentInput } from '../incidents/schemas.js';
 import { parseEntry, type EntryOptions, type LineReading } from './entry.js';
 import { note, type ImportWarning } from './notes.js';
 import { findEntries } from './reports.js';
+import type { Config } from '../lib/config.js';
 import { zoneNamed } from '../lib/time.js';
 
 export type { ImportWarning } from './notes.js';
@@ -35,6 +36,11 @@ export interface ParsedReports {
  */
 export function fingerprintOf(entryText: string): string {
   return createHash('sha256').update(entryText.normalize('NFKC').replace(/\s+/g, '')).digest('hex');
+}
+
+/** The parser's options from the configuration, for reports written in `timezone` and read on `today`. */
+export function parseOptions(config: Pick<Config, 'SEVERITY_LEVELS' | 'IMPORT_LEVELS'>, timezone: string, today: Date): EntryOptions & { today: Date } {
+  return { timezone, severityLevels: config.SEVERITY_LEVELS, levels: config.IMPORT_LEVELS, today };
 }
 
 /** Reads one or many weekly reports and proposes an incident for each entry of its incident sections (生产稳定性事件, 事故, 故障). Pure: it writes nothing. */

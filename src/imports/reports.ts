@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { ACTIONS_LABEL, HEAD_LABEL } from './labels.js';
+import { ACTIONS_LABEL, HEAD_LABEL, LEVEL_SAID } from './labels.js';
 import { excerpt, note, type ImportWarning } from './notes.js';
 import { startsWithDate } from './when.js';
 
@@ -25,8 +25,8 @@ const BULLET = /^\s*(?:[-*+]\s+|[•·]\s*)/;
 const NUMBERED = /^\s*(?:(\d{1,2})\s*[.、．](?!\d)|[（(]\s*(\d{1,2})\s*[)）]|(\d{1,2})\s*[)）]|([①-⑳]))\s*/;
 
 const STABILITY = /^(?:生产)?稳定性(?:事件|问题)$/;
-const ACCIDENT = /^(?:生产|线上)?(?:([A-Za-z]{1,2})\s*级)?\s*(?:事故|故障)(?:\s*[/、和与及]\s*(?:事故|故障))?(?:事件)?$/;
-const LEVEL = /^([A-Za-z]{1,2})\s*级(?:事件)?$/;
+const ACCIDENT = new RegExp(String.raw`^(?:生产|线上)?(?:(${LEVEL_SAID})\s*级)?\s*(?:事故|故障)(?:\s*[/、和与及]\s*(?:事故|故障))?(?:事件)?$`);
+const LEVEL = new RegExp(String.raw`^(${LEVEL_SAID})\s*级(?:事件)?$`);
 
 const indent = (line: string) => /^\s*/.exec(line)![0].replace(/\t/g, '    ').length;
 const numberOf = (line: string): number | undefined => {

@@ -8,7 +8,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { isDuplicateKey } from '../lib/db.js';
 import type { ImportFingerprintDoc, ImportFingerprintModel } from './model.js';
-import { parseWeeklyReports, type Proposal } from './parse.js';
+import { parseOptions, parseWeeklyReports, type Proposal } from './parse.js';
 import type { ImportedEntry, ImportResult, ImportWeeklyReportsInput } from './schemas.js';
 
 /** What a person changed on the import page: entries left out, and by entry index the fields they corrected (each replaces the proposal's). */
@@ -36,7 +36,7 @@ export class ImportsService {
   async weeklyReports(input: ImportWeeklyReportsInput, actor: Actor, choices: ImportChoices = {}): Promise<ImportResult> {
     const { config, clock } = this.deps;
     const timezone = input.timezone ?? config.DEFAULT_TIMEZONE;
-    const parsed = parseWeeklyReports(input.text, { timezone, severityLevels: config.SEVERITY_LEVELS, today: clock.now() });
+    const parsed = parseWeeklyReports(input.text, parseOptions(config, timezone, clock.now()));
     if (!parsed.proposals.length) {
       throw new Unprocessable('No incident entry (生产稳定性事件, 事故, 故障) found: nothing to import', [
         { field: 'text', message: 'expected a dated bullet ("- 2/5 8:48~9:50 …") under a 生产稳定性事件 line' },

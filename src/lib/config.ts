@@ -50,6 +50,20 @@ export const envSchema = z.object({
     .default('A,B,C,D,E')
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .refine((v) => v.length > 0 && new Set(v).size === v.length, 'a comma-separated list of distinct levels'),
+  /**
+   * How the import reads a written level: pairs like CD=C,P1=B,一=A,stability=E (`stability`: a
+   * 生产稳定性事件 without one). Unset, a level of SEVERITY_LEVELS reads as itself (docs/import-grammar.md).
+   */
+  IMPORT_LEVELS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const pairs = v.split(',').map((s) => s.trim()).filter(Boolean).map((s) => s.split('=').map((p) => p.trim()));
+      if (pairs.some((p) => p.length !== 2 || !/^(?:[A-Za-z]{1,2}\d?|[一二三四五]|stability)$/.test(p[0]!) || !p[1])) {
+        ctx.addIssue({ code: 'custom', message: 'a list like CD=C,P1=B,一=A,stability=E (a level as written before 级, = a severity)' });
+      }
+      return Object.fromEntries(pairs.map(([said, level]) => [said === 'stability' ? said : said!.toUpperCase(), level!]));
+    }),
   ACTION_SLA_DAYS_HIGH: days(28),
   ACTION_SLA_DAYS_MEDIUM: days(56),
   ACTION_SLA_DAYS_LOW: days(90),
@@ -192,6 +206,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (!c.PASSWORD_SIGN_IN && !c.OIDC_ISSUER) {
     throw new ConfigError('Invalid configuration: PASSWORD_SIGN_IN="false": needs OIDC_ISSUER, or nobody could sign in with a password or the provider');
+  }
+  const unknownLevel = Object.entries(c.IMPORT_LEVELS).find(([, level]) => !c.SEVERITY_LEVELS.includes(level));
+  if (unknownLevel) {
+    throw new ConfigError(`Invalid configuration: IMPORT_LEVELS=${JSON.stringify(env.IMPORT_LEVELS)}: ${unknownLevel.join('=')} names no level of SEVERITY_LEVELS (${c.SEVERITY_LEVELS.join(',')})`);
   }
   const baseUrl = (c.BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, '');
   return {

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { DateTime } from 'luxon';
 import { parseWeeklyReports, type Proposal } from '../../src/imports/parse.js';
-import { writeReport, type WrittenEntry } from './corpus.js';
+import { CORPUS_LEVELS, writeReport, type WrittenEntry } from './corpus.js';
 
-const options = { timezone: 'Asia/Shanghai', severityLevels: ['A', 'B', 'C', 'D', 'E'], today: new Date('2026-11-25T02:00:00Z') };
+// The team's IMPORT_LEVELS: the corpus writes P1级, 一级 and 二级 as well as the letters.
+const options = { timezone: 'Asia/Shanghai', severityLevels: ['A', 'B', 'C', 'D', 'E'], levels: CORPUS_LEVELS, today: new Date('2026-11-25T02:00:00Z') };
 const REPORTS = 60;
 
 /** Each field the generator wrote, and whether the import recovered it exactly. */

@@ -7,6 +7,11 @@ import { DateTime } from 'luxon';
  * and lines that must end up in a warning. Beside each report it keeps what it wrote, so a test can check
  * the import recovers it field by field.
  */
+/** The team's IMPORT_LEVELS for the corpus: levels it writes that are not its severities. */
+export const CORPUS_LEVELS: Record<string, string> = { P1: 'B', P2: 'C', 一: 'A', 二: 'B' };
+/** What a written level means: the team's mapping, else its first letter (a pair is its more severe). */
+const meant = (level: string) => CORPUS_LEVELS[level] ?? level[0]!;
+
 export interface WrittenEntry {
   line: number;
   window: Record<string, string>;
@@ -129,9 +134,9 @@ function writeEntry(r: Random, out: string[], reportDate: DateTime, section: 'st
 
   // The level: on the line before the date, after the times, from the heading, or the stability default.
   // An accident under a heading without a level always says its own.
-  const level = r.pick(['A', 'B', 'C', 'D', 'CD', 'AB', ...(section === 'accident' && !headingLevel ? [] : [undefined, undefined])]);
+  const level = r.pick(['A', 'B', 'C', 'D', 'CD', 'AB', 'P1', '一', ...(section === 'accident' && !headingLevel ? [] : [undefined, undefined])]);
   const where = level ? r.pick(['label', 'after'] as const) : undefined;
-  const severity = level ? level[0]! : section === 'stability' ? 'E' : headingLevel![0]!;
+  const severity = level ? meant(level) : section === 'stability' ? 'E' : meant(headingLevel!);
   const label = where === 'label' ? `${level}级${r.pick(['事故', '故障', ''])}${r.pick(['：', ':', ' '])}` : section === 'accident' && !level && r.chance(0.3) ? '事故：' : '';
   const after = where === 'after' ? `${level}级${r.pick(['事故', ''])}：` : '';
   const title = r.pick(HEADLINES);
@@ -201,7 +206,7 @@ export function writeReport(seed: number, week: number, date: DateTime): Written
     out.push(r.pick(['- 本周其他小问题已处理', `- 2/30 10:00 不存在的日期`]));
   }
   // The accident section, with its level in its heading, in a sub-heading, or only on the entries' lines.
-  const headingLevel = r.pick(['B', 'C', 'D']);
+  const headingLevel = r.pick(['B', 'C', 'D', 'P2', '二']);
   const heading = r.int(0, 3);
   const opener = [`3. ${r.pick(['事故', '故障', '事故/故障'])}：`, `3. ${headingLevel}级事故：`, `### ${r.pick(['事故', '故障'])}`, `3. 事故：`][heading]!;
   out.push(opener);

@@ -4,7 +4,7 @@ import type { IncidentsService } from '../../src/incidents/service.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
 import { report } from './reports.js';
-import { writeReport } from './corpus.js';
+import { CORPUS_LEVELS, writeReport } from './corpus.js';
 import { DateTime } from 'luxon';
 
 const SEEDS = () => `${report('2023-w07')}\n${report('2023-w08')}`;
@@ -13,7 +13,9 @@ describe('POST /api/v1/imports/weekly-reports', function () {
   this.timeout(60_000);
   let t: TestContext;
   before(async () => {
-    t = await createTestContext('imports_api', { DEFAULT_TIMEZONE: 'Asia/Shanghai' });
+    // The generated reports write P1级, 一级 …: the team's IMPORT_LEVELS says what they mean.
+    const levels = Object.entries(CORPUS_LEVELS).map(([said, level]) => `${said}=${level}`).join(',');
+    t = await createTestContext('imports_api', { DEFAULT_TIMEZONE: 'Asia/Shanghai', IMPORT_LEVELS: levels });
   });
   after(() => t.close());
 

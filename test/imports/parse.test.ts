@@ -170,6 +170,17 @@ describe('weekly report parser', () => {
     expect(warnings.map((w) => w.line)).to.deep.equal([2]);
   });
 
+  it("reads levels through the team's IMPORT_LEVELS first, without a warning, and leaves an unmapped P1级 empty with one", () => {
+    const text = '事故：\n- CD级事故：3/16 10:05~10:32 对账文件延迟\n- P1级故障：3/17 9:00~9:30 网关超时\n- 一级事故：3/18 9:00~9:30 扣款失败\n生产稳定性事件：\n- 3/19 8:00~8:10 同步延迟\n';
+    const mapped = parse(text, { levels: { CD: 'D', P1: 'B', 一: 'A', stability: 'D' } }).proposals;
+    expect(mapped.map((p) => p.incident.severity)).to.deep.equal(['D', 'B', 'A', 'D']);
+    expect(mapped.flatMap((p) => p.warnings.map((w) => w.said.id)).filter((id) => /Level/.test(id))).to.deep.equal([]);
+    const unmapped = parse(text).proposals;
+    expect(unmapped.map((p) => p.incident.severity)).to.deep.equal(['C', undefined, undefined, 'E']);
+    expect(unmapped.map((p) => p.warnings.map((w) => w.said.id).filter((id) => /Level/.test(id)))).to.deep.equal([['import.eitherLevel'], ['import.unknownLevel'], ['import.unknownLevel'], []]);
+    expect(unmapped[1]!.warnings.find((w) => w.said.id === 'import.unknownLevel')!.line).to.equal(3);
+  });
+
   it('reads a report in early January as speaking of last December', () => {
     const { proposals } = parse('# 第01周 2024/01/05\n生产稳定性事件：\n- 12/30 10:00~10:30 对账延迟\n');
     expect(proposals[0]!.incident.window?.startedAt).to.equal('2023-12-30T10:00');

@@ -34,6 +34,13 @@ describe('config', () => {
     expect(bad({ MONGODB_URI: 'postgres://x' })).to.match(/MONGODB_URI/);
     expect(bad({ LOG_LEVEL: 'loud' })).to.match(/LOG_LEVEL/);
     expect(bad({ DEFAULT_LOCALE: 'fr' })).to.match(/DEFAULT_LOCALE/);
+    expect(bad({ IMPORT_LEVELS: 'CD' })).to.match(/^Invalid configuration: IMPORT_LEVELS="CD": a list like CD=C/);
+    expect(bad({ IMPORT_LEVELS: 'P1=SEV1' })).to.match(/IMPORT_LEVELS="P1=SEV1": P1=SEV1 names no level of SEVERITY_LEVELS \(A,B,C,D,E\)/);
+  });
+
+  it('reads IMPORT_LEVELS as written level → severity, upper-casing the level', () => {
+    expect(loadConfig({}).IMPORT_LEVELS).to.deep.equal({});
+    expect(loadConfig({ IMPORT_LEVELS: 'cd=D, P1=B,一=A,stability=E' }).IMPORT_LEVELS).to.deep.equal({ CD: 'D', P1: 'B', 一: 'A', stability: 'E' });
   });
 
   it('is documented: .env.example lists every variable the service reads', () => {
