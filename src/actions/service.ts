@@ -9,12 +9,13 @@ import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Repository } from '../lib/repository.js';
 import { escapeRegExp } from '../lib/text.js';
-import { datePlusDays, localDate, quarterHourOf } from '../lib/time.js';
+import { localDate, quarterHourOf } from '../lib/time.js';
+import { doneOnTime, isOverdue, slaDaysOf, slaDueDate } from './due.js';
 import type { Actor as RequestActor } from '../http/actor.js';
 import { Conflict, Forbidden, NotFound, Unprocessable, staleVersion, type FieldError } from '../lib/errors.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { can, type Permission } from '../users/permissions.js';
-import type { ActionDoc, ActionModel } from './model.js';
+import type { ActionDoc } from './model.js';
 import {
   isClosed,
   type ActionFilters,
@@ -101,9 +102,9 @@ export class ActionsService {
     // Actions in the postmortem itself count their SLA from the resolution, as the team committed to them then;
     // filed later than that SLA (a 2023 incident filed today), from the filing day, or they would be overdue at birth.
     const resolved = incident.window?.resolvedAt?.at ?? now;
-    const slaFrom = (input: ActionInput) => (this.slaDueDate(input.priority, resolved, incident.timezone) < localDate(incident.timezone, now) ? now : resolved);
     const zones = await Promise.all(inputs.map((input) => this.zoneFor(input.owner, incident)));
-    return inputs.map((input, i) => ({ ...this.newAction(incident, input, i + 1, slaFrom(input), now, actor, zones[i]!), postmortemAt: resolved }));
+    const slaFrom = (input: ActionInput, zone: string) => (slaDueDate(input.priority, resolved, zone, this.sla) < localDate(zone, now) ? now : resolved);
+    return inputs.map((input, i) => ({ ...this.newAction(incident, input, i + 1, slaFrom(input, zones[i]!), now, actor, zones[i]!), postmortemAt: resolved }));
   }
 
   /** Tells the owners of a new incident's actions, once the filing has succeeded. */
@@ -192,7 +193,7 @@ export class ActionsService {
     const priorityMoved = patch.priority !== undefined && patch.priority !== doc.priority;
     if (patch.dueDate === null || (patch.dueDate === undefined && doc.dueDateSource === 'sla' && priorityMoved)) {
       // Actions filed before slaFrom was recorded count from their creation.
-      changes.dueDate = this.slaDueDate(priority, doc.slaFrom ?? doc.createdAt, doc.timezone);
+      changes.dueDate = slaDueDate(priority, doc.slaFrom ?? doc.createdAt, doc.timezone, this.sla);
       changes.dueDateSource = 'sla';
     } else if (patch.dueDate) {
       changes.dueDateSource = 'given';
@@ -292,7 +293,7 @@ export class ActionsService {
     const kept = this.deps.mirror.derived(
       `action-stats:${quarterHourOf(now)}:${JSON.stringify(q)}`,
       ['action', ...alsoOn],
-      () => Tally.of(this.deps.mirror.all<ActionDoc>('action').filter((d) => keep?.(d) ?? true), (d) => this.isOverdue(d, now)),
+      () => Tally.of(this.deps.mirror.all<ActionDoc>('action').filter((d) => keep?.(d) ?? true), (d) => isOverdue(d, now)),
       (tally, changes) => tally.patched(changes as { before?: ActionDoc; after?: ActionDoc }[], keep),
     );
     // The open ones oldest first, kept in that order as actions change.
@@ -305,22 +306,14 @@ export class ActionsService {
         status: d.status,
         owner: d.owner ?? null,
         dueDate: d.dueDate ?? undefined,
-        overdue: this.isOverdue(d, now),
+        overdue: isOverdue(d, now),
         ageDays: Math.floor((now.getTime() - d.createdAt.getTime()) / DAY_MS),
       })),
     );
   }
 
-  slaDueDate(priority: ActionPriority, from: Date, zone: string): string {
-    const { config } = this.deps;
-    const days = { high: config.ACTION_SLA_DAYS_HIGH, medium: config.ACTION_SLA_DAYS_MEDIUM, low: config.ACTION_SLA_DAYS_LOW }[priority];
-    return datePlusDays(localDate(zone, from), days);
-  }
-
-  /** Overdue once the due date has passed in the owner's zone (for now the action's, i.e. the incident's). */
-  isOverdue(action: Pick<ActionDoc, 'dueDate' | 'status' | 'timezone'>, now: Date): boolean {
-    if (!action.dueDate || isClosed(action.status)) return false;
-    return localDate(action.timezone, now) > action.dueDate;
+  private get sla() {
+    return slaDaysOf(this.deps.config);
   }
 
   toView(doc: ActionDoc) {
@@ -339,7 +332,7 @@ export class ActionsService {
       team: doc.team ?? undefined,
       dueDate: doc.dueDate ?? undefined,
       dueDateSource: doc.dueDateSource ?? undefined,
-      overdue: this.isOverdue(doc, this.deps.clock.now()),
+      overdue: isOverdue(doc, this.deps.clock.now()),
       timezone: doc.timezone,
       ticket: doc.ticket?.key ? doc.ticket : undefined,
       completionNote: doc.completionNote ?? undefined,
@@ -437,7 +430,7 @@ export class ActionsService {
       !!q.dueAfter && ((d: ActionDoc) => !!d.dueDate && d.dueDate >= q.dueAfter!),
       !!q.dueBefore && ((d: ActionDoc) => !!d.dueDate && d.dueDate <= q.dueBefore!),
       !!re && ((d: ActionDoc) => re.test(d.title) || (!!d.description && re.test(d.description))),
-      q.overdue !== undefined && ((d: ActionDoc) => q.overdue === this.isOverdue(d, now)),
+      q.overdue !== undefined && ((d: ActionDoc) => q.overdue === isOverdue(d, now)),
     ]);
     return { keep, alsoOn: incidentIds ? ['incident'] : [] };
   }
@@ -484,7 +477,7 @@ export class ActionsService {
       incidentKey: incident.key,
       status: 'open' as const,
       timezone: zone,
-      dueDate: input.dueDate ?? this.slaDueDate(input.priority, slaFrom, incident.timezone),
+      dueDate: input.dueDate ?? slaDueDate(input.priority, slaFrom, zone, this.sla),
       dueDateSource: input.dueDate ? ('given' as const) : ('sla' as const),
       slaFrom,
       history: [{ at: now, by: actor.email, field: 'created', to: input.title }],
@@ -506,7 +499,7 @@ export class ActionsService {
     for (const d of docs) {
       const c = getOr(counts, d.incidentKey, () => ({ open: 0, overdue: 0, unowned: 0 }));
       c.open++;
-      if (this.isOverdue(d, now)) c.overdue++;
+      if (isOverdue(d, now)) c.overdue++;
       if (!d.owner) c.unowned++;
     }
     return counts;
@@ -527,7 +520,7 @@ const byAge = (a: ActionDoc, b: ActionDoc) => a.createdAt.getTime() - b.createdA
  */
 class Tally {
   private constructor(
-    private readonly isOverdue: (d: ActionDoc) => boolean,
+    private readonly overdueNow: (d: ActionDoc) => boolean,
     private readonly totals: Counts,
     private readonly byOwner: Map<string | null, Counts>,
     private readonly byTeam: Map<string | null, Counts>,
@@ -538,8 +531,8 @@ class Tally {
 
   private shown?: object;
 
-  static of(docs: ActionDoc[], isOverdue: (d: ActionDoc) => boolean): Tally {
-    const tally = new Tally(isOverdue, blankCounts(), new Map(), new Map(), [], 0);
+  static of(docs: ActionDoc[], overdueNow: (d: ActionDoc) => boolean): Tally {
+    const tally = new Tally(overdueNow, blankCounts(), new Map(), new Map(), [], 0);
     for (const d of docs) tally.count(d, 1);
     return tally;
   }
@@ -547,7 +540,7 @@ class Tally {
   /** A new tally with `changes` applied to a copy of this one (earlier answers may still hold this one). */
   patched(changes: { before?: ActionDoc; after?: ActionDoc }[], keep = (_: ActionDoc) => true): Tally {
     const copy = (m: Map<string | null, Counts>) => new Map([...m].map(([k, c]) => [k, { ...c }]));
-    const next = new Tally(this.isOverdue, { ...this.totals }, copy(this.byOwner), copy(this.byTeam), this.days.slice(), this.onTime);
+    const next = new Tally(this.overdueNow, { ...this.totals }, copy(this.byOwner), copy(this.byTeam), this.days.slice(), this.onTime);
     for (const { before, after } of changes) {
       if (before && keep(before)) next.count(before, -1);
       if (after && keep(after)) next.count(after, 1);
@@ -556,7 +549,7 @@ class Tally {
   }
 
   private count(d: ActionDoc, sign: 1 | -1): void {
-    const overdue = this.isOverdue(d);
+    const overdue = this.overdueNow(d);
     for (const c of [this.totals, getOr(this.byOwner, d.owner ?? null, blankCounts), getOr(this.byTeam, d.team ?? null, blankCounts)]) {
       c.total += sign;
       if (!isClosed(d.status)) {
@@ -575,7 +568,7 @@ class Tally {
     const at = firstAtLeast(this.days.length, (i) => this.days[i]!, days);
     if (sign > 0) this.days.splice(at, 0, days);
     else if (this.days[at] === days) this.days.splice(at, 1);
-    if (d.dueDate && localDate(d.timezone, d.doneAt) <= d.dueDate) this.onTime += sign;
+    if (doneOnTime(d.dueDate, d.doneAt, d.timezone)) this.onTime += sign;
   }
 
   /** The stats as the API shows them, worked out once per tally; `oldestOpen` gives that list. */

@@ -1,3 +1,4 @@
+import { daysLate } from '../actions/due.js';
 import { isClosed } from '../actions/schemas.js';
 import type { Config } from '../lib/config.js';
 import { localDate } from '../lib/time.js';
@@ -37,11 +38,6 @@ export interface Trigger {
 }
 
 
-/** Days from one calendar date (yyyy-MM-dd) to another; plain arithmetic, as the sweep asks it for every action. */
-export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-}
-
 export function triggersOn(
   action: PolicyAction,
   day: string,
@@ -59,13 +55,13 @@ export function triggersOn(
   }
   if (action.status === 'done') {
     // Someone other than the owner must verify; the incident owner hears about it on the day and weekly after.
-    const since = action.doneAt ? daysBetween(localDate(action.timezone, action.doneAt), day) : -1;
+    const since = action.doneAt ? daysLate(localDate(action.timezone, action.doneAt), day) : -1;
     if (since >= 0 && since % policy.overdueEvery === 0 && people.incidentOwner !== action.owner) add('verify', people.incidentOwner);
     return out;
   }
   if (isClosed(action.status) || !action.dueDate) return out;
 
-  const late = daysBetween(action.dueDate, day);
+  const late = daysLate(action.dueDate, day);
   let kind: ReminderKind | undefined;
   if (late <= 0 && policy.beforeDays.includes(-late)) kind = late === 0 ? 'due_today' : 'before_due';
   if (late > 0 && late % policy.overdueEvery === 0) kind = 'overdue';

@@ -4,7 +4,8 @@ import { ACTION_STATUSES, CLOSED_ACTION_STATUSES, type ActionStatus } from '../a
 import type { IncidentDoc } from '../incidents/model.js';
 import type { Clock } from '../lib/clock.js';
 import { getOr } from '../lib/maps.js';
-import { localDate, zoneNamed } from '../lib/time.js';
+import { daysLate, todayFor } from '../actions/due.js';
+import { zoneNamed } from '../lib/time.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
@@ -13,7 +14,7 @@ import { readerOf, renderEmail, type Reader, type TemplateRenderer } from './ema
 import type { ActionLinks } from './links.js';
 import type { NewNotification, NotificationDoc, Notifications } from './notifications.js';
 import type { PeopleLookup } from './people.js';
-import { daysBetween, policyFrom, triggersOn, type ReminderKind } from './policy.js';
+import { policyFrom, triggersOn, type ReminderKind } from './policy.js';
 
 /** Statuses that still owe work, reminded until done, verified or wont_fix. */
 const OPEN: readonly ActionStatus[] = ACTION_STATUSES.filter((s) => !CLOSED_ACTION_STATUSES.includes(s));
@@ -151,8 +152,8 @@ export class RemindersService {
     await mirror.sync();
     const byKey = new Map<string, ActionDoc>();
     const remember = (docs: ActionDoc[]) => docs.forEach((d) => byKey.set(d.key, d));
-    const today = (a: ActionDoc) => localDate(a.timezone, at.now);
-    const lateBy = (a: ActionDoc) => (a.dueDate ? daysBetween(a.dueDate, today(a)) : 0);
+    const today = (a: ActionDoc) => todayFor(a, at.now);
+    const lateBy = (a: ActionDoc) => (a.dueDate ? daysLate(a.dueDate, today(a)) : 0);
     const snoozed = (a: ActionDoc) => !!a.snoozedUntil && today(a) < a.snoozedUntil;
 
     remember(due.flatMap((n) => (n.actionKey && mirror.get<ActionDoc>('action', n.actionKey)) || []));

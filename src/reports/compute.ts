@@ -1,4 +1,5 @@
 import type { ActionDoc } from '../actions/model.js';
+import { doneOnTime, pastDue } from '../actions/due.js';
 import { isClosed } from '../actions/schemas.js';
 import { percentile } from '../actions/service.js';
 import { durations, impactBounds } from '../incidents/convert.js';
@@ -190,7 +191,7 @@ export function actionCounts(timeline: ActionTimeline, range: Range, now: number
     if (f.opened >= range.start) out.opened.push(f.key);
     if (f.closed || f.opened > asOf) continue;
     out.open.push(f.key);
-    if (f.dueDate && getOr(today, f.timezone, () => dayIn(asOf, f.timezone)) > f.dueDate) out.overdue.push(f.key);
+    if (pastDue(f.dueDate, getOr(today, f.timezone, () => dayIn(asOf, f.timezone)))) out.overdue.push(f.key);
     if (!f.owned) out.unowned.push(f.key);
   }
   return out;
@@ -251,7 +252,7 @@ function partCounter(range: Range, now: number): (a: ActionDoc, out: ActionCount
         if (!closed) out.closed.push(a.key);
         closed = true;
         const due = valueAt(a, 'dueDate', h.at.getTime()) as string | undefined;
-        if (h.to === 'done' && due && !withinSla && dayIn(h.at.getTime(), a.timezone) <= due) {
+        if (h.to === 'done' && !withinSla && doneOnTime(due, h.at, a.timezone)) {
           out.closedWithinSla.push(a.key);
           withinSla = true;
         }
@@ -261,7 +262,7 @@ function partCounter(range: Range, now: number): (a: ActionDoc, out: ActionCount
     if (opened <= asOf && !isClosed(valueAt(a, 'status', asOf))) {
       out.open.push(a.key);
       const due = valueAt(a, 'dueDate', asOf) as string | undefined;
-      if (due && getOr(today, a.timezone, () => dayIn(asOf, a.timezone)) > due) out.overdue.push(a.key);
+      if (pastDue(due, getOr(today, a.timezone, () => dayIn(asOf, a.timezone)))) out.overdue.push(a.key);
       if (!valueAt(a, 'owner', asOf)) out.unowned.push(a.key);
     }
   };

@@ -32,4 +32,21 @@ describe("due dates in the owner's time zone", () => {
     const back = await t.api.patch(`/api/v1/actions/${action.key}`).send({ version: res.body.version, owner: null }).expect(200);
     expect(back.body.timezone).to.equal('Asia/Shanghai');
   });
+
+  it('counts a new action’s SLA date in the zone its overdue is read in, and a priority change agrees', async () => {
+    const key = await fileIncident(t, { timezone: 'Asia/Shanghai' });
+    // 2026-12-02 04:00 in Shanghai, still 2026-12-01 in New York: the owner's day is the one counted.
+    t.clock.set('2026-12-01T20:00:00Z');
+    const action = await addAction(t, key, { owner: 'ny@example.com', priority: 'high' });
+    expect(action.dueDate).to.equal('2026-12-29');
+    const medium = await t.api.patch(`/api/v1/actions/${action.key}`).send({ version: action.version, priority: 'medium' }).expect(200);
+    expect(medium.body.dueDate).to.equal('2027-01-26');
+    const high = await t.api.patch(`/api/v1/actions/${action.key}`).send({ version: medium.body.version, priority: 'high' }).expect(200);
+    expect(high.body.dueDate).to.equal(action.dueDate);
+    // Overdue from midnight after 2026-12-29 in New York (05:00 UTC on the 30th), not Shanghai's midnight.
+    t.clock.set('2026-12-30T04:00:00Z');
+    expect((await t.api.get(`/api/v1/actions/${action.key}`).expect(200)).body.overdue).to.equal(false);
+    t.clock.set('2026-12-30T05:30:00Z');
+    expect((await t.api.get(`/api/v1/actions/${action.key}`).expect(200)).body.overdue).to.equal(true);
+  });
 });
