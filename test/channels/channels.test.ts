@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { pack, shorten, utf8Bytes } from '../../src/channels/fit.js';
 import { createTestContext, inAnotherProcess, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { addPeople, formToken, signedIn } from '../pages/helpers.js';
 import { DINGTALK_SECRET, FEISHU_SECRET, Receivers, ROBOT_KEY, WEBHOOK_SECRET } from './receivers.js';
 
@@ -184,6 +185,37 @@ describe('chat channels', function () {
     });
     expect(rx.of('wecom')).to.have.length(2);
     expect(rx.of('feishu')).to.have.length(2);
+  });
+
+  it('never writes a channel secret or robot key to the log, through saving, testing, an outage and a refusal', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('trace', 'json', { write: (line: string) => void lines.push(line) });
+    const outer = ctx;
+    ctx = await createTestContext('channels_logged', { CHANNEL_SECRET_KEY: KEY, BASE_URL: 'https://debrief.example.com' }, { logger });
+    try {
+      const secrets = [ROBOT_KEY, FEISHU_SECRET, DINGTALK_SECRET, WEBHOOK_SECRET, 'rotated-secret-77'];
+      const { id, version } = await feishu();
+      await wecom();
+      await add({ name: 'dd', kind: 'dingtalk', url: `${rx.url}/dingtalk/robot/send?access_token=${ROBOT_KEY}`, secret: DINGTALK_SECRET });
+      await add({ name: 'hook', kind: 'webhook', url: `${rx.url}/webhook/in`, secret: WEBHOOK_SECRET });
+      await ctx.api.patch(`/api/v1/channels/${id}`).send({ version, secret: 'rotated-secret-77' }).expect(200);
+      await ctx.api.post('/api/v1/channels').send({ name: 'bad', kind: 'feishu', url: `ftp://x/${ROBOT_KEY}`, secret: FEISHU_SECRET }).expect(400);
+      // An outage: every post fails and is retried, each failure logged; then the receivers recover.
+      rx.down = true;
+      await file();
+      await deliver(2);
+      rx.down = false;
+      ctx.clock.advance(60 * MINUTE);
+      await deliver(3);
+      expect(rx.of('wecom').length + rx.of('dingtalk').length).to.be.greaterThan(0);
+      const logged = lines.join('');
+      expect(logged).to.include('chat message not sent; will retry');
+      expect(logged).to.include('/api/v1/channels');
+      for (const secret of secrets) expect(logged, secret).not.to.include(secret);
+    } finally {
+      await ctx.close();
+      ctx = outer;
+    }
   });
 
   it('never shows a channel secret or robot key in an answer, and refuses one without CHANNEL_SECRET_KEY', async () => {

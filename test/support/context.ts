@@ -7,7 +7,7 @@ import type { Role } from '../../src/users/permissions.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { loadConfig, type Config } from '../../src/lib/config.js';
 import { connectDb } from '../../src/lib/db.js';
-import { createLogger } from '../../src/lib/logger.js';
+import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { buildServices, syncIndexes, type Services } from '../../src/services.js';
 import { serverUri } from './hooks.js';
 
@@ -28,12 +28,12 @@ export interface TestContext {
  * A fresh app on a database of its own (named after the test file), with a clock the test moves.
  * `env` overrides configuration as the environment would.
  */
-export async function createTestContext(name: string, env: Record<string, string> = {}, opts: { monitorCommands?: boolean } = {}): Promise<TestContext> {
+export async function createTestContext(name: string, env: Record<string, string> = {}, opts: { monitorCommands?: boolean; logger?: Logger } = {}): Promise<TestContext> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SEED_DEMO: 'false', ...env });
-  const conn = await connectDb(serverUri(), `test_${name.replace(/\W/g, '_')}`, opts);
+  const conn = await connectDb(serverUri(), `test_${name.replace(/\W/g, '_')}`, { monitorCommands: opts.monitorCommands });
   await conn.dropDatabase();
   const clock = new ManualClock('2026-11-25T02:00:00Z');
-  const services = buildServices({ config, conn, clock, logger: createLogger('silent') });
+  const services = buildServices({ config, conn, clock, logger: opts.logger ?? createLogger('silent') });
   await syncIndexes(services);
   const app = createApp(services);
   const as = async (role: Role, email = `${role}@example.com`) => {
