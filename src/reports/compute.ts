@@ -1,7 +1,7 @@
 import type { ActionDoc } from '../actions/model.js';
 import { doneOnTime, pastDue } from '../actions/due.js';
 import { isClosed } from '../actions/schemas.js';
-import { percentile } from '../actions/service.js';
+import { percentile } from '../actions/tally.js';
 import { durations, impactBounds } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { firstAtLeast } from '../lib/listing.js';
