@@ -296,6 +296,28 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
     expect((await t.services.users.byEmail(['x@example.com'])).size).to.equal(0);
   });
 
+  it('account: a person keeps their chat identities for mentions; a bad one is named in their language and nothing changes', async () => {
+    const { agent, token } = await signedIn('ed@example.com');
+    const person = await t.services.users.find('ed@example.com');
+    const form = { _csrf: token, name: person.name, locale: 'zh-CN', timezone: person.timezone };
+    const version = async () => String((await t.services.users.find('ed@example.com')).version);
+    await agent.post('/account').type('form').send({ ...form, version: await version(), chat_wecom: ' zhangsan ', chat_feishu: 'ou_7d8a6e', chat_slack: 'U012AB3CD' }).expect(303);
+    const saved = { wecom: 'zhangsan', feishu: 'ou_7d8a6e', slack: 'U012AB3CD' };
+    expect((await t.services.users.find('ed@example.com')).chat).to.deep.equal(saved);
+    const page = (await agent.get('/account').expect(200)).text;
+    expect(page).to.include('聊天账号').and.include('value="ou_7d8a6e"').and.include('value="U012AB3CD"');
+
+    const bad = await agent.post('/account').type('form').send({ ...form, version: await version(), chat_wecom: 'lisi', chat_slack: '<@U1>' }).redirects(1).expect(400);
+    expect(bad.text).to.include('Slack 成员 ID：只能包含字母、数字和 . _ @ + -');
+    // What was typed stays on the form, and nothing changed.
+    expect(bad.text).to.include('value="lisi"').and.include('value="&lt;@U1&gt;"');
+    expect((await t.services.users.find('ed@example.com')).chat).to.deep.equal(saved);
+
+    // Emptied, they are gone (and the page back in English for the next test).
+    await agent.post('/account').type('form').send({ ...form, locale: 'en', version: await version() }).expect(303);
+    expect((await t.services.users.find('ed@example.com')).chat).to.equal(undefined);
+  });
+
   it('account: a person picks language and time zone; the header switch changes the language for the current page', async () => {
     const { agent, token } = await signedIn('ed@example.com');
     const account = (await agent.get('/account').expect(200)).text;
