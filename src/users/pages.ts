@@ -8,21 +8,19 @@ import { formText, LANG_COOKIE, LANGUAGE_NAMES, pageLocale, renderPage, requireS
 import { parseOr400 } from '../http/validate.js';
 import { LOCALES, type Locale } from '../lib/config.js';
 import type { Services } from '../services.js';
-import { chatIdentities, password as passwordSchema, patchUserBody } from './schemas.js';
+import { chatError, chatFields, chatFromForm } from './chat-form.js';
+import { password as passwordSchema, patchUserBody } from './schemas.js';
 import { sendSignInLink } from './sign-in-mail.js';
 
 /** Every IANA zone this runtime knows, for the time zone picker. */
 const ZONES = Intl.supportedValuesOf('timeZone');
-/** The chat identities a person keeps on their account, and what each looks like. */
-const CHAT_KINDS = chatIdentities.keyof().options;
-const CHAT_HINTS: Record<(typeof CHAT_KINDS)[number], string> = { wecom: 'zhangsan / 13800000000', feishu: 'ou_…', dingtalk: 'manager1234 / 13800000000', slack: 'U012AB3CD' };
 
 /** Sign-in, one-time links, password reset, password, account settings, the language switch and sign-out pages. */
 export function accountPages(services: Services): Router {
   const { users, config } = services;
   const router = express.Router();
   const cookie = sessionCookieOptions(config);
-  const text = (req: Request, key: UiKey, vars?: Record<string, unknown>) => ui(pageLocale(config, req), key, vars);
+  const text = (req: Request, key: UiKey) => ui(pageLocale(config, req), key);
   const passwords = config.PASSWORD_SIGN_IN;
   /** The login page's data: the provider's button (when configured) and the password form (unless turned off). */
   const login = (req: Request, next: unknown, extra: object = {}) => {
@@ -138,13 +136,7 @@ export function accountPages(services: Services): Router {
         title: text(req, 'account.title'),
         person,
         values: opts.values ?? { name: person.name, locale: person.locale, timezone: person.timezone },
-        chatKinds: CHAT_KINDS.map((kind) => ({
-          kind,
-          label: text(req, `account.chat.${kind}` as UiKey),
-          hint: CHAT_HINTS[kind],
-          value: opts.values ? opts.values[`chat_${kind}`] : (person.chat?.[kind] ?? ''),
-          invalid: opts.error?.fields.some((f) => f.field === `chat.${kind}`),
-        })),
+        chatKinds: chatFields(pageLocale(config, req), person.chat, opts.values, opts.error),
         locales: LOCALES.map((l) => ({ value: l, name: LANGUAGE_NAMES[l] })),
         zones: ZONES,
         saved: opts.saved,
@@ -158,20 +150,18 @@ export function accountPages(services: Services): Router {
   router.get('/account', requireSignIn, (req, res) => renderAccount(req, res, { saved: req.query.saved === '1' }));
 
   const accountError = (req: Request, error: HttpError) => {
-    const chat = CHAT_KINDS.find((kind) => error.fields.some((f) => f.field === `chat.${kind}`));
-    if (chat) return text(req, 'account.chatInvalid', { platform: text(req, `account.chat.${chat}` as UiKey) });
+    const chat = chatError(pageLocale(config, req), error);
+    if (chat) return chat;
     if (error.fields.some((f) => f.field === 'timezone')) return text(req, 'form.zone');
     return error.status === 409 ? text(req, 'account.stale') : text(req, 'form.invalid');
   };
 
   router.post('/account', requireSignIn, async (req, res) => {
-    const values: Record<string, string> = { name: formText(req.body, 'name'), locale: formText(req.body, 'locale'), timezone: formText(req.body, 'timezone') };
-    for (const kind of CHAT_KINDS) values[`chat_${kind}`] = formText(req.body, `chat_${kind}`).trim();
-    // The identities given; none at all clears them.
-    const given = Object.fromEntries(CHAT_KINDS.filter((kind) => values[`chat_${kind}`]).map((kind) => [kind, values[`chat_${kind}`]]));
+    const { typed, chat } = chatFromForm(req.body);
+    const values = { name: formText(req.body, 'name'), locale: formText(req.body, 'locale'), timezone: formText(req.body, 'timezone'), ...typed };
     try {
       const person = await users.find(req.actor!.id);
-      const body = { version: Number(formText(req.body, 'version')), name: values.name, locale: values.locale, timezone: values.timezone, chat: Object.keys(given).length ? given : null };
+      const body = { version: Number(formText(req.body, 'version')), name: values.name, locale: values.locale, timezone: values.timezone, chat };
       await users.update(person.email, parseOr400(patchUserBody, body, 'account'), req.actor!);
     } catch (err) {
       const error = toHttpError(err);

@@ -7,6 +7,7 @@ import { formPost, formText, pageLocale, renderPage, requireSignIn, allow } from
 import { parseOr400 } from '../http/validate.js';
 import type { Services } from '../services.js';
 import { ROLES } from './permissions.js';
+import { chatError, chatFields, chatFromForm, chatSummary } from './chat-form.js';
 import { createUserBody, patchUserBody } from './schemas.js';
 import { sendSignInLink } from './sign-in-mail.js';
 import { deliveryState } from '../mail/pages.js';
@@ -19,9 +20,17 @@ export function peoplePages(services: Services): Router {
   const { users, config } = services;
   const router = express.Router();
 
-  const render = async (req: Request, res: Response, opts: { error?: HttpError; values?: Record<string, string>; done?: string } = {}) => {
+  const render = async (req: Request, res: Response, opts: { error?: HttpError; values?: Record<string, string>; done?: string; chatOf?: string } = {}) => {
     const locale = pageLocale(config, req);
     const fields = opts.error?.fields ?? [];
+    // A refused chat form shows again open, on its person's row, with what was typed.
+    const refused = (p: { email: string }) => opts.chatOf === p.email && opts.error;
+    const withChat = <P extends { email: string; chat?: Record<string, string> }>(p: P) => ({
+      ...p,
+      chatSummary: chatSummary(locale, p.chat),
+      chatFields: chatFields(locale, p.chat, refused(p) ? opts.values : undefined, refused(p) || undefined),
+      chatRefused: refused(p) && (chatError(locale, opts.error!) ?? peopleMessage(opts.error!, locale)),
+    });
     renderPage(
       services,
       req,
@@ -29,11 +38,11 @@ export function peoplePages(services: Services): Router {
       'people',
       {
         title: ui(locale, 'people.title'),
-        people: await withLinkState(services, await users.list(), locale, req.actor!.timezone),
+        people: (await withLinkState(services, await users.list(), locale, req.actor!.timezone)).map(withChat),
         roles: ROLES,
         values: opts.values ?? { role: 'editor' },
         done: opts.done,
-        error: opts.error && {
+        error: opts.error && !opts.chatOf && {
           message: peopleMessage(opts.error, locale),
           email: fields.some((f) => f.field === 'email') ? ui(locale, 'form.email') : undefined,
           name: fields.some((f) => f.field === 'name') ? ui(locale, 'form.needed') : undefined,
@@ -84,6 +93,21 @@ export function peoplePages(services: Services): Router {
         return `/people#${encodeURIComponent(person.email)}`;
       },
       (req, res, error) => render(req, res, { error }),
+    ),
+  );
+
+  // A person's chat identities, as they would keep them on /account (an admin fills them in for the team).
+  router.post(
+    '/people/:email/chat',
+    ...formPost(
+      'admin',
+      async (req, actor) => {
+        const person = await users.find(String(req.params.email));
+        const { chat } = chatFromForm(req.body);
+        await users.update(person.email, parseOr400(patchUserBody, { version: Number(formText(req.body, 'version')), chat }, 'person'), actor);
+        return `/people#${encodeURIComponent(person.email)}`;
+      },
+      (req, res, error) => render(req, res, { error, values: chatFromForm(req.body).typed, chatOf: String(req.params.email) }),
     ),
   );
 

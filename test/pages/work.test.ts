@@ -318,6 +318,26 @@ describe('pages for the work: editing, actions, lists, mail, people and account'
     expect((await t.services.users.find('ed@example.com')).chat).to.equal(undefined);
   });
 
+  it('people: an admin fills in a person’s chat identities; a bad one is refused on that person’s row', async () => {
+    const { agent, token } = await signedIn('ada@example.com');
+    const version = async () => String((await t.services.users.find('ed@example.com')).version);
+    await agent.post('/people/ed@example.com/chat').type('form').send({ _csrf: token, version: await version(), chat_dingtalk: '13800000000', chat_feishu: 'ou_51a9' }).expect(303);
+    expect((await t.services.users.find('ed@example.com')).chat).to.deep.equal({ dingtalk: '13800000000', feishu: 'ou_51a9' });
+    const page = (await agent.get('/people').expect(200)).text;
+    expect(page).to.include('Feishu open_id: ou_51a9 · DingTalk user id or mobile: 13800000000');
+
+    const bad = await agent.post('/people/ed@example.com/chat').type('form').send({ _csrf: token, version: await version(), chat_slack: 'U 1' }).redirects(1).expect(400);
+    expect(bad.text).to.include('Slack member id: letters, digits and . _ @ + - only').and.include('value="U 1"');
+    expect(bad.text).to.match(/<details open><summary>Chat accounts of /);
+    expect((await t.services.users.find('ed@example.com')).chat).to.deep.equal({ dingtalk: '13800000000', feishu: 'ou_51a9' });
+
+    // An editor may not.
+    const ed = await signedIn('ed@example.com');
+    await ed.agent.post('/people/ed@example.com/chat').set('accept', 'text/html').type('form').send({ _csrf: ed.token, version: await version() }).redirects(1).expect(403);
+    await agent.post('/people/ed@example.com/chat').type('form').send({ _csrf: token, version: await version() }).expect(303);
+    expect((await t.services.users.find('ed@example.com')).chat).to.equal(undefined);
+  });
+
   it('account: a person picks language and time zone; the header switch changes the language for the current page', async () => {
     const { agent, token } = await signedIn('ed@example.com');
     const account = (await agent.get('/account').expect(200)).text;
