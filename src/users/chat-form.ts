@@ -1,6 +1,5 @@
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import { formText } from '../http/pages.js';
-import type { HttpError } from '../http/errors.js';
 import { chatIdentities } from './schemas.js';
 
 /**
@@ -9,7 +8,7 @@ import { chatIdentities } from './schemas.js';
  */
 const CHAT_KINDS = chatIdentities.keyof().options;
 type ChatKind = (typeof CHAT_KINDS)[number];
-const HINTS: Record<ChatKind, string> = { wecom: 'zhangsan / 13800000000', feishu: 'ou_…', dingtalk: 'manager1234 / 13800000000', slack: 'U012AB3CD' };
+const HINTS: Record<ChatKind, string> = { wecom: '13800000000', feishu: 'ou_…', dingtalk: '13800000000', slack: 'U012AB3CD' };
 const label = (locale: string, kind: ChatKind) => ui(locale, `account.chat.${kind}` as UiKey);
 
 /** What was typed (to show again on a refusal) and the identities to patch the person with. */
@@ -19,8 +18,11 @@ export function chatFromForm(body: unknown): { typed: Record<string, string>; ch
   return { typed, chat: Object.keys(chat).length ? chat : null };
 }
 
+/** A refusal's fields, as the error handler gives them. */
+type Refusal = { fields: { field: string }[] };
+
 /** The form's fields: the person's identities, or what was typed when the form was refused. */
-export function chatFields(locale: string, saved: Partial<Record<ChatKind, string>> | undefined, typed?: Record<string, string>, error?: HttpError) {
+export function chatFields(locale: string, saved: Partial<Record<ChatKind, string>> | undefined, typed?: Record<string, string>, error?: Refusal) {
   return CHAT_KINDS.map((kind) => ({
     kind,
     label: label(locale, kind),
@@ -36,7 +38,7 @@ export function chatSummary(locale: string, saved: Partial<Record<ChatKind, stri
 }
 
 /** The refusal of a chat identity, naming its platform; undefined when no chat field was refused. */
-export function chatError(locale: string, error: HttpError): string | undefined {
+export function chatError(locale: string, error: Refusal): string | undefined {
   const kind = CHAT_KINDS.find((k) => error.fields.some((f) => f.field === `chat.${k}`));
   return kind && ui(locale, 'account.chatInvalid', { platform: label(locale, kind) });
 }
