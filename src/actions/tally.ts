@@ -89,7 +89,6 @@ function ranked<K extends string>(map: Map<string | null, Counts>, label: K) {
     .map(([name, counts]) => ({ [label]: name, ...counts }) as Record<K, string | null> & Counts);
 }
 
-
 /** Linear interpolation between the closest ranks (the common spreadsheet and numpy definition). */
 export function percentile(sorted: number[], p: number): number | null {
   if (!sorted.length) return null;

@@ -20,17 +20,19 @@ export function peoplePages(services: Services): Router {
   const { users, config } = services;
   const router = express.Router();
 
-  const render = async (req: Request, res: Response, opts: { error?: HttpError; values?: Record<string, string>; done?: string; chatOf?: string } = {}) => {
+  const render = async (req: Request, res: Response, opts: { error?: HttpError; values?: Record<string, string>; done?: string; chat?: { of: string; typed: Record<string, string> } } = {}) => {
     const locale = pageLocale(config, req);
     const fields = opts.error?.fields ?? [];
     // A refused chat form shows again open, on its person's row, with what was typed.
-    const refused = (p: { email: string }) => opts.chatOf === p.email && opts.error;
-    const withChat = <P extends { email: string; chat?: Record<string, string> }>(p: P) => ({
-      ...p,
-      chatSummary: chatSummary(locale, p.chat),
-      chatFields: chatFields(locale, p.chat, refused(p) ? opts.values : undefined, refused(p) || undefined),
-      chatRefused: refused(p) && (chatError(locale, opts.error!) ?? peopleMessage(opts.error!, locale)),
-    });
+    const withChat = <P extends { email: string; chat?: Record<string, string> }>(p: P) => {
+      const refusal = opts.chat?.of === p.email ? opts.error : undefined;
+      return {
+        ...p,
+        chatSummary: chatSummary(locale, p.chat),
+        chatFields: chatFields(locale, p.chat, refusal && opts.chat?.typed, refusal),
+        chatRefused: refusal && (chatError(locale, refusal) ?? peopleMessage(refusal, locale)),
+      };
+    };
     renderPage(
       services,
       req,
@@ -42,7 +44,7 @@ export function peoplePages(services: Services): Router {
         roles: ROLES,
         values: opts.values ?? { role: 'editor' },
         done: opts.done,
-        error: opts.error && !opts.chatOf && {
+        error: opts.error && !opts.chat && {
           message: peopleMessage(opts.error, locale),
           email: fields.some((f) => f.field === 'email') ? ui(locale, 'form.email') : undefined,
           name: fields.some((f) => f.field === 'name') ? ui(locale, 'form.needed') : undefined,
@@ -107,7 +109,7 @@ export function peoplePages(services: Services): Router {
         await users.update(person.email, parseOr400(patchUserBody, { version: Number(formText(req.body, 'version')), chat }, 'person'), actor);
         return `/people#${encodeURIComponent(person.email)}`;
       },
-      (req, res, error) => render(req, res, { error, values: chatFromForm(req.body).typed, chatOf: String(req.params.email) }),
+      (req, res, error) => render(req, res, { error, chat: { of: String(req.params.email), typed: chatFromForm(req.body).typed } }),
     ),
   );
 
