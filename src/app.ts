@@ -8,8 +8,8 @@ import { actionRoutes } from './actions/routes.js';
 import { catalogPages } from './catalog/pages.js';
 import { catalogRoutes } from './catalog/routes.js';
 import { channelPages } from './channels/pages.js';
-import { channelRoutes } from './channels/routes.js';
-import { webhookDocs } from './channels/schemas.js';
+import { channelRoutes, slackInteractionRoutes } from './channels/routes.js';
+import { slackInteractionsDoc, webhookDocs } from './channels/schemas.js';
 import { Api } from './http/api.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { multipartForm } from './http/multipart.js';
@@ -110,7 +110,8 @@ export function createApp(services: Services): express.Express {
   importRoutes(api, services);
   catalogRoutes(api, services);
   channelRoutes(api, services);
-  const openApi = { ...api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL }), webhooks: webhookDocs() };
+  const described = api.openApi({ title: 'Debrief API', version: VERSION, serverUrl: services.config.BASE_URL });
+  const openApi = { ...described, paths: { ...(described.paths as object), ...slackInteractionsDoc() }, webhooks: webhookDocs() };
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
   });
@@ -146,6 +147,7 @@ export function createApp(services: Services): express.Express {
   // The provider posts logout tokens server to server, with no page's CSRF token.
   app.use(BACKCHANNEL_LOGOUT_PATH, express.urlencoded({ extended: false, limit: '100kb' }), inTurn);
   oidcBackchannel(app, services.oidc);
+  slackInteractionRoutes(app, services);
   app.use('/links', express.urlencoded({ extended: false, limit: PAGE_FORM_LIMIT }), inTurn);
   linkPages(app, services);
   // The import page's forms carry files (and whole reports), so they are multipart and may be larger.

@@ -34,6 +34,7 @@ import { ChannelDelivery } from './channels/delivery.js';
 import { ChatEvents } from './channels/events.js';
 import { channelModels } from './channels/model.js';
 import { SecretBox } from './channels/secrets.js';
+import { SlackInteractions } from './channels/slack-interactions.js';
 import { ChannelsService } from './channels/service.js';
 import { channelKeyBytes } from './lib/config.js';
 import type { Clock } from './lib/clock.js';
@@ -146,6 +147,18 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     config,
     logger,
   });
+  const slackInteractions = new SlackInteractions({
+    channels,
+    box: secretBox,
+    claims: models.claims,
+    oneClick: mail.oneClick,
+    links: mail.links,
+    people: (emails) => users.byEmail(emails),
+    outbox: mail.outbox,
+    clock,
+    config,
+    logger,
+  });
   const comments = new CommentsService({ mirror, records, audit, clock });
   const reviews = new ReviewsService({
     comments,
@@ -164,7 +177,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   });
   // Refused page forms shown again at their own address (post-redirect-get), for this process's pages.
   const refusedForms = new RefusedForms(clock);
-  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, records, claims, audit, users, oidc, actions, incidents, catalog, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews, channels, chatEvents };
+  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, records, claims, audit, users, oidc, actions, incidents, catalog, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews, channels, chatEvents, slackInteractions };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -1,7 +1,8 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { ui } from '../documents/ui-strings.js';
 import type { HttpError } from '../http/errors.js';
-import { formMessage, localMessage } from '../http/form-errors.js';
+import { formMessage } from '../http/form-errors.js';
+import { localMessage } from '../documents/format.js';
 import { allow, compact, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import type { Services } from '../services.js';

@@ -58,7 +58,8 @@ export class ChannelDelivery implements ChatDelivery {
     if (!channel) throw new ChatSendError(`channel ${message.to} was removed`);
     if (channel.disabled) throw new ChatSendError(`channel ${channel.name} is disabled`);
     const secret = channel.sealedSecret ? box.open(channel.sealedSecret) : undefined;
-    const request = signedRequest(channel.kind, box.open(channel.sealedUrl), secret, JSON.parse(message.payload ?? '{}'), clock.now(), `msg_${String(message._id)}`);
+    const url = box.open(message.sealedReplyUrl ?? channel.sealedUrl);
+    const request = signedRequest(channel.kind, url, secret, JSON.parse(message.payload ?? '{}'), clock.now(), `msg_${String(message._id)}`);
     let answer: Response;
     try {
       answer = await fetch(request.url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(config.CHANNEL_TIMEOUT_MS) });

@@ -170,9 +170,9 @@ export class ChatEvents {
       for (const a of list) {
         const links = owner
           ? [
-              inlineLink(ui(locale, 'email.digest.markDone'), await this.deps.links.url(a.key, owner, 'done')),
-              inlineLink(ui(locale, 'email.digest.snooze'), await this.deps.links.url(a.key, owner, 'snooze')),
-              inlineLink(ui(locale, 'email.digest.newDueDate'), await this.deps.links.url(a.key, owner, 'due')),
+              inlineLink(ui(locale, 'email.digest.markDone'), await this.deps.links.url(a.key, owner, 'done'), 'done'),
+              inlineLink(ui(locale, 'email.digest.snooze'), await this.deps.links.url(a.key, owner, 'snooze'), 'snooze'),
+              inlineLink(ui(locale, 'email.digest.newDueDate'), await this.deps.links.url(a.key, owner, 'due'), 'due'),
             ].join(' ')
           : inlineLink(a.key, `${this.deps.config.BASE_URL}/incidents/${encodeURIComponent(a.incidentKey)}#${a.key}`);
         lines.push(`${ui(locale, 'chat.overdue.item', { key: a.key, title: a.title, dueDate: a.dueDate ?? '' })} ${links}`);

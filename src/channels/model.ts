@@ -6,6 +6,9 @@ export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 export const CHANNEL_EVENTS = ['incident.filed', 'incident.status', 'review', 'action.assigned', 'actions.overdue'] as const;
 export type ChannelEvent = (typeof CHANNEL_EVENTS)[number];
 
+/** Where a Slack app's Interactivity Request URL points for one channel (its signing secret is the channel's). */
+export const slackInteractionsPath = (channelId: string) => `/chat/slack/${encodeURIComponent(channelId)}/interactions`;
+
 /**
  * A chat robot or webhook the service posts to. Admins keep a handful, so reading them all is a small,
  * bounded read (not history); the secret is only ever held sealed (src/channels/secrets.ts).

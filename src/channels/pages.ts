@@ -26,7 +26,7 @@ export function channelPages(services: Services): Router {
 
   const render = async (req: Request, res: Response, opts: { error?: HttpError; done?: string } = {}) => {
     const locale = pageLocale(config, req);
-    const list = (await channels.list()).map((c) => ({ ...c, services: c.route.services.join(', '), teams: c.route.teams.join(', '), severities: c.route.severities.join(', ') }));
+    const list = (await channels.list()).map((c) => ({ ...c, ...(c.interactionsPath ? { interactionsUrl: `${config.BASE_URL}${c.interactionsPath}` } : {}), services: c.route.services.join(', '), teams: c.route.teams.join(', '), severities: c.route.severities.join(', ') }));
     renderPage(
       services,
       req,

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { pack, shorten, utf8Bytes } from './fit.js';
 import type { ChannelKind } from './model.js';
+import { tokenOfLink, type LinkOp } from '../reminders/links.js';
 
 /** What a chat message says, before any platform's format: a title, short lines, a link, people to mention. */
 export interface ChatMessage {
@@ -27,9 +28,16 @@ export interface Mention {
  * Links and mentions inside a line, written by `inlineLink` / `inlineMention` with control characters a
  * person's text never holds; each platform writes them in its own syntax once the text around is escaped.
  */
-export const inlineLink = (label: string, url: string) => `\u0001${label}\u0002${url}\u0003`;
+export const inlineLink = (label: string, url: string, op?: LinkOp) => `\u0001${label}\u0002${url}${op ? `\u0006${op}` : ''}\u0003`;
 export const inlineMention = (index: number) => `\u0004${index}\u0005`;
-const INLINE = /\u0001([^\u0002]*)\u0002([^\u0003]*)\u0003|\u0004(\d+)\u0005/g;
+const INLINE = /\u0001([^\u0002]*)\u0002([^\u0003\u0006]*)(?:\u0006(\w+))?\u0003|\u0004(\d+)\u0005/g;
+
+/** A one-click link of a line (`inlineLink` with its operation): Slack makes buttons of them. */
+interface LineAction {
+  op: LinkOp;
+  label: string;
+  url: string;
+}
 
 /** `line` escaped for the platform, its inline links and mentions in the platform's syntax. */
 function markup(line: string, m: ChatMessage, escape: (t: string) => string, link: (label: string, url: string) => string, mention: (p: Mention) => string): string {
@@ -37,11 +45,22 @@ function markup(line: string, m: ChatMessage, escape: (t: string) => string, lin
   let last = 0;
   for (const match of line.matchAll(INLINE)) {
     out += escape(line.slice(last, match.index));
-    const person = match[3] !== undefined ? m.mentions[Number(match[3])] : undefined;
-    out += match[3] !== undefined ? (person ? mention(person) : '') : link(escape(match[1]!), match[2]!);
+    const person = match[4] !== undefined ? m.mentions[Number(match[4])] : undefined;
+    out += match[4] !== undefined ? (person ? mention(person) : '') : link(escape(match[1]!), match[2]!);
     last = match.index + match[0].length;
   }
   return out + escape(line.slice(last));
+}
+
+/** A line's one-click links, and the line without them. */
+function lineActions(line: string): { rest: string; actions: LineAction[] } {
+  const actions: LineAction[] = [];
+  const rest = line.replace(INLINE, (whole, label: string, url: string, op: string | undefined) => {
+    if (!op) return whole;
+    actions.push({ op: op as LinkOp, label, url });
+    return '';
+  });
+  return { rest: rest.trimEnd(), actions };
 }
 const asIs = (t: string) => t;
 
@@ -162,20 +181,52 @@ const slack: Platform = {
   render(m, parts) {
     const who = (p: Mention) => (p.ids.slack ? `<@${p.ids.slack}>` : slackText(plainMention(p)));
     const mention = m.inlineMentions ? '' : m.mentions.map(who).join(' ');
+    const mrkdwn = (l: string) => markup(l, m, slackText, (label, url) => `<${url}|${label}>`, who);
     return parts.map((lines, i) => {
       const title = partTitle(m, i, parts.length);
-      const section = [...lines.map((l) => markup(l, m, slackText, (label, url) => `<${url}|${label}>`, who)), ...(i === 0 && mention ? [mention] : [])].join('\n');
-      return {
-        text: title,
-        blocks: [
-          { type: 'header', text: { type: 'plain_text', text: [...title].slice(0, 150).join('') } },
-          { type: 'section', text: { type: 'mrkdwn', text: section || title } },
-          ...(m.link ? [{ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: m.link.label }, url: m.link.url }] }] : []),
-        ],
+      const blocks: unknown[] = [{ type: 'header', text: { type: 'plain_text', text: [...title].slice(0, 150).join('') } }];
+      let text: string[] = [];
+      const flush = () => {
+        if (text.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: text.join('\n') } });
+        text = [];
       };
+      for (const line of lines) {
+        const { rest, actions } = lineActions(line);
+        text.push(mrkdwn(rest));
+        if (!actions.length) continue;
+        flush();
+        blocks.push(slackButtons(actions));
+      }
+      if (i === 0 && mention) text.push(mention);
+      flush();
+      if (blocks.length === 1) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: slackText(title) } });
+      if (m.link) blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: m.link.label }, url: m.link.url }] });
+      return { text: title, blocks };
     });
   },
 };
+
+/** Slack's limit on a block_id and an action_id (Block Kit reference). */
+const SLACK_ID_CHARS = 255;
+
+/**
+ * An action line's one-click links as Slack elements, which post to the channel's interactions endpoint
+ * (src/channels/slack-interactions.ts): "snooze" carries its signed token as the button's value; "new due
+ * date" is a date picker whose token is the block's id when it fits, else a link like "mark done", whose
+ * note and evidence need the confirmation page.
+ */
+function slackButtons(actions: LineAction[]): unknown {
+  const due = actions.find((a) => a.op === 'due');
+  const dueToken = due && tokenOfLink(due.url);
+  const picker = dueToken !== undefined && dueToken.length <= SLACK_ID_CHARS;
+  const elements = actions.map((a) => {
+    const text = { type: 'plain_text', text: a.label };
+    if (a.op === 'snooze') return { type: 'button', action_id: 'snooze', text, value: tokenOfLink(a.url) };
+    if (a.op === 'due' && picker) return { type: 'datepicker', action_id: 'due', placeholder: text };
+    return { type: 'button', action_id: `open:${a.op}`, text, url: a.url, ...(a.op === 'done' ? { style: 'primary' } : {}) };
+  });
+  return { type: 'actions', ...(picker ? { block_id: dueToken } : {}), elements };
+}
 
 /**
  * Generic webhooks, per the Standard Webhooks specification (standardwebhooks.com): a JSON body

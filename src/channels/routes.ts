@@ -1,9 +1,11 @@
+import express, { type Express } from 'express';
 import { z } from 'zod';
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
 import type { Services } from '../services.js';
 import { channelParams, channelView, createChannelBody, patchChannelBody, testResultView } from './schemas.js';
 import { channelView as toView } from './service.js';
+import type { SlackInteractions } from './slack-interactions.js';
 
 /** /api/v1/channels: admins only; answers never hold a channel's address key or secret. */
 export function channelRoutes(api: Api, { channels, chatEvents, clock }: Services): void {
@@ -71,5 +73,18 @@ export function channelRoutes(api: Api, { channels, chatEvents, clock }: Service
       const keys = await chatEvents.test(await channels.find(params.id), clock.now());
       return { queued: keys.length, dedupeKeys: keys };
     },
+  });
+}
+
+/**
+ * Slack's interaction requests: not under /api (no session, no CSRF token; Slack's signature is the
+ * credential), read raw because the signature covers the exact bytes. Answered 200 at once, as Slack
+ * asks within three seconds; the reply goes to the thread through the outbox.
+ */
+export function slackInteractionRoutes(app: Express, { slackInteractions }: { slackInteractions: SlackInteractions }): void {
+  app.post('/chat/slack/:id/interactions', express.raw({ type: () => true, limit: '100kb' }), async (req, res) => {
+    const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
+    await slackInteractions.handle(String(req.params.id), { timestamp: header('x-slack-request-timestamp'), signature: header('x-slack-signature') }, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+    res.status(200).end();
   });
 }

@@ -43,6 +43,7 @@ export const channelView = z.object({
   /** The address without its query (WeCom and DingTalk carry their key there). */
   endpoint: z.string(),
   hasSecret: z.boolean(),
+  interactionsPath: z.string().optional().describe("Slack: the path (after BASE_URL) to give the Slack app as its Interactivity Request URL; the channel's secret is the app's signing secret"),
   events: z.array(z.enum(CHANNEL_EVENTS)),
   route: z.object({ services: z.array(z.string()), teams: z.array(z.string()), severities: z.array(z.string()) }),
   locale: z.enum(LOCALES).optional(),
@@ -88,6 +89,28 @@ export function webhookDocs(): Record<string, unknown> {
       },
     ]),
   );
+}
+
+/** The OpenAPI entry of the Slack interactions endpoint (outside /api/v1: Slack's signature is its credential). */
+export function slackInteractionsDoc(): Record<string, unknown> {
+  const header = (name: string, description: string) => ({ name, in: 'header', required: true, description, schema: { type: 'string' } });
+  return {
+    '/chat/slack/{id}/interactions': {
+      post: {
+        tags: ['channels'],
+        summary: "Slack's Interactivity Request URL for a Slack channel: snooze and new-due-date clicks on the overdue summary",
+        description:
+          "Slack signs each request with the channel's secret (the Slack app's signing secret): X-Slack-Signature = v0= hex HMAC-SHA256 of v0:<timestamp>:<body>. Refused when the signature does not match (403), when older than five minutes (403) or when seen before (409). The answer is posted in the message's thread. See docs/chat.md.",
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          header('X-Slack-Request-Timestamp', 'seconds since 1970'),
+          header('X-Slack-Signature', 'v0=<hex>'),
+        ],
+        requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { payload: { type: 'string', description: 'a block_actions payload (JSON)' } }, required: ['payload'] } } } },
+        responses: { '200': { description: 'Taken' }, '400': { description: 'Not a block_actions payload' }, '403': { description: 'Signature missing, wrong or stale' }, '404': { description: 'No enabled Slack channel with a signing secret' }, '409': { description: 'Replayed' } },
+      },
+    },
+  };
 }
 
 export const testResultView = z.object({ queued: z.number().int(), dedupeKeys: z.array(z.string()) });

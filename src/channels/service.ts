@@ -3,12 +3,15 @@ import { Conflict, NotFound, staleVersion } from '../lib/errors.js';
 import type { Actor } from '../http/actor.js';
 import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
-import type { ChannelDoc, ChannelEvent, ChannelKind, ChannelModel } from './model.js';
+import { slackInteractionsPath, type ChannelDoc, type ChannelEvent, type ChannelKind, type ChannelModel } from './model.js';
 import type { ChannelView, CreateChannelInput, PatchChannelInput } from './schemas.js';
 import type { SecretBox } from './secrets.js';
 
-/** Kinds whose robots sign with a secret (the others carry their credential in the address). */
-const SIGNED: readonly ChannelKind[] = ['feishu', 'dingtalk', 'webhook'];
+/**
+ * Kinds with a secret: the robots that sign posts with it (the others carry their credential in the
+ * address), and Slack, whose app signs its button clicks with its signing secret.
+ */
+const SIGNED: readonly ChannelKind[] = ['feishu', 'dingtalk', 'slack', 'webhook'];
 
 /** What admins see of an address: its key or token (in the query, or the hook's last path segment) left out. */
 function endpointOf(kind: ChannelKind, url: string): string {
@@ -26,6 +29,7 @@ export function channelView(d: ChannelDoc): ChannelView {
     kind: d.kind,
     endpoint: d.endpoint,
     hasSecret: !!d.sealedSecret,
+    ...(d.kind === 'slack' ? { interactionsPath: slackInteractionsPath(d._id) } : {}),
     events: d.events,
     route: { services: d.route?.services ?? [], teams: d.route?.teams ?? [], severities: d.route?.severities ?? [] },
     ...(d.locale ? { locale: d.locale as ChannelView['locale'] } : {}),

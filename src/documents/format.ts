@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { getOrBounded } from '../lib/maps.js';
 import type { Span } from '../lib/time.js';
 import { zoneNamed } from '../lib/time.js';
+import type { Said } from '../lib/errors.js';
 import { isUiKey, ui } from './ui-strings.js';
 
 /**
@@ -131,4 +132,14 @@ function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.N
 export function term(group: string, value: string, locale: string): string {
   const key = `term.${group}.${value}`;
   return isUiKey(key) ? ui(locale, key) : value;
+}
+
+/** An error's or field's message in `locale` when it says which (`said`), else its own (English) message. */
+export function localMessage(m: { message: string; said?: Said }, locale: string): string {
+  const key = m.said && `said.${m.said.id}`;
+  if (!key || !isUiKey(key)) return m.message;
+  // A role or an action's status is named in the reader's words too.
+  const { role, actionStatus } = m.said!.params;
+  const params = { ...m.said!.params, ...(role ? { role: term('role', String(role), locale) } : {}), ...(actionStatus ? { actionStatus: term('actionStatus', String(actionStatus), locale).toLowerCase() } : {}) };
+  return ui(locale, key, params);
 }

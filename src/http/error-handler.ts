@@ -4,7 +4,7 @@ import { HttpError } from './errors.js';
 import { DomainError, NotFound, type ErrorKind } from '../lib/errors.js';
 import { RETRY_AFTER_SECONDS, Unavailable } from './availability.js';
 import { isUnavailable } from '../lib/db.js';
-import { localMessage } from './form-errors.js';
+import { localMessage } from '../documents/format.js';
 import { acceptedLocale } from './accept-language.js';
 
 interface BodyParserError {

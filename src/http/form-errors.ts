@@ -1,16 +1,8 @@
-import { term } from '../documents/format.js';
+import { localMessage, term } from '../documents/format.js';
 import { isUiKey, ui } from '../documents/ui-strings.js';
 import type { Locale } from '../lib/config.js';
 import type { FieldError, Said } from '../lib/errors.js';
 
-/** An error's or field's message in `locale` when it says which (`said`), else its own (English) message. */
-export function localMessage(m: { message: string; said?: Said }, locale: string): string {
-  const key = m.said && `said.${m.said.id}`;
-  if (!key || !isUiKey(key)) return m.message;
-  // A role is named in the reader's words too.
-  const params = { ...m.said!.params, ...(m.said!.params.role ? { role: term('role', String(m.said!.params.role), locale) } : {}) };
-  return ui(locale, key, params);
-}
 
 /**
  * A service's or schema's message about a field, in the person's words and locale: the API speaks in

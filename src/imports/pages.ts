@@ -2,7 +2,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import { HttpError } from '../http/errors.js';
 import { toHttpError } from '../http/error-handler.js';
-import { localMessage } from '../http/form-errors.js';
+import { localMessage } from '../documents/format.js';
 import { BadRequest } from '../lib/errors.js';
 import { allow, formLines, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
 import { INCIDENT_STATUSES, WINDOW_FIELDS, type CreateIncidentInput } from '../incidents/schemas.js';

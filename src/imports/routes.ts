@@ -1,6 +1,6 @@
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
-import { localMessage } from '../http/form-errors.js';
+import { localMessage } from '../documents/format.js';
 import { acceptedLocale } from '../http/pages.js';
 import type { ImportWarning } from './notes.js';
 import type { ImportsService } from './service.js';

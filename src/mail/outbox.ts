@@ -26,6 +26,8 @@ export interface OutboxDoc {
   transport?: 'chat';
   /** A chat message's body as its platform takes it (JSON), signed only when sent. */
   payload?: string;
+  /** A chat reply's own address (Slack's response_url), sealed: it goes there instead of the channel's. */
+  sealedReplyUrl?: string;
   to: string;
   subject: string;
   html: string;
@@ -66,6 +68,7 @@ const outboxSchema = new Schema<OutboxDoc>(
     kind: { type: String, required: true },
     transport: { type: String, enum: ['chat'] },
     payload: String,
+    sealedReplyUrl: String,
     to: { type: String, required: true },
     subject: { type: String, required: true },
     html: { type: String, required: true },
@@ -145,7 +148,7 @@ type Listed = Pick<OutboxDoc, '_id' | 'to' | 'kind' | 'status' | 'createdAt'>;
 const LISTED = { to: 1, kind: 1, status: 1, createdAt: 1 } as const;
 const newestFirst = (a: Listed, b: Listed) => b.createdAt.getTime() - a.createdAt.getTime() || String(b._id).localeCompare(String(a._id));
 
-export type NewMessage = Pick<OutboxDoc, 'dedupeKey' | 'kind' | 'to' | 'subject' | 'html' | 'text' | 'refs' | 'transport' | 'payload'>;
+export type NewMessage = Pick<OutboxDoc, 'dedupeKey' | 'kind' | 'to' | 'subject' | 'html' | 'text' | 'refs' | 'transport' | 'payload' | 'sealedReplyUrl'>;
 
 /**
  * The chat side of delivery (src/channels/delivery.ts): the outbox claims, retries and records every

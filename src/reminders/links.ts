@@ -28,6 +28,7 @@ export class LinkRefused extends DomainError {
   constructor(readonly reason: 'invalid' | 'expired' | 'used') {
     // A link that never was is malformed; one that was good once is gone.
     super(reason === 'invalid' ? 'malformed' : 'gone', `link_${reason}`, { invalid: 'This link is not valid', expired: 'This link has expired', used: 'This link has already been used' }[reason]);
+    this.saying(`link_${reason}`);
   }
 }
 
@@ -40,6 +41,9 @@ export type SettingModel = Model<SettingDoc>;
 export function settingModel(conn: Connection): SettingModel {
   return modelOn<SettingDoc>(conn, 'Setting', settingSchema);
 }
+
+/** The token of a link made by ActionLinks.url (its last path segment). */
+export const tokenOfLink = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 

@@ -2,7 +2,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import type { Outbox } from '../mail/outbox.js';
 import { readerOf, renderEmail, type TemplateRenderer } from './email.js';
-import { localMessage } from '../http/form-errors.js';
+import { localMessage } from '../documents/format.js';
 import type { ActionLinks } from './links.js';
 import type { NotificationDoc, Notifications } from './notifications.js';
 import type { PeopleLookup } from './people.js';

@@ -59,7 +59,7 @@ export class OneClick {
       }
       const form = parsed.data as Partial<{ note: string; evidence: string; dueDate: string }>;
       if (link.op === 'due' && form.dueDate! < this.today(action)) {
-        return { status: 400, state: 'form', op: link.op, action: this.summary(action), values, errors: [{ field: 'dueDate', message: 'must be today or later' }] };
+        return { status: 400, state: 'form', op: link.op, action: this.summary(action), values, errors: [{ field: 'dueDate', message: 'must be today or later', said: { id: 'dueNotBefore', params: { today: this.today(action) } } }] };
       }
       // Taken before the change: of two clicks (or a replay) exactly one goes on.
       if (!(await this.deps.links.use(link))) throw new LinkRefused('used');
@@ -76,8 +76,8 @@ export class OneClick {
   private async check(token: string): Promise<{ link: LinkToken; action: ActionDoc }> {
     const link = await this.deps.links.verify(token);
     const action = await this.deps.actions.find(link.actionKey);
-    if (action.owner !== link.recipient) throw new Forbidden(`${action.key} is no longer assigned to ${link.recipient}`);
-    if (!OPEN.includes(action.status as ActionStatus)) throw new Conflict(`${action.key} is already ${action.status}`);
+    if (action.owner !== link.recipient) throw new Forbidden(`${action.key} is no longer assigned to ${link.recipient}`).saying('actionReassigned', { key: action.key, email: link.recipient });
+    if (!OPEN.includes(action.status as ActionStatus)) throw new Conflict(`${action.key} is already ${action.status}`).saying('actionClosed', { key: action.key, actionStatus: action.status });
     return { link, action };
   }
 

@@ -4,7 +4,9 @@ import { actionKeyParams, dueDate } from '../actions/schemas.js';
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
 import { toHttpError } from '../http/error-handler.js';
-import { Forbidden, NotFound, Unprocessable } from '../lib/errors.js';
+import { localMessage } from '../documents/format.js';
+import { Forbidden, NotFound, Unprocessable, type FieldError } from '../lib/errors.js';
+import { ui, type UiKey } from '../documents/ui-strings.js';
 import { pageQuery } from '../http/paging.js';
 import { OUTBOX_STATUSES } from '../mail/outbox.js';
 import type { Outbox } from '../mail/outbox.js';
@@ -77,6 +79,19 @@ export function reminderRoutes(api: Api, { outbox, actions, clock }: { outbox: O
   });
 }
 
+/** The confirmation forms' fields, by the labels their inputs carry. */
+const LINK_FIELDS: Record<string, UiKey> = { note: 'actionLink.note', evidence: 'actionLink.evidence', dueDate: 'actionLink.newDueDate' };
+
+/** The page's refusal and field errors in the reader's language, each error after its field's label. */
+function inWords(page: LinkPage, locale: string): LinkPage {
+  const labelled = (e: FieldError) => `${LINK_FIELDS[e.field] ? ui(locale, LINK_FIELDS[e.field]!) : e.field}: ${localMessage(e, locale)}`;
+  return {
+    ...page,
+    ...(page.refusal ? { message: localMessage(page.refusal, locale) } : {}),
+    ...(page.errors ? { errors: page.errors.map((e) => ({ ...e, message: labelled(e) })) } : {}),
+  };
+}
+
 /** The pages behind the one-click links: GET shows a form, POST (the form) applies. Not under /api: the token is the credential. */
 export function linkPages(app: Express, { oneClick, links, people, renderer, config }: { oneClick: OneClick; links: ActionLinks; people: PeopleLookup; renderer: Renderer; config: Config }): void {
   // In the recipient's locale and zone, as their email was; a forged token's page in the defaults.
@@ -88,7 +103,7 @@ export function linkPages(app: Express, { oneClick, links, people, renderer, con
       .type('html')
       .set('cache-control', 'no-store')
       .set('referrer-policy', 'no-referrer')
-      .send(renderer.render({ kind: 'pages', name: 'action-link', locale: reader.locale, format: 'html', data: page, timezone: reader.zone }));
+      .send(renderer.render({ kind: 'pages', name: 'action-link', locale: reader.locale, format: 'html', data: inWords(page, reader.locale), timezone: reader.zone }));
   };
   app.get('/links/:token', async (req, res) => {
     const token = String(req.params.token);

@@ -14,6 +14,7 @@ export interface Received {
 export const ROBOT_KEY = 'robot-key-6f1c2a';
 export const FEISHU_SECRET = 'feishu-secret-9d3e';
 export const DINGTALK_SECRET = 'SECdingtalk-secret-41aa';
+export const SLACK_SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 export const WEBHOOK_SECRET = 'whsec_' + Buffer.from('webhook-secret-of-32-bytes-long!').toString('base64');
 
 const HOUR = 3600_000;
@@ -52,7 +53,7 @@ export class Receivers {
         const result = this.check(kind, url, raw, req.headers);
         if (result) return answer(result.status, result.body, result.headers);
         this.received.push({ kind, body: JSON.parse(raw), headers: req.headers });
-        answer(200, kind === 'slack' ? 'ok' : kind === 'feishu' ? { code: 0, msg: 'success', data: {} } : { errcode: 0, errmsg: 'ok' });
+        answer(200, kind.startsWith('slack') ? 'ok' : kind === 'feishu' ? { code: 0, msg: 'success', data: {} } : { errcode: 0, errmsg: 'ok' });
       });
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -111,6 +112,11 @@ export class Receivers {
         if (url.pathname !== `/slack/${ROBOT_KEY}`) return { status: 404, body: 'no_service' };
         if (!Array.isArray(body.blocks) || body.blocks.some((b: any) => b.type === 'section' && b.text.text.length > 3000)) return { status: 400, body: 'invalid_blocks' };
         if (this.overLimit('slack', this.limits.slack!)) return { status: 429, body: 'rate_limited', headers: { 'retry-after': '600' } };
+        return undefined;
+      }
+      case 'slack-response': {
+        // A response_url: Slack takes {text} and posts it where the interaction happened.
+        if (typeof body.text !== 'string' || !body.text) return { status: 400, body: 'no_text' };
         return undefined;
       }
       case 'webhook': {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { fingerprintOf, parseWeeklyReports } from '../../src/imports/parse.js';
 import { fixture } from '../support/fixtures.js';
 import { report } from './reports.js';
-import { localMessage } from '../../src/http/form-errors.js';
+import { localMessage } from '../../src/documents/format.js';
 
 const options = { timezone: 'Asia/Shanghai', severityLevels: ['A', 'B', 'C', 'D', 'E'], today: new Date('2026-11-25T02:00:00Z') };
 const parse = (text: string, extra = {}) => parseWeeklyReports(text, { ...options, ...extra });
