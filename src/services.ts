@@ -35,6 +35,7 @@ import { ChatEvents } from './channels/events.js';
 import { channelModels } from './channels/model.js';
 import { SecretBox } from './channels/secrets.js';
 import { SlackInteractions } from './channels/slack-interactions.js';
+import { ReportSending } from './reports/sending.js';
 import { ChannelsService } from './channels/service.js';
 import { channelKeyBytes } from './lib/config.js';
 import type { Clock } from './lib/clock.js';
@@ -159,6 +160,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
     config,
     logger,
   });
+  const reportSending = new ReportSending({ reports, outbox: mail.outbox, chat: chatEvents });
   const comments = new CommentsService({ mirror, records, audit, clock });
   const reviews = new ReviewsService({
     comments,
@@ -177,7 +179,7 @@ export function buildServices(deps: { config: Config; conn: Connection; clock: C
   });
   // Refused page forms shown again at their own address (post-redirect-get), for this process's pages.
   const refusedForms = new RefusedForms(clock);
-  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, records, claims, audit, users, oidc, actions, incidents, catalog, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews, channels, chatEvents, slackInteractions };
+  return { refusedForms, config, conn, clock, logger, models, storeAvailable, feed, mirror, revisions, records, claims, audit, users, oidc, actions, incidents, catalog, imports, renderer, documents, metrics, reports, people, ...mail, comments, reviews, channels, chatEvents, slackInteractions, reportSending };
 }
 
 export type Services = ReturnType<typeof buildServices>;

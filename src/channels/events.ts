@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Handlebars from 'handlebars';
 import type { ActionsService } from '../actions/service.js';
 import { formatList, formatTime, term, type InstantValue } from '../documents/format.js';
@@ -16,7 +17,9 @@ import type { UserDoc } from '../users/model.js';
 import type { ChannelDoc, ChannelEvent, ChannelKind } from './model.js';
 import { shorten } from './fit.js';
 import { inlineLink, inlineMention, plainLine, render, type ChatMessage, type Mention } from './platforms.js';
-import type { ChannelsService } from './service.js';
+import { routes, type ChannelsService } from './service.js';
+import { weeklyMessage } from './weekly.js';
+import type { StabilityReport } from '../reports/schemas.js';
 
 export type ReviewEvent = 'requested' | 'changes_requested' | 'approved' | 'published';
 
@@ -187,6 +190,31 @@ export class ChatEvents {
       inlineMentions: true,
       data: { date: day, actions: actions.map((a) => ({ key: a.key, title: a.title, owner: a.owner ?? null, dueDate: a.dueDate ?? null, incident: a.incidentKey })) },
     };
+  }
+
+  /**
+   * The weekly stability section, when the weekly report is sent: to each enabled channel taking
+   * `report.weekly`, with the figures of the whole report and the incidents routed to the channel. A
+   * section already posted to a channel, word for word, is not posted again.
+   */
+  async weeklyReport(report: StabilityReport, locale: string | undefined): Promise<{ channels: number; messages: number }> {
+    const { config, outbox } = this.deps;
+    const channels = (await this.deps.channels.all()).filter((c) => !c.disabled && c.events.includes('report.weekly'));
+    if (!channels.length) return { channels: 0, messages: 0 };
+    const routing = [];
+    for (const i of report.incidents) {
+      const incident = await this.deps.incidentOf(i.key);
+      const team = incident.owner ? (await this.deps.people([incident.owner])).get(incident.owner)?.team : undefined;
+      routing.push({ entry: i, incident, team });
+    }
+    let messages = 0;
+    for (const channel of channels) {
+      const shown = routing.filter((r) => routes(channel, r.incident, r.team)).map((r) => r.entry);
+      const message = weeklyMessage(report, shown, channel.locale ?? locale ?? config.DEFAULT_LOCALE, config.BASE_URL);
+      const words = createHash('sha256').update(JSON.stringify([message.title, message.lines])).digest('base64url').slice(0, 16);
+      messages += (await outbox.enqueueMany(this.messages(channel, message, `weekly:${report.period.from}:${report.period.to}:${words}`))).size;
+    }
+    return { channels: channels.length, messages };
   }
 
   /** A test message to one channel, whatever it is routed to (the settings' "send a test message"). */

@@ -3,7 +3,7 @@ import { modelOn } from '../lib/db.js';
 
 export const CHANNEL_KINDS = ['wecom', 'feishu', 'dingtalk', 'slack', 'webhook'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
-export const CHANNEL_EVENTS = ['incident.filed', 'incident.status', 'review', 'action.assigned', 'actions.overdue'] as const;
+export const CHANNEL_EVENTS = ['incident.filed', 'incident.status', 'review', 'action.assigned', 'actions.overdue', 'report.weekly'] as const;
 export type ChannelEvent = (typeof CHANNEL_EVENTS)[number];
 
 /** Where a Slack app's Interactivity Request URL points for one channel (its signing secret is the channel's). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorResponse } from '../http/api.js';
 import { LOCALES } from '../lib/config.js';
 import { CHANNEL_EVENTS, CHANNEL_KINDS } from './model.js';
 
@@ -55,7 +56,7 @@ export const channelView = z.object({
 export type ChannelView = z.infer<typeof channelView>;
 
 /** What a generic webhook receives (Standard Webhooks: type, timestamp, data), by event. */
-export const WEBHOOK_EVENTS = ['incident.filed', 'incident.status', 'review.requested', 'review.changes_requested', 'review.approved', 'review.published', 'action.assigned', 'actions.overdue', 'test'] as const;
+export const WEBHOOK_EVENTS = ['incident.filed', 'incident.status', 'review.requested', 'review.changes_requested', 'review.approved', 'review.published', 'action.assigned', 'actions.overdue', 'report.weekly', 'test'] as const;
 export const webhookPayload = z.object({
   type: z.enum(WEBHOOK_EVENTS),
   timestamp: z.iso.datetime(),
@@ -107,7 +108,14 @@ export function slackInteractionsDoc(): Record<string, unknown> {
           header('X-Slack-Signature', 'v0=<hex>'),
         ],
         requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { payload: { type: 'string', description: 'a block_actions payload (JSON)' } }, required: ['payload'] } } } },
-        responses: { '200': { description: 'Taken' }, '400': { description: 'Not a block_actions payload' }, '403': { description: 'Signature missing, wrong or stale' }, '404': { description: 'No enabled Slack channel with a signing secret' }, '409': { description: 'Replayed' } },
+        responses: {
+          '200': { description: 'Taken (an empty answer)', content: { 'text/plain': { schema: { type: 'string', maxLength: 0 } } } },
+          '400': errorResponse('Not a block_actions payload'),
+          '403': errorResponse('Signature missing, wrong, or older than five minutes'),
+          '404': errorResponse('No enabled Slack channel with a signing secret'),
+          '409': errorResponse('Replayed: this request was handled before'),
+          default: errorResponse('Any other error'),
+        },
       },
     },
   };

@@ -146,7 +146,7 @@ export class ChannelsService {
 }
 
 /** Empty route lists take every incident; otherwise a match on any listed service, team or severity. */
-function routes(c: ChannelDoc, incident: { services?: string[]; severity: string }, team: string | undefined): boolean {
+export function routes(c: ChannelDoc, incident: { services?: string[]; severity: string }, team: string | undefined): boolean {
   const { services = [], teams = [], severities = [] } = c.route ?? {};
   if (!services.length && !teams.length && !severities.length) return true;
   return (

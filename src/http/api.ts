@@ -83,8 +83,8 @@ export class Api {
           description: 'Success',
           content: textOnly ? text : { 'application/json': { schema: toSchema(spec.response, 'output') }, ...text },
         },
-        ...Object.fromEntries(errorStatuses(spec).map((status) => [String(status), { description: ERRORS[status], content: { 'application/json': { schema: errorSchema } } }])),
-        default: { description: 'Any other error', content: { 'application/json': { schema: errorSchema } } },
+        ...Object.fromEntries(errorStatuses(spec).map((status) => [String(status), errorResponse(ERRORS[status]!)])),
+        default: errorResponse('Any other error'),
       };
       (paths[`/api/v1${oasPath}`] ??= {})[spec.method] = {
         summary: spec.summary,
@@ -107,6 +107,9 @@ export class Api {
 }
 
 const errorSchema = toSchema(errorView, 'output');
+
+/** An error answer as the OpenAPI document declares it, for routes described by hand. */
+export const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
 
 const ERRORS: Record<number, string> = {
   400: 'Bad input: each bad field by path',

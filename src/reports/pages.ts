@@ -6,7 +6,7 @@ import { compact, formLines, formPost, formText, pageLocale, renderPage, require
 import { parseOr400 } from '../http/validate.js';
 import type { Services } from '../services.js';
 import { renderSvg } from './charts.js';
-import { CHART_NAMES, metricBody, reportQuery, workItemsBody } from './schemas.js';
+import { CHART_NAMES, emailBody, metricBody, reportQuery, workItemsBody } from './schemas.js';
 import type { ReportTemplate } from './service.js';
 
 const CHART_WEEKS = 12;
@@ -23,7 +23,9 @@ export function reportPages(services: Services): Router {
     renderPage(services, req, res, 'message', { title: String(error.status), message: `${error.message}${error.fields.map((x) => ` ${x.field}: ${x.message}`).join(';')}` }, error.status);
   const page = (template: ReportTemplate) => async (req: Request, res: express.Response) => {
     // The picker sends its empty fields too (a week and blank dates): blank means not given.
-    const query = parseOr400(reportQuery, compact(req.query as Record<string, unknown>), 'query');
+    // sentEmails and sentChat are the send form's answer (below), not part of the report asked for.
+    const { sentEmails, sentChat, ...asked } = req.query as Record<string, unknown>;
+    const query = parseOr400(reportQuery, compact(asked), 'query');
     const readerLocale = pageLocale(services.config, req);
     const locale = query.locale ?? readerLocale;
     const { reports } = services;
@@ -61,6 +63,8 @@ export function reportPages(services: Services): Router {
       successRates: report.successRates,
       workItems: report.workItems.map((i) => (i.kind === 'drill' ? `${DRILL_PREFIX[locale]}${i.text}` : i.text)).join('\n'),
       exports: new URLSearchParams({ startedFrom: period.from, startedTo: period.to }).toString(),
+      template,
+      ...(typeof sentEmails === 'string' ? { sent: { emails: Number(sentEmails) || 0, messages: Number(sentChat) || 0 } } : {}),
     });
   };
   router.get('/reports/weekly', requireSignIn, page('weekly'));
@@ -93,6 +97,25 @@ export function reportPages(services: Services): Router {
         const body = parseOr400(workItemsBody, { ...compact({ week: f('week'), from: f('from'), to: f('to') }), items }, 'work items');
         await services.metrics.setWorkItems(services.reports.period(body), body.items, actor.email);
         return safeBack(f('back'));
+      },
+      refused,
+    ),
+  );
+  // As POST /api/v1/reports/emails: the email to each address (one a line, or comma-separated), the weekly section to chat.
+  router.post(
+    '/reports/send',
+    ...formPost(
+      'incidents:write',
+      async (req) => {
+        const f = (name: string) => formText(req.body, name);
+        const recipients = formLines(req.body, 'recipients').flatMap((line) => line.split(/[,，;；\s]+/)).filter(Boolean);
+        const fields = compact({ week: f('week'), from: f('from'), to: f('to'), template: f('template'), locale: pageLocale(services.config, req) });
+        const body = parseOr400(emailBody, { ...fields, recipients, chat: f('chat') === 'true' }, 'report');
+        const sent = await services.reportSending.send(body);
+        const back = new URL(safeBack(f('back')), 'http://x');
+        back.searchParams.set('sentEmails', String(sent.queued));
+        back.searchParams.set('sentChat', String(sent.chat.messages));
+        return `${back.pathname}${back.search}#send`;
       },
       refused,
     ),

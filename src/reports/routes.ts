@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { actorOf } from '../http/actor.js';
@@ -124,24 +123,12 @@ export function reportRoutes(api: Api, services: Services): void {
     method: 'post',
     path: '/reports/emails',
     tag: 'reports',
-    summary: 'Emails a report (HTML with its charts and their text, and plain text) to the people listed, through the outbox',
+    summary: 'Sends a report: by email (HTML with its charts and their text, and plain text) to the people listed, and the weekly section to the chat channels taking report.weekly, through the outbox',
     permission: 'incidents:write',
     body: emailBody,
     status: 202,
-    response: z.object({ queued: z.number().int(), alreadyQueued: z.number().int(), subject: z.string() }),
-    handler: async ({ body }) => {
-      const { recipients, template, requestId, ...query } = body;
-      const message = await reports.withCharts({ ...query, format: 'html' }, template);
-      // A retried request (same requestId), or the same report again (same content), is not sent twice.
-      const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-      const sameness = requestId ? `request:${sha256(requestId)}` : `content:${sha256(`${message.subject}\n${message.html}\n${message.text}`)}`;
-      let queued = 0;
-      for (const recipient of recipients) {
-        const dedupeKey = `report:${template}:${message.from}:${message.to}:${recipient}:${sameness}`;
-        if (await services.outbox.enqueue({ dedupeKey, kind: 'report', to: recipient, subject: message.subject, html: message.html, text: message.text })) queued++;
-      }
-      return { queued, alreadyQueued: recipients.length - queued, subject: message.subject };
-    },
+    response: z.object({ queued: z.number().int(), alreadyQueued: z.number().int(), subject: z.string(), chat: z.object({ channels: z.number().int(), messages: z.number().int().describe('chat messages written (a section already posted word for word is not posted again)') }) }),
+    handler: ({ body }) => services.reportSending.send(body),
   });
 
   const exportRoute = (kind: ExportKind, query: typeof incidentExportQuery | typeof actionExportQuery) =>

@@ -144,7 +144,8 @@ export const emailBody = z
     date: date.optional(),
     locale: z.enum(LOCALES).optional(),
     template: z.enum(['weekly', 'stability']).default('weekly'),
-    recipients: z.array(z.email().max(254).toLowerCase()).min(1).max(50).describe('who gets it'),
+    recipients: z.array(z.email().max(254).toLowerCase()).max(50).default([]).describe('who gets it by email'),
+    chat: z.boolean().default(true).describe('the weekly report only: also post its section to the chat channels that take report.weekly'),
     requestId: z
       .string()
       .min(1)
@@ -152,7 +153,13 @@ export const emailBody = z
       .optional()
       .describe('sent again with the same requestId, nothing is sent again (a retried request); without it, the same report to the same person is not sent twice'),
   })
-  .superRefine(checkPeriod);
+  .superRefine(checkPeriod)
+  .superRefine((b, ctx) => {
+    if (!b.recipients.length && !(b.template === 'weekly' && b.chat)) {
+      ctx.addIssue({ code: 'custom', path: ['recipients'], message: 'name at least one recipient, or send the weekly report to chat' });
+    }
+  });
+export type EmailBody = z.output<typeof emailBody>;
 
 export const CHART_NAMES = ['incidents-by-week', 'time-to-resolve', 'actions-opened-closed', 'availability'] as const;
 export const chartParams = z.strictObject({ name: z.enum(CHART_NAMES) });

@@ -282,10 +282,10 @@ export class ReportsService {
    * The printable report with its charts as figures (SVG, each captioned with its text alternative),
    * and as plain text (markdown, then each chart's text): for print and for email.
    */
-  async withCharts(q: ReportQuery, template: ReportTemplate): Promise<{ subject: string; html: string; text: string; from: string; to: string }> {
+  async withCharts(q: ReportQuery, template: ReportTemplate): Promise<{ report: StabilityReport; subject: string; html: string; text: string; from: string; to: string }> {
     const { config } = this.deps;
     const locale = q.locale ?? config.DEFAULT_LOCALE;
-    const [{ text: html }, { text: md }] = await Promise.all([this.render({ ...q, format: 'html' }, template), this.render({ ...q, format: 'md' }, template)]);
+    const [{ report, text: html }, { text: md }] = await Promise.all([this.render({ ...q, format: 'html' }, template), this.render({ ...q, format: 'md' }, template)]);
     const period = this.period(q);
     // A week's charts show the twelve weeks up to it; a range's, its own weeks.
     const chartPeriod = period.week ? this.period({ ...this.lastWeeksBefore(period.week, 12), timezone: period.zone }) : period;
@@ -293,6 +293,7 @@ export class ReportsService {
     const charts = CHARTS_IN_PRINT.map((name) => this.chart(name, chartPeriod, data, locale));
     const figures = charts.map((c) => `<figure>${renderSvg(c)}<figcaption>${escapeHtml(c.text)}</figcaption></figure>`).join('\n');
     return {
+      report,
       subject: md.split('\n', 1)[0]!.replace(/^#\s*/, ''),
       html: html.replace('</main>', `${figures}\n</main>`),
       text: `${md}\n${charts.map((c) => c.text).join('\n\n')}\n`,

@@ -177,7 +177,7 @@ describe('exports and charts', () => {
 
   it('emails a report through the outbox, its charts in the HTML and their text in both parts', async () => {
     const { body } = await t.api.post('/api/v1/reports/emails').send({ week: '2023-W07', locale: 'zh-CN', recipients: ['Lead@Example.com', 'sre@example.com'] }).expect(202);
-    expect(body).to.deep.equal({ queued: 2, alreadyQueued: 0, subject: '第07周 2023/02/19' });
+    expect(body).to.deep.equal({ queued: 2, alreadyQueued: 0, subject: '第07周 2023/02/19', chat: { channels: 0, messages: 0 } });
     const { items } = (await t.api.get('/api/v1/outbox').query({ to: 'lead@example.com' }).expect(200)).body;
     expect(items).to.have.length(1);
     expect(items[0].subject).to.equal('第07周 2023/02/19');
