@@ -215,24 +215,24 @@ export class ActionsService {
         from,
         to,
         allowed,
-      });
+      }).saying('moveNotAllowed', { key: doc.key, actionStatus: from });
     }
     if (!mayMove(actor, doc, to)) {
       throw new Forbidden(`A ${actor.role ?? 'link holder'} may move only the actions they own; ${doc.key} is ${doc.owner ? `owned by ${doc.owner}` : 'unowned'}`, {
         rule: 'own-actions-only',
-      });
+      }).saying('ownActionsOnly', { key: doc.key });
     }
     const now = this.deps.clock.now();
     const changes: Record<string, unknown> = { status: to, statusReason: undefined };
     const needReason = (rule: string, why: string) => {
-      if (!input.reason) throw ruleFailed(rule, `${why} needs a reason`, [{ field: 'reason', message: `required when ${why}` }]);
+      if (!input.reason) throw ruleFailed(rule, `${why} needs a reason`, [{ field: 'reason', message: `required when ${why}` }]).saying('moveNeedsReason', { key: doc.key });
       changes.statusReason = input.reason;
     };
 
     if (isClosed(from) && !isClosed(to)) {
       const incident = await this.incidentOf(doc);
       if (incident.status === 'closed') {
-        throw new Conflict(`Incident ${incident.key} is closed; reopen it before reopening ${doc.key}`, { rule: 'incident-closed' });
+        throw new Conflict(`Incident ${incident.key} is closed; reopen it before reopening ${doc.key}`, { rule: 'incident-closed' }).saying('incidentClosedFirst', { incident: incident.key, key: doc.key });
       }
       needReason('reopen-needs-reason', `reopening a ${from} action`);
       // The old completion and verification no longer hold; history keeps them.
@@ -250,31 +250,32 @@ export class ActionsService {
       if (!mayAcceptWontFix(actor, incident)) {
         throw new Forbidden(`Only the owner of incident ${incident.key} or an approver (admin, reviewer) may accept wont_fix`, {
           rule: 'wont-fix-needs-approver',
-        });
+        }).saying('wontFixNeedsApprover', { incident: incident.key });
       }
     }
     if (to === 'done') {
       const missing: FieldError[] = [];
       if (!input.note) missing.push({ field: 'note', message: 'required when marking done: what was changed' });
       if (!input.evidence) missing.push({ field: 'evidence', message: 'required when marking done: a link or text (the merged change, the new alert, the runbook)' });
-      if (missing.length) throw ruleFailed('done-needs-note-and-evidence', `Marking ${doc.key} done needs a completion note and evidence`, missing);
+      if (missing.length) throw ruleFailed('done-needs-note-and-evidence', `Marking ${doc.key} done needs a completion note and evidence`, missing).saying('doneNeedsNoteAndEvidence', { key: doc.key });
       Object.assign(changes, { completionNote: input.note, evidence: input.evidence, doneAt: now });
     }
     if (to === 'verified') {
       if (doc.owner && actor.email === doc.owner) {
         throw ruleFailed('verifier-not-owner', `${doc.key} must be verified by someone other than its owner (${doc.owner})`, [
-          { field: 'actor', message: 'the owner cannot verify their own action' },
-        ]);
+          { field: 'actor', message: 'the owner cannot verify their own action', said: { id: 'verifierIsOwner', params: {} } },
+        ]).saying('verifierNotOwner', { key: doc.key, email: doc.owner });
       }
       // Verification is a second pair of eyes: whoever marked it done (the last time) cannot be them.
       const markedDoneBy = doc.history.filter((h) => h.field === 'status' && h.to === 'done').at(-1)?.by;
       if (markedDoneBy && actor.email === markedDoneBy) {
         throw ruleFailed('verifier-not-completer', `${doc.key} must be verified by someone other than the person who marked it done (${markedDoneBy})`, [
-          { field: 'actor', message: 'whoever marked the action done cannot verify it' },
-        ]);
+          { field: 'actor', message: 'whoever marked the action done cannot verify it', said: { id: 'verifierMarkedDone', params: {} } },
+        ]).saying('verifierNotCompleter', { key: doc.key, email: markedDoneBy });
       }
       if (input.recheckOn && input.recheckOn <= localDate(doc.timezone, now)) {
-        throw ruleFailed('recheck-in-future', 'A recheck date must be after today', [{ field: 'recheckOn', message: `must be after ${localDate(doc.timezone, now)}` }]);
+        const today = localDate(doc.timezone, now);
+        throw ruleFailed('recheck-in-future', 'A recheck date must be after today', [{ field: 'recheckOn', message: `must be after ${today}`, said: { id: 'afterToday', params: { today } } }]).saying('recheckAfterToday');
       }
       Object.assign(changes, {
         verifiedBy: actor.email,

@@ -6,7 +6,7 @@ import { ACTION_PRIORITIES, ACTION_TYPES } from '../actions/schemas.js';
 import { diffFields } from '../audit/diff.js';
 import { formatTime, localMessage, term } from '../documents/format.js';
 import { markdownToHtml } from '../documents/renderer.js';
-import { ui, type UiKey } from '../documents/ui-strings.js';
+import { isUiKey, ui, type UiKey } from '../documents/ui-strings.js';
 import { formMessage } from '../http/form-errors.js';
 import { type HttpError } from '../http/errors.js';
 import { BadRequest, type FieldError } from '../lib/errors.js';
@@ -119,7 +119,7 @@ export async function renderIncident(
   const otherLocale = LOCALES.find((l) => l !== locale)!;
   const now = DateTime.fromJSDate(services.clock.now());
   // When each comment was written, relative to now in the reader's words; the exact time goes in its title.
-  const ago = (at: string) => DateTime.fromISO(at).toRelative({ base: now, locale }) ?? at;
+  const ago = (at: string) => (Math.abs(now.diff(DateTime.fromISO(at)).as('seconds')) < JUST_NOW_S ? ui(locale, 'comments.justNow') : (DateTime.fromISO(at).toRelative({ base: now, locale }) ?? at));
   const editable = can(actor.role, 'incidents:write');
   renderPage(
     services,
@@ -170,10 +170,18 @@ export async function renderIncident(
         decide: can(actor.role, 'reviews:decide') && review.status === 'in_review' && review.reviewers.some((r) => r.email === actor.email),
       },
       notice: notice && { status: notice.status, message: localMessage(notice, locale), fields: noticeFields(notice.fields, locale) },
+      // What was typed in a refused review or comment form, put back in it.
+      typed: kept && TYPED_FORMS.includes(kept.form) ? { [kept.form]: kept.values } : {},
     },
     notice?.status ?? 200,
   );
 }
+
+/** Under this many seconds a comment was written "just now" (Luxon would say "in 0 seconds"). */
+const JUST_NOW_S = 45;
+
+/** The review and comment forms of the page whose typing a refusal puts back (`kept.form`). */
+const TYPED_FORMS = ['reviewRequest', 'reviewDecision', 'reviewPublish', 'comment'];
 
 /**
  * The review status as the page says it: a published postmortem edited after it was published says so,
@@ -201,6 +209,7 @@ const ACTION_FIELD_LABELS: Partial<Record<string, UiKey>> = {
   reason: 'action.reasonField',
   recheckOn: 'action.recheckOn',
   recurredIn: 'action.recurredIn',
+  actor: 'col.verifier',
 };
 
 /** A refusal's fields for the box on the page: an action form's in the person's words, others as the service said them. */
@@ -210,7 +219,10 @@ function noticeFields(fields: FieldError[], locale: Locale): FieldError[] {
     if (key) return { field: ui(locale, key), message: formMessage(f, locale, (p) => p) };
     // A review request's reviewers are named by their place in the list, as typed.
     const reviewer = /^reviewers\.(\d+)$/.exec(f.field);
-    return { field: reviewer ? ui(locale, 'said.reviewerField', { n: Number(reviewer[1]) + 1 }) : f.field, message: localMessage(f, locale) };
+    // What a review still needs is named by the document's section.
+    const section = f.field === 'actions' ? 'action' : f.field;
+    const field = reviewer ? ui(locale, 'said.reviewerField', { n: Number(reviewer[1]) + 1 }) : isUiKey(`term.section.${section}`) ? term('section', section, locale) : f.field;
+    return { field, message: localMessage(f, locale) };
   });
 }
 

@@ -19,6 +19,9 @@ export function reviewPages(services: Services): Router {
   const { reviews, comments, incidents } = services;
   const router = express.Router();
   const key = (req: Request) => String(req.params.key);
+  // A refusal shows the incident page with what was typed put back in the form that was refused.
+  const refusedIn = (form: string, fields: string[]) => (req: Request, res: Response, error: HttpError) =>
+    renderIncident(services, req, res, key(req), error, { form, values: Object.fromEntries(fields.map((f) => [f, formText(req.body, f)])) });
   const refused = (req: Request, res: Response, error: HttpError) => renderIncident(services, req, res, key(req), error);
 
   router.post(
@@ -29,7 +32,7 @@ export function reviewPages(services: Services): Router {
       const body = parseOr400(newThreadBody, compact({ anchor: { section, actionKey }, body: formText(req.body, 'body') }), 'comment');
       const comment = await reviews.comment(key(req), body.anchor, body.body, actor);
       return `/incidents/${key(req)}#comment-${comment.id}`;
-    }, refused),
+    }, refusedIn('comment', ['section', 'body'])),
   );
 
   router.post(
@@ -62,7 +65,7 @@ export function reviewPages(services: Services): Router {
       };
       const review = await reviews.request(key(req), parseOr400(requestReviewBody, compact(form), 'review request'), actor);
       return `/incidents/${review.incidentKey}#review`;
-    }, refused),
+    }, refusedIn('reviewRequest', ['reviewers', 'noActionReason', 'note'])),
   );
 
   router.post(
@@ -71,7 +74,7 @@ export function reviewPages(services: Services): Router {
       const form = { decision: formText(req.body, 'decision'), note: formText(req.body, 'note') };
       const review = await reviews.decide(key(req), parseOr400(decisionBody, compact(form), 'decision'), actor);
       return `/incidents/${review.incidentKey}#review`;
-    }, refused),
+    }, refusedIn('reviewDecision', ['note'])),
   );
 
   router.post(
@@ -80,7 +83,7 @@ export function reviewPages(services: Services): Router {
       const body = parseOr400(publishBody, compact({ note: formText(req.body, 'note') }), 'publish');
       const review = await reviews.publish(key(req), body.note, actor);
       return `/incidents/${review.incidentKey}#review`;
-    }, refused),
+    }, refusedIn('reviewPublish', ['note'])),
   );
 
   // What the incident page links to: its rounds with what changed between them, its snapshots and (for admins) its audit trail.

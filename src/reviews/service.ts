@@ -54,7 +54,7 @@ export class ReviewsService {
   async request(key: string, input: { reviewers: string[]; noActionReason?: string; note?: string }, actor: Actor) {
     const incident = await this.deps.incidents.find(key);
     const missing = await this.missingForReview(incident, input.noActionReason);
-    if (missing.length) throw new Unprocessable(`${incident.key} is not ready for review`, missing);
+    if (missing.length) throw new Unprocessable(`${incident.key} is not ready for review`, missing).saying('notReadyForReview', { key: incident.key });
     const authors = await this.authors(incident, actor.email);
     const people = await this.deps.users.byEmail(input.reviewers);
     const bad: FieldError[] = [];
@@ -197,12 +197,12 @@ export class ReviewsService {
 
   private async missingForReview(incident: IncidentDoc, noActionReason: string | undefined): Promise<FieldError[]> {
     const missing: FieldError[] = [];
-    if (!incident.impact?.summary && !incident.impact?.errorRatios?.length) missing.push({ field: 'impact', message: 'describe the impact (summary or error ratios)' });
-    if (!incident.cause?.trigger && !incident.cause?.rootCauses?.length) missing.push({ field: 'cause', message: 'give the trigger or a root cause' });
+    if (!incident.impact?.summary && !incident.impact?.errorRatios?.length) missing.push({ field: 'impact', message: 'describe the impact (summary or error ratios)', said: { id: 'reviewNeedsImpact', params: {} } });
+    if (!incident.cause?.trigger && !incident.cause?.rootCauses?.length) missing.push({ field: 'cause', message: 'give the trigger or a root cause', said: { id: 'reviewNeedsCause', params: {} } });
     const actions = await this.deps.actions.listForIncident(incident._id);
     const existing = await this.load(incident);
     if (!actions.length && !noActionReason && !existing.noActionReason) {
-      missing.push({ field: 'actions', message: 'add a corrective action, or say why none is needed (noActionReason)' });
+      missing.push({ field: 'actions', message: 'add a corrective action, or say why none is needed (noActionReason)', said: { id: 'reviewNeedsActions', params: {} } });
     }
     return missing;
   }
