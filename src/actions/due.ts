@@ -1,5 +1,5 @@
 import type { Config } from '../lib/config.js';
-import { datePlusDays, localDate } from '../lib/time.js';
+import { DAY_MS, datePlusDays, localDate } from '../lib/time.js';
 import type { ActionPriority } from './schemas.js';
 import { isClosed } from './schemas.js';
 
@@ -29,7 +29,7 @@ export function todayFor(action: { timezone: string }, now: Date): string {
 
 /** Days from one calendar date (yyyy-MM-dd) to another: 1 the day after the due date, 0 on it, negative before. */
 export function daysLate(dueDate: string, day: string): number {
-  return Math.round((Date.parse(`${day}T00:00:00Z`) - Date.parse(`${dueDate}T00:00:00Z`)) / 86_400_000);
+  return Math.round((Date.parse(`${day}T00:00:00Z`) - Date.parse(`${dueDate}T00:00:00Z`)) / DAY_MS);
 }
 
 /** Past due on `day`: the due date is over (due on a day means done by its end). */

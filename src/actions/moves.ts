@@ -3,7 +3,7 @@ import { ui } from '../documents/ui-strings.js';
 import type { Actor } from '../http/actor.js';
 import type { Locale } from '../lib/config.js';
 import { CLOSED_ACTION_STATUSES, type ActionStatus } from './schemas.js';
-import { ACTION_TRANSITIONS, mayAcceptWontFix, mayMove } from './service.js';
+import { ACTION_TRANSITIONS, mayAcceptWontFix, mayMove } from './transitions.js';
 
 /**
  * The moves a page offers the viewer for an action, each with the inputs its rule asks for (the service

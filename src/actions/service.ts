@@ -1,4 +1,3 @@
-// Over 400 lines on purpose: one class holds every write to an action (create, patch, move, the SLA rules they share) and its summary tallies; split them when the deadline rule moves to its own module.
 import type { Types } from 'mongoose';
 import type { AuditService } from '../audit/service.js';
 import type { Clock } from '../lib/clock.js';
@@ -9,13 +8,13 @@ import { getOr } from '../lib/maps.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { Repository } from '../lib/repository.js';
 import { escapeRegExp } from '../lib/text.js';
-import { localDate, quarterHourOf } from '../lib/time.js';
+import { DAY_MS, localDate, quarterHourOf } from '../lib/time.js';
 import { isOverdue, slaDaysOf, slaDueDate } from './due.js';
 import { Tally } from './tally.js';
-import type { Actor as RequestActor } from '../http/actor.js';
-import { Conflict, Forbidden, NotFound, Unprocessable, staleVersion, type FieldError } from '../lib/errors.js';
+import { formatActionKey } from '../incidents/keys.js';
+import { transitionChanges, type Actor } from './transitions.js';
+import { Conflict, NotFound, Unprocessable, staleVersion } from '../lib/errors.js';
 import type { IncidentDoc } from '../incidents/model.js';
-import { can, type Permission } from '../users/permissions.js';
 import type { ActionDoc } from './model.js';
 import {
   isClosed,
@@ -28,51 +27,9 @@ import {
   type TransitionInput,
 } from './schemas.js';
 
-/**
- * Who acts: the email (history, verifier) and the role (who may move what). Without a role (a one-click
- * link from an email) the actor has only the rights of an action owner.
- */
-type Actor = Pick<RequestActor, 'email'> & Partial<Pick<RequestActor, 'role'>>;
-const hasRight = (actor: Actor, permission: Permission) => !!actor.role && can(actor.role, permission);
-
 const ACTION_KEY_RE = /^INC-\d{4}-\d{4,}-A\d+$/i;
 const MAX_KEY_ATTEMPTS = 100;
-const DAY_MS = 86_400_000;
 const OLDEST_OPEN_SHOWN = 10;
-
-/** Where each status may go. Leaving done, verified or wont_fix is a reopen and needs a reason. */
-export const ACTION_TRANSITIONS: Record<ActionStatus, ActionStatus[]> = {
-  open: ['in_progress', 'blocked', 'done', 'wont_fix'],
-  in_progress: ['open', 'blocked', 'done', 'wont_fix'],
-  blocked: ['open', 'in_progress', 'done', 'wont_fix'],
-  done: ['verified', 'open', 'in_progress'],
-  verified: ['open', 'in_progress'],
-  wont_fix: ['open', 'in_progress'],
-};
-
-/** Approvers (who may decide on postmortems) accept wont_fix for any action; the incident owner for theirs. */
-export function mayAcceptWontFix(actor: Actor, incident: Pick<IncidentDoc, 'owner'>): boolean {
-  return hasRight(actor, 'reviews:decide') || (!!incident.owner && actor.email === incident.owner);
-}
-
-/**
- * Editors move any action; anyone moves the actions they own; approvers also verify and decline
- * others' actions (the rules for verified and wont_fix then apply).
- */
-export function mayMove(actor: Actor, action: Pick<ActionDoc, 'owner'>, to: ActionStatus): boolean {
-  if (hasRight(actor, 'incidents:write') || (!!action.owner && actor.email === action.owner)) return true;
-  return (to === 'verified' || to === 'wont_fix') && hasRight(actor, 'reviews:decide');
-}
-
-export function formatActionKey(incidentKey: string, seq: number): string {
-  return `${incidentKey}-A${seq}`;
-}
-
-
-/** A 422 that names the rule a transition broke. */
-function ruleFailed(rule: string, message: string, fields: FieldError[]): Unprocessable {
-  return new Unprocessable(message, fields, { rule });
-}
 
 /** A new action before it is stored (its _id is its key). */
 export type DraftAction = Awaited<ReturnType<ActionsService['draftForIncident']>>[number];
@@ -202,88 +159,14 @@ export class ActionsService {
     return this.apply(doc, changes, actor);
   }
 
-  /** Moves an action through its lifecycle; each refusal names the rule that failed. */
+  /** Moves an action through its lifecycle (src/actions/transitions.ts); each refusal names the rule that failed. */
   async transition(key: string, input: TransitionInput, actor: Actor) {
     const doc = await this.find(key);
     if (input.version !== undefined && input.version !== doc.version) throw staleVersion(`Action ${doc.key}`, input.version, doc.version);
-    const from = doc.status as ActionStatus;
-    const { to } = input;
-    const allowed = ACTION_TRANSITIONS[from];
-    if (!allowed.includes(to)) {
-      throw new Conflict(`Action ${doc.key} cannot move from ${from} to ${to}; allowed: ${allowed.join(', ')}`, {
-        rule: 'allowed-transitions',
-        from,
-        to,
-        allowed,
-      }).saying('moveNotAllowed', { key: doc.key, actionStatus: from });
-    }
-    if (!mayMove(actor, doc, to)) {
-      throw new Forbidden(`A ${actor.role ?? 'link holder'} may move only the actions they own; ${doc.key} is ${doc.owner ? `owned by ${doc.owner}` : 'unowned'}`, {
-        rule: 'own-actions-only',
-      }).saying('ownActionsOnly', { key: doc.key });
-    }
-    const now = this.deps.clock.now();
-    const changes: Record<string, unknown> = { status: to, statusReason: undefined };
-    const needReason = (rule: string, why: string) => {
-      if (!input.reason) throw ruleFailed(rule, `${why} needs a reason`, [{ field: 'reason', message: `required when ${why}` }]).saying('moveNeedsReason', { key: doc.key });
-      changes.statusReason = input.reason;
-    };
-
-    if (isClosed(from) && !isClosed(to)) {
-      const incident = await this.incidentOf(doc);
-      if (incident.status === 'closed') {
-        throw new Conflict(`Incident ${incident.key} is closed; reopen it before reopening ${doc.key}`, { rule: 'incident-closed' }).saying('incidentClosedFirst', { incident: incident.key, key: doc.key });
-      }
-      needReason('reopen-needs-reason', `reopening a ${from} action`);
-      // The old completion and verification no longer hold; history keeps them.
-      Object.assign(changes, { completionNote: undefined, evidence: undefined, doneAt: undefined, verifiedBy: undefined, verifiedAt: undefined, recheckOn: undefined });
-    }
-    if (input.recurredIn) {
-      await this.checkRecurredIn(input.recurredIn, doc);
-      changes.recurredIn = input.recurredIn;
-    }
-
-    if (to === 'blocked') needReason('blocked-needs-reason', 'blocking an action');
-    if (to === 'wont_fix') {
-      needReason('wont-fix-needs-reason', 'declining an action (wont_fix)');
-      const incident = await this.incidentOf(doc);
-      if (!mayAcceptWontFix(actor, incident)) {
-        throw new Forbidden(`Only the owner of incident ${incident.key} or an approver (admin, reviewer) may accept wont_fix`, {
-          rule: 'wont-fix-needs-approver',
-        }).saying('wontFixNeedsApprover', { incident: incident.key });
-      }
-    }
-    if (to === 'done') {
-      const missing: FieldError[] = [];
-      if (!input.note) missing.push({ field: 'note', message: 'required when marking done: what was changed' });
-      if (!input.evidence) missing.push({ field: 'evidence', message: 'required when marking done: a link or text (the merged change, the new alert, the runbook)' });
-      if (missing.length) throw ruleFailed('done-needs-note-and-evidence', `Marking ${doc.key} done needs a completion note and evidence`, missing).saying('doneNeedsNoteAndEvidence', { key: doc.key });
-      Object.assign(changes, { completionNote: input.note, evidence: input.evidence, doneAt: now });
-    }
-    if (to === 'verified') {
-      if (doc.owner && actor.email === doc.owner) {
-        throw ruleFailed('verifier-not-owner', `${doc.key} must be verified by someone other than its owner (${doc.owner})`, [
-          { field: 'actor', message: 'the owner cannot verify their own action', said: { id: 'verifierIsOwner', params: {} } },
-        ]).saying('verifierNotOwner', { key: doc.key, email: doc.owner });
-      }
-      // Verification is a second pair of eyes: whoever marked it done (the last time) cannot be them.
-      const markedDoneBy = doc.history.filter((h) => h.field === 'status' && h.to === 'done').at(-1)?.by;
-      if (markedDoneBy && actor.email === markedDoneBy) {
-        throw ruleFailed('verifier-not-completer', `${doc.key} must be verified by someone other than the person who marked it done (${markedDoneBy})`, [
-          { field: 'actor', message: 'whoever marked the action done cannot verify it', said: { id: 'verifierMarkedDone', params: {} } },
-        ]).saying('verifierNotCompleter', { key: doc.key, email: markedDoneBy });
-      }
-      if (input.recheckOn && input.recheckOn <= localDate(doc.timezone, now)) {
-        const today = localDate(doc.timezone, now);
-        throw ruleFailed('recheck-in-future', 'A recheck date must be after today', [{ field: 'recheckOn', message: `must be after ${today}`, said: { id: 'afterToday', params: { today } } }]).saying('recheckAfterToday');
-      }
-      Object.assign(changes, {
-        verifiedBy: actor.email,
-        verifiedAt: now,
-        recheckOn: input.recheckOn,
-        evidence: input.evidence ? [...(doc.evidence ?? []), ...input.evidence] : doc.evidence,
-      });
-    }
+    const changes = await transitionChanges(doc, input, actor, this.deps.clock.now(), {
+      incidentOf: (d) => this.incidentOf(d),
+      checkRecurredIn: (incidentKey, d) => this.checkRecurredIn(incidentKey, d),
+    });
     return this.apply(doc, changes, actor, input.reason ?? input.note);
   }
 

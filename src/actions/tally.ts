@@ -1,10 +1,9 @@
 import { firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
+import { DAY_MS } from '../lib/time.js';
 import { doneOnTime } from './due.js';
 import type { ActionDoc } from './model.js';
 import { isClosed } from './schemas.js';
-
-const DAY_MS = 86_400_000;
 
 const blankCounts = () => ({ total: 0, open: 0, overdue: 0, unowned: 0, done: 0, verified: 0, wontFix: 0 });
 type Counts = ReturnType<typeof blankCounts>;

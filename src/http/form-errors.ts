@@ -1,8 +1,7 @@
 import { localMessage, term } from '../documents/format.js';
-import { isUiKey, ui } from '../documents/ui-strings.js';
+import { ui } from '../documents/ui-strings.js';
 import type { Locale } from '../lib/config.js';
-import type { FieldError, Said } from '../lib/errors.js';
-
+import type { FieldError } from '../lib/errors.js';
 
 /**
  * A service's or schema's message about a field, in the person's words and locale: the API speaks in

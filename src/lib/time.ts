@@ -1,6 +1,9 @@
 import { DateTime, Duration, IANAZone, Info, type Zone } from 'luxon';
 import { getOrBounded, setBounded } from './maps.js';
 
+/** A day of 24 hours, in milliseconds: for spans measured in elapsed time, not calendar days. */
+export const DAY_MS = 86_400_000;
+
 /**
  * A point in time known to the minute, or only to the day (the seed reports often say "from 2/9").
  * Stored as a UTC instant plus its precision; a day-precision value is stored as the start of that day
@@ -176,7 +179,6 @@ export function localDate(zone: string, at: Date): string {
   return day.date;
 }
 
-const DAY_MS = 86_400_000;
 
 /** The calendar date `days` after `date` (both yyyy-MM-dd): whole days, whatever the clocks do in between. */
 export function datePlusDays(date: string, days: number): string {

@@ -6,7 +6,7 @@ import { durations, impactBounds } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
-import { localDate, type Span } from '../lib/time.js';
+import { DAY_MS, localDate, type Span } from '../lib/time.js';
 import type { ActionTimeline, Range } from './period.js';
 
 export type { Range };
@@ -17,7 +17,6 @@ export type { Range };
  */
 
 const MINUTE = 60_000;
-const DAY = 86_400_000;
 /** An incident repeats an earlier one when they share a service and a root cause (tag or text) within this many days. */
 export const REPEAT_WINDOW_DAYS = 90;
 
@@ -126,7 +125,7 @@ export function repeats(docs: IncidentDoc[], history: IncidentDoc[]): { key: str
     const causes = causesOf(d);
     const previous = history.filter((h) => {
       const then = noticedAt(h);
-      if (h.key === d.key || then === undefined || then > at || at - then > REPEAT_WINDOW_DAYS * DAY) return false;
+      if (h.key === d.key || then === undefined || then > at || at - then > REPEAT_WINDOW_DAYS * DAY_MS) return false;
       if (then === at && h.key > d.key) return false;
       if (!h.services?.some((s) => d.services?.includes(s))) return false;
       return !!h.tags?.some((t) => d.tags?.includes(t)) || [...causesOf(h)].some((c) => causes.has(c));

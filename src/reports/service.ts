@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { ActionDoc } from '../actions/model.js';
-import type { AvailabilitySystem, ServiceCatalog } from '../catalog/service.js';
+import type { ServiceCatalog } from '../catalog/service.js';
 import type { RenderedDocuments } from '../documents/rendered.js';
 import type { Renderer } from '../documents/renderer.js';
 import { durations } from '../incidents/convert.js';
@@ -11,11 +11,11 @@ import type { Config } from '../lib/config.js';
 import { buildChart, countedInCharts, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
 import { actionCounts, downtime, patchActionCounts, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
 import { incidentActionsBefore, readPeriod, type Reads } from './data.js';
-import type { ActionTimeline, ReportData, ResolvedPeriod } from './period.js';
+import type { ReportData, ResolvedPeriod } from './period.js';
 import type { PeriodMetrics } from './metrics.js';
 import type { PeriodQuery, ReportQuery, StabilityReport } from './schemas.js';
 import { parseWeek, shiftWeek, weekHint, weekOf, weekRule, type Week } from './weeks.js';
-import { zoneNamed } from '../lib/time.js';
+import { DAY_MS, zoneNamed } from '../lib/time.js';
 
 /**
  * How incidents are counted, from SEVERITY_LEVELS (most severe first). The seed report writes
@@ -33,8 +33,6 @@ export function severityBuckets(levels: string[]): { buckets: { label: string; l
   };
 }
 
-
-const DAY_MS = 86_400_000;
 
 /**
  * The minute a period's numbers are as of: now, or the period's end once it is over. They depend on the

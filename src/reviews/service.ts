@@ -16,7 +16,7 @@ import type { Notifications } from '../reminders/notifications.js';
 import type { ChatEvents } from '../channels/events.js';
 import type { UsersService } from '../users/service.js';
 import { commentView, type CommentNotice, type CommentsService } from './comments.js';
-import type { ReviewDoc, ReviewModel } from './model.js';
+import type { ReviewDoc } from './model.js';
 import type { ReviewStatus } from './schemas.js';
 
 /** Concurrent decisions by different reviewers commute, so a lost version race is simply retried. */

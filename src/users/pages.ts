@@ -11,6 +11,7 @@ import type { Services } from '../services.js';
 import { chatError, chatFields, chatFromForm } from './chat-form.js';
 import { password as passwordSchema, patchUserBody } from './schemas.js';
 import { sendSignInLink } from './sign-in-mail.js';
+import { DAY_MS } from '../lib/time.js';
 
 /** Every IANA zone this runtime knows, for the time zone picker. */
 const ZONES = Intl.supportedValuesOf('timeZone');
@@ -33,7 +34,7 @@ export function accountPages(services: Services): Router {
 
   // The header's language switch before sign-in: ?lang= shows the page in it, and the cookie keeps it.
   router.use((req, res, next) => {
-    if (!req.actor && LOCALES.includes(req.query.lang as Locale)) res.cookie(LANG_COOKIE, req.query.lang, { ...cookie, maxAge: 365 * 86_400_000 });
+    if (!req.actor && LOCALES.includes(req.query.lang as Locale)) res.cookie(LANG_COOKIE, req.query.lang, { ...cookie, maxAge: 365 * DAY_MS });
     next();
   });
 

@@ -219,7 +219,7 @@ describe('page forms: file an incident, comment, review, move actions', function
     expect(vicPage).to.include(`action="/actions/${key}-A2/transitions"`).and.not.include(`action="/actions/${key}-A1/transitions"`);
     // Posting anyway is refused by the service's rule, shown on the page.
     const refused = await vic.agent.post(`/actions/${key}-A1/transitions`).type('form').send({ _csrf: vic.token, to: 'in_progress' }).redirects(1).expect(403);
-    expect(notice(refused.text)).to.include('may move only the actions they own');
+    expect(notice(refused.text)).to.include('may move only the actions you own');
 
     const { agent, token } = await signedIn('ed@example.com');
     const page = (await agent.get(`/incidents/${key}`).expect(200)).text;
