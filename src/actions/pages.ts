@@ -3,8 +3,7 @@ import { ui } from '../documents/ui-strings.js';
 import type { HttpError } from '../http/errors.js';
 import { compact, formLines, formPost, formText, listLink, pageLocale, pageQueryOf, peopleOptions, renderPage, requireSignIn, safeNext } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
-import { renderIncident } from '../incidents/pages.js';
-import type { Services } from '../services.js';
+import { renderIncident, type IncidentPageContext } from '../incidents/pages.js';
 import { moveForm, moves } from './moves.js';
 import { ACTION_PRIORITIES, ACTION_STATUSES, OPEN_ACTION_STATUSES, actionInput, listActionsQuery, patchActionBody, transitionBody } from './schemas.js';
 
@@ -45,7 +44,7 @@ function actionFields(req: Request) {
 }
 
 /** Open actions across incidents, with lists for "mine", overdue, unowned and awaiting verification; the forms that add, edit and move actions. */
-export function actionPages(services: Services): Router {
+export function actionPages(services: IncidentPageContext): Router {
   const { actions, incidents, users, config } = services;
   const router = express.Router();
 

@@ -3,11 +3,10 @@ import { ui } from '../documents/ui-strings.js';
 import type { HttpError } from '../http/errors.js';
 import { formMessage } from '../http/form-errors.js';
 import { localMessage } from '../documents/format.js';
-import { allow, compact, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
+import { allow, compact, formPost, formText, pageLocale, renderPage, requireSignIn, type PageContext } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
-import type { Services } from '../services.js';
 import { createServiceBody, patchServiceBody } from './schemas.js';
-import { serviceView, type ServiceView } from './service.js';
+import { serviceView, type ServiceCatalog, type ServiceView } from './service.js';
 
 type Values = Record<string, string>;
 const FIELDS = ['name', 'ownerTeam', 'system', 'description'] as const;
@@ -19,7 +18,7 @@ const pathOf = (name: string) => `/catalog/${encodeURIComponent(name)}`;
  * The service catalog as pages: the list (everyone signed in), the add and edit forms and deletion
  * (editors and admins), through the same schemas and service as /api/v1/services.
  */
-export function catalogPages(services: Services): Router {
+export function catalogPages(services: PageContext & { catalog: ServiceCatalog }): Router {
   const { catalog, config } = services;
   const router = express.Router();
 

@@ -1,13 +1,11 @@
 import { z } from 'zod';
 import { actorOf } from '../http/actor.js';
 import type { Api } from '../http/api.js';
-import type { Services } from '../services.js';
 import { createServiceBody, deleteServiceQuery, patchServiceBody, serviceList, serviceParams, serviceView as serviceViewSchema } from './schemas.js';
-import { serviceView } from './service.js';
+import { serviceView, type ServiceCatalog } from './service.js';
 
 /** /api/v1/services: the service catalog; everyone signed in reads it, editors and admins keep it. */
-export function catalogRoutes(api: Api, services: Services): void {
-  const { catalog } = services;
+export function catalogRoutes(api: Api, { catalog }: { catalog: ServiceCatalog }): void {
   api.route({
     method: 'get',
     path: '/services',

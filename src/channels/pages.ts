@@ -1,11 +1,13 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { ui } from '../documents/ui-strings.js';
 import type { HttpError } from '../http/errors.js';
-import { allow, compact, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
+import { allow, compact, formPost, formText, pageLocale, renderPage, requireSignIn, type PageContext } from '../http/pages.js';
+import type { Clock } from '../lib/clock.js';
 import { parseOr400 } from '../http/validate.js';
-import type { Services } from '../services.js';
+import type { ChatEvents } from './events.js';
 import { CHANNEL_EVENTS, CHANNEL_KINDS } from './model.js';
 import { createChannelBody, patchChannelBody } from './schemas.js';
+import type { ChannelsService } from './service.js';
 
 /** A comma-separated form field as a list. */
 const formCsv = (body: unknown, name: string) => formText(body, name).split(/[,，]/).map((s) => s.trim()).filter(Boolean);
@@ -20,7 +22,7 @@ const formEvents = (body: unknown) => {
  * editing, disabling, removing, and "send a test message". The same schemas and service as /api/v1/channels;
  * a saved address or secret is never put back in a page (the edit form's fields start empty: empty keeps it).
  */
-export function channelPages(services: Services): Router {
+export function channelPages(services: PageContext & { channels: ChannelsService; chatEvents: ChatEvents; clock: Clock }): Router {
   const { channels, chatEvents, clock, config } = services;
   const router = express.Router();
 

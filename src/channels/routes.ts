@@ -2,13 +2,14 @@ import express, { type Express } from 'express';
 import { z } from 'zod';
 import type { Api } from '../http/api.js';
 import { actorOf } from '../http/actor.js';
-import type { Services } from '../services.js';
+import type { Clock } from '../lib/clock.js';
+import type { ChatEvents } from './events.js';
 import { channelParams, channelView, createChannelBody, patchChannelBody, testResultView } from './schemas.js';
-import { channelView as toView } from './service.js';
+import { channelView as toView, type ChannelsService } from './service.js';
 import type { SlackInteractions } from './slack-interactions.js';
 
 /** /api/v1/channels: admins only; answers never hold a channel's address key or secret. */
-export function channelRoutes(api: Api, { channels, chatEvents, clock }: Services): void {
+export function channelRoutes(api: Api, { channels, chatEvents, clock }: { channels: ChannelsService; chatEvents: ChatEvents; clock: Clock }): void {
   api.route({
     method: 'get',
     path: '/channels',

@@ -8,8 +8,10 @@ import { toHttpError } from './error-handler.js';
 import { type HttpError } from './errors.js';
 import { Forbidden } from '../lib/errors.js';
 import { RETRY_AFTER_SECONDS } from './availability.js';
-import type { Services } from '../services.js';
-import { REFUSED_PARAM, refusalOwner } from './refused-forms.js';
+import type { Renderer } from '../documents/renderer.js';
+import type { Mirror } from '../lib/mirror.js';
+import type { UsersService } from '../users/service.js';
+import { REFUSED_PARAM, refusalOwner, type RefusedForms } from './refused-forms.js';
 import { authenticate, parseCookies } from './auth.js';
 import { acceptedLocale } from './accept-language.js';
 
@@ -44,12 +46,25 @@ export function pageQueryOf(req: Request, names: string[]): Record<string, strin
   return out;
 }
 
+/** What every page module renders with: the configuration, the one renderer, and the refused forms kept to show again. */
+export interface PageContext {
+  config: Config;
+  renderer: Renderer;
+  refusedForms: RefusedForms;
+}
+
+/** What a page with a people picker reads besides: everyone enabled, from the read model. */
+export interface PeopleContext {
+  mirror: Mirror;
+  users: UsersService;
+}
+
 /**
  * Renders a page template (templates/pages/<name>.html) through the one renderer, in the reader's locale
  * (pageLocale); the pages' own text comes from the `ui` strings. `may` says what the reader's role may do,
  * by permission name (`may.[incidents:write]`), so pages hide the controls a role may not use.
  */
-export function renderPage(services: Services, req: Request, res: Response, name: string, data: object, status = 200): void {
+export function renderPage(services: PageContext, req: Request, res: Response, name: string, data: object, status = 200): void {
   const { config, renderer } = services;
   const me = req.actor;
   const may = Object.fromEntries(Object.keys(PERMISSIONS).map((p) => [p, !!me && can(me.role, p as Permission)]));
@@ -113,7 +128,7 @@ function formAddress(req: Request, res: Response): string {
  * The options of a page's people picker (a <datalist> of everyone enabled), escaped once per change to
  * people rather than on every page: a team of a thousand is two thousand escaped values a page.
  */
-export async function peopleOptions(services: Services): Promise<Handlebars.SafeString> {
+export async function peopleOptions(services: PeopleContext): Promise<Handlebars.SafeString> {
   await services.mirror.sync();
   const esc = Handlebars.escapeExpression;
   return services.mirror.derived('page:people-options', ['user'], () =>
@@ -189,7 +204,7 @@ export function safeNext(next: unknown): string {
 }
 
 /** A person browsing gets a page for a known error (unknown incident, refused role); API clients keep JSON. */
-export function pageErrors(services: Services): ErrorRequestHandler {
+export function pageErrors(services: PageContext & { users: UsersService; storeAvailable: () => boolean }): ErrorRequestHandler {
   return async (err, req, res, next) => {
     const error = toHttpError(err);
     if (!error || req.path.startsWith('/api/') || req.accepts(['json', 'html']) !== 'html') return next(err);
@@ -208,7 +223,7 @@ export function pageErrors(services: Services): ErrorRequestHandler {
 }
 
 /** The session's person, read as `authenticate` would; a bad credential leaves the page anonymous. */
-async function whoIsAsking(services: Services, req: Request, res: Response): Promise<void> {
+async function whoIsAsking(services: { users: UsersService }, req: Request, res: Response): Promise<void> {
   try {
     if (!req.cookies) await new Promise<void>((resolve) => parseCookies(req, res, () => resolve()));
     await new Promise<void>((resolve, reject) => void Promise.resolve(authenticate(services.users)(req, res, () => resolve())).catch(reject));

@@ -4,11 +4,11 @@ import { HttpError } from '../http/errors.js';
 import { toHttpError } from '../http/error-handler.js';
 import { localMessage } from '../documents/format.js';
 import { BadRequest } from '../lib/errors.js';
-import { allow, formLines, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
+import { allow, formLines, formText, pageLocale, renderPage, requireSignIn, type PageContext } from '../http/pages.js';
+import type { Clock } from '../lib/clock.js';
 import { INCIDENT_STATUSES, WINDOW_FIELDS, type CreateIncidentInput } from '../incidents/schemas.js';
-import type { Services } from '../services.js';
 import { parseOptions, parseWeeklyReports } from './parse.js';
-import type { ImportChoices } from './service.js';
+import type { ImportChoices, ImportsService } from './service.js';
 import type { ImportResult } from './schemas.js';
 
 /** What the page's form carries besides each entry's fields. */
@@ -26,7 +26,10 @@ const PAGE_SCRIPT = `for (const box of document.querySelectorAll('.import-entry 
 `;
 
 /** The pasted text and the uploaded files, one after another (a BOM dropped), or a 400 naming a file of another kind. */
-function formReports(services: Services, req: Request): ImportForm {
+/** What the import page uses: the import itself, and the clock that dates what a report's week leaves open. */
+type ImportPageContext = PageContext & { imports: ImportsService; clock: Clock };
+
+function formReports(services: PageContext, req: Request): ImportForm {
   const locale = pageLocale(services.config, req);
   const files = (req.files ?? []).filter((f) => f.field === 'files');
   const bad = files.find((f) => !FILE_TYPES.test(f.filename));
@@ -41,7 +44,7 @@ function formReports(services: Services, req: Request): ImportForm {
  * The person's corrections, from the fields `e<index>.<name>` of each ticked entry: each replaces what the
  * parser proposed (a cleared time is dropped), and an unticked entry is left out.
  */
-function formChoices(services: Services, req: Request, form: ImportForm): ImportChoices {
+function formChoices(services: ImportPageContext, req: Request, form: ImportForm): ImportChoices {
   const { config, clock } = services;
   const timezone = form.timezone ?? config.DEFAULT_TIMEZONE;
   const { proposals } = parseWeeklyReports(form.text, parseOptions(config, timezone, clock.now()));
@@ -70,7 +73,7 @@ function formChoices(services: Services, req: Request, form: ImportForm): Import
   return { skip, edits };
 }
 
-function renderImport(services: Services, req: Request, res: Response, data: { form?: ImportForm; result?: ImportResult; error?: HttpError }): void {
+function renderImport(services: PageContext, req: Request, res: Response, data: { form?: ImportForm; result?: ImportResult; error?: HttpError }): void {
   const { config } = services;
   const locale = pageLocale(config, req);
   const { result, form, error } = data;
@@ -124,7 +127,7 @@ function renderImport(services: Services, req: Request, res: Response, data: { f
  * The import page (editors): paste or upload weekly reports, preview the proposed incidents beside their
  * source lines and warnings, correct fields, untick entries, import. The same service as the API files them.
  */
-export function importPages(services: Services): Router {
+export function importPages(services: ImportPageContext): Router {
   const { imports } = services;
   const router = express.Router();
   router.get('/imports/page.js', (_req, res) => {

@@ -3,24 +3,30 @@ import { DateTime } from 'luxon';
 import { readFileSync } from 'node:fs';
 import { moveForm, moves } from '../actions/moves.js';
 import { ACTION_PRIORITIES, ACTION_TYPES } from '../actions/schemas.js';
+import type { ActionsService } from '../actions/service.js';
 import { diffFields } from '../audit/diff.js';
+import type { ServiceCatalog } from '../catalog/service.js';
 import { formatTime, localMessage, term } from '../documents/format.js';
 import { markdownToHtml } from '../documents/renderer.js';
+import type { DocumentsService } from '../documents/service.js';
 import { isUiKey, ui, type UiKey } from '../documents/ui-strings.js';
 import { formMessage } from '../http/form-errors.js';
 import { type HttpError } from '../http/errors.js';
+import type { Clock } from '../lib/clock.js';
 import { BadRequest, type FieldError } from '../lib/errors.js';
-import { allow, formPost, formText, LANGUAGE_NAMES, listLink, pageLocale, pageQueryOf, peopleOptions, renderPage, requireSignIn } from '../http/pages.js';
+import { allow, formPost, formText, LANGUAGE_NAMES, listLink, pageLocale, pageQueryOf, peopleOptions, renderPage, requireSignIn, type PageContext, type PeopleContext } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import { LOCALES, type Locale } from '../lib/config.js';
 import { fromPackageRoot } from '../lib/paths.js';
+import type { Revisions } from '../lib/revisions.js';
 import { SECTIONS } from '../reviews/schemas.js';
-import { REQUESTABLE } from '../reviews/service.js';
-import type { Services } from '../services.js';
+import type { CommentsService } from '../reviews/comments.js';
+import { REQUESTABLE, type ReviewsService } from '../reviews/service.js';
 import { can } from '../users/permissions.js';
 import { toFields } from './convert.js';
 import { changedLabels, formErrors, formFromIncident, formRows, incidentFromForm, patchFromForm, type FormValues } from './form.js';
 import type { IncidentDoc } from './model.js';
+import type { IncidentsService } from './service.js';
 import { createIncidentBody, DETECTION_SOURCES, INCIDENT_STATUSES, listIncidentsQuery, patchIncidentBody, SORTABLE, WINDOW_FIELDS } from './schemas.js';
 
 const FORM_SCRIPT = readFileSync(fromPackageRoot('templates/assets/incident-form.js'), 'utf8');
@@ -42,9 +48,25 @@ function parseWithFormErrors<T>(parse: () => T, errors: { field: string; message
   return input;
 }
 
+/**
+ * What the incident pages read: the incident with its actions, review, comments and live document, the
+ * catalog's service names and the people picker. The postmortem page is also shown by the action and
+ * review forms' refusals, so they take the same.
+ */
+export type IncidentPageContext = PageContext &
+  PeopleContext & {
+    incidents: IncidentsService;
+    actions: ActionsService;
+    reviews: ReviewsService;
+    comments: CommentsService;
+    catalog: ServiceCatalog;
+    documents: DocumentsService;
+    clock: Clock;
+  };
+
 /** The incident form, for filing (`incident` absent) or editing; `stale` lists what changed since the person read it. */
 async function renderForm(
-  services: Services,
+  services: IncidentPageContext,
   req: Request,
   res: Response,
   values: FormValues,
@@ -94,7 +116,7 @@ async function renderForm(
  * `values` keeps what was typed in the form that was refused (`form` names it).
  */
 export async function renderIncident(
-  services: Services,
+  services: IncidentPageContext,
   req: Request,
   res: Response,
   key: string,
@@ -187,7 +209,7 @@ const TYPED_FORMS = ['reviewRequest', 'reviewDecision', 'reviewPublish', 'commen
  * The review status as the page says it: a published postmortem edited after it was published says so,
  * with when, since the page then shows more than the published snapshot.
  */
-export function reviewStatusText(incident: IncidentDoc, review: Awaited<ReturnType<Services['reviews']['get']>>, locale: Locale, zone: string): string {
+export function reviewStatusText(incident: IncidentDoc, review: Awaited<ReturnType<ReviewsService['get']>>, locale: Locale, zone: string): string {
   const status = term('reviewStatus', review.status, locale);
   if (review.status !== 'published' || review.publishedVersion === null || incident.version <= review.publishedVersion) return status;
   const date = (at: Date | string) => formatTime(new Date(at).toISOString(), 'date', zone);
@@ -227,7 +249,7 @@ function noticeFields(fields: FieldError[], locale: Locale): FieldError[] {
 }
 
 /** A page of the incident list from the page's query: filters as the API takes them, page links keep them. */
-async function renderList(services: Services, req: Request, res: Response): Promise<void> {
+async function renderList(services: IncidentPageContext, req: Request, res: Response): Promise<void> {
   const { incidents, actions, config } = services;
   const locale = pageLocale(config, req);
   const q = pageQueryOf(req, ['q', 'status', 'severity', 'service', 'tag', 'owner', 'from', 'to', 'sort', 'page', 'pageSize']);
@@ -285,7 +307,7 @@ async function renderList(services: Services, req: Request, res: Response): Prom
 }
 
 /** Incident list, the incident form (file and edit) and the postmortem page. */
-export function incidentPages(services: Services): Router {
+export function incidentPages(services: IncidentPageContext & { revisions: Revisions }): Router {
   const { incidents, config, revisions } = services;
   const router = express.Router();
 

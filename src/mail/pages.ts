@@ -2,11 +2,10 @@ import express, { type Router } from 'express';
 import { formatTime } from '../documents/format.js';
 import { ui } from '../documents/ui-strings.js';
 import { NotFound } from '../lib/errors.js';
-import { allow, formPost, listLink, pageLocale, pageQueryOf, renderPage, requireSignIn } from '../http/pages.js';
-import type { Services } from '../services.js';
-import { OUTBOX_STATUSES, type OutboxStatus } from './outbox.js';
+import { allow, formPost, listLink, pageLocale, pageQueryOf, renderPage, requireSignIn, type PageContext } from '../http/pages.js';
+import { OUTBOX_STATUSES, type Outbox, type OutboxStatus } from './outbox.js';
 
-type Message = Awaited<ReturnType<Services['outbox']['list']>>['items'][number];
+type Message = Awaited<ReturnType<Outbox['list']>>['items'][number];
 
 const PAGE_SIZE = 50;
 
@@ -27,7 +26,7 @@ export function deliveryState(m: Pick<Message, 'status' | 'attempts' | 'lastErro
  * The outbox page, for admins: recent messages newest first with where each stands, and "retry now" for
  * one that failed. Reads go through Outbox.list, an in-memory index with the page's messages read by _id.
  */
-export function outboxPages(services: Services): Router {
+export function outboxPages(services: PageContext & { outbox: Outbox }): Router {
   const { outbox, config } = services;
   const router = express.Router();
 

@@ -2,12 +2,13 @@ import express, { type Request, type Router } from 'express';
 import { markdownToHtml } from '../documents/renderer.js';
 import { ui } from '../documents/ui-strings.js';
 import type { HttpError } from '../http/errors.js';
-import { compact, formLines, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
+import { compact, formLines, formPost, formText, pageLocale, renderPage, requireSignIn, type PageContext } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
-import type { Services } from '../services.js';
 import { renderSvg } from './charts.js';
 import { CHART_NAMES, emailBody, metricBody, reportQuery, workItemsBody } from './schemas.js';
-import type { ReportTemplate } from './service.js';
+import type { PeriodMetrics } from './metrics.js';
+import type { ReportSending } from './sending.js';
+import type { ReportsService, ReportTemplate } from './service.js';
 
 const CHART_WEEKS = 12;
 const LINKED_KEYS = 30;
@@ -16,7 +17,7 @@ const DRILL_PREFIX = { en: 'drill: ', 'zh-CN': '演练：' } as const;
 const DRILL_RE = /^(drill:\s*|演练[：:]\s*)/i;
 
 /** The weekly and period reports as pages: a week or range picker, the report, its charts, the period's success-rate form. */
-export function reportPages(services: Services): Router {
+export function reportPages(services: PageContext & { reports: ReportsService; metrics: PeriodMetrics; reportSending: ReportSending }): Router {
   const router = express.Router();
   // A refused form shows why, naming each bad field, on the message page.
   const refused = async (req: Request, res: express.Response, error: HttpError) =>

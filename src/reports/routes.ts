@@ -2,12 +2,15 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { actorOf } from '../http/actor.js';
 import type { Api } from '../http/api.js';
+import type { Config } from '../lib/config.js';
 import { NotFound } from '../lib/errors.js';
-import type { Services } from '../services.js';
 import { renderSvg } from './charts.js';
+import type { Reads } from './data.js';
 import { actionExportQuery, incidentExportQuery, writeExport, type ExportKind } from './exports.js';
+import type { PeriodMetrics } from './metrics.js';
 import { chartParams, chartQuery, emailBody, metricBody, metricDeleteQuery, periodQuery, reportQuery, stabilityReport, workItemsBody } from './schemas.js';
-import type { ReportTemplate } from './service.js';
+import type { ReportSending } from './sending.js';
+import type { ReportsService, ReportTemplate } from './service.js';
 
 const CONTENT_TYPES = { md: 'text/markdown; charset=utf-8', html: 'text/html; charset=utf-8' } as const;
 
@@ -17,7 +20,7 @@ const workItemView = z.looseObject({ kind: z.enum(['drill', 'other']), text: z.s
 const metricsView = z.looseObject({ from: z.string(), to: z.string(), week: z.string().optional(), successRates: z.array(z.looseObject({})), workItems: z.array(workItemView) });
 const chartView = z.looseObject({ name: z.string(), title: z.string(), unit: z.string(), categories: z.array(z.string()), series: z.array(z.looseObject({ label: z.string(), values: z.array(z.number().nullable()) })), text: z.string() });
 
-export function reportRoutes(api: Api, services: Services): void {
+export function reportRoutes(api: Api, services: Reads & { reports: ReportsService; metrics: PeriodMetrics; reportSending: ReportSending; config: Config }): void {
   const { reports, metrics, config } = services;
   const reportRoute = (template: ReportTemplate, path: string, summary: string) =>
     api.route({

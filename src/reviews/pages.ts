@@ -7,15 +7,15 @@ import { NotFound } from '../lib/errors.js';
 import { compact, formPost, formText, pageLocale, renderPage, requireSignIn } from '../http/pages.js';
 import { can } from '../users/permissions.js';
 import { parseOr400 } from '../http/validate.js';
-import { renderIncident } from '../incidents/pages.js';
-import type { Services } from '../services.js';
+import type { AuditService } from '../audit/service.js';
+import { renderIncident, type IncidentPageContext } from '../incidents/pages.js';
 import { decisionBody, newThreadBody, publishBody, replyBody, requestReviewBody } from './schemas.js';
 
 /**
  * The incident page's comment and review forms: the same schemas and services as the API routes under
  * /api/v1/incidents/:key/{comments,review}; a refusal is shown on the incident page.
  */
-export function reviewPages(services: Services): Router {
+export function reviewPages(services: IncidentPageContext & { audit: AuditService }): Router {
   const { reviews, comments, incidents } = services;
   const router = express.Router();
   const key = (req: Request) => String(req.params.key);

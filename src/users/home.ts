@@ -1,15 +1,18 @@
 import express, { type Router } from 'express';
 import { OPEN_ACTION_STATUSES } from '../actions/schemas.js';
 import { ui } from '../documents/ui-strings.js';
-import { pageLocale, renderPage, requireSignIn } from '../http/pages.js';
-import type { Services } from '../services.js';
+import type { ActionsService } from '../actions/service.js';
+import { pageLocale, renderPage, requireSignIn, type PageContext } from '../http/pages.js';
+import type { IncidentsService } from '../incidents/service.js';
+import type { ReviewsService } from '../reviews/service.js';
+import type { UsersService } from './service.js';
 
 /**
  * A person's home (/me): their open actions by due date, the reviews waiting for their decision, the
  * incidents they own that are not closed, and their team's overdue and unowned counts (everyone's when
  * they have no team).
  */
-export function homePage(services: Services): Router {
+export function homePage(services: PageContext & { actions: ActionsService; incidents: IncidentsService; reviews: ReviewsService; users: UsersService }): Router {
   const { actions, incidents, reviews, users, config } = services;
   const router = express.Router();
   router.get('/me', requireSignIn, async (req, res) => {

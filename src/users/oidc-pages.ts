@@ -1,8 +1,7 @@
 import express, { type Express, type Request, type Response, type Router } from 'express';
 import { sessionCookieOptions, SESSION_COOKIE } from '../http/auth.js';
 import { ui } from '../documents/ui-strings.js';
-import { pageLocale, renderPage, safeNext } from '../http/pages.js';
-import type { Services } from '../services.js';
+import { pageLocale, renderPage, safeNext, type PageContext } from '../http/pages.js';
 import { OidcRefusal, type OidcSignIn } from './oidc.js';
 
 /** Holds the started sign-in (encrypted) from /auth/oidc/start until the provider sends the person back. */
@@ -11,7 +10,7 @@ const FLOW_PATH = '/auth/oidc';
 export const BACKCHANNEL_LOGOUT_PATH = '/auth/oidc/backchannel-logout';
 
 /** The sign-in pages of the identity provider: start (to the provider) and callback (back from it). */
-export function oidcPages(services: Services): Router {
+export function oidcPages(services: PageContext & { oidc?: OidcSignIn }): Router {
   const router = express.Router();
   const { oidc, config } = services;
   if (!oidc) return router;

@@ -4,20 +4,20 @@ import { sessionCookieOptions, SESSION_COOKIE } from '../http/auth.js';
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import type { HttpError } from '../http/errors.js';
 import { toHttpError } from '../http/error-handler.js';
-import { formText, LANG_COOKIE, LANGUAGE_NAMES, pageLocale, renderPage, requireSignIn, safeNext } from '../http/pages.js';
+import { formText, LANG_COOKIE, LANGUAGE_NAMES, pageLocale, renderPage, requireSignIn, safeNext, type PageContext } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
 import { LOCALES, type Locale } from '../lib/config.js';
-import type { Services } from '../services.js';
 import { chatError, chatFields, chatFromForm } from './chat-form.js';
 import { password as passwordSchema, patchUserBody } from './schemas.js';
-import { sendSignInLink } from './sign-in-mail.js';
+import type { OidcSignIn } from './oidc.js';
+import { sendSignInLink, type SignInMail } from './sign-in-mail.js';
 import { DAY_MS } from '../lib/time.js';
 
 /** Every IANA zone this runtime knows, for the time zone picker. */
 const ZONES = Intl.supportedValuesOf('timeZone');
 
 /** Sign-in, one-time links, password reset, password, account settings, the language switch and sign-out pages. */
-export function accountPages(services: Services): Router {
+export function accountPages(services: PageContext & SignInMail & { oidc?: OidcSignIn }): Router {
   const { users, config } = services;
   const router = express.Router();
   const cookie = sessionCookieOptions(config);

@@ -3,20 +3,19 @@ import { ui } from '../documents/ui-strings.js';
 import { type HttpError } from '../http/errors.js';
 import { Unprocessable } from '../lib/errors.js';
 import type { Locale } from '../lib/config.js';
-import { formPost, formText, pageLocale, renderPage, requireSignIn, allow } from '../http/pages.js';
+import { formPost, formText, pageLocale, renderPage, requireSignIn, allow, type PageContext } from '../http/pages.js';
 import { parseOr400 } from '../http/validate.js';
-import type { Services } from '../services.js';
 import { ROLES } from './permissions.js';
 import { chatError, chatFields, chatFromForm, chatSummary } from './chat-form.js';
 import { createUserBody, patchUserBody } from './schemas.js';
-import { sendSignInLink } from './sign-in-mail.js';
+import { sendSignInLink, type SignInMail } from './sign-in-mail.js';
 import { deliveryState } from '../mail/pages.js';
 
 /**
  * People, for admins: who has an account and their role, invitations by email (a one-time link to set a
  * password, through the outbox), role changes and disabling. The same schemas and service as /api/v1/users.
  */
-export function peoplePages(services: Services): Router {
+export function peoplePages(services: PageContext & SignInMail): Router {
   const { users, config } = services;
   const router = express.Router();
 
@@ -138,7 +137,7 @@ function peopleMessage(error: HttpError, locale: Locale): string {
 }
 
 /** Each person with where their latest sign-in link stands (queued, sent, failed), as the outbox knows it. */
-async function withLinkState<P extends { email: string }>(services: Services, people: P[], locale: Locale, zone: string) {
+async function withLinkState<P extends { email: string }>(services: { outbox: SignInMail['outbox'] }, people: P[], locale: Locale, zone: string) {
   const links = await services.outbox.latestByRecipient('sign-in-');
   return people.map((p) => {
     const message = links.get(p.email);
