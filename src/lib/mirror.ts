@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the read model's load, catch-up from the change feed, indexes and derived values over one store.
 import type { Model } from 'mongoose';
 import type { Clock } from './clock.js';
 import { coalesced } from './coalesce.js';

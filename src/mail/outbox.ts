@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: enqueue, claim, send and retry of one collection, whose claim rules are read best together.
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Schema, Types, type Connection, type Model } from 'mongoose';
