@@ -2,7 +2,7 @@ import type { Actor } from '../http/actor.js';
 import type { Clock } from '../lib/clock.js';
 import { coalesced } from '../lib/coalesce.js';
 import { requestSince } from '../lib/request-scope.js';
-import { pageOf } from '../lib/listing.js';
+import { firstAtLeast, pageOf } from '../lib/listing.js';
 import { setBounded } from '../lib/maps.js';
 import { Sequence } from '../lib/sequence.js';
 import { diffFields, type FieldChange } from './diff.js';
@@ -35,16 +35,58 @@ const ENTRIES_KEPT = 2000;
 
 const byTime = (a: Filed, b: Filed) => a.at - b.at || String(a._id).localeCompare(String(b._id));
 
+/** Entries in time order, with the same entries grouped by incident and by author (each group in time order too). */
+interface Index {
+  entries: Filed[];
+  byIncident: Map<string, Filed[]>;
+  byAuthor: Map<string, Filed[]>;
+  upTo: number;
+}
+
+/**
+ * The incident an entry belongs to: the one it names, or for an entry written before entries named it,
+ * the incident's own key (an incident or its review) or the one an action's key starts with (INC-1-A2).
+ */
+function incidentOf(e: Pick<Filed, 'incidentKey' | 'key' | 'entity'>): string | undefined {
+  if (e.incidentKey) return e.incidentKey;
+  if (e.entity === 'incident' || e.entity === 'review') return e.key;
+  if (e.entity === 'action') return e.key.replace(/-A\d+$/, '');
+  return undefined;
+}
+
+/** Puts an entry in its place in a time-ordered list: at the end, unless writers in several processes landed out of order. */
+function insertByTime(list: Filed[], e: Filed): void {
+  const last = list.at(-1);
+  if (!last || byTime(last, e) <= 0) list.push(e);
+  else list.splice(firstAtLeast(list.length, (i) => (byTime(list[i]!, e) < 0 ? 0 : 1), 1), 0, e);
+}
+
+function addTo(index: Index, e: Filed): void {
+  insertByTime(index.entries, e);
+  const groups: [Map<string, Filed[]>, string | undefined][] = [
+    [index.byIncident, incidentOf(e)],
+    [index.byAuthor, e.by],
+  ];
+  for (const [map, name] of groups) {
+    if (name === undefined) continue;
+    let list = map.get(name);
+    if (!list) map.set(name, (list = []));
+    insertByTime(list, e);
+  }
+}
+
 /**
  * The audit log: entries numbered in the order written (a Sequence), so no request reads the whole
- * log. The list filters an in-memory index of every entry's incident, key, author, entity and time,
- * read whole on a process's first list and brought up to date from the log by `_id` afterwards (one
- * read when nothing was added), then reads the page's entries by `_id`.
+ * log. The list reads an in-memory index of every entry's incident, key, author, entity and time, read
+ * whole on a process's first list and brought up to date from the log by `_id` afterwards (one read when
+ * nothing was added), then reads the page's entries by `_id`. The index groups entries by incident and
+ * by author, and keeps each group in time order, so a list of one incident's story costs that story
+ * (and a time range two binary searches), not a pass over the whole log.
  */
 export class AuditService {
   private readonly log: Sequence<AuditDoc>;
   private readonly kept = new Map<string, AuditDoc>();
-  private index: { entries: Filed[]; upTo: number } | undefined;
+  private index: Index | undefined;
   /**
    * Catching up one at a time (two at once would add the same entries twice), shared by the lists that
    * arrive meanwhile; a list reuses one that started after its request arrived (lists are read-only requests).
@@ -71,15 +113,13 @@ export class AuditService {
   async list(q: { incident?: string; by?: string; entity?: string; from?: Date; to?: Date; page: number; pageSize: number }) {
     const incident = q.incident?.toUpperCase();
     const by = q.by?.toLowerCase();
-    const [from, to] = [q.from?.getTime(), q.to?.getTime()];
-    const matches = (await this.entries(requestSince())).filter(
-      (e) =>
-        (!incident || e.incidentKey === incident || e.key.startsWith(incident)) &&
-        (!by || e.by === by) &&
-        (!q.entity || e.entity === q.entity) &&
-        (from === undefined || e.at >= from) &&
-        (to === undefined || e.at <= to),
-    );
+    const index = await this.entries(requestSince());
+    const candidates = incident ? (index.byIncident.get(incident) ?? []) : by ? (index.byAuthor.get(by) ?? []) : index.entries;
+    // In time order: the range is a slice, [first at or after `from`, first after `to`).
+    const start = q.from ? firstAtLeast(candidates.length, (i) => candidates[i]!.at, q.from.getTime()) : 0;
+    const end = q.to ? firstAtLeast(candidates.length, (i) => candidates[i]!.at, q.to.getTime() + 1) : candidates.length;
+    const inRange = candidates.slice(start, end);
+    const matches = by || q.entity ? inRange.filter((e) => (!by || e.by === by) && (!q.entity || e.entity === q.entity)) : inRange;
     const docs = await Promise.all(pageOf(matches, q.page, q.pageSize).map((e) => this.entry(e._id)));
     return {
       items: docs.filter((d) => d !== null).map(({ _id, ...e }) => ({ id: String(_id), ...e, at: e.at.toISOString() })),
@@ -99,31 +139,30 @@ export class AuditService {
     return doc;
   }
 
-  private async catchUp(): Promise<Filed[]> {
+  private async catchUp(): Promise<Index> {
     this.index ??= await this.loadIndex();
     const index = this.index;
     const added = await this.log.after(index.upTo);
     if (added.length) {
       // Read whole to catch up: kept, so a page showing them reads them no more.
       for (const doc of added) setBounded(this.kept, doc._id, doc, ENTRIES_KEPT);
-      const last = index.entries.at(-1);
-      const filed = added.map(toFiled);
-      index.entries.push(...filed);
+      for (const doc of added) addTo(index, toFiled(doc));
       index.upTo = Number(added.at(-1)!._id);
-      // Writers in several processes may land a moment out of time order.
-      if (filed.some((e, i) => e.at < (i ? filed[i - 1]!.at : (last?.at ?? -Infinity)))) index.entries.sort(byTime);
     }
-    return index.entries;
+    return index;
   }
 
   /** Every entry's filter fields, read once. Numbered entries are contiguous, so catching up starts after the first gap (a scan that raced a writer). */
-  private async loadIndex(): Promise<{ entries: Filed[]; upTo: number }> {
+  private async loadIndex(): Promise<Index> {
     const docs = await this.deps.audit.collection.find({}, { projection: { incidentKey: 1, key: 1, by: 1, entity: 1, at: 1 } }).toArray();
     const numbered = new Set(docs.filter((d) => typeof d._id === 'string').map((d) => Number(d._id)));
     let upTo = 0;
     while (numbered.has(upTo + 1)) upTo++;
     const entries = docs.filter((d) => typeof d._id !== 'string' || Number(d._id) <= upTo).map((d) => toFiled(d as unknown as AuditDoc));
-    return { entries: entries.sort(byTime), upTo };
+    const index: Index = { entries: [], byIncident: new Map(), byAuthor: new Map(), upTo };
+    // Sorted once, so every entry goes on the end of its lists.
+    for (const e of entries.sort(byTime)) addTo(index, e);
+    return index;
   }
 }
 

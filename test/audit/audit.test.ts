@@ -99,4 +99,29 @@ describe('audit log', () => {
       expect(story.items.map((e) => e.event)).to.deep.equal(['filed', 'reopened']);
     });
   });
+
+  it("gives an incident's story alone, not that of a key it begins (INC-2031-1000 and INC-2031-10000), over a time range, in time order", async () => {
+    const write = (key: string, event: string, entity: 'incident' | 'action' = 'incident') =>
+      t.services.audit.record({ email: 'y@example.com' }, { entity, key: entity === 'action' ? `${key}-A1` : key, incidentKey: key, event });
+    await write('INC-2031-1000', 'filed');
+    await write('INC-2031-10000', 'filed');
+    t.clock.advance(60_000);
+    const middle = t.clock.now();
+    await write('INC-2031-1000', 'action added', 'action');
+    await write('INC-2031-10000', 'action added', 'action');
+    t.clock.advance(60_000);
+    await write('INC-2031-1000', 'closed');
+    const story = (q = '') => t.api.get(`/api/v1/audit?incident=INC-2031-1000${q}`).expect(200);
+    expect((await story()).body.items.map((e: { event: string; key: string }) => `${e.key} ${e.event}`)).to.deep.equal([
+      'INC-2031-1000 filed',
+      'INC-2031-1000-A1 action added',
+      'INC-2031-1000 closed',
+    ]);
+    // From the middle minute to its end: the action's entry alone, for this incident and, by author, for both.
+    const range = `&from=${encodeURIComponent(middle.toISOString())}&to=${encodeURIComponent(new Date(middle.getTime() + 59_999).toISOString())}`;
+    expect((await story(range)).body.items.map((e: { key: string }) => e.key)).to.deep.equal(['INC-2031-1000-A1']);
+    const byAuthor = await t.api.get(`/api/v1/audit?by=Y@example.com${range}`).expect(200);
+    expect(byAuthor.body.items.map((e: { key: string }) => e.key)).to.deep.equal(['INC-2031-1000-A1', 'INC-2031-10000-A1']);
+    expect((await t.api.get(`/api/v1/audit?by=y@example.com&entity=incident`).expect(200)).body.total).to.equal(3);
+  });
 });
