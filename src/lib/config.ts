@@ -91,6 +91,7 @@ export const envSchema = z.object({
   REMIND_OVERDUE_EVERY_DAYS: days(7),
   ESCALATE_AFTER_DAYS: days(14),
   DIGEST_HOUR: z.coerce.number().int().min(0).max(23).default(9),
+  DIGEST_SECTION_ITEMS: z.coerce.number().int().min(1).max(500).default(15),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   OUTBOX_RETRY_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(10).max(86400).default(600),

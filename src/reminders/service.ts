@@ -198,32 +198,40 @@ export class RemindersService {
           : undefined,
       };
     };
-    const items = (docs: ActionDoc[], withLinks: boolean) => Promise.all(docs.map((a) => item(a, withLinks)));
+    // A section lists its first DIGEST_SECTION_ITEMS and counts the rest: an email of three hundred lines is not read, and each line costs its links.
+    const items = (docs: ActionDoc[], withLinks: boolean) => Promise.all(docs.slice(0, config.DIGEST_SECTION_ITEMS).map((a) => item(a, withLinks)));
     const byDue = (x: ActionDoc, y: ActionDoc) => (x.dueDate ?? '').localeCompare(y.dueDate ?? '') || x.key.localeCompare(y.key);
     const reasonActions = (kind: string) =>
       reasons.filter((n) => n.kind === kind).flatMap((n) => byKey.get(n.actionKey ?? '') ?? []);
     const unique = (docs: ActionDoc[]) => [...new Map(docs.map((d) => [d.key, d])).values()];
 
     const others = inOwnIncidents.filter((a) => a.owner !== recipient);
-    const sections = {
-      overdue: await items(owned.filter((a) => lateBy(a) > 0).sort(byDue), true),
-      dueThisWeek: await items(owned.filter((a) => a.dueDate && lateBy(a) <= 0 && -lateBy(a) < WEEK).sort(byDue), true),
-      noDueDate: await items(owned.filter((a) => !a.dueDate), true),
-      awaitingVerification: await items(others.filter((a) => a.status === 'done').sort(byDue), false),
-      unowned: await items(others.filter((a) => !a.owner && OPEN.includes(a.status as ActionStatus)).sort(byDue), false),
-      escalated: await items(
-        unique([...others.filter((a) => a.owner && OPEN.includes(a.status as ActionStatus) && lateBy(a) >= config.ESCALATE_AFTER_DAYS), ...reasonActions('escalation')]).sort(byDue),
-        false,
-      ),
-      recheck: await items(reasonActions('recheck'), false),
+    const all = {
+      overdue: owned.filter((a) => lateBy(a) > 0).sort(byDue),
+      dueThisWeek: owned.filter((a) => a.dueDate && lateBy(a) <= 0 && -lateBy(a) < WEEK).sort(byDue),
+      noDueDate: owned.filter((a) => !a.dueDate).sort(byDue),
+      awaitingVerification: others.filter((a) => a.status === 'done').sort(byDue),
+      unowned: others.filter((a) => !a.owner && OPEN.includes(a.status as ActionStatus)).sort(byDue),
+      escalated: unique([...others.filter((a) => a.owner && OPEN.includes(a.status as ActionStatus) && lateBy(a) >= config.ESCALATE_AFTER_DAYS), ...reasonActions('escalation')]).sort(byDue),
+      recheck: reasonActions('recheck'),
     };
+    const ownWork = new Set(['overdue', 'dueThisWeek', 'noDueDate']);
+    const sections = Object.fromEntries(await Promise.all(Object.entries(all).map(async ([name, docs]) => [name, await items(docs, ownWork.has(name))] as const)));
+    // Where the actions a section leaves out are listed: the reader's own open ones, or those awaiting verification, or the unowned.
+    const listOf: Record<string, string> = { awaitingVerification: 'verify', unowned: 'unowned', escalated: 'open', recheck: 'all' };
+    const more = Object.fromEntries(
+      Object.entries(all)
+        .filter(([name, docs]) => docs.length > sections[name]!.length)
+        .map(([name, docs]) => [name, { n: docs.length - sections[name]!.length, url: `${config.BASE_URL}/actions?view=${listOf[name] ?? 'mine'}` }]),
+    );
     const laterCount = owned.filter((a) => a.dueDate && -lateBy(a) >= WEEK).length;
     const data = {
       recipient,
       date: at.day,
       baseUrl: config.BASE_URL,
-      counts: Object.fromEntries(Object.entries(sections).map(([k, v]) => [k, v.length])),
+      counts: Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.length])),
       ...sections,
+      more,
       laterCount,
     };
     return renderEmail(renderer, 'digest', data, reader);
