@@ -2,7 +2,7 @@ import type { Connection } from 'mongoose';
 import { insertNew } from './lib/db.js';
 import { rekey, type Migration } from './lib/migrations.js';
 import { messageIdOf } from './mail/outbox.js';
-import { notificationModels } from './reminders/notifications.js';
+import { notificationModels, queued, type NotificationDoc, type QueuedNotificationDoc } from './reminders/notifications.js';
 
 /**
  * Data stored by earlier versions, brought to today's shape once at start-up (after the indexes are
@@ -43,6 +43,23 @@ export const MIGRATIONS: Migration[] = [
         }
       }
       await insertNew(notificationReports, batch);
+    },
+  },
+  {
+    // Pending notifications were found by reading every notification and every report; they are queued now (src/reminders/notifications.ts).
+    name: '2026-12-notification-queue',
+    async run(conn: Connection) {
+      const { notificationReports, notificationQueue } = notificationModels(conn);
+      const reported = new Set((await notificationReports.find({}, { _id: 1 }).lean<{ _id: string }[]>()).map((r) => r._id));
+      let batch: QueuedNotificationDoc[] = [];
+      for await (const n of conn.db!.collection<NotificationDoc>('notifications').find({})) {
+        if (!reported.has(String(n._id))) batch.push(queued(n));
+        if (batch.length === 500) {
+          await insertNew(notificationQueue, batch);
+          batch = [];
+        }
+      }
+      await insertNew(notificationQueue, batch);
     },
   },
   {

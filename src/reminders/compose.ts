@@ -36,7 +36,7 @@ export function buildReminders(deps: {
 }) {
   const { config, clock, logger, models } = deps;
   const outbox = new Outbox({ models, mailer: createMailer(config.SMTP_URL, config.MAIL_FROM), chat: deps.chat, clock, config, logger });
-  const notifications = new Notifications({ notifications: models.notifications, reports: models.notificationReports, clock });
+  const notifications = new Notifications({ notifications: models.notifications, reports: models.notificationReports, queue: models.notificationQueue, clock });
   const links = new ActionLinks({ settings: models.settings, claims: models.claims, config, clock, logger });
   const reminders = new RemindersService({ ...deps, notifications, outbox, links });
   const reviewNotices = new ReviewNotices({ ...deps, notifications, outbox, links });

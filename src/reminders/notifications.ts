@@ -1,5 +1,5 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose';
-import { insertNew, isDuplicateKey, modelOn } from '../lib/db.js';
+import { insertNew, modelOn } from '../lib/db.js';
 import { getOr } from '../lib/maps.js';
 import type { Said } from '../lib/errors.js';
 
@@ -31,6 +31,7 @@ export interface NotificationDoc {
  * That a notification was reported, and by which digest or notice (its dedupe key): a document of its
  * own, keyed by the notification's _id, rather than a field set on the notification, so that a digest
  * run marks thousands with one insert where FerretDB takes a command for each document it updates.
+ * Kept as the record of what was said; no run reads it, since a reported notification leaves the queue.
  */
 export interface NotificationReportDoc {
   _id: string;
@@ -55,6 +56,32 @@ const notificationSchema = new Schema<NotificationDoc>(
 );
 notificationSchema.index({ dueAt: 1 });
 
+/**
+ * A notification not yet reported: the queue the digests and notices read whole, keyed by the
+ * notification's key. It holds what is outstanding, not every notification ever raised, because the
+ * store answers only `_id` from an index: reading the notifications for the pending ones scanned their
+ * whole history every minute.
+ */
+export type QueuedNotificationDoc = Omit<NotificationDoc, '_id'> & { _id: string; notification: Types.ObjectId };
+
+const queueSchema = new Schema<QueuedNotificationDoc>(
+  {
+    _id: { type: String, required: true },
+    notification: { type: Schema.Types.ObjectId, required: true },
+    key: { type: String, required: true },
+    recipient: { type: String, required: true },
+    kind: { type: String, required: true },
+    actionKey: String,
+    text: String,
+    said: { type: Schema.Types.Mixed },
+    url: String,
+    note: String,
+    dueAt: { type: Date, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
 const reportSchema = new Schema<NotificationReportDoc>(
   { _id: { type: String, required: true }, digestKey: { type: String, required: true }, at: { type: Date, required: true } },
   { versionKey: false },
@@ -62,12 +89,20 @@ const reportSchema = new Schema<NotificationReportDoc>(
 
 export type NotificationModel = Model<NotificationDoc>;
 export type NotificationReportModel = Model<NotificationReportDoc>;
+export type NotificationQueueModel = Model<QueuedNotificationDoc>;
 
-export function notificationModels(conn: Connection): { notifications: NotificationModel; notificationReports: NotificationReportModel } {
+export function notificationModels(conn: Connection): { notifications: NotificationModel; notificationReports: NotificationReportModel; notificationQueue: NotificationQueueModel } {
   return {
     notifications: modelOn<NotificationDoc>(conn, 'Notification', notificationSchema),
     notificationReports: modelOn<NotificationReportDoc>(conn, 'NotificationReport', reportSchema),
+    notificationQueue: modelOn<QueuedNotificationDoc>(conn, 'QueuedNotification', queueSchema, 'notificationqueue'),
   };
+}
+
+/** The queue's entry for a notification as stored. */
+export function queued(n: NotificationDoc): QueuedNotificationDoc {
+  const { _id, ...rest } = n;
+  return { ...rest, _id: n.key, notification: _id };
 }
 
 /** Kinds sent promptly by send-review-notices (an action given to someone among them); every other kind (the reminders) waits for the digest. */
@@ -75,49 +110,51 @@ export const PROMPT_KINDS: readonly string[] = ['review_requested', 'review_deci
 
 export type NewNotification = Omit<NotificationDoc, '_id' | 'createdAt' | 'dueAt'> & { dueAt?: Date };
 
+/**
+ * Notifications are written twice: to the queue (pending, keyed by key) and to `notifications` (every one
+ * raised, its key unique, so a reminder raised again by a later run's look-back is known). The queue entry
+ * goes first: a process stopped between the two writes leaves it queued, and the next raise of that key
+ * writes the record. A key found in the record but new in the queue was reported before, and leaves the
+ * queue again. Reporting takes the entry off the queue, then records the report.
+ */
 export class Notifications {
-  constructor(private readonly deps: { notifications: NotificationModel; reports: NotificationReportModel; clock: { now(): Date } }) {}
+  constructor(private readonly deps: { notifications: NotificationModel; reports: NotificationReportModel; queue: NotificationQueueModel; clock: { now(): Date } }) {}
 
   /** Adds one to be reported; false when one with the same key exists. Other features call this (reviews). */
   async add(n: NewNotification): Promise<boolean> {
-    const now = this.deps.clock.now();
-    try {
-      await this.deps.notifications.create({ ...n, recipient: n.recipient.toLowerCase(), dueAt: n.dueAt ?? now, createdAt: now });
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+    return (await this.addMany([n])) === 1;
   }
 
-  /** Adds many in one command (a sweep raises thousands); returns how many were new. */
+  /** Adds many in two commands (a sweep raises thousands); returns how many were new. */
   async addMany(list: NewNotification[]): Promise<number> {
     const now = this.deps.clock.now();
-    const written = await insertNew(
-      this.deps.notifications,
-      list.map((n) => ({ ...n, _id: new Types.ObjectId(), recipient: n.recipient.toLowerCase(), dueAt: n.dueAt ?? now, createdAt: now })),
-    );
-    return written.filter(Boolean).length;
+    const docs: NotificationDoc[] = list.map((n) => ({ ...n, _id: new Types.ObjectId(), recipient: n.recipient.toLowerCase(), dueAt: n.dueAt ?? now, createdAt: now }));
+    const inQueue = await insertNew(this.deps.queue, docs.map(queued));
+    const inRecord = await insertNew(this.deps.notifications, docs);
+    const reportedBefore = docs.filter((d, i) => inQueue[i] && !inRecord[i]).map((d) => d.key);
+    if (reportedBefore.length) await this.deps.queue.deleteMany({ _id: { $in: reportedBefore } });
+    return inRecord.filter(Boolean).length;
   }
 
   /** Not yet reported and due by `until`, of the digest's kinds or the prompt ones, oldest first, grouped by recipient. */
   async pending(until: Date, which: 'digest' | 'prompt'): Promise<Map<string, NotificationDoc[]>> {
     const kind = which === 'prompt' ? { $in: PROMPT_KINDS } : { $nin: PROMPT_KINDS };
-    // Reports read first: one written after this read shows the notification as pending, which the
-    // callers settle through the reporting message's refs; the other order could skip one not yet reported.
-    const reported = new Set((await this.deps.reports.find({}, { _id: 1 }).lean<{ _id: string }[]>()).map((r) => r._id));
-    const docs = await this.deps.notifications
-      .find({ dueAt: { $lte: until }, kind })
-      .sort({ dueAt: 1, _id: 1 })
-      .lean<NotificationDoc[]>();
+    const docs = await this.deps.queue.find({ dueAt: { $lte: until }, kind }).lean<QueuedNotificationDoc[]>();
+    docs.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || String(a.notification).localeCompare(String(b.notification)));
     const byRecipient = new Map<string, NotificationDoc[]>();
-    for (const d of docs) if (!reported.has(String(d._id))) getOr(byRecipient, d.recipient, () => []).push(d);
+    for (const { notification, ...d } of docs) getOr(byRecipient, d.recipient, () => []).push({ ...d, _id: notification });
     return byRecipient;
   }
 
-  /** Marks notifications reported by the message with dedupe key `key`, in one insert; one reported already keeps its first report. */
+  /**
+   * Marks notifications reported by the message with dedupe key `key`: off the queue in one command, then
+   * recorded in one insert (a notification reported already keeps its first report). The message holds the
+   * notifications it reports (its refs), so a process stopped between the two has lost only the record.
+   */
   async markReported(marks: { id: string; key: string }[]): Promise<void> {
+    if (!marks.length) return;
     const at = this.deps.clock.now();
+    await this.deps.queue.deleteMany({ notification: { $in: marks.map((m) => new Types.ObjectId(m.id)) } });
     await insertNew(this.deps.reports, marks.map(({ id, key }) => ({ _id: id, digestKey: key, at })));
   }
 }

@@ -4,6 +4,7 @@ import type supertest from 'supertest';
 import { SYSTEM_ACTOR } from '../../src/http/actor.js';
 import { connectDb } from '../../src/lib/db.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { queued } from '../../src/reminders/notifications.js';
 import { buildServices, type Services } from '../../src/services.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
@@ -139,13 +140,17 @@ describe('review notices', function () {
       await mention('@sre@example.com three');
       ctx.clock.advance(MINUTE);
       expect(await run()).to.equal(1);
-      const { notifications, notificationReports } = ctx.services.models;
-      const three = String((await notifications.findOne({ text: /three/ }).lean())!._id);
+      const { notifications, notificationReports, notificationQueue } = ctx.services.models;
+      const stored = (await notifications.findOne({ text: /three/ }).lean())!;
+      const three = String(stored._id);
       const report = (await notificationReports.findById(three).lean())!;
+      // As the run that stopped left it: the notification still queued, its report not written.
       await notificationReports.deleteOne({ _id: three });
+      await notificationQueue.create(queued(stored));
       ctx.clock.advance(MINUTE);
       expect(await run(other)).to.equal(0);
       expect((await notificationReports.findById(three).lean())!.digestKey).to.equal(report.digestKey);
+      expect(await notificationQueue.findById(stored.key).lean()).to.equal(null);
       expect(to('sre@example.com')).to.have.length(2);
       expect(smtp.received).to.have.length(4);
     } finally {
