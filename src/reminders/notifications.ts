@@ -39,22 +39,21 @@ export interface NotificationReportDoc {
   at: Date;
 }
 
-const notificationSchema = new Schema<NotificationDoc>(
-  {
-    key: { type: String, required: true, unique: true },
-    recipient: { type: String, required: true },
-    kind: { type: String, required: true },
-    actionKey: String,
-    text: String,
-    said: { type: Schema.Types.Mixed },
-    url: String,
-    note: String,
-    dueAt: { type: Date, required: true },
-    createdAt: { type: Date, required: true },
-  },
-  { versionKey: false },
-);
-notificationSchema.index({ dueAt: 1 });
+/** What a notification says, stored alike in the record of every one raised and in the queue of those pending. */
+const notificationFields = {
+  recipient: { type: String, required: true },
+  kind: { type: String, required: true },
+  actionKey: String,
+  text: String,
+  said: { type: Schema.Types.Mixed },
+  url: String,
+  note: String,
+  dueAt: { type: Date, required: true },
+  createdAt: { type: Date, required: true },
+};
+
+// No index but the key's: nothing reads the record by any other field (the queue is read for what is pending).
+const notificationSchema = new Schema<NotificationDoc>({ key: { type: String, required: true, unique: true }, ...notificationFields }, { versionKey: false });
 
 /**
  * A notification not yet reported: the queue the digests and notices read whole, keyed by the
@@ -65,20 +64,7 @@ notificationSchema.index({ dueAt: 1 });
 export type QueuedNotificationDoc = Omit<NotificationDoc, '_id'> & { _id: string; notification: Types.ObjectId };
 
 const queueSchema = new Schema<QueuedNotificationDoc>(
-  {
-    _id: { type: String, required: true },
-    notification: { type: Schema.Types.ObjectId, required: true },
-    key: { type: String, required: true },
-    recipient: { type: String, required: true },
-    kind: { type: String, required: true },
-    actionKey: String,
-    text: String,
-    said: { type: Schema.Types.Mixed },
-    url: String,
-    note: String,
-    dueAt: { type: Date, required: true },
-    createdAt: { type: Date, required: true },
-  },
+  { _id: { type: String, required: true }, notification: { type: Schema.Types.ObjectId, required: true }, key: { type: String, required: true }, ...notificationFields },
   { versionKey: false },
 );
 
