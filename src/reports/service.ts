@@ -42,6 +42,8 @@ function asOfMinute(period: ResolvedPeriod, now: number): number {
   return Math.floor(Math.min(now, period.range.end) / 60_000);
 }
 const CHARTS_IN_PRINT = ['incidents-by-week', 'time-to-resolve', 'actions-opened-closed', 'availability'] as const;
+/** The report text links this many unmapped incidents and counts the rest: a paragraph of hundreds of links is not read (the JSON lists them all). */
+const UNMAPPED_LINKED = 10;
 
 
 export type ReportTemplate = 'weekly' | 'stability';
@@ -266,10 +268,14 @@ export class ReportsService {
       dateText: report.period.date.replaceAll('-', '/'),
       verifiedActions: report.verifiedActions.map((a, n) => ({ ...a, n: report.workItems.length + n + 1 })),
       numbers: { events: work + 1, actions: work + 2 },
-      // Each unmapped incident linked to its page, where the services can be added to the catalog.
+      // The first unmapped incidents linked to their pages, where the services can be added to the catalog.
       availability: {
         ...report.availability,
-        unmapped: { ...report.availability.unmapped, incidents: report.availability.unmapped.incidents.map((i) => ({ ...i, url: `${config.BASE_URL}/incidents/${encodeURIComponent(i.key)}` })) },
+        unmapped: {
+          count: report.availability.unmapped.count,
+          incidents: report.availability.unmapped.incidents.slice(0, UNMAPPED_LINKED).map((i) => ({ ...i, url: `${config.BASE_URL}/incidents/${encodeURIComponent(i.key)}` })),
+          more: Math.max(0, report.availability.unmapped.count - UNMAPPED_LINKED),
+        },
       },
       incidents: report.incidents.map((i, n) => ({ ...i, entry: entries[n]! })),
     };

@@ -80,4 +80,23 @@ describe('one impact duration', () => {
     const none = (await t.api.get('/api/v1/reports/weekly').query({ week: '2023-W11', format: 'json' }).expect(200)).body;
     expect(none.availability.unmapped.count).to.equal(1);
   });
+  it('links the first ten unmapped incidents in the report text and counts the rest, while the JSON lists them all', async () => {
+    const filed: string[] = [];
+    for (let n = 0; n < 12; n++) {
+      const day = String(6 + (n % 6)).padStart(2, '0');
+      const outage = { ...fixture('tidb-sync'), title: `账务延迟 ${n}`, severity: 'C', services: ['ledger'], window: { startedAt: `2023-03-${day}T09:00`, resolvedAt: `2023-03-${day}T09:20` }, impact: { summary: '账务延迟', customerFacing: true } };
+      filed.push((await t.api.post('/api/v1/incidents').send(outage).expect(201)).body.key);
+    }
+    const json = (await t.api.get('/api/v1/reports/weekly').query({ week: '2023-W10', format: 'json' }).expect(200)).body;
+    expect(json.availability.unmapped.count).to.equal(12);
+    expect(json.availability.unmapped.incidents.map((i: { key: string }) => i.key)).to.deep.equal([...filed].sort());
+
+    const en = (await t.api.get('/api/v1/reports/weekly').query({ week: '2023-W10', locale: 'en' }).expect(200)).text;
+    const line = en.split('\n').find((l: string) => l.includes('not mapped to a system'))!;
+    expect(line).to.match(/^- 12 customer-facing incidents in services not mapped to a system/);
+    expect(line.match(/\]\(/g)).to.have.length(10);
+    expect(line).to.match(/\(ledger\) and 2 more$/);
+    const zh = (await t.api.get('/api/v1/reports/stability').query({ from: '2023-03-06', to: '2023-03-12', locale: 'zh-CN' }).expect(200)).text;
+    expect(zh).to.match(/（ledger）等，另有 2 起\n/);
+  });
 });
