@@ -7,7 +7,8 @@ import { Conflict, NotFound, Unprocessable } from '../lib/errors.js';
 import { buildDocumentData, describeVariables, type DocumentData } from './data.js';
 import { snapshotId, type SnapshotDoc, type SnapshotModel } from './model.js';
 import type { RenderedDocuments } from './rendered.js';
-import { HELPERS, TemplateError, TemplateNotFound, type Format, type Renderer } from './renderer.js';
+import { HELPERS } from './helpers.js';
+import { TemplateError, TemplateNotFound, type Format, type Renderer } from './renderer.js';
 import type { DocumentQuery, PreviewInput, SnapshotInput } from './schemas.js';
 
 const CONTENT_TYPES: Record<Format, string> = {

@@ -7,7 +7,7 @@ import type { ActionsService } from '../actions/service.js';
 import { diffFields } from '../audit/diff.js';
 import type { ServiceCatalog } from '../catalog/service.js';
 import { formatTime, localMessage, term } from '../documents/format.js';
-import { markdownToHtml } from '../documents/renderer.js';
+import { markdownToHtml } from '../documents/markdown.js';
 import type { DocumentsService } from '../documents/service.js';
 import { isUiKey, ui, type UiKey } from '../documents/ui-strings.js';
 import { formMessage } from '../http/form-errors.js';

@@ -1,5 +1,5 @@
 import express, { type Request, type Router } from 'express';
-import { markdownToHtml } from '../documents/renderer.js';
+import { markdownToHtml } from '../documents/markdown.js';
 import { ui } from '../documents/ui-strings.js';
 import type { HttpError } from '../http/errors.js';
 import { compact, formLines, formPost, formText, pageLocale, renderPage, requireSignIn, type PageContext } from '../http/pages.js';

@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { formatTime, term } from '../documents/format.js';
-import { markdownToHtml } from '../documents/renderer.js';
+import { markdownToHtml } from '../documents/markdown.js';
 import { ui, type UiKey } from '../documents/ui-strings.js';
 import type { HttpError } from '../http/errors.js';
 import { NotFound } from '../lib/errors.js';
