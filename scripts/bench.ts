@@ -29,6 +29,7 @@ import { connectDb } from '../src/lib/db.js';
 import { startEmbeddedStore, type EmbeddedStore } from '../src/lib/embedded-store.js';
 import { createLogger } from '../src/lib/logger.js';
 import { buildServices, syncIndexes, type Services } from '../src/services.js';
+import { readModelSnapshot } from '../src/snapshots.js';
 import { hashSecret } from '../src/users/secrets.js';
 
 const { values: args } = parseArgs({
@@ -215,7 +216,7 @@ async function startServer(uri: string, token: string): Promise<ServerProcess> {
   const options = args['server-node-options'].split(/\s+/).filter(Boolean);
   const child = spawn(process.execPath, ['--max-semi-space-size=8', ...options, ...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, MONGODB_URI: uri, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEED_DEMO: 'false', RUN_WORKER: 'false', SESSION_SECRET: randomBytes(24).toString('hex') },
+    env: { ...process.env, MONGODB_URI: uri, DATA_DIR: serverDataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEED_DEMO: 'false', RUN_WORKER: 'false', SESSION_SECRET: randomBytes(24).toString('hex') },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
@@ -248,6 +249,9 @@ function rssOf(pid: number): number {
 }
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'debrief-bench-'));
+/** The server's DATA_DIR: where it saves its read model (src/snapshots.ts). */
+const serverDataDir = path.join(temp, 'server');
+const savedReadModel = path.join(serverDataDir, 'read-model.server.bson');
 let store: EmbeddedStore | undefined;
 let conn: Connection | undefined;
 let server: ServerProcess | undefined;
@@ -285,9 +289,13 @@ try {
   const { token } = await services.users.issueToken('bench@example.com', 'bench', SYSTEM_ACTOR);
   const databaseUri = withDatabase(external ?? store!.uri, conn.name);
   server = await startServer(databaseUri, token);
-  /** Restarts the server after data was written behind its back, as a deployment's restart would load it. */
-  const restart = async () => {
+  /**
+   * Restarts the server after data was written behind its back, as a deployment's restart would load it:
+   * its saved read model does not hold what the driver wrote, so it is removed, as after any bulk load.
+   */
+  const restart = async (fromSaved = false) => {
     await stopServer(server);
+    if (!fromSaved) rmSync(savedReadModel, { force: true });
     server = await startServer(databaseUri, token);
     console.error(`bench: server started and loaded ${services.mirror.count('incident')} incidents in ${server.startSeconds.toFixed(1)} s, RSS ${server.startRssMb} MB`);
     return server;
@@ -450,6 +458,8 @@ try {
   if (atN) await started(N);
   const large = atN ? await readsAt(N) : [];
   const serverRssAtN = Math.round(rssOf(server.child.pid!) / 1048576);
+  // Stopped (it saves its read model) and started again from what it saved, as a deployment's restart is.
+  const restarted = atN ? await restart(true) : undefined;
   // The jobs run as the worker would, at 10:00 in Shanghai (02:00 UTC) tomorrow, when digests are due,
   // with its read model loaded (as a running worker has it).
   const jobClock = new ManualClock(DateTime.utc().plus({ days: 1 }).set({ hour: 2, minute: 0, second: 0, millisecond: 0 }).toJSDate());
@@ -457,6 +467,12 @@ try {
   const loadStarted = performance.now();
   await worker.mirror.sync();
   const workerLoadSeconds = (performance.now() - loadStarted) / 1000;
+  // A worker starting from a saved read model (the server's file is the same kind).
+  const fromSaved = buildServices({ config, conn, clock: jobClock, logger: createLogger('silent') });
+  fromSaved.mirror.startFrom(() => readModelSnapshot(fromSaved, savedReadModel).load());
+  const savedStarted = performance.now();
+  await fromSaved.mirror.sync();
+  const workerFromSavedSeconds = (performance.now() - savedStarted) / 1000;
   const timeJob = async (name: string) => {
     const t0 = performance.now();
     const out = await findJob(worker, name)!.run();
@@ -475,7 +491,7 @@ try {
     credentials: worker.mirror.count('credential'),
     people: worker.mirror.count('user'),
   };
-  const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, store: external ? 'MONGODB_URI' : 'embedded FerretDB 1.24 (SQLite)', ...counts, buildSeconds: built, serverStartSeconds: serverStart, serverRssMbAtN: serverRssAtN, readModelLoadSeconds: workerLoadSeconds };
+  const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, store: external ? 'MONGODB_URI' : 'embedded FerretDB 1.24 (SQLite)', ...counts, buildSeconds: built, serverStartSeconds: serverStart, serverRssMbAtN: serverRssAtN, readModelLoadSeconds: workerLoadSeconds, serverRestartFromSaved: restarted && { seconds: restarted.startSeconds, rssMb: restarted.startRssMb }, workerFromSavedSeconds };
 
   const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(d));
   const md: string[] = [];
@@ -491,7 +507,7 @@ try {
   if (mixed) md.push('', `Mixed load at ${SMALL} incidents (${CONNECTIONS} connections, 90% reads, ${MIXED_MS / 1000} s): ${mixed.count} requests (${f(mixed.perSecond, 0)}/s), ` +
     `p50 ${f(mixed.medianMs, 1)} ms, p99 ${f(mixed.p99Ms, 1)} ms, ${mixed.errors} errors, ${mixed.conflicts} version conflicts (409, expected), the server process's peak RSS ${mixed.rssPeakMb} MB (${serverRssAtN} MB after the reads at ${N}); CPU per request: server ${f(mixed.cpuMsPerOp!.server, 2)} ms, store ${f(mixed.cpuMsPerOp!.store, 2)} ms, bench client ${f(mixed.cpuMsPerOp!.client, 2)} ms.`);
   if (jobs.length) md.push('', `Jobs at ${N} incidents (${counts.actions} actions): ${jobs.map((j) => `${j.job} ${f(j.seconds, 1)} s (${JSON.stringify(j.result)})`).join('; ')}.`);
-  if (atN) md.push('', `Data set built through the driver in ${f(built[SMALL], 0)} s (to ${SMALL}) and ${f(built[N], 0)} s (to ${N}); the server starts and loads its read model in ${f(serverStart[SMALL]!.seconds, 1)} s at ${SMALL} (RSS then ${serverStart[SMALL]!.rssMb} MB) and ${f(serverStart[N]!.seconds, 1)} s at ${N} (${serverStart[N]!.rssMb} MB); the worker loads it in ${f(workerLoadSeconds, 1)} s.`);
+  if (atN) md.push('', `Data set built through the driver in ${f(built[SMALL], 0)} s (to ${SMALL}) and ${f(built[N], 0)} s (to ${N}); the server starts and loads its read model in ${f(serverStart[SMALL]!.seconds, 1)} s at ${SMALL} (RSS then ${serverStart[SMALL]!.rssMb} MB) and ${f(serverStart[N]!.seconds, 1)} s at ${N} (${serverStart[N]!.rssMb} MB); the worker loads it in ${f(workerLoadSeconds, 1)} s. Restarted from the read model it saved at stop, the server serves in ${f(restarted!.startSeconds, 1)} s at ${N} (RSS ${restarted!.startRssMb} MB), and a worker loads from that file in ${f(workerFromSavedSeconds, 1)} s.`);
   console.log(md.join('\n'));
   writeFileSync(`${args.out}.md`, md.join('\n') + '\n');
   writeFileSync(`${args.out}.json`, JSON.stringify({ ...meta, floors, filed, small, large, mixed, jobs }, null, 2) + '\n');

@@ -5,6 +5,7 @@ import { loadConfig } from '../src/lib/config.js';
 import { createLogger, defaultLogFormat } from '../src/lib/logger.js';
 import { openStore } from '../src/runtime.js';
 import { buildServices, syncIndexes } from '../src/services.js';
+import { keepReadModelSaved } from '../src/snapshots.js';
 import { startWorker } from '../src/worker.js';
 
 const config = loadConfig();
@@ -12,10 +13,12 @@ const logger = createLogger(config.LOG_LEVEL, config.LOG_FORMAT ?? defaultLogFor
 const store = await openStore(config, logger);
 const services = buildServices({ config, conn: store.conn, clock: systemClock, logger });
 await syncIndexes(services);
+const saved = keepReadModelSaved(services, 'worker');
 const worker = startWorker(services);
 const stop = async (signal: string) => {
   logger.info({ signal }, 'worker stopping: finishing runs in flight');
   await worker.stop();
+  await saved.stop();
   await store.close();
   process.exit(0);
 };

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, loadDotEnv } from './lib/config.js';
 import { createLogger, defaultLogFormat } from './lib/logger.js';
 import { openStore } from './runtime.js';
 import { buildServices, syncIndexes } from './services.js';
+import { keepReadModelSaved } from './snapshots.js';
 import { startWorker } from './worker.js';
 
 /**
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
     logger.info({ created }, 'empty database: demo incidents loaded (SEED_DEMO=false turns this off)');
   }
 
+  // Started from the read model saved at the last stop, when it matches the database (src/snapshots.ts).
+  const saved = keepReadModelSaved(services, 'server');
   const http = await listen(createApp(services), config.PORT, config.HOST);
   const { port } = http;
   // The read model loads while the server already answers /healthz; /readyz says ready once it holds every record.
@@ -58,7 +61,7 @@ async function main(): Promise<void> {
   const worker = config.RUN_WORKER ? startWorker(services) : undefined;
 
   // SIGTERM/SIGINT: stop accepting, drain requests for up to SHUTDOWN_TIMEOUT_MS (then cut them), let
-  // the worker finish its runs, and stop the embedded store last. Should any step hang, the store is
+  // the worker finish its runs, save the read model, and stop the embedded store last. Should any step hang, the store is
   // still stopped before the process exits.
   let stopping = false;
   const stop = async (signal: string) => {
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     force.unref();
     await http.close(config.SHUTDOWN_TIMEOUT_MS);
     await worker?.stop();
+    await saved.stop();
     await store.close();
     logger.info('stopped');
     process.exit(0);

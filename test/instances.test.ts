@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SYSTEM_ACTOR } from '../src/http/actor.js';
 import { loadConfig } from '../src/lib/config.js';
@@ -17,6 +20,8 @@ import { serverUri } from './support/hooks.js';
  * answering, so no instance answers from before another's acknowledged write.
  */
 const DB = 'test_instances';
+/** The instances' shared DATA_DIR (they save their read models there), not the repository's ./data. */
+const DATA_DIR = mkdtempSync(path.join(tmpdir(), 'debrief-instances-'));
 
 function uriOf(db: string): string {
   const url = new URL(serverUri());
@@ -28,7 +33,7 @@ function uriOf(db: string): string {
 function start(script: string, started: ChildProcess[]): { child: ChildProcess; port: Promise<number> } {
   const { MONGODB_URI: _ignored, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...inherited, MONGODB_URI: uriOf(DB), PORT: '0', LOG_LEVEL: 'info', RUN_WORKER: 'false', SEED_DEMO: 'false', NODE_ENV: 'test' },
+    env: { ...inherited, MONGODB_URI: uriOf(DB), DATA_DIR, PORT: '0', LOG_LEVEL: 'info', RUN_WORKER: 'false', SEED_DEMO: 'false', NODE_ENV: 'test' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   started.push(child);
@@ -76,6 +81,7 @@ describe('two instances and a worker on one database', function () {
   });
   after(() => {
     for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    rmSync(DATA_DIR, { recursive: true, force: true });
   });
 
   it('shows a write on one instance in the next request on the other (filing, edit, list)', async () => {

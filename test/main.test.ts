@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -157,7 +157,7 @@ describe('the service process', function () {
     expect(Date.now() - started).to.be.below(10_000);
   });
 
-  it('keeps its data across restarts and does not seed or create an admin twice', async () => {
+  it('keeps its data across restarts and does not seed or create an admin twice, starting again from the read model it saved', async () => {
     let cookie = '';
     for (let run = 0; run < 2; run++) {
       const { child, lines } = startMain({ DATA_DIR: dataDir, SESSION_SECRET: 'x'.repeat(32) }, children);
@@ -166,9 +166,11 @@ describe('the service process', function () {
       if (link) cookie = await signIn(port, link);
       const list = await (await fetch(`http://127.0.0.1:${port}/api/v1/incidents`, { headers: { cookie } })).json();
       expect(list.total, `run ${run}`).to.equal(2);
+      if (run === 1) expect((await nextLog(lines, (msg) => msg.startsWith('read model'))).msg).to.match(/^read model read from its snapshot/);
       const exit = exited(child);
       child.kill('SIGINT');
       expect(await exit).to.equal(0);
+      expect(existsSync(path.join(dataDir, 'read-model.server.bson')), `run ${run} saved its read model`).to.equal(true);
     }
   });
 

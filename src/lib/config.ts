@@ -71,6 +71,8 @@ export const envSchema = z.object({
   /** Signs CSRF tokens; set it (and keep it) in production. Unset: a random one per process. */
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
+  /** The read model is saved under DATA_DIR this often (and at shutdown) so a restart need not read every record; 0: never. */
+  READ_MODEL_SNAPSHOT_MINUTES: z.coerce.number().int().min(0).max(1440).default(10),
   /** Requests worked on at once; more wait their turn (see src/http/admission.ts). */
   MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(1000).default(3),
   /** Requests waiting beyond this many are answered 503 at once. */

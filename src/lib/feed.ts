@@ -114,6 +114,11 @@ export class Feed {
     return this.entries.after(seq);
   }
 
+  /** The entry numbered `seq`, or null when the feed does not hold it. */
+  entry(seq: number): Promise<FeedEntry | null> {
+    return this.entries.read(seq);
+  }
+
   /** Entries up to this number were deleted by prune(); 0 when nothing was. */
   async prunedUpTo(): Promise<number> {
     return (await this.deps.feedMeta.findById('pruned').lean<FeedMetaDoc>())?.seq ?? 0;

@@ -58,6 +58,17 @@ interface Pending {
   until: number;
 }
 
+/**
+ * The read model as saved (src/lib/mirror-snapshot.ts): every record of each entity, at least as new
+ * as the feed's entry `seen`, and the announced writes still looked for then. Records newer than `seen`
+ * are harmless: the entries after it name them, and they are read again.
+ */
+export interface SavedReadModel {
+  seen: number;
+  pending: Omit<Pending, 'until'>[];
+  records: Map<string, any[]>;
+}
+
 export class Mirror {
   private readonly docs = new Map<string, Map<string, any>>();
   private readonly byIndex = new Map<string, Map<string, Set<string>>>();
@@ -80,6 +91,8 @@ export class Mirror {
    * wrote (learn), so a read meanwhile does not look for them in the store.
    */
   private readonly underWay = new Map<string, { version: number; scope: { readonly ended: boolean } }>();
+  /** Where the first load starts from instead of every record, once (see startFrom). */
+  private savedState: (() => Promise<SavedReadModel | undefined>) | undefined;
 
   constructor(
     sources: MirrorSource[],
@@ -254,8 +267,29 @@ export class Mirror {
     return docs;
   }
 
+  /**
+   * The first load starts from what `load` gives (a saved read model), then reads the feed after it,
+   * instead of reading every record; when it gives nothing, every record is read.
+   */
+  startFrom(load: () => Promise<SavedReadModel | undefined>): void {
+    this.savedState = load;
+  }
+
+  /** The read model to save, or undefined while it is not loaded; the maps are live, so they are read at once or copied. */
+  saved(): SavedReadModel | undefined {
+    if (this.seen < 0) return undefined;
+    const pending = [...this.pending.values()].map(({ until: _until, ...p }) => p);
+    return { seen: this.seen, pending, records: new Map([...this.docs].map(([entity, docs]) => [entity, [...docs.values()]])) };
+  }
+
   private async catchUp(): Promise<void> {
     const now = this.deps.clock.now().getTime();
+    if (this.seen < 0 && this.savedState) {
+      const load = this.savedState;
+      this.savedState = undefined;
+      const state = await load();
+      if (state) this.restore(state, now);
+    }
     if (this.seen >= 0 && now - this.lastRead > IDLE_CHECK_MS && this.seen < (await this.deps.feed.prunedUpTo())) this.seen = -1;
     if (this.seen < 0) {
       await this.loadAll();
@@ -263,6 +297,23 @@ export class Mirror {
       await this.apply(await this.deps.feed.after(this.seen));
     }
     this.lastRead = now;
+    this.loadedOnce = true;
+  }
+
+  private restore(state: SavedReadModel, now: number): void {
+    for (const [entity, source] of this.sources) this.fill(entity, source, state.records.get(entity) ?? []);
+    for (const p of state.pending) this.pending.set(`${p.entity}:${p.id}`, { ...p, until: now + PENDING_MS });
+    this.seen = state.seen;
+  }
+
+  /** Replaces the entity's records and indexes with `docs`. */
+  private fill(entity: string, source: MirrorSource, docs: any[]): void {
+    this.docs.set(entity, new Map());
+    for (const name of Object.keys(source.indexes ?? {})) this.byIndex.set(`${entity}.${name}`, new Map());
+    for (const doc of docs) this.put(entity, String(doc._id), doc);
+    // Loaded whole: a kept order is sorted again, not patched.
+    this.journal.set(entity, []);
+    this.changed(entity);
   }
 
   /**
@@ -273,17 +324,8 @@ export class Mirror {
    */
   private async loadAll(): Promise<void> {
     const head = await this.deps.feed.head();
-    for (const [entity, source] of this.sources) {
-      const docs = await source.model.find({}).lean();
-      this.docs.set(entity, new Map());
-      for (const name of Object.keys(source.indexes ?? {})) this.byIndex.set(`${entity}.${name}`, new Map());
-      for (const doc of docs) this.put(entity, String(doc._id), doc);
-      // Loaded whole: a kept order is sorted again, not patched.
-      this.journal.set(entity, []);
-      this.changed(entity);
-    }
+    for (const [entity, source] of this.sources) this.fill(entity, source, await source.model.find({}).lean());
     this.seen = head;
-    this.loadedOnce = true;
   }
 
   get loaded(): boolean {

@@ -14,34 +14,7 @@ import { inRequestScope } from '../../src/lib/request-scope.js';
 import { createTestContext, inAnotherProcess, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
 import { serverUri } from '../support/hooks.js';
-
-interface Command {
-  name: string;
-  collection: string;
-  filter?: Record<string, unknown>;
-}
-
-/** Every command the app's connection sends while `fn` runs, with the filter of finds, updates and deletes. */
-async function commandsDuring(conn: Connection, fn: () => Promise<unknown>): Promise<Command[]> {
-  const client = conn.getClient();
-  const seen: Command[] = [];
-  const listener = (e: { commandName: string; command: Record<string, any>; databaseName: string }) => {
-    if (e.databaseName !== conn.name) return;
-    const c = e.command;
-    const filter = c.filter ?? c.updates?.[0]?.q ?? c.deletes?.[0]?.q;
-    seen.push({ name: e.commandName, collection: c[e.commandName], ...(filter ? { filter } : {}) });
-  };
-  client.on('commandStarted', listener);
-  try {
-    await fn();
-  } finally {
-    client.off('commandStarted', listener);
-  }
-  return seen;
-}
-
-/** No filter, or one that names a single _id (a string or an ObjectId, not an operator), perhaps with a version. */
-const byIdOnly = (c: Command) => !c.filter || typeof c.filter._id === 'string' || (c.filter._id as { _bsontype?: string } | undefined)?._bsontype === 'ObjectId';
+import { byIdOnly, commandsDuring, type Command } from '../support/commands.js';
 
 describe('read model and primary-key reads', function () {
   this.timeout(60_000);

@@ -1,0 +1,150 @@
+import { createReadStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { mongo } from 'mongoose';
+import type { Feed, FeedEntry } from './feed.js';
+import type { Logger } from './logger.js';
+import type { Mirror, SavedReadModel } from './mirror.js';
+
+const { BSON } = mongo;
+/** Bumped when the file's layout changes: an older file is then not read. */
+const FORMAT = 1;
+/** Records are written in batches of about this many bytes. */
+const BATCH_BYTES = 1 << 20;
+
+interface Header {
+  format: number;
+  /** What the records' shape depends on (the migrations done): a file saved by another version is not read. */
+  shape: string;
+  seen: number;
+  /** The feed's entry `seen` as it was: another database (or one restored from an older backup) holds another. */
+  seenEntry: FeedEntry;
+  pending: SavedReadModel['pending'];
+  savedAt: Date;
+}
+
+/**
+ * The read model saved to a file, so that a process starts from it and reads only the feed's entries
+ * written since, instead of every record (a start-up that grows with history). The file is BSON, as the
+ * store sends records, so a record read back is what the store would give. A file that does not match
+ * the database (another database, a pruned feed, another version's records) is not read: every record
+ * is then loaded, as without one. Records changed behind the services' back are not in the feed, as for
+ * a running process; the `repair-read-model` job finds them.
+ */
+export class ReadModelSnapshot {
+  constructor(private readonly deps: { file: string; shape: string; mirror: Mirror; feed: Feed; logger: Logger; clock: { now(): Date } }) {}
+
+  /**
+   * Saves the read model (written aside, then renamed over the last one); undefined while it is not
+   * loaded, or when it is still at the feed's entry `unlessAt` (saved then already).
+   */
+  async save(unlessAt?: number): Promise<{ records: number; bytes: number; seen: number } | undefined> {
+    const state = this.deps.mirror.saved();
+    if (state?.seen === unlessAt) return undefined;
+    const seenEntry = state && state.seen > 0 ? await this.deps.feed.entry(state.seen) : null;
+    if (!state || !seenEntry) return undefined;
+    const { file } = this.deps;
+    const tmp = `${file}.${process.pid}.tmp`;
+    const out = await open(tmp, 'w', 0o600);
+    let records = 0;
+    let bytes = 0;
+    try {
+      const header: Header = { format: FORMAT, shape: this.deps.shape, seen: state.seen, seenEntry, pending: state.pending, savedAt: this.deps.clock.now() };
+      let batch: Uint8Array[] = [BSON.serialize(header)];
+      let size = batch[0]!.length;
+      const flush = async () => {
+        await out.write(Buffer.concat(batch, size));
+        bytes += size;
+        batch = [];
+        size = 0;
+      };
+      for (const [entity, docs] of state.records) {
+        for (const doc of docs) {
+          const bson = BSON.serialize({ e: entity, d: doc }, { ignoreUndefined: true });
+          batch.push(bson);
+          size += bson.length;
+          records++;
+          // Awaiting each batch's write lets requests in between.
+          if (size >= BATCH_BYTES) await flush();
+        }
+      }
+      const end = BSON.serialize({ end: records });
+      batch.push(end);
+      size += end.length;
+      await flush();
+      await out.sync();
+    } catch (err) {
+      await out.close();
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await out.close();
+    await rename(tmp, file);
+    return { records, bytes, seen: state.seen };
+  }
+
+  /** The saved read model when the file matches this database and version; undefined (and why, logged) when not. */
+  async load(): Promise<SavedReadModel | undefined> {
+    const { file, logger } = this.deps;
+    const started = performance.now();
+    try {
+      const records = new Map<string, any[]>();
+      let header: Header | undefined;
+      let ended = false;
+      for await (const doc of bsonDocuments(file)) {
+        if (!header) {
+          header = doc as Header;
+          const refused = await this.refusal(header);
+          if (refused) {
+            logger.info({ file, reason: refused }, 'read model snapshot not used: loading every record');
+            return undefined;
+          }
+        } else if ('end' in doc) {
+          ended = doc.end === [...records.values()].reduce((n, list) => n + list.length, 0);
+        } else {
+          let list = records.get(doc.e);
+          if (!list) records.set(doc.e, (list = []));
+          list.push(doc.d);
+        }
+      }
+      if (!header || !ended) {
+        logger.warn({ file }, 'read model snapshot incomplete: loading every record');
+        return undefined;
+      }
+      const count = [...records.values()].reduce((n, list) => n + list.length, 0);
+      logger.info({ file, records: count, savedAt: header.savedAt, ms: Math.round(performance.now() - started) }, 'read model read from its snapshot; catching up from the change feed');
+      return { seen: header.seen, pending: header.pending, records };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ err, file }, 'read model snapshot unreadable: loading every record');
+      return undefined;
+    }
+  }
+
+  /** Why a saved read model with this header cannot be used here, if it cannot. */
+  private async refusal(header: Header): Promise<string | undefined> {
+    if (header.format !== FORMAT) return `saved in format ${header.format}, read in ${FORMAT}`;
+    if (header.shape !== this.deps.shape) return 'saved before the migrations this version ran';
+    const entry = await this.deps.feed.entry(header.seen);
+    // Pruned (the process was stopped longer than the feed is kept), or another database's feed.
+    if (!entry) return `the change feed no longer holds entry ${header.seen}`;
+    if (!Buffer.from(BSON.serialize(entry)).equals(BSON.serialize(header.seenEntry))) return `the change feed's entry ${header.seen} is not the one saved (another database)`;
+    return undefined;
+  }
+}
+
+/** The BSON documents one after another in `file` (each starts with its length). */
+async function* bsonDocuments(file: string): AsyncGenerator<Record<string, any>> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of createReadStream(file, { highWaterMark: BATCH_BYTES }) as AsyncIterable<Buffer>) {
+    const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    let at = 0;
+    while (buf.length - at >= 4) {
+      const size = buf.readInt32LE(at);
+      if (size < 5) throw new Error(`not a BSON document at byte ${at}`);
+      if (buf.length - at < size) break;
+      yield BSON.deserialize(buf.subarray(at, at + size));
+      at += size;
+    }
+    rest = buf.subarray(at);
+  }
+  if (rest.length) throw new Error('the file ends inside a record');
+}
