@@ -15,6 +15,8 @@ interface Header {
   format: number;
   /** What the records' shape depends on (the migrations done): a file saved by another version is not read. */
   shape: string;
+  /** The entities the read model kept (a version that keeps others reads every record). */
+  entities: string[];
   seen: number;
   /** The feed's entry `seen` as it was: another database (or one restored from an older backup) holds another. */
   seenEntry: FeedEntry;
@@ -48,7 +50,7 @@ export class ReadModelSnapshot {
     let records = 0;
     let bytes = 0;
     try {
-      const header: Header = { format: FORMAT, shape: this.deps.shape, seen: state.seen, seenEntry, pending: state.pending, savedAt: this.deps.clock.now() };
+      const header: Header = { format: FORMAT, shape: this.deps.shape, entities: [...state.records.keys()], seen: state.seen, seenEntry, pending: state.pending, savedAt: this.deps.clock.now() };
       let batch: Uint8Array[] = [BSON.serialize(header)];
       let size = batch[0]!.length;
       const flush = async () => {
@@ -98,12 +100,11 @@ export class ReadModelSnapshot {
             logger.info({ file, reason: refused }, 'read model snapshot not used: loading every record');
             return undefined;
           }
+          for (const entity of header.entities) records.set(entity, []);
         } else if ('end' in doc) {
           ended = doc.end === [...records.values()].reduce((n, list) => n + list.length, 0);
         } else {
-          let list = records.get(doc.e);
-          if (!list) records.set(doc.e, (list = []));
-          list.push(doc.d);
+          records.get(doc.e)!.push(doc.d);
         }
       }
       if (!header || !ended) {
@@ -123,6 +124,7 @@ export class ReadModelSnapshot {
   private async refusal(header: Header): Promise<string | undefined> {
     if (header.format !== FORMAT) return `saved in format ${header.format}, read in ${FORMAT}`;
     if (header.shape !== this.deps.shape) return 'saved before the migrations this version ran';
+    if (!this.deps.mirror.keeps(header.entities)) return `it holds ${header.entities.join(', ')}; this version keeps others`;
     const entry = await this.deps.feed.entry(header.seen);
     // Pruned (the process was stopped longer than the feed is kept), or another database's feed.
     if (!entry) return `the change feed no longer holds entry ${header.seen}`;

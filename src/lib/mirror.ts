@@ -275,6 +275,11 @@ export class Mirror {
     this.savedState = load;
   }
 
+  /** Whether these are exactly the entities this read model keeps (a saved one of other entities is not used). */
+  keeps(entities: string[]): boolean {
+    return entities.length === this.sources.size && entities.every((e) => this.sources.has(e));
+  }
+
   /** The read model to save, or undefined while it is not loaded; the maps are live, so they are read at once or copied. */
   saved(): SavedReadModel | undefined {
     if (this.seen < 0) return undefined;
@@ -301,7 +306,7 @@ export class Mirror {
   }
 
   private restore(state: SavedReadModel, now: number): void {
-    for (const [entity, source] of this.sources) this.fill(entity, source, state.records.get(entity) ?? []);
+    for (const [entity, source] of this.sources) this.fill(entity, source, state.records.get(entity)!);
     for (const p of state.pending) this.pending.set(`${p.entity}:${p.id}`, { ...p, until: now + PENDING_MS });
     this.seen = state.seen;
   }

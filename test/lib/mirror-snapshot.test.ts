@@ -4,6 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { connectDb } from '../../src/lib/db.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { Mirror } from '../../src/lib/mirror.js';
 import { ReadModelSnapshot } from '../../src/lib/mirror-snapshot.js';
 import { buildServices, type Services } from '../../src/services.js';
 import { byIdOnly, commandsDuring } from '../support/commands.js';
@@ -71,6 +72,19 @@ describe('the saved read model', function () {
     const { list, scanned } = await restarted('v2');
     expect(scanned).to.equal(true);
     expect(titleOf(list, keys[1]!)).to.equal('changed behind the back');
+  });
+
+  it('is not used when saved by a version that kept other records', async () => {
+    const whole = readFileSync(file);
+    try {
+      const s = t.services;
+      const fewer = new Mirror([{ entity: 'incident', model: s.models.incidents }], { feed: s.feed, revisions: s.revisions, clock: s.clock });
+      await fewer.sync();
+      await new ReadModelSnapshot({ file, shape: 'v1', mirror: fewer, feed: s.feed, logger: createLogger('silent'), clock: s.clock }).save();
+      expect((await restarted()).scanned).to.equal(true);
+    } finally {
+      writeFileSync(file, whole);
+    }
   });
 
   it('is not used when cut short, or when it is not there', async () => {
