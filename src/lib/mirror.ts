@@ -1,10 +1,8 @@
-// Over 400 lines on purpose: the read model's load, catch-up from the change feed, indexes and derived values over one store.
 import type { Model } from 'mongoose';
 import type { Clock } from './clock.js';
 import { coalesced } from './coalesce.js';
 import { REMOVED, type Feed, type FeedChange, type FeedEntry } from './feed.js';
-import { firstAtLeast } from './listing.js';
-import { getOr, setBounded } from './maps.js';
+import { KeptValues } from './kept-values.js';
 import { currentScope, freshInRequest, markFresh, requestSince } from './request-scope.js';
 import type { Revisions } from './revisions.js';
 
@@ -33,21 +31,8 @@ export interface MirrorSource {
 
 /** A reader that has not read the feed for this long checks that prune() did not pass it. */
 const IDLE_CHECK_MS = 3600_000;
-/** How many derived values (see derived()) are kept at once. */
-const DERIVED_KEPT = 400;
-/** How many sorted orders (see sorted()) are kept at once. */
-const SORTED_KEPT = 50;
-/** How many recent changes per entity are remembered, so a kept order is patched rather than sorted again. */
-const JOURNAL_KEPT = 256;
 /** How long an announced write that has not landed is looked for: a writer that stopped never writes it. */
 const PENDING_MS = 10 * 60_000;
-
-/** One change to a record: before and after (undefined when there was none, or is none now). */
-interface Change {
-  count: number;
-  before?: unknown;
-  after?: unknown;
-}
 
 interface Pending {
   entity: string;
@@ -79,18 +64,14 @@ export class Mirror {
   /** Whether every record was loaded once; until then requests would wait for the whole load (what /readyz says). */
   private loadedOnce = false;
   private lastRead = 0;
-  /** Changes seen per entity, so values derived from an entity's records are kept until it changes. */
-  private readonly changes = new Map<string, number>();
-  private readonly derivedCache = new Map<string, { count: number; others: string; value: unknown }>();
-  /** Each entity's recent changes in order; emptied when the entity is loaded whole. */
-  private readonly journal = new Map<string, Change[]>();
-  private readonly sortedCache = new Map<string, { count: number; others: string; list: unknown[] }>();
   /**
    * Writes this process announced for requests (or job runs) still under way, by entity:id: the version
    * each leaves and its request. Not acknowledged yet, they need not show; their writer keeps what it
    * wrote (learn), so a read meanwhile does not look for them in the store.
    */
   private readonly underWay = new Map<string, { version: number; scope: { readonly ended: boolean } }>();
+  /** Values computed from the records, kept until the records change. */
+  private readonly kept = new KeptValues();
   /** Where the first load starts from instead of every record, once (see startFrom). */
   private savedState: (() => Promise<SavedReadModel | undefined>) | undefined;
 
@@ -154,33 +135,13 @@ export class Mirror {
 
   /**
    * The records of an entity that `keep` accepts, in the order `compare` gives (a total order): selected
-   * and sorted once, then patched change by change (see patchOrder), so a filtered list costs its
+   * and sorted once, then patched change by change (src/lib/kept-values.ts), so a filtered list costs its
    * changes, not a pass over every record. `name` must name the order and everything `keep` depends on
    * (the query, the time bucket); a change to one of `alsoOn` (entities `keep` reads) selects afresh.
    * Callers must not change the list.
    */
   selection<T>(entity: string, name: string, compare: (a: T, b: T) => number, keep?: (doc: T) => boolean, alsoOn: string[] = []): T[] {
-    const key = `${entity}:${name}`;
-    const count = this.changes.get(entity) ?? 0;
-    const others = this.stamp(alsoOn);
-    const kept = this.sortedCache.get(key) as { count: number; others: string; list: T[] } | undefined;
-    if (kept?.count === count && kept.others === others) return kept.list;
-    const since = kept?.others === others ? this.changesSince(entity, kept.count) : undefined;
-    const list = since && kept ? patchOrder(kept.list, since, compare, keep) : (keep ? this.all<T>(entity).filter(keep) : this.all<T>(entity)).sort(compare);
-    setBounded(this.sortedCache, key, { count, others, list }, SORTED_KEPT);
-    return list;
-  }
-
-  /** The entity's changes after `count`, when all of them are remembered and they are few. */
-  private changesSince(entity: string, count: number): Change[] | undefined {
-    const journal = this.journal.get(entity) ?? [];
-    const from = journal.findIndex((c) => c.count > count);
-    if (from < 0 || journal[from]!.count !== count + 1 || journal.length - from > PATCH_AT_MOST) return undefined;
-    return journal.slice(from);
-  }
-
-  private stamp(entities: string[]): string {
-    return entities.map((e) => this.changes.get(e) ?? 0).join(',');
+    return this.kept.selection(entity, name, compare, () => this.all<T>(entity), keep, alsoOn);
   }
 
   /**
@@ -192,16 +153,7 @@ export class Mirror {
    * may still hold the old one. Callers must not change it.
    */
   derived<T>(key: string, entities: string[], compute: () => T, patch?: (value: T, changes: { before?: unknown; after?: unknown }[]) => T): T {
-    const [first, ...rest] = entities;
-    const count = this.changes.get(first!) ?? 0;
-    const others = this.stamp(rest);
-    const hit = this.derivedCache.get(key) as { count: number; others: string; value: T } | undefined;
-    if (hit?.count === count && hit.others === others) return hit.value;
-    const since = patch && hit?.others === others ? this.changesSince(first!, hit.count) : undefined;
-    const value = since && hit ? patch!(hit.value, since) : compute();
-    // The oldest first out: queries vary without end, the data they are kept for does not.
-    setBounded(this.derivedCache, key, { count, others, value }, DERIVED_KEPT);
-    return value;
+    return this.kept.derived(key, entities, compute, patch);
   }
 
   /** This process's announced write of this record will not be made (refused): readers look for it from now on. */
@@ -316,9 +268,7 @@ export class Mirror {
     this.docs.set(entity, new Map());
     for (const name of Object.keys(source.indexes ?? {})) this.byIndex.set(`${entity}.${name}`, new Map());
     for (const doc of docs) this.put(entity, String(doc._id), doc);
-    // Loaded whole: a kept order is sorted again, not patched.
-    this.journal.set(entity, []);
-    this.changed(entity);
+    this.kept.loadedWhole(entity);
   }
 
   /**
@@ -396,18 +346,9 @@ export class Mirror {
     if (entries.length) this.seen = Number(entries[entries.length - 1]!._id);
   }
 
-  private changed(entity: string, before?: unknown, after?: unknown): void {
-    const count = (this.changes.get(entity) ?? 0) + 1;
-    this.changes.set(entity, count);
-    if (!before && !after) return;
-    const journal = getOr(this.journal, entity, () => []);
-    journal.push({ count, before, after });
-    if (journal.length > 2 * JOURNAL_KEPT) journal.splice(0, journal.length - JOURNAL_KEPT);
-  }
-
   private put(entity: string, id: string, doc: any): void {
     const before = this.unindex(entity, id);
-    this.changed(entity, before, doc);
+    this.kept.changed(entity, before, doc);
     this.source(entity).set(id, doc);
     for (const [name, keyOf] of Object.entries(this.sources.get(entity)!.indexes ?? {})) {
       const key = keyOf(doc);
@@ -421,7 +362,7 @@ export class Mirror {
 
   private remove(entity: string, id: string): void {
     const before = this.unindex(entity, id);
-    if (before) this.changed(entity, before, undefined);
+    if (before) this.kept.changed(entity, before, undefined);
   }
 
   /** Takes a record out of the entity's records and indexes; returns it. */
@@ -437,22 +378,3 @@ export class Mirror {
   }
 }
 
-/** More changes than this since a kept order and it is sorted again (each change costs a pass over it). */
-const PATCH_AT_MOST = 64;
-
-/**
- * A kept order brought up to date change by change: the record before is taken out, the record after
- * goes in (when `keep` accepts it) after those it does not sort before (where a stable sort puts a
- * record re-added last). The kept list is copied: earlier answers may still hold it.
- */
-function patchOrder<T>(kept: T[], changes: Change[], compare: (a: T, b: T) => number, keep?: (doc: T) => boolean): T[] {
-  const list = kept.slice();
-  for (const { before, after } of changes) {
-    if (before) {
-      const at = list.indexOf(before as T);
-      if (at >= 0) list.splice(at, 1);
-    }
-    if (after && (!keep || keep(after as T))) list.splice(firstAtLeast(list.length, (i) => (compare(list[i]!, after as T) > 0 ? 1 : 0), 1), 0, after as T);
-  }
-  return list;
-}
