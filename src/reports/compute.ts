@@ -118,19 +118,25 @@ function causesOf(d: IncidentDoc): Set<string> {
  * or root cause (compared without case, spaces or punctuation), noticed at most REPEAT_WINDOW_DAYS before.
  */
 export function repeats(docs: IncidentDoc[], history: IncidentDoc[]): { key: string; previous: string[] }[] {
+  // The history in the order noticed, so each incident looks only at the window before it, not at all of it.
+  const earlier = history.flatMap((h) => {
+    const at = noticedAt(h);
+    return at === undefined ? [] : [{ h, at }];
+  });
+  earlier.sort((a, b) => a.at - b.at);
   const out: { key: string; previous: string[] }[] = [];
   for (const d of docs) {
     const at = noticedAt(d);
     if (at === undefined) continue;
     const causes = causesOf(d);
-    const previous = history.filter((h) => {
-      const then = noticedAt(h);
-      if (h.key === d.key || then === undefined || then > at || at - then > REPEAT_WINDOW_DAYS * DAY_MS) return false;
-      if (then === at && h.key > d.key) return false;
-      if (!h.services?.some((s) => d.services?.includes(s))) return false;
-      return !!h.tags?.some((t) => d.tags?.includes(t)) || [...causesOf(h)].some((c) => causes.has(c));
-    });
-    if (previous.length) out.push({ key: d.key, previous: previous.map((p) => p.key).sort() });
+    const previous: string[] = [];
+    for (let i = firstAtLeast(earlier.length, (n) => earlier[n]!.at, at - REPEAT_WINDOW_DAYS * DAY_MS); i < earlier.length && earlier[i]!.at <= at; i++) {
+      const { h, at: then } = earlier[i]!;
+      if (h.key === d.key || (then === at && h.key > d.key)) continue;
+      if (!h.services?.some((s) => d.services?.includes(s))) continue;
+      if (h.tags?.some((t) => d.tags?.includes(t)) || [...causesOf(h)].some((c) => causes.has(c))) previous.push(h.key);
+    }
+    if (previous.length) out.push({ key: d.key, previous: previous.sort() });
   }
   return out;
 }
