@@ -52,7 +52,7 @@ export class ReviewNotices {
             reported = refs;
           } else reported = (await outbox.refsOf(key)) ?? [];
         }
-        await notifications.markReported(reported.map((id) => ({ id, key })));
+        await notifications.markReported(reported.map((id) => ({ id, key })), pending);
         rest = rest.slice(1).filter((n) => !reported.includes(String(n._id)));
       }
     }

@@ -133,14 +133,22 @@ export class Notifications {
   }
 
   /**
-   * Marks notifications reported by the message with dedupe key `key`: off the queue in one command, then
-   * recorded in one insert (a notification reported already keeps its first report). The message holds the
-   * notifications it reports (its refs), so a process stopped between the two has lost only the record.
+   * Marks notifications reported by the message with dedupe key `key`: off the queue, then recorded in one
+   * insert (a notification reported already keeps its first report). The message holds the notifications
+   * it reports (its refs), so a process stopped between the two has lost only the record. Those among
+   * `read` (what this run read as pending) leave the queue by its `_id`, one indexed delete each; the store
+   * matches a list of values against every queued entry, so only the rest (reported by another worker's
+   * message, raised after this run read the queue) are looked for by that list.
    */
-  async markReported(marks: { id: string; key: string }[]): Promise<void> {
+  async markReported(marks: { id: string; key: string }[], read: Iterable<NotificationDoc>): Promise<void> {
     if (!marks.length) return;
     const at = this.deps.clock.now();
-    await this.deps.queue.deleteMany({ notification: { $in: marks.map((m) => new Types.ObjectId(m.id)) } });
+    const queueKeys = new Map<string, string>();
+    for (const n of read) queueKeys.set(String(n._id), n.key);
+    const known = marks.flatMap((m) => queueKeys.get(m.id) ?? []);
+    const others = marks.filter((m) => !queueKeys.has(m.id)).map((m) => new Types.ObjectId(m.id));
+    if (known.length) await this.deps.queue.bulkWrite(known.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+    if (others.length) await this.deps.queue.deleteMany({ notification: { $in: others } });
     await insertNew(this.deps.reports, marks.map(({ id, key }) => ({ _id: id, digestKey: key, at })));
   }
 }

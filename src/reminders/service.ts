@@ -111,7 +111,8 @@ export class RemindersService {
     const ready: { message: NewMessage; refs: string[] }[] = [];
     const reported: { ids: string[]; key: string }[] = [];
     const due: { recipient: string; key: string; day: string; reader: Reader; reasons: NotificationDoc[] }[] = [];
-    for (const [recipient, pending] of await notifications.pending(now, 'digest')) {
+    const queued = await notifications.pending(now, 'digest');
+    for (const [recipient, pending] of queued) {
       const reader = await readerOf(people, config, recipient);
       const local = DateTime.fromJSDate(now, { zone: zoneNamed(reader.zone) });
       const sendAt = local.set({ hour: config.DIGEST_HOUR, minute: 0, second: 0, millisecond: 0 });
@@ -141,7 +142,10 @@ export class RemindersService {
     for (const { message, refs } of ready) {
       reported.push({ ids: written.has(message.dedupeKey) ? refs : ((await outbox.refsOf(message.dedupeKey)) ?? []), key: message.dedupeKey });
     }
-    await notifications.markReported(reported.flatMap(({ ids, key }) => ids.map((id) => ({ id, key }))));
+    await notifications.markReported(
+      reported.flatMap(({ ids, key }) => ids.map((id) => ({ id, key }))),
+      [...queued.values()].flat(),
+    );
     const digests = written.size;
     return { digests };
   }

@@ -26,7 +26,7 @@ describe('reminders: the queue of notifications not yet reported', () => {
     expect(await notifications.addMany([reminder(1)])).to.equal(0);
     expect(await pendingKeys()).to.deep.equal([reminder(1).key, reminder(2).key]);
     const [one] = (await notifications.pending(t.clock.now(), 'digest')).get('owner@example.com')!;
-    await notifications.markReported([{ id: String(one!._id), key: 'digest:owner@example.com:2026-12-01' }]);
+    await notifications.markReported([{ id: String(one!._id), key: 'digest:owner@example.com:2026-12-01' }], [one!]);
     expect(await pendingKeys()).to.deep.equal([reminder(2).key]);
     // The next day's look-back raises the first again: it was reported, so nothing is new and nothing pends.
     t.clock.advance(DAY);
@@ -34,6 +34,17 @@ describe('reminders: the queue of notifications not yet reported', () => {
     expect(await pendingKeys()).to.deep.equal([reminder(2).key, reminder(3).key]);
     const report = await t.services.models.notificationReports.findById(String(one!._id)).lean();
     expect(report?.digestKey).to.equal('digest:owner@example.com:2026-12-01');
+  });
+
+  it("takes a notification off the queue when another worker's digest reported it, unseen by this run", async () => {
+    const { notifications } = t.services;
+    await notifications.addMany([reminder(5), reminder(6)]);
+    const pending = (await notifications.pending(t.clock.now(), 'digest')).get('owner@example.com')!;
+    const [five, six] = [reminder(5).key, reminder(6).key].map((k) => pending.find((n) => n.key === k)!);
+    // Six was read by this run; five only reached it through another worker's stored message (its refs).
+    await notifications.markReported([String(five._id), String(six._id)].map((id) => ({ id, key: 'digest:owner@example.com:2026-12-02' })), [six]);
+    expect(await pendingKeys()).to.not.include(reminder(5).key);
+    expect(await pendingKeys()).to.not.include(reminder(6).key);
   });
 
   it('keeps a reminder whose raise stopped after queueing it, and records it on the next raise', async () => {
