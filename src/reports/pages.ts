@@ -12,6 +12,12 @@ import type { ReportsService, ReportTemplate } from './service.js';
 
 const CHART_WEEKS = 12;
 const LINKED_KEYS = 30;
+/**
+ * The page writes out this many incidents' entries and links the rest to the incident list: a week of a
+ * whole company's hundreds is not read on one page, and each entry costs its rendering. The markdown,
+ * HTML and JSON downloads and the emailed report hold every entry.
+ */
+const ENTRIES_SHOWN = 20;
 /** On the page a drill is a line starting with this (either language's prefix is read back). */
 const DRILL_PREFIX = { en: 'drill: ', 'zh-CN': '演练：' } as const;
 const DRILL_RE = /^(drill:\s*|演练[：:]\s*)/i;
@@ -30,7 +36,7 @@ export function reportPages(services: PageContext & { reports: ReportsService; m
     const readerLocale = pageLocale(services.config, req);
     const locale = query.locale ?? readerLocale;
     const { reports } = services;
-    const { report, text } = await reports.render({ ...query, locale, format: 'md' }, template);
+    const { report, text } = await reports.render({ ...query, locale, format: 'md' }, template, { entries: ENTRIES_SHOWN });
     const period = reports.period(query);
     const { week } = period;
     const range: Record<string, string> = week ? { week: week.label } : { from: period.from, to: period.to };

@@ -246,8 +246,9 @@ export class ReportsService {
   /**
    * The report as markdown or HTML. Each incident appears as its weekly-entry document, its times in
    * the report's zone (the header says which), in the report's locale when that template exists in it.
+   * The page shows only the first entries (`shown`): the downloads and the email hold every one.
    */
-  async render(q: ReportQuery & { format: 'md' | 'html' }, template: ReportTemplate = 'weekly'): Promise<{ report: StabilityReport; text: string }> {
+  async render(q: ReportQuery & { format: 'md' | 'html' }, template: ReportTemplate = 'weekly', shown: { entries?: number } = {}): Promise<{ report: StabilityReport; text: string }> {
     const { renderer, config } = this.deps;
     const period = this.period(q);
     const data = await this.load(period);
@@ -255,7 +256,9 @@ export class ReportsService {
     const locale = q.locale ?? config.DEFAULT_LOCALE;
     const hasEntry = renderer.list().some((t) => t.kind === 'documents' && t.name === 'weekly-entry' && t.format === 'md' && (t.locale === locale || t.locale === null));
     const byKey = new Map(data.incidents.map((d) => [d.key, d]));
-    const entries = report.incidents.map((i) => {
+    // With `shown.entries`, the first ones are written out and the rest counted, with a link to the incident list of those days.
+    const listed = report.incidents.slice(0, shown.entries ?? report.incidents.length);
+    const entries = listed.map((i) => {
       const doc = byKey.get(i.key)!;
       // The incident's actions that had entered the record by the period's end.
       const actions = incidentActionsBefore(data.timeline, doc.key, period.range.end).map((a) => this.deps.reads.actions.toView(a));
@@ -277,7 +280,11 @@ export class ReportsService {
           more: Math.max(0, report.availability.unmapped.count - UNMAPPED_LINKED),
         },
       },
-      incidents: report.incidents.map((i, n) => ({ ...i, entry: entries[n]! })),
+      incidents: listed.map((i, n) => ({ ...i, entry: entries[n]! })),
+      incidentsMore:
+        report.incidents.length > listed.length
+          ? { count: report.incidents.length - listed.length, url: `${config.BASE_URL}/incidents?${new URLSearchParams({ from: period.from, to: period.to })}` }
+          : undefined,
     };
     return { report, text: renderer.render({ kind: 'reports', name: template, locale, format: q.format, data: view, timezone: period.zone }) };
   }

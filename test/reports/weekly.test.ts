@@ -199,3 +199,36 @@ describe('weekly report', () => {
     expect(page.match(/href="\/incidents\/INC-\d{4}-\d{4}#INC-\d{4}-\d{4}-A\d+"/g)).to.have.length(30);
   });
 });
+
+describe('weekly report page: a week of many incidents', () => {
+  let t: TestContext;
+  const titles = Array.from({ length: 23 }, (_, i) => `批量事件 ${String(i + 1).padStart(2, '0')}`);
+  before(async () => {
+    t = await createTestContext('reports_weekly_many');
+    t.clock.set('2023-05-22T10:00:00+08:00');
+    // 23 incidents found across 2023-W20 (Monday 5/15 to Sunday 5/21), an hour apart.
+    for (const [i, title] of titles.entries()) {
+      const hour = String(8 + (i % 12)).padStart(2, '0');
+      const day = String(15 + Math.floor(i / 12)).padStart(2, '0');
+      const at = `2023-05-${day}T${hour}:00`;
+      const base = fixture('tidb-sync');
+      // The entry says the impact summary: each names its incident.
+      await t.api.post('/api/v1/incidents').send({ ...base, title, impact: { ...(base.impact as object), summary: title }, window: { startedAt: at, detectedAt: at, resolvedAt: `2023-05-${day}T${hour}:30` } }).expect(201);
+    }
+  });
+  after(() => t.close());
+
+  it('writes out the first twenty entries on the page and links the other three to the incident list, while the downloads hold all 23', async () => {
+    const html = (await t.api.get('/reports/weekly').query({ week: '2023-W20' }).expect(200)).text;
+    const shown = titles.filter((title) => html.includes(title));
+    expect(shown).to.deep.equal(titles.slice(0, 20));
+    expect(html).to.contain('另有 3 起未在此展开');
+    expect(html).to.match(/<a href="[^"]*\/incidents\?from=2023-05-15&amp;to=2023-05-21">这几天的事件列表<\/a>/);
+
+    const md = (await t.api.get('/api/v1/reports/weekly').query({ week: '2023-W20' }).expect(200)).text;
+    expect(titles.filter((title) => md.includes(title))).to.have.length(23);
+    expect(md).not.to.contain('未在此展开');
+    const { body } = await t.api.get('/api/v1/reports/weekly').query({ week: '2023-W20', format: 'json' }).expect(200);
+    expect(body.incidents).to.have.length(23);
+  });
+});
