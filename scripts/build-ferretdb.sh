@@ -5,7 +5,8 @@
 #
 # FerretDB is patched before the build (scripts/ferretdb/*.patch, applied to a vendored copy): as
 # released, its SQLite backend spells the _id path differently from its own _id index, so SQLite never
-# uses that index, and narrows a query by _id only when _id is the filter's sole key; it builds a debug
+# uses that index, narrows a query by _id only when _id is the filter's sole key, and not at all by a list
+# of _id values (a batch read or deleted by key scanned the whole collection); it builds a debug
 # log record of every SQL statement (quoting each stored document in full) even when nothing is logged
 # at debug level; and it records the caller's stack for every query, iterator and transaction, a
 # leak-hunting aid meant for its debug builds.

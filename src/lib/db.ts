@@ -141,3 +141,27 @@ export async function insertNew(model: Model<any>, docs: object[]): Promise<bool
 export function modelOn<T>(conn: Connection, name: string, schema: Schema<T>, collection?: string): Model<T> {
   return (conn.models[name] as Model<T> | undefined) ?? conn.model<T>(name, schema, collection);
 }
+
+/**
+ * How many `_id` values one command lists. The embedded store reads only those rows by its `_id` index
+ * (scripts/ferretdb/sqlite-id-list.patch) and then checks each against the whole list, so a list of
+ * thousands costs its square; MongoDB and FerretDB on PostgreSQL take any length.
+ */
+const IDS_PER_COMMAND = 500;
+
+/** The records with these `_id` values (any missing are left out), a command per IDS_PER_COMMAND. */
+export async function findByIds<T>(model: Model<any>, ids: unknown[], fields?: string): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_COMMAND) {
+    const query = model.find({ _id: { $in: ids.slice(i, i + IDS_PER_COMMAND) } });
+    out.push(...((await (fields ? query.select(fields) : query).lean()) as T[]));
+  }
+  return out;
+}
+
+/** Deletes the records with these `_id` values, a command per IDS_PER_COMMAND; returns how many went. */
+export async function deleteByIds(model: Model<any>, ids: unknown[]): Promise<number> {
+  let deleted = 0;
+  for (let i = 0; i < ids.length; i += IDS_PER_COMMAND) deleted += (await model.deleteMany({ _id: { $in: ids.slice(i, i + IDS_PER_COMMAND) } })).deletedCount;
+  return deleted;
+}

@@ -2,7 +2,7 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import type { Clock } from './clock.js';
 import { markWritten } from './request-scope.js';
 import { Sequence, seqId } from './sequence.js';
-import { modelOn } from './db.js';
+import { deleteByIds, modelOn } from './db.js';
 
 /**
  * The change feed: every write to mirrored collections appends one entry naming the records, so each
@@ -144,8 +144,7 @@ export class Feed {
     if (lo <= from) return { deleted: 0 };
     await this.deps.feedMeta.updateOne({ _id: 'pruned' }, { $max: { seq: lo } }, { upsert: true });
     const ids = Array.from({ length: lo - from }, (_, i) => seqId(from + 1 + i));
-    const { deletedCount } = await this.deps.feed.deleteMany({ _id: { $in: ids } });
-    return { deleted: deletedCount };
+    return { deleted: await deleteByIds(this.deps.feed, ids) };
   }
 }
 

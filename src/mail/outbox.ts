@@ -6,7 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import { coalesced } from '../lib/coalesce.js';
 import { requestSince } from '../lib/request-scope.js';
 import type { Config } from '../lib/config.js';
-import { insertNew, isDuplicateKey, modelOn } from '../lib/db.js';
+import { findByIds, insertNew, isDuplicateKey, modelOn } from '../lib/db.js';
 import { pageOf } from '../lib/listing.js';
 import type { Logger } from '../lib/logger.js';
 import { Sequence } from '../lib/sequence.js';
@@ -234,8 +234,14 @@ export class Outbox {
 
   /** The refs of the message with this dedupe key, or undefined when there is none. */
   async refsOf(dedupeKey: string): Promise<string[] | undefined> {
-    const doc = await this.deps.models.outbox.findById(messageIdOf(dedupeKey)).select('refs').lean<Pick<OutboxDoc, 'refs'>>();
-    return doc ? (doc.refs ?? []) : undefined;
+    return (await this.refsOfMany([dedupeKey])).get(dedupeKey);
+  }
+
+  /** The refs of the messages with these dedupe keys, by key; a key with no message is not in the map. */
+  async refsOfMany(dedupeKeys: string[]): Promise<Map<string, string[]>> {
+    const keyOf = new Map(dedupeKeys.map((key) => [String(messageIdOf(key)), key]));
+    const docs = await findByIds<Pick<OutboxDoc, '_id' | 'refs'>>(this.deps.models.outbox, dedupeKeys.map(messageIdOf), 'refs');
+    return new Map(docs.map((d) => [keyOf.get(String(d._id))!, d.refs ?? []]));
   }
 
   /** Sends every message that is due; safe to run on several workers at once. */

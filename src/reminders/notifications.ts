@@ -1,5 +1,5 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose';
-import { insertNew, modelOn } from '../lib/db.js';
+import { deleteByIds, insertNew, modelOn } from '../lib/db.js';
 import { getOr } from '../lib/maps.js';
 import type { Said } from '../lib/errors.js';
 
@@ -118,7 +118,7 @@ export class Notifications {
     const inQueue = await insertNew(this.deps.queue, docs.map(queued));
     const inRecord = await insertNew(this.deps.notifications, docs);
     const reportedBefore = docs.filter((d, i) => inQueue[i] && !inRecord[i]).map((d) => d.key);
-    if (reportedBefore.length) await this.deps.queue.deleteMany({ _id: { $in: reportedBefore } });
+    await deleteByIds(this.deps.queue, reportedBefore);
     return inRecord.filter(Boolean).length;
   }
 
@@ -136,9 +136,9 @@ export class Notifications {
    * Marks notifications reported by the message with dedupe key `key`: off the queue, then recorded in one
    * insert (a notification reported already keeps its first report). The message holds the notifications
    * it reports (its refs), so a process stopped between the two has lost only the record. Those among
-   * `read` (what this run read as pending) leave the queue by its `_id`, one indexed delete each; the store
-   * matches a list of values against every queued entry, so only the rest (reported by another worker's
-   * message, raised after this run read the queue) are looked for by that list.
+   * `read` (what this run read as pending) leave the queue by its `_id` (their key); the store matches a
+   * list of other values against every queued entry, so only the rest (reported by another worker's
+   * message, raised after this run read the queue) are looked for by their notification's id.
    */
   async markReported(marks: { id: string; key: string }[], read: Iterable<NotificationDoc>): Promise<void> {
     if (!marks.length) return;
@@ -147,7 +147,7 @@ export class Notifications {
     for (const n of read) queueKeys.set(String(n._id), n.key);
     const known = marks.flatMap((m) => queueKeys.get(m.id) ?? []);
     const others = marks.filter((m) => !queueKeys.has(m.id)).map((m) => new Types.ObjectId(m.id));
-    if (known.length) await this.deps.queue.bulkWrite(known.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+    await deleteByIds(this.deps.queue, known);
     if (others.length) await this.deps.queue.deleteMany({ notification: { $in: others } });
     await insertNew(this.deps.reports, marks.map(({ id, key }) => ({ _id: id, digestKey: key, at })));
   }

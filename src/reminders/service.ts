@@ -122,11 +122,10 @@ export class RemindersService {
       const day = local.toISODate()!;
       if (reasons.length) due.push({ recipient, key: `digest:${recipient}:${day}`, day, reader, reasons });
     }
-    // Today's digests already stored (by another worker, or by a run that stopped before marking), a batch of _id reads at a time.
-    const sent: (string[] | undefined)[] = [];
-    for (let i = 0; i < due.length; i += RAISE_BATCH) sent.push(...(await Promise.all(due.slice(i, i + RAISE_BATCH).map((d) => outbox.refsOf(d.key)))));
-    for (const [i, { recipient, key, day, reader, reasons }] of due.entries()) {
-      const refs = sent[i];
+    // Today's digests already stored (by another worker, or by a run that stopped before marking).
+    const sent = await outbox.refsOfMany(due.map((d) => d.key));
+    for (const { recipient, key, day, reader, reasons } of due) {
+      const refs = sent.get(key);
       if (refs) {
         reported.push({ ids: refs, key });
         continue;

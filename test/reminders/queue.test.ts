@@ -40,7 +40,7 @@ describe('reminders: the queue of notifications not yet reported', () => {
     const { notifications } = t.services;
     await notifications.addMany([reminder(5), reminder(6)]);
     const pending = (await notifications.pending(t.clock.now(), 'digest')).get('owner@example.com')!;
-    const [five, six] = [reminder(5).key, reminder(6).key].map((k) => pending.find((n) => n.key === k)!);
+    const [five, six] = [reminder(5).key, reminder(6).key].map((k) => pending.find((n) => n.key === k)!) as [NotificationDoc, NotificationDoc];
     // Six was read by this run; five only reached it through another worker's stored message (its refs).
     await notifications.markReported([String(five._id), String(six._id)].map((id) => ({ id, key: 'digest:owner@example.com:2026-12-02' })), [six]);
     expect(await pendingKeys()).to.not.include(reminder(5).key);
