@@ -125,7 +125,8 @@ export class Notifications {
   /** Not yet reported and due by `until`, of the digest's kinds or the prompt ones, oldest first, grouped by recipient. */
   async pending(until: Date, which: 'digest' | 'prompt'): Promise<Map<string, NotificationDoc[]>> {
     const kind = which === 'prompt' ? { $in: PROMPT_KINDS } : { $nin: PROMPT_KINDS };
-    const docs = await this.deps.queue.find({ dueAt: { $lte: until }, kind }).lean<QueuedNotificationDoc[]>();
+    // Read whole (a morning's reminders are tens of thousands at 100,000 incidents): in large batches, fewer round trips.
+    const docs = await this.deps.queue.find({ dueAt: { $lte: until }, kind }).batchSize(5000).lean<QueuedNotificationDoc[]>();
     docs.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || String(a.notification).localeCompare(String(b.notification)));
     const byRecipient = new Map<string, NotificationDoc[]>();
     for (const { notification, ...d } of docs) getOr(byRecipient, d.recipient, () => []).push({ ...d, _id: notification });
@@ -133,9 +134,9 @@ export class Notifications {
   }
 
   /**
-   * Marks notifications reported by the message with dedupe key `key`: off the queue, then recorded in one
-   * insert (a notification reported already keeps its first report). The message holds the notifications
-   * it reports (its refs), so a process stopped between the two has lost only the record. Those among
+   * Marks notifications reported by the message with dedupe key `key`: off the queue, and recorded in one
+   * insert meanwhile (a notification reported already keeps its first report). The message holds the
+   * notifications it reports (its refs), so a process stopped on the way has lost only the record. Those among
    * `read` (what this run read as pending) leave the queue by its `_id` (their key); the store matches a
    * list of other values against every queued entry, so only the rest (reported by another worker's
    * message, raised after this run read the queue) are looked for by their notification's id.
@@ -147,8 +148,13 @@ export class Notifications {
     for (const n of read) queueKeys.set(String(n._id), n.key);
     const known = marks.flatMap((m) => queueKeys.get(m.id) ?? []);
     const others = marks.filter((m) => !queueKeys.has(m.id)).map((m) => new Types.ObjectId(m.id));
-    await deleteByIds(this.deps.queue, known);
-    if (others.length) await this.deps.queue.deleteMany({ notification: { $in: others } });
-    await insertNew(this.deps.reports, marks.map(({ id, key }) => ({ _id: id, digestKey: key, at })));
+    // The record is not read by any run (the message's refs are what counts), so it is written meanwhile.
+    const recorded = insertNew(this.deps.reports, marks.map(({ id, key }) => ({ _id: id, digestKey: key, at })));
+    try {
+      await deleteByIds(this.deps.queue, known);
+      if (others.length) await this.deps.queue.deleteMany({ notification: { $in: others } });
+    } finally {
+      await recorded;
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { ActionDoc } from '../actions/model.js';
 import { ACTION_STATUSES, CLOSED_ACTION_STATUSES, type ActionStatus } from '../actions/schemas.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import type { Clock } from '../lib/clock.js';
+import { compareValues } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { daysLate, todayFor } from '../actions/due.js';
 import { zoneNamed } from '../lib/time.js';
@@ -21,11 +22,22 @@ const OPEN: readonly ActionStatus[] = ACTION_STATUSES.filter((s) => !CLOSED_ACTI
 /** Days a late run looks back, so a worker that was down over a reminder's day still raises it. */
 const CATCH_UP_DAYS = 2;
 const WEEK = 7;
-/** Notifications written, or marked reported, per round trip of the sweep and the digests. */
-const RAISE_BATCH = 200;
+/** Notifications written per round trip of the sweep. */
+const RAISE_BATCH = 1000;
+/** Digests composed, then stored, per part of a run (see sendDigests). */
+const DIGESTS_PER_PART = 100;
 /** Kinds about the owner's own work, which the owner's snooze quiets. */
 const OWNER_KINDS: ReminderKind[] = ['before_due', 'due_today', 'overdue'];
 
+
+/** A digest to write today: its recipient, dedupe key, the reader's day and language, and its reasons. */
+interface Due {
+  recipient: string;
+  key: string;
+  day: string;
+  reader: Reader;
+  reasons: NotificationDoc[];
+}
 
 export class RemindersService {
   /** Reminder keys this process has raised (or found raised) by day, so later runs skip them; days past the look-back are dropped. */
@@ -71,6 +83,21 @@ export class RemindersService {
       });
     const toRaise: (NewNotification & { day: string })[] = [];
     const unroutable = new Set<string>();
+    // Written a batch (one command) at a time while the next is worked out; a reminder raised before (by
+    // this run's look-back or another worker) is skipped. At most one batch is being written.
+    let raised = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const write = async (batch: (NewNotification & { day: string })[]) => {
+      raised += await notifications.addMany(batch.map(({ day: _day, ...n }) => n));
+      // Remembered once written: a batch that failed is asked for again on the next run.
+      for (const { key, day } of batch) getOr(this.raised, day, () => new Set()).add(key);
+    };
+    const flush = async () => {
+      await writing;
+      writing = write(toRaise.splice(0));
+      // Handled here so a failure waits for the next await rather than being reported as unhandled.
+      writing.catch(() => undefined);
+    };
     for (const action of docs) {
       const incidentOwner = mirror.get<IncidentDoc>('incident', String(action.incidentId))?.owner;
       const ownerManager = action.owner ? await managerOf(action.owner) : undefined;
@@ -85,15 +112,10 @@ export class RemindersService {
           toRaise.push({ key, recipient: t.recipient, kind: t.kind, actionKey: action.key, dueAt: dayStart, day });
         }
       }
+      if (toRaise.length >= RAISE_BATCH) await flush();
     }
-    // In batches of one command each; a reminder raised before (by this run's look-back or another worker) is skipped.
-    let raised = 0;
-    for (let i = 0; i < toRaise.length; i += RAISE_BATCH) {
-      const batch = toRaise.slice(i, i + RAISE_BATCH);
-      raised += await notifications.addMany(batch.map(({ day: _day, ...n }) => n));
-      // Remembered once written: a batch that failed is asked for again on the next run.
-      for (const { key, day } of batch) getOr(this.raised, day, () => new Set()).add(key);
-    }
+    if (toRaise.length) await flush();
+    await writing;
     // Not dropped silently: an unowned action of an unowned incident has nobody to tell.
     if (unroutable.size) this.deps.logger.warn({ actions: [...unroutable] }, 'reminders due for unowned actions of incidents without an owner');
     return { raised, unroutable: [...unroutable] };
@@ -108,9 +130,7 @@ export class RemindersService {
   async sendDigests(): Promise<{ digests: number }> {
     const { notifications, outbox, clock, config, people } = this.deps;
     const now = clock.now();
-    const ready: { message: NewMessage; refs: string[] }[] = [];
-    const reported: { ids: string[]; key: string }[] = [];
-    const due: { recipient: string; key: string; day: string; reader: Reader; reasons: NotificationDoc[] }[] = [];
+    const due: Due[] = [];
     const queued = await notifications.pending(now, 'digest');
     for (const [recipient, pending] of queued) {
       const reader = await readerOf(people, config, recipient);
@@ -124,6 +144,27 @@ export class RemindersService {
     }
     // Today's digests already stored (by another worker, or by a run that stopped before marking).
     const sent = await outbox.refsOfMany(due.map((d) => d.key));
+    const read = [...queued.values()].flat();
+    // Composed a part at a time, each part stored while the next is composed: the store's work and this
+    // process's overlap. At most one part is being stored; a failure stops the run at the next part.
+    let digests = 0;
+    let storing: Promise<number> = Promise.resolve(0);
+    for (let i = 0; i < due.length; i += DIGESTS_PER_PART) {
+      const part = await this.composeAll(due.slice(i, i + DIGESTS_PER_PART), sent, now);
+      digests += await storing;
+      storing = this.storeDigests(part, read);
+      // Handled here so a failure waits for the await above rather than being reported as unhandled.
+      storing.catch(() => undefined);
+    }
+    return { digests: digests + (await storing) };
+  }
+
+  /** The digests of `due` not stored yet, and the notifications of those that are (or have nothing left to say). */
+  private async composeAll(due: Due[], sent: Map<string, string[]>, now: Date): Promise<{ ready: { message: NewMessage; refs: string[] }[]; reported: { ids: string[]; key: string }[] }> {
+    const ready: { message: NewMessage; refs: string[] }[] = [];
+    const reported: { ids: string[]; key: string }[] = [];
+    // The part's digests say what the actions are as of its start.
+    await this.deps.mirror.sync();
     for (const { recipient, key, day, reader, reasons } of due) {
       const refs = sent.get(key);
       if (refs) {
@@ -136,27 +177,33 @@ export class RemindersService {
       if (!digest) reported.push({ ids, key: `obsolete:${day}` });
       else ready.push({ message: { dedupeKey: key, kind: 'digest', to: recipient, ...digest, refs: ids }, refs: ids });
     }
-    // One write for all the digests; another worker may have written some first, and then its refs are the ones reported.
+    return { ready, reported };
+  }
+
+  /** Stores composed digests in one write, then marks what they report; returns how many were new. */
+  private async storeDigests({ ready, reported }: Awaited<ReturnType<RemindersService['composeAll']>>, read: NotificationDoc[]): Promise<number> {
+    const { notifications, outbox } = this.deps;
+    // Another worker may have written some first, and then its refs are the ones reported.
     const written = await outbox.enqueueMany(ready.map((r) => r.message));
     for (const { message, refs } of ready) {
       reported.push({ ids: written.has(message.dedupeKey) ? refs : ((await outbox.refsOf(message.dedupeKey)) ?? []), key: message.dedupeKey });
     }
     await notifications.markReported(
       reported.flatMap(({ ids, key }) => ids.map((id) => ({ id, key }))),
-      [...queued.values()].flat(),
+      read,
     );
-    const digests = written.size;
-    return { digests };
+    return written.size;
   }
 
-  /** The digest's subject and bodies, or undefined when none of the reasons still holds. */
+  /** The digest's subject and bodies from the read model as it is (see composeAll), or undefined when none of the reasons still holds. */
   private async compose(recipient: string, due: NotificationDoc[], at: { now: Date; day: string }, reader: Reader) {
     const { mirror, renderer, config } = this.deps;
-    await mirror.sync();
     const byKey = new Map<string, ActionDoc>();
     const remember = (docs: ActionDoc[]) => docs.forEach((d) => byKey.set(d.key, d));
     const today = (a: ActionDoc) => todayFor(a, at.now);
-    const lateBy = (a: ActionDoc) => (a.dueDate ? daysLate(a.dueDate, today(a)) : 0);
+    // Asked of each action by several sections: worked out once.
+    const late = new Map<ActionDoc, number>();
+    const lateBy = (a: ActionDoc) => getOr(late, a, () => (a.dueDate ? daysLate(a.dueDate, today(a)) : 0));
     const snoozed = (a: ActionDoc) => !!a.snoozedUntil && today(a) < a.snoozedUntil;
 
     remember(due.flatMap((n) => (n.actionKey && mirror.get<ActionDoc>('action', n.actionKey)) || []));
@@ -182,7 +229,7 @@ export class RemindersService {
 
     const item = async (a: ActionDoc, withLinks: boolean) => {
       const incident = mirror.get<IncidentDoc>('incident', String(a.incidentId));
-      const late = lateBy(a);
+      const days = lateBy(a);
       return {
         key: a.key,
         title: a.title,
@@ -192,8 +239,8 @@ export class RemindersService {
         status: a.status,
         owner: a.owner ?? undefined,
         dueDate: a.dueDate ?? undefined,
-        daysOverdue: late > 0 ? late : undefined,
-        daysLeft: a.dueDate && late <= 0 ? -late : undefined,
+        daysOverdue: days > 0 ? days : undefined,
+        daysLeft: a.dueDate && days <= 0 ? -days : undefined,
         recheckOn: a.recheckOn ?? undefined,
         snoozedUntil: snoozed(a) ? a.snoozedUntil : undefined,
         links: withLinks
@@ -203,7 +250,8 @@ export class RemindersService {
     };
     // A section lists its first DIGEST_SECTION_ITEMS and counts the rest: an email of three hundred lines is not read, and each line costs its links.
     const items = (docs: ActionDoc[], withLinks: boolean) => Promise.all(docs.slice(0, config.DIGEST_SECTION_ITEMS).map((a) => item(a, withLinks)));
-    const byDue = (x: ActionDoc, y: ActionDoc) => (x.dueDate ?? '').localeCompare(y.dueDate ?? '') || x.key.localeCompare(y.key);
+    // Dates and keys are ASCII, ordered alike by code unit, at a fraction of a collation's cost (a digest sorts hundreds).
+    const byDue = (x: ActionDoc, y: ActionDoc) => compareValues(x.dueDate ?? '', y.dueDate ?? '') || compareValues(x.key, y.key);
     const reasonActions = (kind: string) =>
       reasons.filter((n) => n.kind === kind).flatMap((n) => byKey.get(n.actionKey ?? '') ?? []);
     const unique = (docs: ActionDoc[]) => [...new Map(docs.map((d) => [d.key, d])).values()];
