@@ -4,7 +4,7 @@ import type { Config } from '../lib/config.js';
 import { firstAtLeast } from '../lib/listing.js';
 import { setBounded } from '../lib/maps.js';
 import type { IncidentDoc } from '../incidents/model.js';
-import { downtime, impactWindow, noticedAt, timeTo, type Range } from './compute.js';
+import { downtime, impactWindow, noticedAt, noticedBetween, timeTo, type Range } from './compute.js';
 import type { CHART_NAMES } from './schemas.js';
 import type { ActionTimeline, ReportData, ResolvedPeriod } from './period.js';
 import { weekOf, weekRule, type Week } from './weeks.js';
@@ -79,10 +79,7 @@ export function countedInCharts(doc: IncidentDoc, range: Range): boolean {
 export function buildChart(name: ChartName, period: ResolvedPeriod, data: ReportData, config: Config, locale: string): Chart {
   const weeks = weeksOf(period, config);
   const categories = weeks.map((w) => w.week.label);
-  const noticedByWeek = () => weeks.map(({ range: r }) => data.incidents.filter((d) => {
-    const at = noticedAt(d);
-    return at !== undefined && at >= r.start && at < r.end;
-  }));
+  const noticedByWeek = () => weeks.map(({ range: r }) => noticedBetween(data.noticed.all, r.start, r.end));
   let series: Chart['series'];
   let unit = '';
   switch (name) {
@@ -111,7 +108,11 @@ export function buildChart(name: ChartName, period: ResolvedPeriod, data: Report
     }
     case 'availability': {
       unit = '%';
-      const facing = data.incidents.filter((d) => d.impact?.customerFacing);
+      // Only those affecting customers within the period: each week's downtime looks at these again.
+      const facing = data.incidents.filter((d) => {
+        const impact = d.impact?.customerFacing ? impactWindow(d, Math.min(data.now, period.range.end)) : undefined;
+        return !!impact && impact.end > period.range.start && impact.start < period.range.end;
+      });
       series = data.systems.map((s) => ({ label: s.name, values: weeks.map((w) => downtime(facing, s.services, w.range, data.now).percent) }));
       break;
     }

@@ -7,7 +7,7 @@ import type { IncidentDoc } from '../incidents/model.js';
 import { firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { DAY_MS, localDate, type Span } from '../lib/time.js';
-import type { ActionTimeline, Range } from './period.js';
+import type { ActionTimeline, NoticedOrder, Range } from './period.js';
 
 export type { Range };
 
@@ -113,30 +113,36 @@ function causesOf(d: IncidentDoc): Set<string> {
   return causes;
 }
 
+/** The incidents of `order` (in the order noticed) noticed in [start, end), by two binary searches. */
+export function noticedBetween(order: IncidentDoc[], start: number, end: number): IncidentDoc[] {
+  return order.slice(firstNoticedAt(order, start), firstNoticedAt(order, end));
+}
+
+const firstNoticedAt = (order: IncidentDoc[], at: number) => firstAtLeast(order.length, (i) => noticedAt(order[i]!)!, at);
+
 /**
- * Incidents of `docs` that repeat an earlier incident of `history`: a shared service and a shared tag
- * or root cause (compared without case, spaces or punctuation), noticed at most REPEAT_WINDOW_DAYS before.
+ * Incidents of `docs` that repeat an earlier one: a shared service and a shared tag or root cause
+ * (compared without case, spaces or punctuation), noticed at most REPEAT_WINDOW_DAYS before. Each looks
+ * only at its services' incidents of that window (`order`, the incidents in the order noticed).
  */
-export function repeats(docs: IncidentDoc[], history: IncidentDoc[]): { key: string; previous: string[] }[] {
-  // The history in the order noticed, so each incident looks only at the window before it, not at all of it.
-  const earlier = history.flatMap((h) => {
-    const at = noticedAt(h);
-    return at === undefined ? [] : [{ h, at }];
-  });
-  earlier.sort((a, b) => a.at - b.at);
+export function repeats(docs: IncidentDoc[], order: NoticedOrder): { key: string; previous: string[] }[] {
   const out: { key: string; previous: string[] }[] = [];
   for (const d of docs) {
     const at = noticedAt(d);
     if (at === undefined) continue;
     const causes = causesOf(d);
-    const previous: string[] = [];
-    for (let i = firstAtLeast(earlier.length, (n) => earlier[n]!.at, at - REPEAT_WINDOW_DAYS * DAY_MS); i < earlier.length && earlier[i]!.at <= at; i++) {
-      const { h, at: then } = earlier[i]!;
-      if (h.key === d.key || (then === at && h.key > d.key)) continue;
-      if (!h.services?.some((s) => d.services?.includes(s))) continue;
-      if (h.tags?.some((t) => d.tags?.includes(t)) || [...causesOf(h)].some((c) => causes.has(c))) previous.push(h.key);
+    const previous = new Set<string>();
+    for (const service of new Set(d.services ?? [])) {
+      const earlier = order.byService.get(service) ?? [];
+      for (let i = firstNoticedAt(earlier, at - REPEAT_WINDOW_DAYS * DAY_MS); i < earlier.length; i++) {
+        const h = earlier[i]!;
+        const then = noticedAt(h)!;
+        if (then > at) break;
+        if (h.key === d.key || (then === at && h.key > d.key)) continue;
+        if (h.tags?.some((t) => d.tags?.includes(t)) || [...causesOf(h)].some((c) => causes.has(c))) previous.add(h.key);
+      }
     }
-    if (previous.length) out.push({ key: d.key, previous: previous.sort() });
+    if (previous.size) out.push({ key: d.key, previous: [...previous].sort() });
   }
   return out;
 }
@@ -196,7 +202,10 @@ export function actionCounts(timeline: ActionTimeline, range: Range, now: number
     if (f.opened >= range.start) out.opened.push(f.key);
     if (f.closed || f.opened > asOf) continue;
     out.open.push(f.key);
-    if (pastDue(f.dueDate, getOr(today, f.timezone, () => dayIn(asOf, f.timezone)))) out.overdue.push(f.key);
+    // Looked up without a closure: this runs for every action of the history.
+    let day = today.get(f.timezone);
+    if (day === undefined) today.set(f.timezone, (day = dayIn(asOf, f.timezone)));
+    if (pastDue(f.dueDate, day)) out.overdue.push(f.key);
     if (!f.owned) out.unowned.push(f.key);
   }
   return out;

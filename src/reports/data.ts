@@ -6,9 +6,10 @@ import type { IncidentDoc } from '../incidents/model.js';
 import type { Mirror } from '../lib/mirror.js';
 import type { ListIncidentsQuery } from '../incidents/schemas.js';
 import type { IncidentsService } from '../incidents/service.js';
-import { firstAtLeast } from '../lib/listing.js';
-import { openedAt } from './compute.js';
-import type { ActionFacts, ActionTimeline } from './period.js';
+import { compareValues, firstAtLeast } from '../lib/listing.js';
+import { getOr } from '../lib/maps.js';
+import { noticedAt, openedAt } from './compute.js';
+import type { ActionFacts, ActionTimeline, NoticedOrder } from './period.js';
 
 /**
  * Every read the reports, charts and exports make of incidents and actions, in one place: from the
@@ -40,10 +41,23 @@ function incidentTimes(reads: Reads): { docs: IncidentDoc[]; began: Float64Array
  * What a report of [from, to) reads, all from one moment of the read model (nothing is awaited between
  * them): the incidents that touch the period and the timeline of every action.
  */
-export async function readPeriod(reads: Reads, from: Date, to: Date): Promise<{ incidents: IncidentDoc[]; timeline: ActionTimeline }> {
+export async function readPeriod(reads: Reads, from: Date, to: Date): Promise<{ incidents: IncidentDoc[]; noticed: NoticedOrder; timeline: ActionTimeline }> {
   await reads.mirror.sync();
-  return { incidents: incidentsOverlapping(reads, from.getTime(), to.getTime()), timeline: actionTimeline(reads) };
+  return { incidents: incidentsOverlapping(reads, from.getTime(), to.getTime()), noticed: noticedOrder(reads), timeline: actionTimeline(reads) };
 }
+
+/** See NoticedOrder: sorted once and patched as incidents change; grouped by service when they change. */
+function noticedOrder(reads: Reads): NoticedOrder {
+  const all = reads.mirror.selection<IncidentDoc>('incident', 'report-noticed', byNoticed, (d) => noticedAt(d) !== undefined);
+  const byService = reads.mirror.derived('report-noticed-by-service', ['incident'], () => {
+    const out = new Map<string, IncidentDoc[]>();
+    for (const d of all) for (const s of new Set(d.services ?? [])) getOr(out, s, () => []).push(d);
+    return out;
+  });
+  return { all, byService };
+}
+
+const byNoticed = (a: IncidentDoc, b: IncidentDoc) => noticedAt(a)! - noticedAt(b)! || compareValues(a.key, b.key);
 
 /**
  * Incidents that touch [start, end): begun or found before its end, and not over before its start

@@ -49,9 +49,19 @@ export interface ResolvedPeriod {
   range: Range;
 }
 
+/**
+ * Every incident in the order noticed (detected, else started; then by key), and the same per service:
+ * kept by the read model, so a period's incidents are a binary search rather than a pass over all of them.
+ */
+export interface NoticedOrder {
+  all: IncidentDoc[];
+  byService: Map<string, IncidentDoc[]>;
+}
+
 /** Incidents and actions read once per request; the report and the charts compute from them. */
 export interface ReportData {
   incidents: IncidentDoc[];
+  noticed: NoticedOrder;
   timeline: ActionTimeline;
   /** The systems availability is counted for, from the catalog and AVAILABILITY_SYSTEMS (ServiceCatalog.systems). */
   systems: AvailabilitySystem[];

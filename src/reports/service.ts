@@ -9,7 +9,7 @@ import { BadRequest } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { buildChart, countedInCharts, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
-import { actionCounts, downtime, patchActionCounts, impactWindow, noticedAt, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
+import { actionCounts, downtime, patchActionCounts, impactWindow, noticedBetween, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
 import { incidentActionsBefore, readPeriod, type Reads } from './data.js';
 import type { ReportData, ResolvedPeriod } from './period.js';
 import type { PeriodMetrics } from './metrics.js';
@@ -129,16 +129,11 @@ export class ReportsService {
     const { config, metrics } = this.deps;
     const { range, zone } = period;
     const { now } = data;
-    const noticed = data.incidents
-      .filter((d) => {
-        const at = noticedAt(d);
-        return at !== undefined && at >= range.start && at < range.end;
-      })
-      .sort((a, b) => noticedAt(a)! - noticedAt(b)! || a.key.localeCompare(b.key));
+    const noticed = noticedBetween(data.noticed.all, range.start, range.end);
 
     const { buckets, stability } = severityBuckets(config.SEVERITY_LEVELS);
     const bucketOf = (severity: string) => buckets.find((b) => b.levels.includes(severity))?.label ?? null;
-    const repeated = new Map(repeats(noticed, data.incidents).map((r) => [r.key, r.previous]));
+    const repeated = new Map(repeats(noticed, data.noticed).map((r) => [r.key, r.previous]));
     const incidents = noticed.map((d) => {
       const countedBy = d.window?.detectedAt ? ('detectedAt' as const) : ('startedAt' as const);
       return {
