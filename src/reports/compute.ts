@@ -4,7 +4,7 @@ import { isClosed } from '../actions/schemas.js';
 import { percentile } from '../actions/tally.js';
 import { durations, impactBounds } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
-import { firstAtLeast } from '../lib/listing.js';
+import { compareValues, firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { DAY_MS, localDate, type Span } from '../lib/time.js';
 import type { ActionTimeline, NoticedOrder, Range } from './period.js';
@@ -120,29 +120,39 @@ export function noticedBetween(order: IncidentDoc[], start: number, end: number)
 
 const firstNoticedAt = (order: IncidentDoc[], at: number) => firstAtLeast(order.length, (i) => noticedAt(order[i]!)!, at);
 
+/** How many of the earlier incidents a repeat names (the most recent): the rest are counted. */
+export const REPEATS_NAMED = 10;
+
 /**
  * Incidents of `docs` that repeat an earlier one: a shared service and a shared tag or root cause
  * (compared without case, spaces or punctuation), noticed at most REPEAT_WINDOW_DAYS before. Each looks
- * only at its services' incidents of that window (`order`, the incidents in the order noticed).
+ * only at its services' incidents of that window (`order`, the incidents in the order noticed), names
+ * the REPEATS_NAMED most recent (in key order) and counts them all.
  */
-export function repeats(docs: IncidentDoc[], order: NoticedOrder): { key: string; previous: string[] }[] {
-  const out: { key: string; previous: string[] }[] = [];
+export function repeats(docs: IncidentDoc[], order: NoticedOrder): { key: string; previous: string[]; count: number }[] {
+  const out: { key: string; previous: string[]; count: number }[] = [];
   for (const d of docs) {
     const at = noticedAt(d);
     if (at === undefined) continue;
     const causes = causesOf(d);
-    const previous = new Set<string>();
+    const found: { key: string; at: number }[] = [];
+    const seen = new Set<string>();
     for (const service of new Set(d.services ?? [])) {
       const earlier = order.byService.get(service) ?? [];
       for (let i = firstNoticedAt(earlier, at - REPEAT_WINDOW_DAYS * DAY_MS); i < earlier.length; i++) {
         const h = earlier[i]!;
         const then = noticedAt(h)!;
         if (then > at) break;
-        if (h.key === d.key || (then === at && h.key > d.key)) continue;
-        if (h.tags?.some((t) => d.tags?.includes(t)) || [...causesOf(h)].some((c) => causes.has(c))) previous.add(h.key);
+        if (h.key === d.key || (then === at && h.key > d.key) || seen.has(h.key)) continue;
+        if (h.tags?.some((t) => d.tags?.includes(t)) || [...causesOf(h)].some((c) => causes.has(c))) {
+          seen.add(h.key);
+          found.push({ key: h.key, at: then });
+        }
       }
     }
-    if (previous.size) out.push({ key: d.key, previous: [...previous].sort() });
+    if (!found.length) continue;
+    const recent = found.length > REPEATS_NAMED ? found.sort((x, y) => y.at - x.at || compareValues(y.key, x.key)).slice(0, REPEATS_NAMED) : found;
+    out.push({ key: d.key, previous: recent.map((f) => f.key).sort(compareValues), count: found.length });
   }
   return out;
 }

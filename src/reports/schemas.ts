@@ -90,7 +90,7 @@ export const stabilityReport = z.object({
       at: z.string().describe('the instant it was counted by, in UTC'),
       customerFacing: z.boolean(),
       impactMinutes: z.number().nullable().describe('how long customers were affected, the impactDuration of the incident (null while it goes on)'),
-      repeatOf: z.array(z.string()).describe('earlier incidents it repeats (shared service and root cause within 90 days)'),
+      repeatOf: z.array(z.string()).describe('earlier incidents it repeats (shared service and root cause within 90 days): the 10 most recent, in key order'),
     }),
   ),
   successRates: z.array(z.object({ flow: z.string(), value: z.number().describe('percent'), note: z.string().optional() })).describe('recorded for exactly this period'),
@@ -103,7 +103,7 @@ export const stabilityReport = z.object({
   }),
   customerFacing: z.object({ minutes: z.number(), approximate: z.boolean(), incidents: z.array(z.string()) }).describe('customer-facing impact in the period (overlaps counted once)'),
   timeTo: z.object({ detect: spanSummary, mitigate: spanSummary, resolve: spanSummary }).describe('of the incidents of the period'),
-  repeats: z.array(z.object({ key: z.string(), previous: z.array(z.string()) })),
+  repeats: z.array(z.object({ key: z.string(), previous: z.array(z.string()).describe('the 10 most recent it repeats, in key order'), count: z.number().describe('how many earlier incidents it repeats') })),
   workItems: z.array(z.object({ kind: z.enum(['drill', 'other']), text: z.string() })).describe('stability work entered for the period'),
   verifiedActions: z.array(z.object({ key: z.string(), title: z.string() })).describe('corrective actions verified in the period'),
   actions: z.object({

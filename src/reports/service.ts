@@ -133,7 +133,7 @@ export class ReportsService {
 
     const { buckets, stability } = severityBuckets(config.SEVERITY_LEVELS);
     const bucketOf = (severity: string) => buckets.find((b) => b.levels.includes(severity))?.label ?? null;
-    const repeated = new Map(repeats(noticed, data.noticed).map((r) => [r.key, r.previous]));
+    const repeated = new Map(repeats(noticed, data.noticed).map((r) => [r.key, r]));
     const incidents = noticed.map((d) => {
       const countedBy = d.window?.detectedAt ? ('detectedAt' as const) : ('startedAt' as const);
       return {
@@ -146,7 +146,7 @@ export class ReportsService {
         at: d.window![countedBy]!.at.toISOString(),
         customerFacing: !!d.impact?.customerFacing,
         impactMinutes: durations(d).impactDuration?.minutes ?? null,
-        repeatOf: repeated.get(d.key) ?? [],
+        repeatOf: repeated.get(d.key)?.previous ?? [],
       };
     });
 
@@ -210,7 +210,7 @@ export class ReportsService {
         incidents: facing.map((f) => f.key).sort(),
       },
       timeTo: timeTo(noticed),
-      repeats: [...repeated].map(([key, previous]) => ({ key, previous })),
+      repeats: [...repeated.values()],
       workItems,
       verifiedActions: counts.verified,
       actions: {
@@ -276,6 +276,8 @@ export class ReportsService {
         },
       },
       incidents: listed.map((i, n) => ({ ...i, entry: entries[n]! })),
+      // A repeat names its most recent earlier incidents and counts the rest.
+      repeats: report.repeats.map((r) => ({ ...r, more: r.count - r.previous.length })),
       incidentsMore:
         report.incidents.length > listed.length
           ? { count: report.incidents.length - listed.length, url: `${config.BASE_URL}/incidents?${new URLSearchParams({ from: period.from, to: period.to })}` }

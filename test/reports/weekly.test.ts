@@ -231,4 +231,21 @@ describe('weekly report page: a week of many incidents', () => {
     const { body } = await t.api.get('/api/v1/reports/weekly').query({ week: '2023-W20', format: 'json' }).expect(200);
     expect(body.incidents).to.have.length(23);
   });
+
+  it('names the ten most recent incidents a repeat repeats and counts the rest', async () => {
+    // The 23 share the fixture's service and root cause: each repeats every one noticed before it.
+    const { body } = await t.api.get('/api/v1/reports/stability').query({ from: '2023-05-15', to: '2023-05-21', format: 'json' }).expect(200);
+    const keyOf = new Map(body.incidents.map((i: { title: string; key: string }) => [i.title, i.key]));
+    const last = body.repeats.find((r: { key: string }) => r.key === keyOf.get(titles[22]));
+    expect(last.count).to.equal(22);
+    expect(last.previous).to.deep.equal(titles.slice(12, 22).map((title) => keyOf.get(title)).sort());
+    expect(body.incidents.find((i: { key: string }) => i.key === last.key).repeatOf).to.deep.equal(last.previous);
+    const second = body.repeats.find((r: { key: string }) => r.key === keyOf.get(titles[1]));
+    expect(second).to.deep.equal({ key: keyOf.get(titles[1]), previous: [keyOf.get(titles[0])], count: 1 });
+
+    const en = (await t.api.get('/api/v1/reports/stability').query({ from: '2023-05-15', to: '2023-05-21', locale: 'en' }).expect(200)).text;
+    expect(en).to.contain(`- ${last.key} repeats ${last.previous.join(', ')} and 12 earlier (same service`);
+    const zh = (await t.api.get('/api/v1/reports/stability').query({ from: '2023-05-15', to: '2023-05-21', locale: 'zh-CN' }).expect(200)).text;
+    expect(zh).to.contain(`- ${last.key} 重复 ${last.previous.join('、')}等 22 起（`);
+  });
 });
