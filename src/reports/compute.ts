@@ -120,6 +120,11 @@ export function noticedBetween(order: IncidentDoc[], start: number, end: number)
 
 const firstNoticedAt = (order: IncidentDoc[], at: number) => firstAtLeast(order.length, (i) => noticedAt(order[i]!)!, at);
 
+function shares(a: Set<string>, b: Set<string>): boolean {
+  for (const x of a) if (b.has(x)) return true;
+  return false;
+}
+
 /** How many of the earlier incidents a repeat names (the most recent): the rest are counted. */
 export const REPEATS_NAMED = 10;
 
@@ -136,16 +141,19 @@ export function repeats(docs: IncidentDoc[], order: NoticedOrder): { key: string
     if (at === undefined) continue;
     const causes = causesOf(d);
     const found: { key: string; at: number }[] = [];
-    const seen = new Set<string>();
-    for (const service of new Set(d.services ?? [])) {
-      const earlier = order.byService.get(service) ?? [];
-      for (let i = firstNoticedAt(earlier, at - REPEAT_WINDOW_DAYS * DAY_MS); i < earlier.length; i++) {
-        const h = earlier[i]!;
-        const then = noticedAt(h)!;
+    const services = new Set(d.services ?? []);
+    // An earlier incident of two shared services is found twice; with one service, it cannot be.
+    const seen = services.size > 1 ? new Set<string>() : undefined;
+    for (const service of services) {
+      const earlier = order.byService.get(service);
+      if (!earlier) continue;
+      for (let i = firstAtLeast(earlier.at.length, (n) => earlier.at[n]!, at - REPEAT_WINDOW_DAYS * DAY_MS); i < earlier.at.length; i++) {
+        const then = earlier.at[i]!;
         if (then > at) break;
-        if (h.key === d.key || (then === at && h.key > d.key) || seen.has(h.key)) continue;
-        if (h.tags?.some((t) => d.tags?.includes(t)) || [...causesOf(h)].some((c) => causes.has(c))) {
-          seen.add(h.key);
+        const h = earlier.docs[i]!;
+        if (h.key === d.key || (then === at && h.key > d.key) || seen?.has(h.key)) continue;
+        if (h.tags?.some((t) => d.tags?.includes(t)) || shares(causesOf(h), causes)) {
+          seen?.add(h.key);
           found.push({ key: h.key, at: then });
         }
       }

@@ -50,9 +50,9 @@ export async function readPeriod(reads: Reads, from: Date, to: Date): Promise<{ 
 function noticedOrder(reads: Reads): NoticedOrder {
   const all = reads.mirror.selection<IncidentDoc>('incident', 'report-noticed', byNoticed, (d) => noticedAt(d) !== undefined);
   const byService = reads.mirror.derived('report-noticed-by-service', ['incident'], () => {
-    const out = new Map<string, IncidentDoc[]>();
-    for (const d of all) for (const s of new Set(d.services ?? [])) getOr(out, s, () => []).push(d);
-    return out;
+    const docs = new Map<string, IncidentDoc[]>();
+    for (const d of all) for (const s of new Set(d.services ?? [])) getOr(docs, s, () => []).push(d);
+    return new Map([...docs].map(([s, list]) => [s, { docs: list, at: Float64Array.from(list, (d) => noticedAt(d)!) }]));
   });
   return { all, byService };
 }

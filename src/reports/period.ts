@@ -55,7 +55,8 @@ export interface ResolvedPeriod {
  */
 export interface NoticedOrder {
   all: IncidentDoc[];
-  byService: Map<string, IncidentDoc[]>;
+  /** Each service's incidents, and the instant each was noticed (at[i] is of docs[i]). */
+  byService: Map<string, { docs: IncidentDoc[]; at: Float64Array }>;
 }
 
 /** Incidents and actions read once per request; the report and the charts compute from them. */
