@@ -102,16 +102,8 @@ export function timeTo(docs: IncidentDoc[]): { detect: SpanSummary; mitigate: Sp
 }
 
 const normal = (text: string) => text.toLowerCase().replace(/[\s\p{P}\p{S}]+/gu, '');
-/** An incident's causes, normalised once per stored version (records in the read model are not changed in place). */
-const causesKept = new WeakMap<IncidentDoc, Set<string>>();
-function causesOf(d: IncidentDoc): Set<string> {
-  let causes = causesKept.get(d);
-  if (!causes) {
-    causes = new Set([...(d.cause?.rootCauses ?? []), ...(d.cause?.trigger ? [d.cause.trigger] : [])].map(normal).filter(Boolean));
-    causesKept.set(d, causes);
-  }
-  return causes;
-}
+/** An incident's root causes and trigger, normalised. */
+const causesOf = (d: IncidentDoc): string[] => [...(d.cause?.rootCauses ?? []), ...(d.cause?.trigger ? [d.cause.trigger] : [])].map(normal).filter(Boolean);
 
 /** The incidents of `order` (in the order noticed) noticed in [start, end), by two binary searches. */
 export function noticedBetween(order: IncidentDoc[], start: number, end: number): IncidentDoc[] {
@@ -120,48 +112,63 @@ export function noticedBetween(order: IncidentDoc[], start: number, end: number)
 
 const firstNoticedAt = (order: IncidentDoc[], at: number) => firstAtLeast(order.length, (i) => noticedAt(order[i]!)!, at);
 
-function shares(a: Set<string>, b: Set<string>): boolean {
-  for (const x of a) if (b.has(x)) return true;
-  return false;
+/**
+ * What an incident could repeat on: each of its services paired with each of its tags and normalised
+ * root causes (and trigger). Two incidents share a pairing exactly when they share a service and a tag or
+ * cause. Kept per stored version (records in the read model are not changed in place).
+ */
+const featuresKept = new WeakMap<IncidentDoc, string[]>();
+export function repeatFeatures(d: IncidentDoc): string[] {
+  let features = featuresKept.get(d);
+  if (!features) {
+    const marks = [...new Set(d.tags ?? [])].map((t) => `t:${t}`).concat([...new Set(causesOf(d))].map((c) => `c:${c}`));
+    features = [...new Set(d.services ?? [])].flatMap((s) => marks.map((m) => `${s}\u0000${m}`));
+    featuresKept.set(d, features);
+  }
+  return features;
 }
 
 /** How many of the earlier incidents a repeat names (the most recent): the rest are counted. */
 export const REPEATS_NAMED = 10;
 
 /**
- * Incidents of `docs` that repeat an earlier one: a shared service and a shared tag or root cause
- * (compared without case, spaces or punctuation), noticed at most REPEAT_WINDOW_DAYS before. Each looks
- * only at its services' incidents of that window (`order`, the incidents in the order noticed), names
- * the REPEATS_NAMED most recent (in key order) and counts them all.
+ * Incidents of `docs` (from `order.all`) that repeat an earlier one: a shared service and a shared tag
+ * or root cause (compared without case, spaces or punctuation), noticed at most REPEAT_WINDOW_DAYS
+ * before. Each reads only the lists of its own pairings (order.byFeature), two binary searches a list;
+ * it names the REPEATS_NAMED most recent (in key order) and counts them all.
  */
 export function repeats(docs: IncidentDoc[], order: NoticedOrder): { key: string; previous: string[]; count: number }[] {
+  const { all, byFeature } = order;
   const out: { key: string; previous: string[]; count: number }[] = [];
-  for (const d of docs) {
+  // An incident found through two pairings counts once: marked with the number of the incident it was found for.
+  const seenFor = new Int32Array(all.length).fill(-1);
+  docs.forEach((d, n) => {
     const at = noticedAt(d);
-    if (at === undefined) continue;
-    const causes = causesOf(d);
-    const found: { key: string; at: number }[] = [];
-    const services = new Set(d.services ?? []);
-    // An earlier incident of two shared services is found twice; with one service, it cannot be.
-    const seen = services.size > 1 ? new Set<string>() : undefined;
-    for (const service of services) {
-      const earlier = order.byService.get(service);
-      if (!earlier) continue;
-      for (let i = firstAtLeast(earlier.at.length, (n) => earlier.at[n]!, at - REPEAT_WINDOW_DAYS * DAY_MS); i < earlier.at.length; i++) {
-        const then = earlier.at[i]!;
-        if (then > at) break;
-        const h = earlier.docs[i]!;
-        if (h.key === d.key || (then === at && h.key > d.key) || seen?.has(h.key)) continue;
-        if (h.tags?.some((t) => d.tags?.includes(t)) || shares(causesOf(h), causes)) {
-          seen?.add(h.key);
-          found.push({ key: h.key, at: then });
-        }
+    if (at === undefined) return;
+    // Its place in the order noticed: those before it are earlier (or as early, with a smaller key).
+    let me = firstAtLeast(all.length, (i) => noticedAt(all[i]!)!, at);
+    while (me < all.length && all[me] !== d) me++;
+    if (me === all.length) return;
+    let count = 0;
+    const recent: number[] = [];
+    for (const feature of repeatFeatures(d)) {
+      const list = byFeature.get(feature);
+      if (!list) continue;
+      const first = firstAtLeast(list.at.length, (i) => list.at[i]!, at - REPEAT_WINDOW_DAYS * DAY_MS);
+      const end = firstAtLeast(list.places.length, (i) => list.places[i]!, me);
+      for (let i = first; i < end; i++) {
+        const place = list.places[i]!;
+        if (seenFor[place] === n) continue;
+        seenFor[place] = n;
+        count++;
       }
+      // The most recent are at the end of each list: enough of each to find the most recent overall.
+      for (let i = end - 1; i >= Math.max(first, end - REPEATS_NAMED); i--) recent.push(list.places[i]!);
     }
-    if (!found.length) continue;
-    const recent = found.length > REPEATS_NAMED ? found.sort((x, y) => y.at - x.at || compareValues(y.key, x.key)).slice(0, REPEATS_NAMED) : found;
-    out.push({ key: d.key, previous: recent.map((f) => f.key).sort(compareValues), count: found.length });
-  }
+    if (!count) return;
+    const named = [...new Set(recent)].sort((x, y) => y - x).slice(0, REPEATS_NAMED);
+    out.push({ key: d.key, previous: named.map((place) => all[place]!.key).sort(compareValues), count });
+  });
   return out;
 }
 

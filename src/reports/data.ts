@@ -8,7 +8,7 @@ import type { ListIncidentsQuery } from '../incidents/schemas.js';
 import type { IncidentsService } from '../incidents/service.js';
 import { compareValues, firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
-import { noticedAt, openedAt } from './compute.js';
+import { noticedAt, openedAt, repeatFeatures } from './compute.js';
 import type { ActionFacts, ActionTimeline, NoticedOrder } from './period.js';
 
 /**
@@ -46,15 +46,22 @@ export async function readPeriod(reads: Reads, from: Date, to: Date): Promise<{ 
   return { incidents: incidentsOverlapping(reads, from.getTime(), to.getTime()), noticed: noticedOrder(reads), timeline: actionTimeline(reads) };
 }
 
-/** See NoticedOrder: sorted once and patched as incidents change; grouped by service when they change. */
+/** See NoticedOrder: sorted once and patched as incidents change; indexed by feature when they change. */
 function noticedOrder(reads: Reads): NoticedOrder {
   const all = reads.mirror.selection<IncidentDoc>('incident', 'report-noticed', byNoticed, (d) => noticedAt(d) !== undefined);
-  const byService = reads.mirror.derived('report-noticed-by-service', ['incident'], () => {
-    const docs = new Map<string, IncidentDoc[]>();
-    for (const d of all) for (const s of new Set(d.services ?? [])) getOr(docs, s, () => []).push(d);
-    return new Map([...docs].map(([s, list]) => [s, { docs: list, at: Float64Array.from(list, (d) => noticedAt(d)!) }]));
+  const byFeature = reads.mirror.derived('report-noticed-by-feature', ['incident'], () => {
+    const lists = new Map<string, { places: number[]; at: number[] }>();
+    all.forEach((d, place) => {
+      const at = noticedAt(d)!;
+      for (const feature of repeatFeatures(d)) {
+        const list = getOr(lists, feature, () => ({ places: [], at: [] }));
+        list.places.push(place);
+        list.at.push(at);
+      }
+    });
+    return new Map([...lists].map(([feature, l]) => [feature, { places: Int32Array.from(l.places), at: Float64Array.from(l.at) }]));
   });
-  return { all, byService };
+  return { all, byFeature };
 }
 
 const byNoticed = (a: IncidentDoc, b: IncidentDoc) => noticedAt(a)! - noticedAt(b)! || compareValues(a.key, b.key);

@@ -50,13 +50,17 @@ export interface ResolvedPeriod {
 }
 
 /**
- * Every incident in the order noticed (detected, else started; then by key), and the same per service:
- * kept by the read model, so a period's incidents are a binary search rather than a pass over all of them.
+ * Every incident in the order noticed (detected, else started; then by key), and where each could
+ * repeat: kept by the read model, so a period's incidents are a binary search rather than a pass over all of them.
  */
 export interface NoticedOrder {
   all: IncidentDoc[];
-  /** Each service's incidents, and the instant each was noticed (at[i] is of docs[i]). */
-  byService: Map<string, { docs: IncidentDoc[]; at: Float64Array }>;
+  /**
+   * For each pairing of a service with a tag or a normalised root cause (repeatFeatures), the incidents
+   * that have both, as places in `all` (ascending, so in the order noticed) with the instant each was
+   * noticed (at[i] is of places[i]).
+   */
+  byFeature: Map<string, { places: Int32Array; at: Float64Array }>;
 }
 
 /** Incidents and actions read once per request; the report and the charts compute from them. */

@@ -129,14 +129,16 @@ function expected(year: Gen[], from: string, to: string, zone: string, systems: 
   );
   const openAt = (a: (typeof actions)[number], t: number) => a.opened <= t && !(a.doneAt !== undefined && a.doneAt <= t);
   const last = end - 1;
+  // Each repeat with every earlier incident it repeats: it names the ten most recent (noticed, then key) and counts them all.
   const repeats = inPeriod
-    .filter((g) =>
-      year.some(
-        (h) => h !== g && noticed(h) <= noticed(g) && noticed(g) - noticed(h) <= 90 * 1440 * MIN && h.cause === g.cause && h.services.some((s) => g.services.includes(s)) && !(noticed(h) === noticed(g) && h.key! > g.key!),
-      ),
-    )
-    .map((g) => g.key)
-    .sort();
+    .map((g) => {
+      const earlier = year
+        .filter((h) => h !== g && noticed(h) <= noticed(g) && noticed(g) - noticed(h) <= 90 * 1440 * MIN && h.cause === g.cause && h.services.some((s) => g.services.includes(s)) && !(noticed(h) === noticed(g) && h.key! > g.key!))
+        .sort((x, y) => noticed(y) - noticed(x) || (y.key! < x.key! ? -1 : 1));
+      return { key: g.key!, count: earlier.length, previous: earlier.slice(0, 10).map((h) => h.key!).sort() };
+    })
+    .filter((r) => r.count > 0)
+    .sort((x, y) => (x.key < y.key ? -1 : 1));
   return {
     titles: inPeriod.map((g) => g.title).sort(),
     bySeverity: LEVELS.map((level) => inPeriod.filter((g) => g.severity === level).length),
@@ -202,7 +204,7 @@ describe('period report over a generated year', () => {
     expect(got.timeTo.detect.count, 'detected').to.equal(want.detect.count);
     const counts = Object.fromEntries(Object.entries(got.actions).map(([k, v]) => [k, (v as { count: number }).count]));
     for (const [k, v] of Object.entries(want.actions)) expect(counts[k], `actions ${k}`).to.equal(v);
-    expect(got.repeats.map((r: { key: string }) => r.key).sort(), 'repeats').to.deep.equal(want.repeats);
+    expect(got.repeats.map((r: { key: string; count: number; previous: string[] }) => ({ key: r.key, count: r.count, previous: r.previous })).sort((x: { key: string }, y: { key: string }) => (x.key < y.key ? -1 : 1)), 'repeats').to.deep.equal(want.repeats);
     return got;
   };
 
