@@ -8,7 +8,7 @@
 // the API would take too long): copies of incidents filed through the API, with their actions and
 // audit entries, spread over ten years, severities, services and owners, plus
 // people and API tokens; the server, a process of its own, is then restarted and loads it, as a deployment would.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -206,15 +206,17 @@ interface ServerProcess {
 }
 
 /**
- * Starts the service as `npm run serve` does, in a process of its own (so its RSS is its own and it
- * does not share a core with the bench's client), on the bench's database, with no worker.
+ * Starts the service as `npm start` does (compiled to dist/ by scripts/build.sh, not through tsx), in a
+ * process of its own (so its RSS is its own and it does not share a core with the bench's client), on
+ * the bench's database, with no worker.
  */
 async function startServer(uri: string, token: string): Promise<ServerProcess> {
+  execFileSync('bash', ['scripts/build.sh'], { cwd: root, stdio: 'inherit' });
   const port = await freePort();
   const started = performance.now();
   const profile = args['server-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['server-cpu-prof'])}`] : [];
   const options = args['server-node-options'].split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, ['--max-semi-space-size=8', ...options, ...profile, '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', ...options, ...profile, 'dist/src/main.js'], {
     cwd: root,
     env: { ...process.env, MONGODB_URI: uri, DATA_DIR: serverDataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEED_DEMO: 'false', RUN_WORKER: 'false', SESSION_SECRET: randomBytes(24).toString('hex') },
     stdio: ['ignore', 'inherit', 'inherit'],

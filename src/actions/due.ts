@@ -1,5 +1,7 @@
 import type { Config } from '../lib/config.js';
-import { DAY_MS, datePlusDays, localDate } from '../lib/time.js';
+import { DateTime } from 'luxon';
+import { getOrBounded } from '../lib/maps.js';
+import { DAY_MS, datePlusDays, localDate, zoneNamed } from '../lib/time.js';
 import type { ActionPriority } from './schemas.js';
 import { isClosed } from './schemas.js';
 
@@ -35,6 +37,16 @@ export function daysLate(dueDate: string, day: string): number {
 /** Past due on `day`: the due date is over (due on a day means done by its end). */
 export function pastDue(dueDate: string | null | undefined, day: string): boolean {
   return !!dueDate && day > dueDate;
+}
+
+const overdueStarts = new Map<string, number>();
+
+/**
+ * The instant an action due on `dueDate` becomes past due in `zone`: the start of the next day there
+ * (pastDue holds from this instant on). Reports keep it per action instead of asking pastDue per day.
+ */
+export function overdueFrom(dueDate: string, zone: string): number {
+  return getOrBounded(overdueStarts, `${zone} ${dueDate}`, 10_000, () => DateTime.fromISO(datePlusDays(dueDate, 1), { zone: zoneNamed(zone) }).toMillis());
 }
 
 /** Overdue at `now`: still open and its due date over in its zone. */

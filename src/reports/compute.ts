@@ -1,13 +1,11 @@
 import type { ActionDoc } from '../actions/model.js';
-import { doneOnTime, pastDue } from '../actions/due.js';
-import { isClosed } from '../actions/schemas.js';
 import { percentile } from '../actions/tally.js';
 import { durations, impactBounds } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { compareValues, firstAtLeast } from '../lib/listing.js';
-import { getOr } from '../lib/maps.js';
-import { DAY_MS, localDate, type Span } from '../lib/time.js';
-import type { ActionTimeline, NoticedOrder, Range } from './period.js';
+import { DAY_MS, type Span } from '../lib/time.js';
+import { anyIn, columnsOf, factsOf, holds } from './action-facts.js';
+import type { ActionColumns, ActionFacts, NoticedOrder, Range, Spans } from './period.js';
 
 export type { Range };
 
@@ -172,27 +170,6 @@ export function repeats(docs: IncidentDoc[], order: NoticedOrder): { key: string
   return out;
 }
 
-/**
- * When an action entered the incident's record: actions filed with a postmortem count from the
- * incident's resolution (postmortemAt; slaFrom for those stored before it), not from the day they were typed in.
- */
-export function openedAt(a: ActionDoc): number {
-  return Math.min(a.createdAt.getTime(), (a.postmortemAt ?? a.slaFrom).getTime());
-}
-
-/** When an action last changed (its history is in time order): nothing about it is different after this. */
-export function lastChangedAt(a: ActionDoc): number {
-  return Math.max(a.updatedAt.getTime(), a.history.at(-1)?.at.getTime() ?? 0);
-}
-
-/** A field's value at an instant, replayed from the history (the first later change tells what it was before). */
-function valueAt(a: ActionDoc, field: 'status' | 'owner' | 'dueDate', at: number): unknown {
-  const later = a.history.find((h) => h.field === field && h.at.getTime() > at);
-  return later ? later.from : a[field];
-}
-
-const dayIn = (ms: number, zone: string) => localDate(zone, new Date(ms));
-
 export interface ActionCounts {
   opened: string[];
   closed: string[];
@@ -206,32 +183,29 @@ export interface ActionCounts {
 /**
  * Actions opened, closed (done or declined; verifying does not close again), closed by their due date,
  * and verified in the range; open, overdue and unowned as of its end (or `now`, when that is earlier),
- * from each action's history rather than its state today. The lists are in report order (by incident,
- * then number), as the timeline is.
+ * from each action's history rather than its state today (src/reports/action-facts.ts). The lists are
+ * in report order (by incident, then number), as the rows are.
  */
-export function actionCounts(timeline: ActionTimeline, range: Range, now: number): ActionCounts {
+export function actionCounts(rows: ActionColumns, range: Range, now: number): ActionCounts {
   const out = noCounts();
-  const add = partCounter(range, now);
-  const asOf = Math.min(range.end, now) - 1;
-  const unchangedBefore = Math.min(range.start, asOf);
-  const today = new Map<string, string>();
-  for (let i = 0; i < timeline.facts.length; i++) {
-    const f = timeline.facts[i]!;
-    if (f.opened >= range.end) continue;
-    // Its status, owner or due date changed since the range began (or since the moment counted): its history tells its part.
-    if (f.lastReplayed >= unchangedBefore) {
-      add(timeline.actions[i]!, out);
-      continue;
+  const { start, end } = range;
+  const asOf = Math.min(end, now) - 1;
+  const { keys, facts, opened, eventsFrom, eventsTo, openFrom, openTo, overdueFrom, overdueTo, unownedFrom, unownedTo, gaps } = rows;
+  // Read row by row from the typed arrays; an action's facts only where the bounds cannot answer.
+  for (let i = 0; i < keys.length; i++) {
+    if (opened[i]! >= end) continue;
+    if (opened[i]! >= start) out.opened.push(keys[i]!);
+    if (eventsFrom[i]! < end && eventsTo[i]! >= start) {
+      const f = facts[i]!;
+      // Closed, reopened and closed again in the range counts once.
+      if (anyIn(f.closings, start, end)) out.closed.push(f.key);
+      if (anyIn(f.doneOnTime, start, end)) out.closedWithinSla.push(f.key);
+      for (const at of f.verified) if (at >= start && at < end) out.verified.push({ key: f.key, title: f.title });
     }
-    // Unchanged since before then (most of a long history): as it is now, and nothing happened to it in the range but its opening.
-    if (f.opened >= range.start) out.opened.push(f.key);
-    if (f.closed || f.opened > asOf) continue;
-    out.open.push(f.key);
-    // Looked up without a closure: this runs for every action of the history.
-    let day = today.get(f.timezone);
-    if (day === undefined) today.set(f.timezone, (day = dayIn(asOf, f.timezone)));
-    if (pastDue(f.dueDate, day)) out.overdue.push(f.key);
-    if (!f.owned) out.unowned.push(f.key);
+    if (!(asOf >= openFrom[i]! && asOf < openTo[i]!) || (gaps[i]! & 1 && !holds(facts[i]!.open, asOf))) continue;
+    out.open.push(keys[i]!);
+    if (asOf >= overdueFrom[i]! && asOf < overdueTo[i]! && !(gaps[i]! & 2 && !holds(facts[i]!.overdue, asOf))) out.overdue.push(keys[i]!);
+    if (asOf >= unownedFrom[i]! && asOf < unownedTo[i]! && !(gaps[i]! & 4 && !holds(facts[i]!.unowned, asOf))) out.unowned.push(keys[i]!);
   }
   return out;
 }
@@ -246,11 +220,9 @@ export function patchActionCounts(kept: ActionCounts, changes: { before?: Action
   type Item = string | { key: string };
   // Copied once: earlier answers may still hold the kept lists.
   const out = new Map<(typeof LISTS)[number], Item[]>(LISTS.map((list) => [list, kept[list].slice()]));
-  const add = partCounter(range, now);
   for (const { before, after } of changes) {
     const key = (before ?? after)!.key;
-    const p = noCounts();
-    if (after) add(after, p);
+    const p = after ? actionCounts(columnsOf([factsOf(after)]), range, now) : noCounts();
     for (const list of LISTS) {
       // The action's entries sit together at its place in report order: found by binary search, replaced by its new part.
       const items = out.get(list)!;
@@ -270,41 +242,6 @@ const keyOf = (e: string | { key: string }) => (typeof e === 'string' ? e : e.ke
 function reportOrder(a: string, b: string): number {
   const [x, y] = [a.lastIndexOf('-A'), b.lastIndexOf('-A')];
   return a.slice(0, x).localeCompare(b.slice(0, y)) || Number(a.slice(x + 2)) - Number(b.slice(y + 2));
-}
-
-/** Adds one action's part in the counts of `range` (none, for most of a long history) to `out`, in place: a report counts every action. */
-function partCounter(range: Range, now: number): (a: ActionDoc, out: ActionCounts) => void {
-  const asOf = Math.min(range.end, now) - 1;
-  const inRange = (t: number) => t >= range.start && t < range.end;
-  const today = new Map<string, string>();
-  return (a, out) => {
-    // Not in the record before the end, or closed before the range and unchanged since (most of a long history): nothing to count.
-    const opened = openedAt(a);
-    if (opened >= range.end || (isClosed(a.status) && lastChangedAt(a) < range.start)) return;
-    if (inRange(opened)) out.opened.push(a.key);
-    let closed = false;
-    let withinSla = false;
-    for (const h of a.history) {
-      if (h.field !== 'status' || !inRange(h.at.getTime())) continue;
-      if (isClosed(h.to) && !isClosed(h.from)) {
-        // Closed, reopened and closed again in the range counts once.
-        if (!closed) out.closed.push(a.key);
-        closed = true;
-        const due = valueAt(a, 'dueDate', h.at.getTime()) as string | undefined;
-        if (h.to === 'done' && !withinSla && doneOnTime(due, h.at, a.timezone)) {
-          out.closedWithinSla.push(a.key);
-          withinSla = true;
-        }
-      }
-      if (h.to === 'verified') out.verified.push({ key: a.key, title: a.title });
-    }
-    if (opened <= asOf && !isClosed(valueAt(a, 'status', asOf))) {
-      out.open.push(a.key);
-      const due = valueAt(a, 'dueDate', asOf) as string | undefined;
-      if (pastDue(due, getOr(today, a.timezone, () => dayIn(asOf, a.timezone)))) out.overdue.push(a.key);
-      if (!valueAt(a, 'owner', asOf)) out.unowned.push(a.key);
-    }
-  };
 }
 
 export function round(n: number, digits: number): number {

@@ -1,5 +1,4 @@
 import type { ActionDoc } from '../actions/model.js';
-import { isClosed } from '../actions/schemas.js';
 import type { ListActionsQuery } from '../actions/schemas.js';
 import type { ActionsService } from '../actions/service.js';
 import type { IncidentDoc } from '../incidents/model.js';
@@ -8,8 +7,9 @@ import type { ListIncidentsQuery } from '../incidents/schemas.js';
 import type { IncidentsService } from '../incidents/service.js';
 import { compareValues, firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
-import { noticedAt, openedAt, repeatFeatures } from './compute.js';
-import type { ActionFacts, ActionTimeline, NoticedOrder } from './period.js';
+import { columnsOf, factsOf, openedAt } from './action-facts.js';
+import { noticedAt, repeatFeatures } from './compute.js';
+import type { ActionTimeline, NoticedOrder } from './period.js';
 
 /**
  * Every read the reports, charts and exports make of incidents and actions, in one place: from the
@@ -88,8 +88,8 @@ function actionTimeline(reads: Reads): ActionTimeline {
     ['action'],
     () => {
       const actions = inOrder();
-      const facts = actions.map(factsOf);
-      return { actions, facts, openings: Float64Array.from(facts, (f) => f.opened).sort(), closings: actions.flatMap(closingsOf).sort(byTime) };
+      const columns = columnsOf(actions.map(factsOf));
+      return { actions, columns, openings: columns.opened.slice().sort(), closings: actions.flatMap(closingsOf).sort(byTime) };
     },
     // Brought up to date change by change: the record before taken out of the openings and closings, the record after put in.
     (kept, changes) => {
@@ -114,38 +114,23 @@ function actionTimeline(reads: Reads): ActionTimeline {
         }
       }
       const actions = inOrder();
-      return { actions, facts: actions.map(factsOf), openings: Float64Array.from(openings), closings };
+      return { actions, columns: columnsOf(actions.map(factsOf)), openings: Float64Array.from(openings), closings };
     },
   );
 }
 
 
-const factsKept = new WeakMap<ActionDoc, ActionFacts>();
-const REPLAYED = new Set(['status', 'owner', 'dueDate']);
-
-function factsOf(a: ActionDoc): ActionFacts {
-  let facts = factsKept.get(a);
-  if (!facts) {
-    const replayed = a.history.filter((h) => REPLAYED.has(h.field)).map((h) => h.at.getTime());
-    facts = { key: a.key, opened: openedAt(a), lastReplayed: Math.max(-Infinity, ...replayed), closed: isClosed(a.status), dueDate: a.dueDate ?? undefined, owned: !!a.owner, timezone: a.timezone };
-    factsKept.set(a, facts);
-  }
-  return facts;
-}
-
-/** An action's closings (done or declined from an open status), in its history's order. */
-function closingsOf(a: ActionDoc): { at: number; key: string }[] {
-  return a.history.filter((h) => h.field === 'status' && isClosed(h.to) && !isClosed(h.from)).map((h) => ({ at: h.at.getTime(), key: a.key }));
-}
+/** An action's closings, in its history's order. */
+const closingsOf = (a: ActionDoc) => factsOf(a).closings.map((at) => ({ at, key: a.key }));
 
 const byTime = (x: { at: number }, y: { at: number }) => x.at - y.at;
 
 /** An incident's actions that entered the record before `end`, in number order: a binary search, as the timeline is in report order. */
 export function incidentActionsBefore(timeline: ActionTimeline, incidentKey: string, end: number): ActionDoc[] {
-  const { actions, facts } = timeline;
+  const { actions, columns } = timeline;
   const out: ActionDoc[] = [];
   for (let i = firstAtLeast(actions.length, (k) => (actions[k]!.incidentKey.localeCompare(incidentKey) >= 0 ? 1 : 0), 1); actions[i]?.incidentKey === incidentKey; i++) {
-    if (facts[i]!.opened < end) out.push(actions[i]!);
+    if (columns.opened[i]! < end) out.push(actions[i]!);
   }
   return out;
 }

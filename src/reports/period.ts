@@ -11,27 +11,59 @@ import type { Week } from './weeks.js';
  */
 export interface ActionTimeline {
   actions: ActionDoc[];
-  /** facts[i] is of actions[i]. */
-  facts: ActionFacts[];
+  /** Row i is of actions[i]. */
+  columns: ActionColumns;
   /** Openings in time order. */
   openings: Float64Array;
   closings: { at: number; key: string }[];
 }
 
+/** Instants as [start, end) pairs, flat and in time order. */
+export type Spans = readonly number[];
+
 /**
- * What a report reads of an action without replaying its history, as one flat record of one shape:
- * reading these over every action is far quicker than reading the stored records, whose shapes vary.
- * Kept per stored record (the read model's records are never changed in place).
+ * What a report counts of an action (src/reports/action-facts.ts), as one flat record of one shape:
+ * reading these over every action is far quicker than replaying the stored records' histories.
  */
 export interface ActionFacts {
   key: string;
+  title: string;
   opened: number;
-  /** The last change of its status, owner or due date (what a report replays); -Infinity when none. */
-  lastReplayed: number;
-  closed: boolean;
-  dueDate: string | undefined;
-  owned: boolean;
-  timezone: string;
+  /** While not done or declined, from its opening. */
+  open: Spans;
+  /** While open and past the due date it had then. */
+  overdue: Spans;
+  /** While open and without an owner. */
+  unowned: Spans;
+  /** Instants it closed (done or declined from an open status). */
+  closings: readonly number[];
+  /** The closings that were done by the due date it had then (within its SLA). */
+  doneOnTime: readonly number[];
+  verified: readonly number[];
+}
+
+/**
+ * Every action's facts in report order, with the bounds of what each counts in typed arrays: a report
+ * reads these rows one after another and opens an action's facts only when the bounds cannot answer
+ * (it has more than one span of a kind, or closings or verifications in the range). Spans and events
+ * that are none are bounded by Infinity and -Infinity, which nothing falls between.
+ */
+export interface ActionColumns {
+  keys: string[];
+  facts: ActionFacts[];
+  opened: Float64Array;
+  /** The first and the last of its closings and verifications. */
+  eventsFrom: Float64Array;
+  eventsTo: Float64Array;
+  /** From the start of the first span to the end of the last, of each kind. */
+  openFrom: Float64Array;
+  openTo: Float64Array;
+  overdueFrom: Float64Array;
+  overdueTo: Float64Array;
+  unownedFrom: Float64Array;
+  unownedTo: Float64Array;
+  /** Bit 1 (open), 2 (overdue), 4 (unowned): more than one span of that kind, so its bounds are not its spans. */
+  gaps: Uint8Array;
 }
 
 /** Instants [start, end) in epoch milliseconds. */

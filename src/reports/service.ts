@@ -177,7 +177,7 @@ export class ReportsService {
     const counts = this.deps.reads.mirror.derived(
       `report-counts:${range.start}:${range.end}:${asOfMinute(period, now)}`,
       ['action'],
-      () => actionCounts(data.timeline, range, now),
+      () => actionCounts(data.timeline.columns, range, now),
       (kept, changes) => patchActionCounts(kept, changes as { before?: ActionDoc; after?: ActionDoc }[], range, now),
     );
     const keys = (list: string[]) => ({ count: list.length, keys: list });

@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import type { ActionDoc } from '../../src/actions/model.js';
+import { columnsOf, factsOf } from '../../src/reports/action-facts.js';
+import { actionCounts } from '../../src/reports/compute.js';
+
+/**
+ * What a period report says of one action whose history changed its status, owner and due date: each
+ * count as of a moment follows what the action was then, not what it is today.
+ */
+const at = (text: string) => new Date(text).getTime();
+const change = (field: string, from: unknown, to: unknown, when: string) => ({ field, from, to, at: new Date(when) });
+
+function action(fields: { status?: string; owner?: string; dueDate?: string; history: ReturnType<typeof change>[] }): ActionDoc {
+  return {
+    key: 'INC-2026-0001-A1',
+    title: 'add a disk alert',
+    status: 'open',
+    owner: 'li@example.com',
+    dueDate: '2026-03-10',
+    timezone: 'Asia/Shanghai',
+    createdAt: new Date('2026-03-01T02:00:00Z'),
+    slaFrom: new Date('2026-03-01T02:00:00Z'),
+    ...fields,
+  } as unknown as ActionDoc;
+}
+
+/** The counts of the days [from, to) (UTC midnights), as of `now`. */
+const counts = (a: ActionDoc, from: string, to: string, now = '2027-01-01T00:00:00Z') =>
+  actionCounts(columnsOf([factsOf(a)]), { start: at(`${from}T00:00:00Z`), end: at(`${to}T00:00:00Z`) }, at(now));
+
+describe('action counts from an action history', () => {
+  const reopened = action({
+    status: 'done',
+    history: [
+      change('status', 'open', 'done', '2026-03-05T03:00:00Z'),
+      change('status', 'done', 'open', '2026-03-12T03:00:00Z'),
+      change('status', 'open', 'done', '2026-03-20T03:00:00Z'),
+    ],
+  });
+
+  it('is open only between its opening and a closing, and again while it was reopened', () => {
+    expect(counts(reopened, '2026-03-01', '2026-03-03').open).to.deep.equal(['INC-2026-0001-A1']);
+    expect(counts(reopened, '2026-03-06', '2026-03-08').open).to.deep.equal([]);
+    expect(counts(reopened, '2026-03-13', '2026-03-15').open).to.deep.equal(['INC-2026-0001-A1']);
+    expect(counts(reopened, '2026-03-21', '2026-03-23').open).to.deep.equal([]);
+    // Before it was filed there is nothing to count.
+    expect(counts(reopened, '2026-02-01', '2026-02-10')).to.deep.include({ open: [], opened: [] });
+  });
+
+  it('counts a closing in the range once, and as within its SLA only when done by the due date then', () => {
+    const both = counts(reopened, '2026-03-01', '2026-03-31');
+    expect(both.closed).to.deep.equal(['INC-2026-0001-A1']);
+    // Done on 03-05 (due 03-10) is within the SLA; done again on 03-20 is not.
+    expect(both.closedWithinSla).to.deep.equal(['INC-2026-0001-A1']);
+    expect(counts(reopened, '2026-03-15', '2026-03-31')).to.deep.include({ closed: ['INC-2026-0001-A1'], closedWithinSla: [] });
+  });
+
+  it('is overdue from the day after the due date it had then, in its zone', () => {
+    const extended = action({ dueDate: '2026-03-20', history: [change('dueDate', '2026-03-10', '2026-03-20', '2026-03-12T05:00:00Z')] });
+    // Due 03-10 in Shanghai: overdue from 03-11 00:00 there, 03-10T16:00Z.
+    expect(counts(extended, '2026-03-10', '2026-03-12', '2026-03-10T16:00:00Z').overdue).to.deep.equal([]);
+    expect(counts(extended, '2026-03-10', '2026-03-12', '2026-03-10T16:00:00.002Z').overdue).to.deep.equal(['INC-2026-0001-A1']);
+    // The new date was set on 03-12: not overdue again until 03-21 in Shanghai.
+    expect(counts(extended, '2026-03-12', '2026-03-13').overdue).to.deep.equal([]);
+    expect(counts(extended, '2026-03-21', '2026-03-22').overdue).to.deep.equal(['INC-2026-0001-A1']);
+  });
+
+  it('is unowned while it had no owner, and only while open', () => {
+    const handed = action({
+      owner: 'wang@example.com',
+      status: 'done',
+      history: [
+        change('owner', null, 'li@example.com', '2026-03-03T00:00:00Z'),
+        change('owner', 'li@example.com', null, '2026-03-06T00:00:00Z'),
+        change('owner', null, 'wang@example.com', '2026-03-08T00:00:00Z'),
+        change('status', 'open', 'done', '2026-03-09T00:00:00Z'),
+      ],
+    });
+    expect(counts(handed, '2026-03-01', '2026-03-02').unowned).to.deep.equal(['INC-2026-0001-A1']);
+    expect(counts(handed, '2026-03-04', '2026-03-05').unowned).to.deep.equal([]);
+    expect(counts(handed, '2026-03-06', '2026-03-07').unowned).to.deep.equal(['INC-2026-0001-A1']);
+    expect(counts(handed, '2026-03-08', '2026-03-09').unowned).to.deep.equal([]);
+    expect(counts(handed, '2026-03-10', '2026-03-11')).to.deep.include({ open: [], unowned: [] });
+  });
+
+  it('names each verification in the range with the action title', () => {
+    const verified = action({
+      status: 'verified',
+      history: [change('status', 'open', 'done', '2026-03-05T00:00:00Z'), change('status', 'done', 'verified', '2026-03-09T00:00:00Z')],
+    });
+    expect(counts(verified, '2026-03-08', '2026-03-10')).to.deep.include({ closed: [], verified: [{ key: 'INC-2026-0001-A1', title: 'add a disk alert' }] });
+    expect(counts(verified, '2026-03-01', '2026-03-06')).to.deep.include({ closed: ['INC-2026-0001-A1'], verified: [] });
+  });
+});
