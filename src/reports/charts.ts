@@ -109,8 +109,8 @@ export function buildChart(name: ChartName, period: ResolvedPeriod, data: Report
     case 'availability': {
       unit = '%';
       // Only those affecting customers within the period: each week's downtime looks at these again.
-      const facing = data.incidents.filter((d) => {
-        const impact = d.impact?.customerFacing ? impactWindow(d, Math.min(data.now, period.range.end)) : undefined;
+      const facing = data.facing.filter((d) => {
+        const impact = impactWindow(d, Math.min(data.now, period.range.end));
         return !!impact && impact.end > period.range.start && impact.start < period.range.end;
       });
       series = data.systems.map((s) => ({ label: s.name, values: weeks.map((w) => downtime(facing, s.services, w.range, data.now).percent) }));

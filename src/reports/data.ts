@@ -8,7 +8,9 @@ import type { IncidentsService } from '../incidents/service.js';
 import { compareValues, firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { columnsOf, factsOf, openedAt } from './action-facts.js';
-import { noticedAt, repeatFeatures } from './compute.js';
+import { impactWindow, noticedAt, repeatFeatures } from './compute.js';
+import { impactBounds } from '../incidents/convert.js';
+import { DAY_MS } from '../lib/time.js';
 import type { ActionTimeline, NoticedOrder } from './period.js';
 
 /**
@@ -22,28 +24,14 @@ export interface Reads {
   actions: ActionsService;
 }
 
-/** The incidents' instants as numbers, in one pass when incidents change: reports filter on them without decoding dates. */
-function incidentTimes(reads: Reads): { docs: IncidentDoc[]; began: Float64Array; over: Float64Array; detected: Float64Array } {
-  return reads.mirror.derived('report-incident-times', ['incident'], () => {
-    const docs = reads.mirror.all<IncidentDoc>('incident');
-    const [began, over, detected] = [new Float64Array(docs.length), new Float64Array(docs.length), new Float64Array(docs.length)];
-    docs.forEach((d, i) => {
-      const w = d.window ?? {};
-      began[i] = Math.min(w.startedAt?.at.getTime() ?? Infinity, w.detectedAt?.at.getTime() ?? Infinity);
-      over[i] = w.resolvedAt?.at.getTime() ?? NaN;
-      detected[i] = w.detectedAt?.at.getTime() ?? -Infinity;
-    });
-    return { docs, began, over, detected };
-  });
-}
-
 /**
  * What a report of [from, to) reads, all from one moment of the read model (nothing is awaited between
- * them): the incidents that touch the period and the timeline of every action.
+ * them): the customer-facing incidents whose impact may touch it, every incident in the order noticed,
+ * and the timeline of every action.
  */
-export async function readPeriod(reads: Reads, from: Date, to: Date): Promise<{ incidents: IncidentDoc[]; noticed: NoticedOrder; timeline: ActionTimeline }> {
+export async function readPeriod(reads: Reads, from: Date, to: Date): Promise<{ facing: IncidentDoc[]; noticed: NoticedOrder; timeline: ActionTimeline }> {
   await reads.mirror.sync();
-  return { incidents: incidentsOverlapping(reads, from.getTime(), to.getTime()), noticed: noticedOrder(reads), timeline: actionTimeline(reads) };
+  return { facing: facingBetween(reads, from.getTime(), to.getTime()), noticed: noticedOrder(reads), timeline: actionTimeline(reads) };
 }
 
 /** See NoticedOrder: sorted once and patched as incidents change; indexed by feature when they change. */
@@ -66,20 +54,35 @@ function noticedOrder(reads: Reads): NoticedOrder {
 
 const byNoticed = (a: IncidentDoc, b: IncidentDoc) => noticedAt(a)! - noticedAt(b)! || compareValues(a.key, b.key);
 
+/** Impacts that end within this long of their start are found by their start; the rest are few and read one by one. */
+const SHORT_IMPACT_MS = 7 * DAY_MS;
+
 /**
- * Incidents that touch [start, end): begun or found before its end, and not over before its start
- * (resolved at or after it, not resolved, or found at or after it). Availability, repeats and the
- * period's incidents all come from these.
+ * The customer-facing incidents whose impact may touch [start, end) (availability checks each one
+ * exactly): those whose impact lasted at most SHORT_IMPACT_MS by a binary search on its start, and
+ * every longer or unended one. The read model keeps them in order of the impact's start, patched as
+ * incidents change, and the index of short and long impacts until an incident changes.
  */
-function incidentsOverlapping(reads: Reads, start: number, end: number): IncidentDoc[] {
-  const { docs, began, over, detected } = incidentTimes(reads);
+function facingBetween(reads: Reads, start: number, end: number): IncidentDoc[] {
+  const all = reads.mirror.selection<IncidentDoc>('incident', 'report-facing', byImpactStart, (d) => !!d.impact?.customerFacing && !!impactBounds(d));
+  const { short, starts, long } = reads.mirror.derived('report-facing-index', ['incident'], () => {
+    const [places, at, longer] = [[] as number[], [] as number[], [] as IncidentDoc[]];
+    all.forEach((d, place) => {
+      const impact = impactWindow(d, Infinity)!;
+      if (impact.end - impact.start > SHORT_IMPACT_MS) return longer.push(d);
+      places.push(place);
+      at.push(impact.start);
+    });
+    return { short: Int32Array.from(places), starts: Float64Array.from(at), long: longer };
+  });
   const out: IncidentDoc[] = [];
-  for (let i = 0; i < docs.length; i++) {
-    if (began[i]! < end && (Number.isNaN(over[i]) || over[i]! >= start || detected[i]! >= start)) out.push(docs[i]!);
-  }
+  for (let i = firstAtLeast(starts.length, (k) => starts[k]!, start - SHORT_IMPACT_MS); i < starts.length && starts[i]! < end; i++) out.push(all[short[i]!]!);
+  for (const d of long) if (impactWindow(d, Infinity)!.start < end) out.push(d);
   return out;
 }
 
+const impactStart = (d: IncidentDoc) => impactBounds(d)!.from.at.getTime();
+const byImpactStart = (a: IncidentDoc, b: IncidentDoc) => impactStart(a) - impactStart(b) || compareValues(a.key, b.key);
 
 function actionTimeline(reads: Reads): ActionTimeline {
   const inOrder = () => reads.mirror.sorted<ActionDoc>('action', 'incidentKey,seq', (a, b) => a.incidentKey.localeCompare(b.incidentKey) || a.seq - b.seq);

@@ -97,7 +97,8 @@ export interface NoticedOrder {
 
 /** Incidents and actions read once per request; the report and the charts compute from them. */
 export interface ReportData {
-  incidents: IncidentDoc[];
+  /** The customer-facing incidents whose impact may touch the period or its year (src/reports/data.ts, facingBetween). */
+  facing: IncidentDoc[];
   noticed: NoticedOrder;
   timeline: ActionTimeline;
   /** The systems availability is counted for, from the catalog and AVAILABILITY_SYSTEMS (ServiceCatalog.systems). */

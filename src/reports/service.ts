@@ -9,13 +9,13 @@ import { BadRequest } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { buildChart, countedInCharts, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
-import { actionCounts, downtime, patchActionCounts, impactWindow, noticedBetween, REPEAT_WINDOW_DAYS, repeats, timeTo, unionMinutes, type Range } from './compute.js';
+import { actionCounts, downtime, patchActionCounts, impactWindow, noticedBetween, repeats, timeTo, unionMinutes, type Range } from './compute.js';
 import { incidentActionsBefore, readPeriod, type Reads } from './data.js';
 import type { ReportData, ResolvedPeriod } from './period.js';
 import type { PeriodMetrics } from './metrics.js';
 import type { PeriodQuery, ReportQuery, StabilityReport } from './schemas.js';
 import { parseWeek, shiftWeek, weekHint, weekOf, weekRule, type Week } from './weeks.js';
-import { DAY_MS, zoneNamed } from '../lib/time.js';
+import { zoneNamed } from '../lib/time.js';
 
 /**
  * How incidents are counted, from SEVERITY_LEVELS (most severe first). The seed report writes
@@ -103,8 +103,8 @@ export class ReportsService {
   }
 
   /**
-   * What a report or chart of the period reads: the incidents that touch it, the year to its end
-   * (availability) or the 90 days before it (repeats), and the timeline of every action.
+   * What a report or chart of the period reads: the customer-facing incidents that may touch it or the
+   * year to its end (availability), every incident in the order noticed, and the timeline of every action.
    */
   async load(period: ResolvedPeriod): Promise<ReportData> {
     const { start, end } = this.window(period);
@@ -116,7 +116,7 @@ export class ReportsService {
   /** The times whose incidents a report of the period reads (see load). */
   private window(period: ResolvedPeriod): Range {
     const yearStart = DateTime.fromISO(period.to, { zone: zoneNamed(period.zone) }).startOf('year').toMillis();
-    return { start: Math.min(yearStart, period.range.start - REPEAT_WINDOW_DAYS * DAY_MS), end: period.range.end };
+    return { start: Math.min(yearStart, period.range.start), end: period.range.end };
   }
 
   async report(q: ReportQuery): Promise<StabilityReport> {
@@ -154,18 +154,17 @@ export class ReportsService {
     const yearStart = DateTime.fromISO(period.to, { zone: zoneNamed(zone) }).startOf('year').toMillis();
     const ytd = { start: yearStart, end: Math.min(range.end, Math.max(now, yearStart)) };
     const systems = data.systems.map((s) => {
-      const periodDown = downtime(data.incidents, s.services, range, now);
-      const yearDown = downtime(data.incidents, s.services, ytd, now);
+      const periodDown = downtime(data.facing, s.services, range, now);
+      const yearDown = downtime(data.facing, s.services, ytd, now);
       return { name: s.name, services: s.services, period: periodDown, yearToDate: yearDown, meetsTarget: yearDown.percent >= config.AVAILABILITY_TARGET };
     });
-    const facing = data.incidents
-      .filter((d) => d.impact?.customerFacing)
+    const facing = data.facing
       .map((d) => ({ key: d.key, window: impactWindow(d, Math.min(now, range.end)) }))
       .filter((d) => d.window && d.window.end > range.start && d.window.start < range.end);
     // Named on the report rather than left out of every system's availability without a word.
     const mapped = new Set(systems.flatMap((s) => s.services));
-    const unmapped = data.incidents
-      .filter((d) => d.impact?.customerFacing && !d.services?.some((s) => mapped.has(s)))
+    const unmapped = data.facing
+      .filter((d) => !d.services?.some((s) => mapped.has(s)))
       .filter((d) => {
         const w = impactWindow(d, Math.min(now, range.end));
         return w && w.end > range.start && w.start < range.end;
@@ -250,7 +249,7 @@ export class ReportsService {
     const report = await this.compute(period, data, q.date);
     const locale = q.locale ?? config.DEFAULT_LOCALE;
     const hasEntry = renderer.list().some((t) => t.kind === 'documents' && t.name === 'weekly-entry' && t.format === 'md' && (t.locale === locale || t.locale === null));
-    const byKey = new Map(data.incidents.map((d) => [d.key, d]));
+    const byKey = new Map(noticedBetween(data.noticed.all, period.range.start, period.range.end).map((d) => [d.key, d]));
     // With `shown.entries`, the first ones are written out and the rest counted, with a link to the incident list of those days.
     const listed = report.incidents.slice(0, shown.entries ?? report.incidents.length);
     const entries = listed.map((i) => {

@@ -100,3 +100,41 @@ describe('one impact duration', () => {
     expect(zh).to.match(/（ledger）等，另有 2 起\n/);
   });
 });
+
+describe('availability over long and unended impacts', () => {
+  let t: TestContext;
+  const outage = (title: string, window: Record<string, string>, status = 'resolved') => ({
+    ...fixture('tidb-sync'),
+    title,
+    status,
+    severity: 'B',
+    services: ['payment'],
+    window,
+    impact: { summary: title, customerFacing: true },
+  });
+  before(async () => {
+    t = await createTestContext('reports_long_impact', { AVAILABILITY_SYSTEMS: '支付系统=payment' });
+    t.clock.set('2023-05-10T12:00:00+08:00');
+    // Eleven days, 2023-04-03 10:00 to 04-14 10:00 in Shanghai; and one still going since 05-01 12:00.
+    await t.api.post('/api/v1/incidents').send(outage('支付通道降级', { startedAt: '2023-04-03T10:00', mitigatedAt: '2023-04-14T10:00', resolvedAt: '2023-04-14T11:00' })).expect(201);
+    await t.api.post('/api/v1/incidents').send(outage('对账持续失败', { startedAt: '2023-05-01T12:00' }, 'investigating')).expect(201);
+  });
+  after(() => t.close());
+
+  const payment = async (from: string, to: string) =>
+    (await t.api.get('/api/v1/reports/stability').query({ from, to, tz: 'Asia/Shanghai', format: 'json' }).expect(200)).body.availability.systems.find((s: { name: string }) => s.name === '支付系统');
+
+  it('counts an impact of more than a week in every week it touches, from the week it started to the week it ended', async () => {
+    expect((await payment('2023-04-03', '2023-04-09')).period.downMinutes).to.equal(7 * 1440 - 600);
+    // The second week: Monday 00:00 to Friday 10:00.
+    expect((await payment('2023-04-10', '2023-04-16')).period.downMinutes).to.equal(4 * 1440 + 600);
+    expect((await payment('2023-04-17', '2023-04-23')).period.downMinutes).to.equal(0);
+  });
+
+  it('counts an impact not yet over until now, and both in the year to date', async () => {
+    const week = await payment('2023-05-08', '2023-05-14');
+    // Monday 00:00 to Wednesday 12:00, now.
+    expect(week.period.downMinutes).to.equal(2.5 * 1440);
+    expect(week.yearToDate.downMinutes).to.equal(11 * 1440 + 9 * 1440);
+  });
+});
