@@ -5,6 +5,13 @@ export function getOr<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   return value;
 }
 
+/** The value kept for `key` in a WeakMap, made and kept first when missing. */
+export function getOrWeak<K extends object, V>(map: WeakMap<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = make()));
+  return value;
+}
+
 /** The value under `key` in a map that keeps at most `limit` entries, made and stored first when missing. */
 export function getOrBounded<K, V>(map: Map<K, V>, key: K, limit: number, make: () => V): V {
   let value = map.get(key);

@@ -5,7 +5,7 @@ import type { IncidentDoc } from '../incidents/model.js';
 import { compareValues, firstAtLeast } from '../lib/listing.js';
 import { DAY_MS, type Span } from '../lib/time.js';
 import { anyIn, columnsOf, factsOf, holds } from './action-facts.js';
-import type { ActionColumns, ActionFacts, NoticedOrder, Range, Spans } from './period.js';
+import type { ActionColumns, FacingImpact, NoticedOrder, Range } from './period.js';
 
 export type { Range };
 
@@ -55,19 +55,27 @@ export interface Downtime {
   incidents: string[];
 }
 
-/** Availability over a range from the customer-facing incidents that name one of `services` (all incidents when `services` is undefined). */
-export function downtime(docs: IncidentDoc[], services: string[] | undefined, range: Range, now: number): Downtime {
-  const costing = docs
-    .filter((d) => d.impact?.customerFacing && (!services || d.services?.some((s) => services.includes(s))))
-    .map((d) => ({ key: d.key, window: impactWindow(d, Math.min(now, range.end)) }))
-    .filter((d): d is { key: string; window: Range & { approximate: boolean } } => !!d.window && d.window.end > range.start && d.window.start < range.end);
+/** An impact's window as of `until` (its end, or `until` while it has not ended). */
+export function windowOf(impact: FacingImpact, until: number): Range & { approximate: boolean } {
+  return { start: impact.start, end: impact.end === Infinity ? until : impact.end, approximate: impact.approximate };
+}
+
+/** The impacts whose window (as of the range's end or now, when earlier) touches the range, with the window. */
+export function touching(impacts: FacingImpact[], range: Range, now: number): { impact: FacingImpact; window: Range & { approximate: boolean } }[] {
+  const until = Math.min(now, range.end);
+  return impacts.map((impact) => ({ impact, window: windowOf(impact, until) })).filter(({ window: w }) => w.end > range.start && w.start < range.end);
+}
+
+/** Availability over a range from the customer-facing impacts that name one of `services` (all of them when `services` is undefined). */
+export function downtime(impacts: FacingImpact[], services: string[] | undefined, range: Range, now: number): Downtime {
+  const costing = touching(services ? impacts.filter((f) => f.doc.services?.some((s) => services.includes(s))) : impacts, range, now);
   const downMinutes = unionMinutes(costing.map((c) => c.window), range);
   const totalMinutes = (range.end - range.start) / MINUTE;
   return {
     percent: totalMinutes > 0 ? round((1 - downMinutes / totalMinutes) * 100, 4) : 100,
     downMinutes,
     approximate: costing.some((c) => c.window.approximate),
-    incidents: costing.map((c) => c.key).sort(),
+    incidents: costing.map((c) => c.impact.doc.key).sort(),
   };
 }
 

@@ -6,12 +6,11 @@ import type { Mirror } from '../lib/mirror.js';
 import type { ListIncidentsQuery } from '../incidents/schemas.js';
 import type { IncidentsService } from '../incidents/service.js';
 import { compareValues, firstAtLeast } from '../lib/listing.js';
-import { getOr } from '../lib/maps.js';
+import { getOr, getOrWeak } from '../lib/maps.js';
 import { columnsOf, factsOf, openedAt } from './action-facts.js';
 import { impactWindow, noticedAt, repeatFeatures } from './compute.js';
 import { impactBounds } from '../incidents/convert.js';
-import { DAY_MS } from '../lib/time.js';
-import type { ActionTimeline, NoticedOrder } from './period.js';
+import type { ActionTimeline, FacingImpact, NoticedOrder } from './period.js';
 
 /**
  * Every read the reports, charts and exports make of incidents and actions, in one place: from the
@@ -29,7 +28,7 @@ export interface Reads {
  * them): the customer-facing incidents whose impact may touch it, every incident in the order noticed,
  * and the timeline of every action.
  */
-export async function readPeriod(reads: Reads, from: Date, to: Date): Promise<{ facing: IncidentDoc[]; noticed: NoticedOrder; timeline: ActionTimeline }> {
+export async function readPeriod(reads: Reads, from: Date, to: Date): Promise<{ facing: FacingImpact[]; noticed: NoticedOrder; timeline: ActionTimeline }> {
   await reads.mirror.sync();
   return { facing: facingBetween(reads, from.getTime(), to.getTime()), noticed: noticedOrder(reads), timeline: actionTimeline(reads) };
 }
@@ -54,31 +53,40 @@ function noticedOrder(reads: Reads): NoticedOrder {
 
 const byNoticed = (a: IncidentDoc, b: IncidentDoc) => noticedAt(a)! - noticedAt(b)! || compareValues(a.key, b.key);
 
-/** Impacts that end within this long of their start are found by their start; the rest are few and read one by one. */
-const SHORT_IMPACT_MS = 7 * DAY_MS;
-
 /**
- * The customer-facing incidents whose impact may touch [start, end) (availability checks each one
- * exactly): those whose impact lasted at most SHORT_IMPACT_MS by a binary search on its start, and
- * every longer or unended one. The read model keeps them in order of the impact's start, patched as
- * incidents change, and the index of short and long impacts until an incident changes.
+ * The customer-facing impacts that may touch [start, end) (availability checks each one exactly).
+ * The read model keeps the customer-facing incidents in order of the impact's start (patched as they
+ * change) and, until an incident changes, their places grouped by how long the impact lasted: up to an
+ * hour, two, four and so on, and unended. A group whose impacts last at most D is read from its first
+ * impact started after start - D to its last started before end, two binary searches, so each group
+ * reads at most about twice the impacts that touch the range.
  */
-function facingBetween(reads: Reads, start: number, end: number): IncidentDoc[] {
+function facingBetween(reads: Reads, start: number, end: number): FacingImpact[] {
   const all = reads.mirror.selection<IncidentDoc>('incident', 'report-facing', byImpactStart, (d) => !!d.impact?.customerFacing && !!impactBounds(d));
-  const { short, starts, long } = reads.mirror.derived('report-facing-index', ['incident'], () => {
-    const [places, at, longer] = [[] as number[], [] as number[], [] as IncidentDoc[]];
+  const groups = reads.mirror.derived('report-facing-by-length', ['incident'], () => {
+    const byLength = new Map<number, number[]>();
     all.forEach((d, place) => {
-      const impact = impactWindow(d, Infinity)!;
-      if (impact.end - impact.start > SHORT_IMPACT_MS) return longer.push(d);
-      places.push(place);
-      at.push(impact.start);
+      const { start: from, end: until } = impactOf(d);
+      getOr(byLength, until === Infinity ? Infinity : HOUR_MS * 2 ** Math.max(0, Math.ceil(Math.log2((until - from) / HOUR_MS))), () => []).push(place);
     });
-    return { short: Int32Array.from(places), starts: Float64Array.from(at), long: longer };
+    return [...byLength].map(([reach, places]) => ({ reach, places: Int32Array.from(places), starts: Float64Array.from(places, (place) => impactOf(all[place]!).start) }));
   });
-  const out: IncidentDoc[] = [];
-  for (let i = firstAtLeast(starts.length, (k) => starts[k]!, start - SHORT_IMPACT_MS); i < starts.length && starts[i]! < end; i++) out.push(all[short[i]!]!);
-  for (const d of long) if (impactWindow(d, Infinity)!.start < end) out.push(d);
+  const out: FacingImpact[] = [];
+  for (const { reach, places, starts } of groups) {
+    for (let i = firstAtLeast(starts.length, (k) => starts[k]!, start - reach); i < starts.length && starts[i]! < end; i++) out.push(impactOf(all[places[i]!]!));
+  }
   return out;
+}
+
+const HOUR_MS = 3_600_000;
+const impactsKept = new WeakMap<IncidentDoc, FacingImpact>();
+
+/** A customer-facing incident's impact, kept per stored version. */
+function impactOf(doc: IncidentDoc): FacingImpact {
+  return getOrWeak(impactsKept, doc, () => {
+    const w = impactWindow(doc, Infinity)!;
+    return { doc, start: w.start, end: w.end, approximate: w.approximate };
+  });
 }
 
 const impactStart = (d: IncidentDoc) => impactBounds(d)!.from.at.getTime();

@@ -95,10 +95,19 @@ export interface NoticedOrder {
   byFeature: Map<string, { places: Int32Array; at: Float64Array }>;
 }
 
+/** A customer-facing incident's impact, as availability reads it: `end` is Infinity while it has not ended. */
+export interface FacingImpact {
+  doc: IncidentDoc;
+  start: number;
+  end: number;
+  /** A day-precision start or end. */
+  approximate: boolean;
+}
+
 /** Incidents and actions read once per request; the report and the charts compute from them. */
 export interface ReportData {
   /** The customer-facing incidents whose impact may touch the period or its year (src/reports/data.ts, facingBetween). */
-  facing: IncidentDoc[];
+  facing: FacingImpact[];
   noticed: NoticedOrder;
   timeline: ActionTimeline;
   /** The systems availability is counted for, from the catalog and AVAILABILITY_SYSTEMS (ServiceCatalog.systems). */

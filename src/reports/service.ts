@@ -9,7 +9,7 @@ import { BadRequest } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { buildChart, countedInCharts, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
-import { actionCounts, downtime, patchActionCounts, impactWindow, noticedBetween, repeats, timeTo, unionMinutes, type Range } from './compute.js';
+import { actionCounts, downtime, patchActionCounts, noticedBetween, repeats, timeTo, touching, unionMinutes, type Range } from './compute.js';
 import { incidentActionsBefore, readPeriod, type Reads } from './data.js';
 import type { ReportData, ResolvedPeriod } from './period.js';
 import type { PeriodMetrics } from './metrics.js';
@@ -153,23 +153,19 @@ export class ReportsService {
     // Year to date: from 1 January of the period's last day, in the report's zone.
     const yearStart = DateTime.fromISO(period.to, { zone: zoneNamed(zone) }).startOf('year').toMillis();
     const ytd = { start: yearStart, end: Math.min(range.end, Math.max(now, yearStart)) };
+    // The period's impacts once; the year's are read again only for each system's year to date.
+    const facing = touching(data.facing, range, now);
+    const inPeriod = facing.map((f) => f.impact);
     const systems = data.systems.map((s) => {
-      const periodDown = downtime(data.facing, s.services, range, now);
+      const periodDown = downtime(inPeriod, s.services, range, now);
       const yearDown = downtime(data.facing, s.services, ytd, now);
       return { name: s.name, services: s.services, period: periodDown, yearToDate: yearDown, meetsTarget: yearDown.percent >= config.AVAILABILITY_TARGET };
     });
-    const facing = data.facing
-      .map((d) => ({ key: d.key, window: impactWindow(d, Math.min(now, range.end)) }))
-      .filter((d) => d.window && d.window.end > range.start && d.window.start < range.end);
     // Named on the report rather than left out of every system's availability without a word.
     const mapped = new Set(systems.flatMap((s) => s.services));
-    const unmapped = data.facing
-      .filter((d) => !d.services?.some((s) => mapped.has(s)))
-      .filter((d) => {
-        const w = impactWindow(d, Math.min(now, range.end));
-        return w && w.end > range.start && w.start < range.end;
-      })
-      .map((d) => ({ key: d.key, services: d.services ?? [] }))
+    const unmapped = inPeriod
+      .filter((f) => !f.doc.services?.some((s) => mapped.has(s)))
+      .map((f) => ({ key: f.doc.key, services: f.doc.services ?? [] }))
       .sort((a, b) => a.key.localeCompare(b.key));
 
     // Kept until actions change (then patched), for the minute while the period lasts (the open and overdue counts are as of now).
@@ -204,9 +200,9 @@ export class ReportsService {
       successRates,
       availability: { target: config.AVAILABILITY_TARGET, systems, unmapped: { count: unmapped.length, incidents: unmapped } },
       customerFacing: {
-        minutes: unionMinutes(facing.map((f) => f.window!), range),
-        approximate: facing.some((f) => f.window!.approximate),
-        incidents: facing.map((f) => f.key).sort(),
+        minutes: unionMinutes(facing.map((f) => f.window), range),
+        approximate: facing.some((f) => f.window.approximate),
+        incidents: facing.map((f) => f.impact.doc.key).sort(),
       },
       timeTo: timeTo(noticed),
       repeats: [...repeated.values()],
