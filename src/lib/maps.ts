@@ -1,12 +1,5 @@
-/** The value under `key`, made and stored first when missing. */
-export function getOr<K, V>(map: Map<K, V>, key: K, make: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) map.set(key, (value = make()));
-  return value;
-}
-
-/** The value kept for `key` in a WeakMap, made and kept first when missing. */
-export function getOrWeak<K extends object, V>(map: WeakMap<K, V>, key: K, make: () => V): V {
+/** The value under `key` (in a Map or a WeakMap), made and stored first when missing. */
+export function getOr<K, V>(map: { get(key: K): V | undefined; set(key: K, value: V): unknown }, key: K, make: () => V): V {
   let value = map.get(key);
   if (value === undefined) map.set(key, (value = make()));
   return value;

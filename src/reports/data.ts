@@ -6,7 +6,7 @@ import type { Mirror } from '../lib/mirror.js';
 import type { ListIncidentsQuery } from '../incidents/schemas.js';
 import type { IncidentsService } from '../incidents/service.js';
 import { compareValues, firstAtLeast } from '../lib/listing.js';
-import { getOr, getOrWeak } from '../lib/maps.js';
+import { getOr } from '../lib/maps.js';
 import { columnsOf, factsOf, openedAt } from './action-facts.js';
 import { impactWindow, noticedAt, repeatFeatures } from './compute.js';
 import { impactBounds } from '../incidents/convert.js';
@@ -67,7 +67,7 @@ function facingBetween(reads: Reads, start: number, end: number): FacingImpact[]
     const byLength = new Map<number, number[]>();
     all.forEach((d, place) => {
       const { start: from, end: until } = impactOf(d);
-      getOr(byLength, until === Infinity ? Infinity : HOUR_MS * 2 ** Math.max(0, Math.ceil(Math.log2((until - from) / HOUR_MS))), () => []).push(place);
+      getOr(byLength, until === Infinity ? Infinity : HOUR_MS * 2 ** Math.max(0, Math.ceil(Math.log2(Math.max(1, until - from) / HOUR_MS))), () => []).push(place);
     });
     return [...byLength].map(([reach, places]) => ({ reach, places: Int32Array.from(places), starts: Float64Array.from(places, (place) => impactOf(all[place]!).start) }));
   });
@@ -83,7 +83,7 @@ const impactsKept = new WeakMap<IncidentDoc, FacingImpact>();
 
 /** A customer-facing incident's impact, kept per stored version. */
 function impactOf(doc: IncidentDoc): FacingImpact {
-  return getOrWeak(impactsKept, doc, () => {
+  return getOr(impactsKept, doc, () => {
     const w = impactWindow(doc, Infinity)!;
     return { doc, start: w.start, end: w.end, approximate: w.approximate };
   });
