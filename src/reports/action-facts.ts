@@ -29,7 +29,6 @@ export function anyIn(instants: readonly number[], start: number, end: number): 
   return false;
 }
 
-// Not frozen: a frozen array's elements are of another kind, which makes every read of these lists slower.
 // Most lists are empty: one empty list for all of them. Not frozen: a frozen array's elements are of
 // another kind, which makes every read of these lists slower.
 const NONE: Spans = [];
