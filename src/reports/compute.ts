@@ -1,8 +1,9 @@
 import type { ActionDoc } from '../actions/model.js';
 import { percentile } from '../actions/tally.js';
-import { durations, impactBounds } from '../incidents/convert.js';
+import { durations, impactBounds, type Durations } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { compareValues, firstAtLeast } from '../lib/listing.js';
+import { getOr } from '../lib/maps.js';
 import { DAY_MS, type Span } from '../lib/time.js';
 import { anyIn, columnsOf, factsOf, holds } from './action-facts.js';
 import type { ActionColumns, FacingImpact, NoticedOrder, Range } from './period.js';
@@ -57,25 +58,39 @@ export interface Downtime {
 
 /** An impact's window as of `until` (its end, or `until` while it has not ended). */
 export function windowOf(impact: FacingImpact, until: number): Range & { approximate: boolean } {
-  return { start: impact.start, end: impact.end === Infinity ? until : impact.end, approximate: impact.approximate };
+  return { start: impact.start, end: endAsOf(impact, until), approximate: impact.approximate };
 }
+
+const endAsOf = (impact: FacingImpact, until: number) => (impact.end === Infinity ? until : impact.end);
 
 /** The impacts whose window (as of the range's end or now, when earlier) touches the range, with the window. */
 export function touching(impacts: FacingImpact[], range: Range, now: number): { impact: FacingImpact; window: Range & { approximate: boolean } }[] {
   const until = Math.min(now, range.end);
-  return impacts.map((impact) => ({ impact, window: windowOf(impact, until) })).filter(({ window: w }) => w.end > range.start && w.start < range.end);
+  return impacts.filter((impact) => endAsOf(impact, until) > range.start && impact.start < range.end).map((impact) => ({ impact, window: windowOf(impact, until) }));
 }
 
 /** Availability over a range from the customer-facing impacts that name one of `services` (all of them when `services` is undefined). */
 export function downtime(impacts: FacingImpact[], services: string[] | undefined, range: Range, now: number): Downtime {
-  const costing = touching(services ? impacts.filter((f) => f.doc.services?.some((s) => services.includes(s))) : impacts, range, now);
-  const downMinutes = unionMinutes(costing.map((c) => c.window), range);
+  const until = Math.min(now, range.end);
+  const windows: Range[] = [];
+  const incidents: string[] = [];
+  let approximate = false;
+  // The times first, then the services of those that touch the range: a year holds thousands of impacts, a week few.
+  for (const impact of impacts) {
+    const end = endAsOf(impact, until);
+    if (end <= range.start || impact.start >= range.end) continue;
+    if (services && !impact.doc.services?.some((s) => services.includes(s))) continue;
+    windows.push({ start: impact.start, end });
+    incidents.push(impact.doc.key);
+    approximate ||= impact.approximate;
+  }
+  const downMinutes = unionMinutes(windows, range);
   const totalMinutes = (range.end - range.start) / MINUTE;
   return {
     percent: totalMinutes > 0 ? round((1 - downMinutes / totalMinutes) * 100, 4) : 100,
     downMinutes,
-    approximate: costing.some((c) => c.window.approximate),
-    incidents: costing.map((c) => c.impact.doc.key).sort(),
+    approximate,
+    incidents: incidents.sort(),
   };
 }
 
@@ -98,8 +113,12 @@ export function summariseSpans(spans: (Span | undefined)[]): SpanSummary {
   return { count: known.length, medianMinutes: p(0.5), p90Minutes: p(0.9), approximate: known.filter((s) => s.approximate).length };
 }
 
+const durationsKept = new WeakMap<IncidentDoc, Durations>();
+/** An incident's durations, kept per stored record (the read model's records are never changed in place): reports and charts ask for the same ones again. */
+export const durationsOf = (doc: IncidentDoc): Durations => getOr(durationsKept, doc, () => durations(doc));
+
 export function timeTo(docs: IncidentDoc[]): { detect: SpanSummary; mitigate: SpanSummary; resolve: SpanSummary } {
-  const spans = docs.map((d) => durations(d));
+  const spans = docs.map(durationsOf);
   return {
     detect: summariseSpans(spans.map((s) => s.timeToDetect)),
     mitigate: summariseSpans(spans.map((s) => s.timeToMitigate)),

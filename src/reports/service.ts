@@ -3,13 +3,12 @@ import type { ActionDoc } from '../actions/model.js';
 import type { ServiceCatalog } from '../catalog/service.js';
 import type { RenderedDocuments } from '../documents/rendered.js';
 import type { Renderer } from '../documents/renderer.js';
-import { durations } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { BadRequest } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { buildChart, countedInCharts, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
-import { actionCounts, downtime, patchActionCounts, noticedBetween, repeats, timeTo, touching, unionMinutes, type Range } from './compute.js';
+import { actionCounts, downtime, durationsOf, patchActionCounts, noticedBetween, repeats, timeTo, touching, unionMinutes, type Range } from './compute.js';
 import { incidentActionsBefore, readPeriod, type Reads } from './data.js';
 import type { ReportData, ResolvedPeriod } from './period.js';
 import type { PeriodMetrics } from './metrics.js';
@@ -145,7 +144,7 @@ export class ReportsService {
         countedBy,
         at: d.window![countedBy]!.at.toISOString(),
         customerFacing: !!d.impact?.customerFacing,
-        impactMinutes: durations(d).impactDuration?.minutes ?? null,
+        impactMinutes: durationsOf(d).impactDuration?.minutes ?? null,
         repeatOf: repeated.get(d.key)?.previous ?? [],
       };
     });
