@@ -144,15 +144,16 @@ export class RemindersService {
     }
     // Today's digests already stored (by another worker, or by a run that stopped before marking).
     const sent = await outbox.refsOfMany(due.map((d) => d.key));
-    const read = [...queued.values()].flat();
     // Composed a part at a time, each part stored while the next is composed: the store's work and this
     // process's overlap. At most one part is being stored; a failure stops the run at the next part.
     let digests = 0;
     let storing: Promise<number> = Promise.resolve(0);
     for (let i = 0; i < due.length; i += DIGESTS_PER_PART) {
-      const part = await this.composeAll(due.slice(i, i + DIGESTS_PER_PART), sent, now);
+      const partDue = due.slice(i, i + DIGESTS_PER_PART);
+      const part = await this.composeAll(partDue, sent, now);
       digests += await storing;
-      storing = this.storeDigests(part, read);
+      // What the part reports was read as its recipients' pending notifications (not the whole queue's, once a part).
+      storing = this.storeDigests(part, partDue.flatMap((d) => queued.get(d.recipient)!));
       // Handled here so a failure waits for the await above rather than being reported as unhandled.
       storing.catch(() => undefined);
     }
