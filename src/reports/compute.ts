@@ -85,13 +85,56 @@ export function downtime(impacts: FacingImpact[], services: string[] | undefined
     approximate ||= impact.approximate;
   }
   const downMinutes = unionMinutes(windows, range);
+  return { percent: percentUp(downMinutes, range), downMinutes, approximate, incidents: incidents.sort() };
+}
+
+/** Percent of the range customers were not affected. */
+function percentUp(downMinutes: number, range: Range): number {
   const totalMinutes = (range.end - range.start) / MINUTE;
-  return {
-    percent: totalMinutes > 0 ? round((1 - downMinutes / totalMinutes) * 100, 4) : 100,
-    downMinutes,
-    approximate,
-    incidents: incidents.sort(),
+  return totalMinutes > 0 ? round((1 - downMinutes / totalMinutes) * 100, 4) : 100;
+}
+
+/**
+ * downtime(…).percent for each of many ranges (a chart's weeks), from one pass over the impacts: the
+ * ended ones merged into sorted spans with running totals, and the earliest start of one not ended
+ * (it lasts until the range's end or now). Each range is then a few binary searches, where downtime
+ * would look at every impact again, and long impacts touch every week.
+ */
+export function availabilityByRange(impacts: FacingImpact[], services: string[] | undefined, ranges: Range[], now: number): number[] {
+  const ended: Range[] = [];
+  let unended = Infinity;
+  for (const impact of impacts) {
+    if (services && !impact.doc.services?.some((s) => services.includes(s))) continue;
+    if (impact.end === Infinity) unended = Math.min(unended, impact.start);
+    else if (impact.end > impact.start) ended.push({ start: impact.start, end: impact.end });
+  }
+  const spans = merged(ended);
+  // before[i]: how long the spans before span i last.
+  const before = new Float64Array(spans.length + 1);
+  spans.forEach((w, i) => (before[i + 1] = before[i]! + w.end - w.start));
+  // How long the spans last before instant t.
+  const coveredBy = (t: number) => {
+    const i = firstAtLeast(spans.length, (k) => spans[k]!.start, t) - 1;
+    return i < 0 ? 0 : before[i]! + Math.min(t, spans[i]!.end) - spans[i]!.start;
   };
+  const covered = (a: number, b: number) => (b > a ? coveredBy(b) - coveredBy(a) : 0);
+  return ranges.map((range) => {
+    // The impact not ended counts from its start to the range's end or now; the ended spans inside that part count once.
+    const [from, to] = [Math.max(unended, range.start), Math.min(now, range.end)];
+    const down = covered(range.start, range.end) + (to > from ? to - from - covered(from, to) : 0);
+    return percentUp(Math.round(down / MINUTE), range);
+  });
+}
+
+/** Sorted, disjoint spans covering the same time as `windows`. */
+function merged(windows: Range[]): Range[] {
+  const out: Range[] = [];
+  for (const w of windows.sort((a, b) => a.start - b.start)) {
+    const last = out[out.length - 1];
+    if (last && w.start <= last.end) last.end = Math.max(last.end, w.end);
+    else out.push({ ...w });
+  }
+  return out;
 }
 
 export interface SpanSummary {

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
+import { availabilityByRange, downtime } from '../../src/reports/compute.js';
+import type { IncidentDoc } from '../../src/incidents/model.js';
+import type { FacingImpact } from '../../src/reports/period.js';
 
 /**
  * Issue 29: a customer-facing outage started 10:00, mitigated 10:35 and resolved 10:47. The postmortem
@@ -137,4 +140,42 @@ describe('availability over long and unended impacts', () => {
     expect(week.period.downMinutes).to.equal(2.5 * 1440);
     expect(week.yearToDate.downMinutes).to.equal(11 * 1440 + 9 * 1440);
   });
+
+  it('shows in the availability chart, week by week, the percent the report gives each week', async () => {
+    // Seven weeks, Monday to Sunday: the eleven days fall in the second and third, the unended impact in the last two.
+    const mondays = ['2023-03-27', '2023-04-03', '2023-04-10', '2023-04-17', '2023-04-24', '2023-05-01', '2023-05-08'];
+    const sunday = (monday: string) => new Date(Date.parse(monday) + 6 * 86_400_000).toISOString().slice(0, 10);
+    const chart = (await t.api.get('/api/v1/reports/charts/availability').query({ from: mondays[0], to: sunday(mondays.at(-1)!), tz: 'Asia/Shanghai', format: 'json' }).expect(200)).body;
+    expect(chart.categories).to.have.length(mondays.length);
+    const percents = await Promise.all(mondays.map(async (monday) => (await payment(monday, sunday(monday))).period.percent));
+    expect(chart.series.find((s: { label: string }) => s.label === '支付系统').values).to.deep.equal(percents);
+    expect(percents.slice(0, 5)).to.deep.equal([100, round4(100 * (1 - (7 * 1440 - 600) / (7 * 1440))), round4(100 * (1 - (4 * 1440 + 600) / (7 * 1440))), 100, 100]);
+    expect(percents[5]).to.be.below(100);
+  });
+});
+
+const round4 = (n: number) => Math.round(n * 1e4) / 1e4;
+
+describe('availability of many weeks at once', () => {
+  // A small generator with a fixed seed: the same impacts every run.
+  let seed = 7;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const HOUR = 3_600_000;
+  const t0 = Date.UTC(2023, 0, 2);
+  const impacts: FacingImpact[] = Array.from({ length: 400 }, (_, i) => {
+    const start = t0 + Math.floor(next() * 20 * 7 * 24) * HOUR;
+    const length = [0.5, 3, 30, 24 * 9, 24 * 40][i % 5]! * HOUR * next();
+    // One in ten not over; one in forty ending before it started (a mistyped time).
+    const end = i % 10 === 3 ? Infinity : i % 40 === 7 ? start - HOUR : start + Math.round(length);
+    return { doc: { key: `INC-${i}`, services: [['payment'], ['ledger'], ['payment', 'risk']][i % 3] } as IncidentDoc, start, end, approximate: false };
+  });
+  const weeks = Array.from({ length: 24 }, (_, k) => ({ start: t0 + k * 7 * 24 * HOUR, end: t0 + (k + 1) * 7 * 24 * HOUR }));
+
+  for (const [label, now] of [['after every week', t0 + 30 * 7 * 24 * HOUR], ['in the middle of a week', t0 + 10.5 * 7 * 24 * HOUR], ['before the first', t0 - HOUR]] as const) {
+    it(`gives each week what downtime gives it, now ${label}`, () => {
+      for (const services of [undefined, ['payment'], ['ledger', 'risk']]) {
+        expect(availabilityByRange(impacts, services, weeks, now)).to.deep.equal(weeks.map((w) => downtime(impacts, services, w, now).percent));
+      }
+    });
+  }
 });
