@@ -34,18 +34,8 @@ export function impactWindow(doc: IncidentDoc, now: number): (Range & { approxim
 
 /** Minutes covered by the union of windows inside `range` (overlapping incidents count once). */
 export function unionMinutes(windows: Range[], range: Range): number {
-  const clipped = windows
-    .map((w) => ({ start: Math.max(w.start, range.start), end: Math.min(w.end, range.end) }))
-    .filter((w) => w.end > w.start)
-    .sort((a, b) => a.start - b.start);
-  let total = 0;
-  let cursor = -Infinity;
-  for (const w of clipped) {
-    const start = Math.max(w.start, cursor);
-    if (w.end > start) total += w.end - start;
-    cursor = Math.max(cursor, w.end);
-  }
-  return Math.round(total / MINUTE);
+  const clipped = windows.map((w) => ({ start: Math.max(w.start, range.start), end: Math.min(w.end, range.end) })).filter((w) => w.end > w.start);
+  return Math.round(merged(clipped).reduce((total, w) => total + w.end - w.start, 0) / MINUTE);
 }
 
 export interface Downtime {
@@ -79,7 +69,7 @@ export function downtime(impacts: FacingImpact[], services: string[] | undefined
   for (const impact of impacts) {
     const end = endAsOf(impact, until);
     if (end <= range.start || impact.start >= range.end) continue;
-    if (services && !impact.doc.services?.some((s) => services.includes(s))) continue;
+    if (!names(impact, services)) continue;
     windows.push({ start: impact.start, end });
     incidents.push(impact.doc.key);
     approximate ||= impact.approximate;
@@ -87,6 +77,9 @@ export function downtime(impacts: FacingImpact[], services: string[] | undefined
   const downMinutes = unionMinutes(windows, range);
   return { percent: percentUp(downMinutes, range), downMinutes, approximate, incidents: incidents.sort() };
 }
+
+/** Whether the impact's incident names one of `services` (any, when undefined). */
+const names = (impact: FacingImpact, services: string[] | undefined) => !services || !!impact.doc.services?.some((s) => services.includes(s));
 
 /** Percent of the range customers were not affected. */
 function percentUp(downMinutes: number, range: Range): number {
@@ -104,7 +97,7 @@ export function availabilityByRange(impacts: FacingImpact[], services: string[] 
   const ended: Range[] = [];
   let unended = Infinity;
   for (const impact of impacts) {
-    if (services && !impact.doc.services?.some((s) => services.includes(s))) continue;
+    if (!names(impact, services)) continue;
     if (impact.end === Infinity) unended = Math.min(unended, impact.start);
     else if (impact.end > impact.start) ended.push({ start: impact.start, end: impact.end });
   }
@@ -126,7 +119,7 @@ export function availabilityByRange(impacts: FacingImpact[], services: string[] 
   });
 }
 
-/** Sorted, disjoint spans covering the same time as `windows`. */
+/** Sorted, disjoint spans covering the same time as `windows` (which it sorts). */
 function merged(windows: Range[]): Range[] {
   const out: Range[] = [];
   for (const w of windows.sort((a, b) => a.start - b.start)) {
