@@ -72,10 +72,10 @@ export const HELPERS: Record<string, { usage: string; description: string; fn: H
     usage: '{{join items separator [limit]}}',
     description: 'A list joined with a literal separator: {{join participants "、"}}; with a limit, the first that many and then "…".',
     fn: (_f, items: unknown, separator: unknown, limit: unknown) => {
-      const all = asStrings(items);
       const sep = typeof separator === 'string' ? separator : ', ';
-      const shown = typeof limit === 'number' && all.length > limit ? [...all.slice(0, limit), '…'] : all;
-      return shown.join(sep);
+      // Only the shown items are converted: a report's lists hold tens of thousands of keys.
+      const cut = typeof limit === 'number' && Array.isArray(items) && items.length > limit;
+      return cut ? [...asStrings(items.slice(0, limit)), '…'].join(sep) : asStrings(items).join(sep);
     },
   },
   term: {

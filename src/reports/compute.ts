@@ -1,11 +1,10 @@
-import type { ActionDoc } from '../actions/model.js';
 import { percentile } from '../actions/tally.js';
 import { durations, impactBounds, type Durations } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
 import { compareValues, firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { DAY_MS, type Span } from '../lib/time.js';
-import { anyIn, columnsOf, factsOf, holds } from './action-facts.js';
+import { anyIn, holds } from './action-facts.js';
 import type { ActionColumns, FacingImpact, NoticedOrder, Range } from './period.js';
 
 export type { Range };
@@ -233,14 +232,27 @@ export function repeats(docs: IncidentDoc[], order: NoticedOrder): { key: string
   return out;
 }
 
+/** A list too long to write out whole: how many there are, and the first `keys` in report order. */
+export interface Named {
+  count: number;
+  keys: string[];
+}
+
+/**
+ * Of the actions open, overdue or unowned at a period's end the report names this many, in report
+ * order, and counts them all: across a company's history these are tens of thousands, and a report
+ * (or its JSON) that lists them all is not read. The actions list gives them all as of now.
+ */
+export const STATE_KEYS_NAMED = 100;
+
 export interface ActionCounts {
   opened: string[];
   closed: string[];
   closedWithinSla: string[];
   verified: { key: string; title: string }[];
-  open: string[];
-  overdue: string[];
-  unowned: string[];
+  open: Named;
+  overdue: Named;
+  unowned: Named;
 }
 
 /**
@@ -250,7 +262,7 @@ export interface ActionCounts {
  * in report order (by incident, then number), as the rows are.
  */
 export function actionCounts(rows: ActionColumns, range: Range, now: number): ActionCounts {
-  const out = noCounts();
+  const out: ActionCounts = { opened: [], closed: [], closedWithinSla: [], verified: [], open: none(), overdue: none(), unowned: none() };
   const { start, end } = range;
   const asOf = Math.min(end, now) - 1;
   const { keys, facts, opened, eventsFrom, eventsTo, openFrom, openTo, overdueFrom, overdueTo, unownedFrom, unownedTo, gaps } = rows;
@@ -266,45 +278,17 @@ export function actionCounts(rows: ActionColumns, range: Range, now: number): Ac
       for (const at of f.verified) if (at >= start && at < end) out.verified.push({ key: f.key, title: f.title });
     }
     if (!(asOf >= openFrom[i]! && asOf < openTo[i]!) || (gaps[i]! & 1 && !holds(facts[i]!.open, asOf))) continue;
-    out.open.push(keys[i]!);
-    if (asOf >= overdueFrom[i]! && asOf < overdueTo[i]! && !(gaps[i]! & 2 && !holds(facts[i]!.overdue, asOf))) out.overdue.push(keys[i]!);
-    if (asOf >= unownedFrom[i]! && asOf < unownedTo[i]! && !(gaps[i]! & 4 && !holds(facts[i]!.unowned, asOf))) out.unowned.push(keys[i]!);
+    add(out.open, keys[i]!);
+    if (asOf >= overdueFrom[i]! && asOf < overdueTo[i]! && !(gaps[i]! & 2 && !holds(facts[i]!.overdue, asOf))) add(out.overdue, keys[i]!);
+    if (asOf >= unownedFrom[i]! && asOf < unownedTo[i]! && !(gaps[i]! & 4 && !holds(facts[i]!.unowned, asOf))) add(out.unowned, keys[i]!);
   }
   return out;
 }
 
-const noCounts = (): ActionCounts => ({ opened: [], closed: [], closedWithinSla: [], verified: [], open: [], overdue: [], unowned: [] });
+const none = (): Named => ({ count: 0, keys: [] });
 
-/**
- * `kept` (the counts of the range at the same minute) brought up to date with changed actions: each
- * one's part taken out and its new part put in at its place in report order. Returns new lists.
- */
-export function patchActionCounts(kept: ActionCounts, changes: { before?: ActionDoc; after?: ActionDoc }[], range: Range, now: number): ActionCounts {
-  type Item = string | { key: string };
-  // Copied once: earlier answers may still hold the kept lists.
-  const out = new Map<(typeof LISTS)[number], Item[]>(LISTS.map((list) => [list, kept[list].slice()]));
-  for (const { before, after } of changes) {
-    const key = (before ?? after)!.key;
-    const p = after ? actionCounts(columnsOf([factsOf(after)]), range, now) : noCounts();
-    for (const list of LISTS) {
-      // The action's entries sit together at its place in report order: found by binary search, replaced by its new part.
-      const items = out.get(list)!;
-      const at = firstAtLeast(items.length, (i) => (reportOrder(keyOf(items[i]!), key) >= 0 ? 1 : 0), 1);
-      let held = 0;
-      while (at + held < items.length && keyOf(items[at + held]!) === key) held++;
-      items.splice(at, held, ...p[list]);
-    }
-  }
-  return Object.fromEntries(out) as unknown as ActionCounts;
-}
-
-const LISTS = ['opened', 'closed', 'closedWithinSla', 'verified', 'open', 'overdue', 'unowned'] as const;
-const keyOf = (e: string | { key: string }) => (typeof e === 'string' ? e : e.key);
-
-/** Report order of action keys: by incident, then number (A2 before A10). */
-function reportOrder(a: string, b: string): number {
-  const [x, y] = [a.lastIndexOf('-A'), b.lastIndexOf('-A')];
-  return a.slice(0, x).localeCompare(b.slice(0, y)) || Number(a.slice(x + 2)) - Number(b.slice(y + 2));
+function add(list: Named, key: string): void {
+  if (list.count++ < STATE_KEYS_NAMED) list.keys.push(key);
 }
 
 export function round(n: number, digits: number): number {

@@ -3,6 +3,7 @@ import { timeZone } from '../lib/formats.js';
 import { z } from 'zod';
 import { LOCALES } from '../lib/config.js';
 import { isDateText } from '../lib/time.js';
+import { STATE_KEYS_NAMED } from './compute.js';
 
 const MAX_DAYS = 366;
 const date = z.string().refine(isDateText, 'must be a date like 2023-02-13').meta({ format: 'date' });
@@ -110,9 +111,9 @@ export const stabilityReport = z.object({
     opened: keys.describe('entered the record in the period (filed with an imported postmortem: at its resolution)'),
     closed: keys.describe('done or declined in the period'),
     closedWithinSla: keys.describe('done in the period by their due date'),
-    open: keys.describe("open at the period's end (or now)"),
-    overdue: keys.describe("overdue at the period's end (or now)"),
-    unowned: keys.describe("open and unowned at the period's end (or now)"),
+    open: keys.describe(`open at the period's end (or now): all counted, the first ${STATE_KEYS_NAMED} named in report order`),
+    overdue: keys.describe(`overdue at the period's end (or now): all counted, the first ${STATE_KEYS_NAMED} named`),
+    unowned: keys.describe(`open and unowned at the period's end (or now): all counted, the first ${STATE_KEYS_NAMED} named`),
   }),
 });
 export type StabilityReport = z.output<typeof stabilityReport>;

@@ -1,5 +1,4 @@
 import { DateTime } from 'luxon';
-import type { ActionDoc } from '../actions/model.js';
 import type { ServiceCatalog } from '../catalog/service.js';
 import type { RenderedDocuments } from '../documents/rendered.js';
 import type { Renderer } from '../documents/renderer.js';
@@ -8,7 +7,7 @@ import { BadRequest } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { buildChart, countedInCharts, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
-import { actionCounts, downtime, durationsOf, patchActionCounts, noticedBetween, repeats, timeTo, touching, unionMinutes, type Range } from './compute.js';
+import { actionCounts, downtime, durationsOf, noticedBetween, repeats, timeTo, touching, unionMinutes, type Range } from './compute.js';
 import { incidentActionsBefore, readPeriod, type Reads } from './data.js';
 import type { ReportData, ResolvedPeriod } from './period.js';
 import type { PeriodMetrics } from './metrics.js';
@@ -167,13 +166,8 @@ export class ReportsService {
       .map((f) => ({ key: f.doc.key, services: f.doc.services ?? [] }))
       .sort((a, b) => a.key.localeCompare(b.key));
 
-    // Kept until actions change (then patched), for the minute while the period lasts (the open and overdue counts are as of now).
-    const counts = this.deps.reads.mirror.derived(
-      `report-counts:${range.start}:${range.end}:${asOfMinute(period, now)}`,
-      ['action'],
-      () => actionCounts(data.timeline.columns, range, now),
-      (kept, changes) => patchActionCounts(kept, changes as { before?: ActionDoc; after?: ActionDoc }[], range, now),
-    );
+    // Kept until actions change, for the minute while the period lasts (the open and overdue counts are as of now).
+    const counts = this.deps.reads.mirror.derived(`report-counts:${range.start}:${range.end}:${asOfMinute(period, now)}`, ['action'], () => actionCounts(data.timeline.columns, range, now));
     const keys = (list: string[]) => ({ count: list.length, keys: list });
     const [successRates, workItems] = await Promise.all([metrics.forPeriod(period), metrics.workItems(period)]);
     const today = DateTime.fromMillis(now, { zone: zoneNamed(zone) }).toISODate()!;
@@ -211,9 +205,9 @@ export class ReportsService {
         opened: keys(counts.opened),
         closed: keys(counts.closed),
         closedWithinSla: keys(counts.closedWithinSla),
-        open: keys(counts.open),
-        overdue: keys(counts.overdue),
-        unowned: keys(counts.unowned),
+        open: counts.open,
+        overdue: counts.overdue,
+        unowned: counts.unowned,
       },
     };
   }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { ActionDoc } from '../../src/actions/model.js';
 import { columnsOf, factsOf } from '../../src/reports/action-facts.js';
-import { actionCounts } from '../../src/reports/compute.js';
+import { actionCounts, STATE_KEYS_NAMED } from '../../src/reports/compute.js';
 
 /**
  * What a period report says of one action whose history changed its status, owner and due date: each
@@ -39,12 +39,12 @@ describe('action counts from an action history', () => {
   });
 
   it('is open only between its opening and a closing, and again while it was reopened', () => {
-    expect(counts(reopened, '2026-03-01', '2026-03-03').open).to.deep.equal(['INC-2026-0001-A1']);
-    expect(counts(reopened, '2026-03-06', '2026-03-08').open).to.deep.equal([]);
-    expect(counts(reopened, '2026-03-13', '2026-03-15').open).to.deep.equal(['INC-2026-0001-A1']);
-    expect(counts(reopened, '2026-03-21', '2026-03-23').open).to.deep.equal([]);
+    expect(counts(reopened, '2026-03-01', '2026-03-03').open.keys).to.deep.equal(['INC-2026-0001-A1']);
+    expect(counts(reopened, '2026-03-06', '2026-03-08').open.keys).to.deep.equal([]);
+    expect(counts(reopened, '2026-03-13', '2026-03-15').open.keys).to.deep.equal(['INC-2026-0001-A1']);
+    expect(counts(reopened, '2026-03-21', '2026-03-23').open.keys).to.deep.equal([]);
     // Before it was filed there is nothing to count.
-    expect(counts(reopened, '2026-02-01', '2026-02-10')).to.deep.include({ open: [], opened: [] });
+    expect(counts(reopened, '2026-02-01', '2026-02-10')).to.deep.include({ open: { count: 0, keys: [] }, opened: [] });
   });
 
   it('counts a closing in the range once, and as within its SLA only when done by the due date then', () => {
@@ -58,11 +58,11 @@ describe('action counts from an action history', () => {
   it('is overdue from the day after the due date it had then, in its zone', () => {
     const extended = action({ dueDate: '2026-03-20', history: [change('dueDate', '2026-03-10', '2026-03-20', '2026-03-12T05:00:00Z')] });
     // Due 03-10 in Shanghai: overdue from 03-11 00:00 there, 03-10T16:00Z.
-    expect(counts(extended, '2026-03-10', '2026-03-12', '2026-03-10T16:00:00Z').overdue).to.deep.equal([]);
-    expect(counts(extended, '2026-03-10', '2026-03-12', '2026-03-10T16:00:00.002Z').overdue).to.deep.equal(['INC-2026-0001-A1']);
+    expect(counts(extended, '2026-03-10', '2026-03-12', '2026-03-10T16:00:00Z').overdue.keys).to.deep.equal([]);
+    expect(counts(extended, '2026-03-10', '2026-03-12', '2026-03-10T16:00:00.002Z').overdue.keys).to.deep.equal(['INC-2026-0001-A1']);
     // The new date was set on 03-12: not overdue again until 03-21 in Shanghai.
-    expect(counts(extended, '2026-03-12', '2026-03-13').overdue).to.deep.equal([]);
-    expect(counts(extended, '2026-03-21', '2026-03-22').overdue).to.deep.equal(['INC-2026-0001-A1']);
+    expect(counts(extended, '2026-03-12', '2026-03-13').overdue.keys).to.deep.equal([]);
+    expect(counts(extended, '2026-03-21', '2026-03-22').overdue.keys).to.deep.equal(['INC-2026-0001-A1']);
   });
 
   it('is unowned while it had no owner, and only while open', () => {
@@ -76,11 +76,11 @@ describe('action counts from an action history', () => {
         change('status', 'open', 'done', '2026-03-09T00:00:00Z'),
       ],
     });
-    expect(counts(handed, '2026-03-01', '2026-03-02').unowned).to.deep.equal(['INC-2026-0001-A1']);
-    expect(counts(handed, '2026-03-04', '2026-03-05').unowned).to.deep.equal([]);
-    expect(counts(handed, '2026-03-06', '2026-03-07').unowned).to.deep.equal(['INC-2026-0001-A1']);
-    expect(counts(handed, '2026-03-08', '2026-03-09').unowned).to.deep.equal([]);
-    expect(counts(handed, '2026-03-10', '2026-03-11')).to.deep.include({ open: [], unowned: [] });
+    expect(counts(handed, '2026-03-01', '2026-03-02').unowned.keys).to.deep.equal(['INC-2026-0001-A1']);
+    expect(counts(handed, '2026-03-04', '2026-03-05').unowned.keys).to.deep.equal([]);
+    expect(counts(handed, '2026-03-06', '2026-03-07').unowned.keys).to.deep.equal(['INC-2026-0001-A1']);
+    expect(counts(handed, '2026-03-08', '2026-03-09').unowned.keys).to.deep.equal([]);
+    expect(counts(handed, '2026-03-10', '2026-03-11')).to.deep.include({ open: { count: 0, keys: [] }, unowned: { count: 0, keys: [] } });
   });
 
   it('names each verification in the range with the action title', () => {
@@ -90,5 +90,15 @@ describe('action counts from an action history', () => {
     });
     expect(counts(verified, '2026-03-08', '2026-03-10')).to.deep.include({ closed: [], verified: [{ key: 'INC-2026-0001-A1', title: 'add a disk alert' }] });
     expect(counts(verified, '2026-03-01', '2026-03-06')).to.deep.include({ closed: ['INC-2026-0001-A1'], verified: [] });
+  });
+
+  it('counts every open and unowned action but names only the first ones in report order', () => {
+    const many = Array.from({ length: STATE_KEYS_NAMED + 50 }, (_, i) => ({ ...action({ owner: i % 2 ? undefined : 'li@example.com', history: [] }), key: `INC-2026-0001-A${i + 1}` }) as ActionDoc);
+    const got = actionCounts(columnsOf(many.map(factsOf)), { start: at('2026-03-02T00:00:00Z'), end: at('2026-03-03T00:00:00Z') }, at('2027-01-01T00:00:00Z'));
+    expect(got.open.count).to.equal(STATE_KEYS_NAMED + 50);
+    expect(got.open.keys).to.deep.equal(many.slice(0, STATE_KEYS_NAMED).map((a) => a.key));
+    expect(got.unowned.count).to.equal((STATE_KEYS_NAMED + 50) / 2);
+    expect(got.unowned.keys).to.deep.equal(many.filter((_, i) => i % 2).slice(0, STATE_KEYS_NAMED).map((a) => a.key));
+    expect(got.overdue).to.deep.equal({ count: 0, keys: [] });
   });
 });
