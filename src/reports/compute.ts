@@ -58,17 +58,15 @@ export function touching(impacts: FacingImpact[], range: Range, now: number): { 
   return impacts.filter((impact) => endAsOf(impact, until) > range.start && impact.start < range.end).map((impact) => ({ impact, window: windowOf(impact, until) }));
 }
 
-/** Availability over a range from the customer-facing impacts that name one of `services` (all of them when `services` is undefined). */
-export function downtime(impacts: FacingImpact[], services: string[] | undefined, range: Range, now: number): Downtime {
+/** Availability over a range from customer-facing impacts (a system's: impactsBySystem). */
+export function downtime(impacts: FacingImpact[], range: Range, now: number): Downtime {
   const until = Math.min(now, range.end);
   const windows: Range[] = [];
   const incidents: string[] = [];
   let approximate = false;
-  // The times first, then the services of those that touch the range: a year holds thousands of impacts, a week few.
   for (const impact of impacts) {
     const end = endAsOf(impact, until);
     if (end <= range.start || impact.start >= range.end) continue;
-    if (!names(impact, services)) continue;
     windows.push({ start: impact.start, end });
     incidents.push(impact.doc.key);
     approximate ||= impact.approximate;
@@ -77,8 +75,28 @@ export function downtime(impacts: FacingImpact[], services: string[] | undefined
   return { percent: percentUp(downMinutes, range), downMinutes, approximate, incidents: incidents.sort() };
 }
 
-/** Whether the impact's incident names one of `services` (any, when undefined). */
-const names = (impact: FacingImpact, services: string[] | undefined) => !services || !!impact.doc.services?.some((s) => services.includes(s));
+/**
+ * Each system's impacts (those naming one of its services), in the order given, from one pass: a year
+ * holds thousands of impacts, and looking for each system's services in each of them cost more than the
+ * availability itself.
+ */
+export function impactsBySystem(impacts: FacingImpact[], systems: { services: string[] }[]): FacingImpact[][] {
+  const systemsOf = new Map<string, number[]>();
+  systems.forEach((s, n) => new Set(s.services).forEach((service) => getOr(systemsOf, service, () => []).push(n)));
+  const out = systems.map((): FacingImpact[] => []);
+  // An impact naming two services of one system is that system's once.
+  const lastAdded = new Int32Array(systems.length).fill(-1);
+  impacts.forEach((impact, k) => {
+    for (const service of impact.doc.services ?? []) {
+      for (const n of systemsOf.get(service) ?? []) {
+        if (lastAdded[n] === k) continue;
+        lastAdded[n] = k;
+        out[n]!.push(impact);
+      }
+    }
+  });
+  return out;
+}
 
 /** Percent of the range customers were not affected. */
 function percentUp(downMinutes: number, range: Range): number {
@@ -92,11 +110,10 @@ function percentUp(downMinutes: number, range: Range): number {
  * (it lasts until the range's end or now). Each range is then a few binary searches, where downtime
  * would look at every impact again, and long impacts touch every week.
  */
-export function availabilityByRange(impacts: FacingImpact[], services: string[] | undefined, ranges: Range[], now: number): number[] {
+export function availabilityByRange(impacts: FacingImpact[], ranges: Range[], now: number): number[] {
   const ended: Range[] = [];
   let unended = Infinity;
   for (const impact of impacts) {
-    if (!names(impact, services)) continue;
     if (impact.end === Infinity) unended = Math.min(unended, impact.start);
     else if (impact.end > impact.start) ended.push({ start: impact.start, end: impact.end });
   }

@@ -7,7 +7,7 @@ import { BadRequest } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { buildChart, countedInCharts, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
-import { actionCounts, downtime, durationsOf, noticedBetween, repeats, timeTo, touching, unionMinutes, type Range } from './compute.js';
+import { actionCounts, downtime, durationsOf, impactsBySystem, noticedBetween, repeats, timeTo, touching, unionMinutes, type Range } from './compute.js';
 import { incidentActionsBefore, readPeriod, type Reads } from './data.js';
 import type { ReportData, ResolvedPeriod } from './period.js';
 import type { PeriodMetrics } from './metrics.js';
@@ -151,13 +151,12 @@ export class ReportsService {
     // Year to date: from 1 January of the period's last day, in the report's zone.
     const yearStart = DateTime.fromISO(period.to, { zone: zoneNamed(zone) }).startOf('year').toMillis();
     const ytd = { start: yearStart, end: Math.min(range.end, Math.max(now, yearStart)) };
-    // The period's impacts once; the year's are read again only for each system's year to date.
     const facing = touching(data.facing, range, now);
     const inPeriod = facing.map((f) => f.impact);
-    const systems = data.systems.map((s) => {
-      const periodDown = downtime(inPeriod, s.services, range, now);
-      const yearDown = downtime(data.facing, s.services, ytd, now);
-      return { name: s.name, services: s.services, period: periodDown, yearToDate: yearDown, meetsTarget: yearDown.percent >= config.AVAILABILITY_TARGET };
+    const ofSystem = impactsBySystem(data.facing, data.systems);
+    const systems = data.systems.map((s, n) => {
+      const yearDown = downtime(ofSystem[n]!, ytd, now);
+      return { name: s.name, services: s.services, period: downtime(ofSystem[n]!, range, now), yearToDate: yearDown, meetsTarget: yearDown.percent >= config.AVAILABILITY_TARGET };
     });
     // Named on the report rather than left out of every system's availability without a word.
     const mapped = new Set(systems.flatMap((s) => s.services));

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
-import { availabilityByRange, downtime } from '../../src/reports/compute.js';
+import { availabilityByRange, downtime, impactsBySystem } from '../../src/reports/compute.js';
 import type { IncidentDoc } from '../../src/incidents/model.js';
 import type { FacingImpact } from '../../src/reports/period.js';
 
@@ -169,12 +169,23 @@ describe('availability of many weeks at once', () => {
     const end = i % 10 === 3 ? Infinity : i % 40 === 7 ? start - HOUR : start + Math.round(length);
     return { doc: { key: `INC-${i}`, services: [['payment'], ['ledger'], ['payment', 'risk']][i % 3] } as IncidentDoc, start, end, approximate: false };
   });
+  const systems = [{ services: ['payment'] }, { services: ['ledger', 'risk'] }, { services: ['payment', 'risk'] }];
   const weeks = Array.from({ length: 24 }, (_, k) => ({ start: t0 + k * 7 * 24 * HOUR, end: t0 + (k + 1) * 7 * 24 * HOUR }));
+
+  it("gives each system the impacts that name one of its services, once each, in the order given", () => {
+    const [payment, ledgerOrRisk, paymentOrRisk] = impactsBySystem(impacts, systems);
+    const naming = (services: string[]) => impacts.filter((i) => i.doc.services!.some((s) => services.includes(s)));
+    expect(payment).to.deep.equal(naming(['payment']));
+    expect(ledgerOrRisk).to.deep.equal(naming(['ledger', 'risk']));
+    // Those naming payment and risk are there once.
+    expect(paymentOrRisk).to.deep.equal(naming(['payment', 'risk']));
+    expect(paymentOrRisk).to.have.length(impacts.filter((_, i) => i % 3 !== 1).length);
+  });
 
   for (const [label, now] of [['after every week', t0 + 30 * 7 * 24 * HOUR], ['in the middle of a week', t0 + 10.5 * 7 * 24 * HOUR], ['before the first', t0 - HOUR]] as const) {
     it(`gives each week what downtime gives it, now ${label}`, () => {
-      for (const services of [undefined, ['payment'], ['ledger', 'risk']]) {
-        expect(availabilityByRange(impacts, services, weeks, now)).to.deep.equal(weeks.map((w) => downtime(impacts, services, w, now).percent));
+      for (const ofSystem of [impacts, ...impactsBySystem(impacts, systems)]) {
+        expect(availabilityByRange(ofSystem, weeks, now)).to.deep.equal(weeks.map((w) => downtime(ofSystem, w, now).percent));
       }
     });
   }
