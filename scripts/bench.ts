@@ -1,4 +1,4 @@
-// npm run bench [-- --incidents 10000 --mixed-seconds 30 --out bench-results --server-cpu-prof dir --server-node-options="…"]: measures the real app over
+// npm run bench [-- --incidents 10000 --mixed-seconds 30 --out bench-results --server-cpu-prof dir --server-node-options="…" --server-log-level info]: measures the real app over
 // real HTTP against a real store of its own, at N/10 and at N incidents, and writes Markdown and JSON.
 //
 // Every case is a bounded number of requests with a time cap, so the run ends by itself. Latencies are
@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     'server-cpu-prof': { type: 'string' },
     // More node options for the server process (e.g. "--max-semi-space-size=8"), to measure their effect.
     'server-node-options': { type: 'string', default: '' },
+    // The server's LOG_LEVEL (info shows its start-up steps with their times).
+    'server-log-level': { type: 'string', default: 'warn' },
     // Only the read cases whose names match this pattern, and the mixed load and jobs only when it matches "mixed" or "jobs" (to study one case).
     only: { type: 'string' },
   },
@@ -218,7 +220,7 @@ async function startServer(uri: string, token: string): Promise<ServerProcess> {
   const options = args['server-node-options'].split(/\s+/).filter(Boolean);
   const child = spawn(process.execPath, ['--max-semi-space-size=8', ...options, ...profile, 'dist/src/main.js'], {
     cwd: root,
-    env: { ...process.env, MONGODB_URI: uri, DATA_DIR: serverDataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEED_DEMO: 'false', RUN_WORKER: 'false', SESSION_SECRET: randomBytes(24).toString('hex') },
+    env: { ...process.env, MONGODB_URI: uri, DATA_DIR: serverDataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: args['server-log-level'], SEED_DEMO: 'false', RUN_WORKER: 'false', SESSION_SECRET: randomBytes(24).toString('hex') },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;

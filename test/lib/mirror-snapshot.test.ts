@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { expect } from 'chai';
+import { mongo } from 'mongoose';
 import { connectDb } from '../../src/lib/db.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { Mirror } from '../../src/lib/mirror.js';
@@ -66,6 +68,36 @@ describe('the saved read model', function () {
     expect(titleOf(list, added)).to.equal('filed after the save');
     // Not announced, so not seen: what the saved file held (the repair-read-model job finds such records).
     expect(titleOf(list, keys[1]!)).to.equal('saved 1');
+  });
+
+  it('gives back every record exactly as the store gives it: its ObjectIds, dates and rarer BSON values', async () => {
+    // A record holding values the store rarely gives (written behind the back, then read whole).
+    const odd = { _id: 'odd-values', name: 'odd-values', blob: new mongo.Binary(Buffer.from([1, 2, 3])), big: mongo.Long.fromNumber(2 ** 40), at: new Date('2023-02-14T04:04:00Z') };
+    await t.conn.db!.collection('catalog_services').insertOne(odd as never);
+    const copy = path.join(dir, 'exact.bson');
+    try {
+      await t.services.mirror.reload();
+      const s = t.services;
+      const snapshot = new ReadModelSnapshot({ file: copy, shape: 'v1', mirror: s.mirror, feed: s.feed, logger: createLogger('silent'), clock: s.clock });
+      await snapshot.save();
+      const loaded = (await snapshot.load())!;
+      const held = s.mirror.saved()!.records;
+      expect([...loaded.records.keys()]).to.deep.equal([...held.keys()]);
+      for (const [entity, docs] of held) {
+        const back = loaded.records.get(entity)!;
+        expect(back, entity).to.have.length(docs.length);
+        // Prototypes too: an ObjectId read back is an ObjectId, not an object of its fields.
+        docs.forEach((doc, i) => expect(isDeepStrictEqual(back[i], doc), `${entity} ${String(doc._id)}`).to.equal(true));
+      }
+      const incident = loaded.records.get('incident')![0];
+      expect(incident._id).to.be.instanceOf(mongo.ObjectId);
+      expect(incident.createdAt).to.be.instanceOf(Date);
+      expect(isDeepStrictEqual(loaded.records.get('service')!.find((d) => d._id === 'odd-values'), await t.conn.db!.collection('catalog_services').findOne({ _id: 'odd-values' as never }))).to.equal(true);
+    } finally {
+      await t.conn.db!.collection('catalog_services').deleteOne({ _id: 'odd-values' as never });
+      await t.services.mirror.reload();
+      rmSync(copy, { force: true });
+    }
   });
 
   it('is not used when saved before the migrations of this version: every record is read', async () => {
