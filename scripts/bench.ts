@@ -255,7 +255,7 @@ function rssOf(pid: number): number {
 const temp = mkdtempSync(path.join(os.tmpdir(), 'debrief-bench-'));
 /** The server's DATA_DIR: where it saves its read model (src/snapshots.ts). */
 const serverDataDir = path.join(temp, 'server');
-const savedReadModel = path.join(serverDataDir, 'read-model.server.bson');
+const savedReadModel = path.join(serverDataDir, 'read-model.server.v8');
 let store: EmbeddedStore | undefined;
 let conn: Connection | undefined;
 let server: ServerProcess | undefined;

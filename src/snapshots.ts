@@ -11,7 +11,7 @@ export interface SavedReadModelKeeper {
 }
 
 /**
- * Keeps this process's read model saved in DATA_DIR/read-model.<role>.bson: the first load starts from
+ * Keeps this process's read model saved in DATA_DIR/read-model.<role>.v8: the first load starts from
  * it, and it is saved every READ_MODEL_SNAPSHOT_MINUTES (when the feed moved) and at stop. Processes
  * of one role on one DATA_DIR share the file; each writes it whole and renames it, so any is a valid start.
  */
@@ -20,8 +20,10 @@ export function keepReadModelSaved(services: Services, role: 'server' | 'worker'
   const minutes = config.READ_MODEL_SNAPSHOT_MINUTES;
   if (!minutes) return { stop: async () => undefined };
   mkdirSync(config.DATA_DIR, { recursive: true });
-  const name = `read-model.${role}.bson`;
+  const name = `read-model.${role}.v8`;
   removeAbandoned(config.DATA_DIR, name);
+  // Saved as BSON by earlier versions, in a file of another name that no version reads now.
+  rmSync(path.join(config.DATA_DIR, `read-model.${role}.bson`), { force: true });
   const snapshot = readModelSnapshot(services, path.join(config.DATA_DIR, name));
   mirror.startFrom(() => snapshot.load());
 

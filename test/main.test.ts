@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -159,6 +159,9 @@ describe('the service process', function () {
 
   it('keeps its data across restarts and does not seed or create an admin twice, starting again from the read model it saved', async () => {
     let cookie = '';
+    // What an earlier version saved, in BSON under another name: removed, not left to fill the disk.
+    const legacy = path.join(dataDir, 'read-model.server.bson');
+    writeFileSync(legacy, 'saved by an earlier version');
     for (let run = 0; run < 2; run++) {
       const { child, lines } = startMain({ DATA_DIR: dataDir, SESSION_SECRET: 'x'.repeat(32) }, children);
       const { port, signIn: link } = await waitForPort(lines);
@@ -170,7 +173,8 @@ describe('the service process', function () {
       const exit = exited(child);
       child.kill('SIGINT');
       expect(await exit).to.equal(0);
-      expect(existsSync(path.join(dataDir, 'read-model.server.bson')), `run ${run} saved its read model`).to.equal(true);
+      expect(existsSync(path.join(dataDir, 'read-model.server.v8')), `run ${run} saved its read model`).to.equal(true);
+      expect(existsSync(legacy), `run ${run} removed the earlier version's file`).to.equal(false);
     }
   });
 

@@ -43,7 +43,7 @@ describe('the saved read model', function () {
   before(async () => {
     t = await createTestContext('mirror_snapshot');
     dir = mkdtempSync(path.join(tmpdir(), 'debrief-snapshot-'));
-    file = path.join(dir, 'read-model.server.bson');
+    file = path.join(dir, 'read-model.server.v8');
     for (let n = 0; n < 3; n++) keys.push((await t.api.post('/api/v1/incidents').send({ ...fixture('decrypt-failure'), title: `saved ${n}` }).expect(201)).body.key);
     await t.services.mirror.sync();
     const saved = await snapshotOf(t.services).save();
@@ -74,7 +74,7 @@ describe('the saved read model', function () {
     // A record holding values the store rarely gives (written behind the back, then read whole).
     const odd = { _id: 'odd-values', name: 'odd-values', blob: new mongo.Binary(Buffer.from([1, 2, 3])), big: mongo.Long.fromNumber(2 ** 40), at: new Date('2023-02-14T04:04:00Z') };
     await t.conn.db!.collection('catalog_services').insertOne(odd as never);
-    const copy = path.join(dir, 'exact.bson');
+    const copy = path.join(dir, 'exact.v8');
     try {
       await t.services.mirror.reload();
       const s = t.services;
