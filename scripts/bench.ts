@@ -39,7 +39,7 @@ const { values: args } = parseArgs({
     'mixed-seconds': { type: 'string', default: '30' },
     // Writes a V8 CPU profile of each server process into this directory when it stops (node --cpu-prof).
     'server-cpu-prof': { type: 'string' },
-    // More node options for the server process (e.g. "--max-semi-space-size=8"), to measure their effect.
+    // More node options for the server process (e.g. "--max-semi-space-size=16"), to measure their effect.
     'server-node-options': { type: 'string', default: '' },
     // The server's LOG_LEVEL (info shows its start-up steps with their times).
     'server-log-level': { type: 'string', default: 'warn' },
@@ -218,7 +218,7 @@ async function startServer(uri: string, token: string): Promise<ServerProcess> {
   const started = performance.now();
   const profile = args['server-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['server-cpu-prof'])}`] : [];
   const options = args['server-node-options'].split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, ['--max-semi-space-size=8', ...options, ...profile, 'dist/src/main.js'], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', ...options, ...profile, 'dist/src/main.js'], {
     cwd: root,
     env: { ...process.env, MONGODB_URI: uri, DATA_DIR: serverDataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: args['server-log-level'], SEED_DEMO: 'false', RUN_WORKER: 'false', SESSION_SECRET: randomBytes(24).toString('hex') },
     stdio: ['ignore', 'inherit', 'inherit'],

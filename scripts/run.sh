@@ -8,4 +8,5 @@ bash "$root/scripts/setup.sh"
 bash "$root/scripts/build.sh"
 name="$1"
 shift
-exec node "$root/dist/scripts/$name.js" "$@"
+# The young generation the server has (scripts/start.sh): the worker loads the same read model.
+exec node --max-semi-space-size=32 "$root/dist/scripts/$name.js" "$@"
