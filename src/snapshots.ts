@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { alive } from './lib/embedded-store.js';
 import { ReadModelSnapshot } from './lib/mirror-snapshot.js';
@@ -18,12 +18,11 @@ export interface SavedReadModelKeeper {
 export function keepReadModelSaved(services: Services, role: 'server' | 'worker'): SavedReadModelKeeper {
   const { config, logger, mirror } = services;
   const minutes = config.READ_MODEL_SNAPSHOT_MINUTES;
+  if (existsSync(config.DATA_DIR)) removeEarlierFormat(config.DATA_DIR, role, logger);
   if (!minutes) return { stop: async () => undefined };
   mkdirSync(config.DATA_DIR, { recursive: true });
   const name = `read-model.${role}.v8`;
   removeAbandoned(config.DATA_DIR, name);
-  // Saved as BSON by earlier versions, in a file of another name that no version reads now.
-  rmSync(path.join(config.DATA_DIR, `read-model.${role}.bson`), { force: true });
   const snapshot = readModelSnapshot(services, path.join(config.DATA_DIR, name));
   mirror.startFrom(() => snapshot.load());
 
@@ -59,6 +58,20 @@ export function keepReadModelSaved(services: Services, role: 'server' | 'worker'
 export function readModelSnapshot(services: Pick<Services, 'mirror' | 'feed' | 'logger' | 'clock'>, file: string): ReadModelSnapshot {
   const { mirror, feed, logger, clock } = services;
   return new ReadModelSnapshot({ file, shape: MIGRATIONS.map((m) => m.name).join(' '), mirror, feed, logger, clock });
+}
+
+/**
+ * The file earlier versions saved (BSON, under another name), and what they left written aside: no
+ * version reads it now, and it holds what the database holds. Not removable is said, not fatal.
+ */
+function removeEarlierFormat(dir: string, role: string, logger: Services['logger']): void {
+  const name = `read-model.${role}.bson`;
+  try {
+    rmSync(path.join(dir, name), { force: true });
+    removeAbandoned(dir, name);
+  } catch (err) {
+    logger.warn({ err, file: path.join(dir, name) }, 'the read model file of an earlier version could not be removed');
+  }
 }
 
 /** Files written aside by processes that stopped before renaming them (their name ends .<pid>.tmp). */

@@ -73,7 +73,7 @@ export const HELPERS: Record<string, { usage: string; description: string; fn: H
     description: 'A list joined with a literal separator: {{join participants "、"}}; with a limit, the first that many and then "…".',
     fn: (_f, items: unknown, separator: unknown, limit: unknown) => {
       const sep = typeof separator === 'string' ? separator : ', ';
-      // Only the shown items are converted: a report's lists hold tens of thousands of keys.
+      // Only the shown items are converted: a list may be long (a period's actions opened, a year's incidents).
       const cut = typeof limit === 'number' && Array.isArray(items) && items.length > limit;
       return cut ? [...asStrings(items.slice(0, limit)), '…'].join(sep) : asStrings(items).join(sep);
     },

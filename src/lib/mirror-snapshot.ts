@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import v8 from 'node:v8';
 import { mongo } from 'mongoose';
 import type { Feed, FeedEntry } from './feed.js';
@@ -11,7 +10,7 @@ const { BSON } = mongo;
 const FORMAT = 2;
 /** Records are written in batches of about this many bytes, framed this many at a time. */
 const BATCH_BYTES = 1 << 20;
-const RECORDS_PER_FRAME = 1000;
+const RECORDS_PER_FRAME = 200;
 
 interface Header {
   format: number;
@@ -161,24 +160,36 @@ const OTHER_BSON = 1;
 
 /**
  * A copy that structured clone keeps whole: an ObjectId becomes Map{0 → its 12 bytes}, another BSON
- * value (Binary, Decimal128, …) Map{1 → it as a BSON document}; undefined fields are left out, as the
- * store leaves them out. Copied, because the read model's records are never changed in place.
+ * value (Binary, Decimal128, …) Map{1 → it as a BSON document}; undefined fields are left out and
+ * undefined list items written as null, as BSON does. Copied, because the read model's records are
+ * never changed in place. Records are what the store gives, plain objects: anything else (a Map, a
+ * class) would not come back as it was, so it is refused and the file not written.
  */
 function storable(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || value instanceof Date || ArrayBuffer.isView(value)) return value;
-  if (Array.isArray(value)) return value.map(storable);
+  if (kept(value)) return value;
+  if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : storable(item)));
   const type = (value as { _bsontype?: string })._bsontype;
   if (type === 'ObjectId') return new Map([[OBJECT_ID, Buffer.from((value as mongo.ObjectId).id)]]);
   if (type) return new Map([[OTHER_BSON, BSON.serialize({ v: value })]]);
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) throw new Error(`read model snapshot: a record holds a ${proto?.constructor?.name ?? 'value'} it cannot keep`);
   const record = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k in record) if (record[k] !== undefined) out[k] = storable(record[k]);
+  for (const k of Object.keys(record)) {
+    if (record[k] === undefined) continue;
+    // A field named __proto__ (JSON can carry one) is set as a field, not as the copy's prototype.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: storable(record[k]), enumerable: true, writable: true, configurable: true });
+    else out[k] = storable(record[k]);
+  }
   return out;
 }
 
+/** Values structured clone keeps as they are: primitives, dates, regular expressions, bytes. */
+const kept = (value: unknown) => value === null || typeof value !== 'object' || value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value);
+
 /** The value storable() copied, as the store gives it (rebuilt in place: it was just read). */
 function restored(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || value instanceof Date || ArrayBuffer.isView(value)) return value;
+  if (kept(value)) return value;
   if (value instanceof Map) {
     const [[type, bytes]] = [...value] as [[number, Uint8Array]];
     return type === OBJECT_ID ? new mongo.ObjectId(bytes) : BSON.deserialize(bytes).v;
@@ -188,23 +199,37 @@ function restored(value: unknown): unknown {
     return value;
   }
   const record = value as Record<string, unknown>;
-  for (const k in record) record[k] = restored(record[k]);
+  for (const k of Object.keys(record)) record[k] = restored(record[k]);
   return record;
 }
 
-/** The frames of `file` one after another, each value as saved. */
+/** The frames of `file` one after another, each value as saved; each frame read whole once. */
 async function* framesOf(file: string): AsyncGenerator<unknown> {
-  let rest: Buffer = Buffer.alloc(0);
-  for await (const chunk of createReadStream(file, { highWaterMark: BATCH_BYTES }) as AsyncIterable<Buffer>) {
-    const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-    let at = 0;
-    while (buf.length - at >= 4) {
-      const size = buf.readUInt32LE(at);
-      if (buf.length - at - 4 < size) break;
-      yield restored(v8.deserialize(buf.subarray(at + 4, at + 4 + size)));
+  const handle = await open(file, 'r');
+  try {
+    const { size: total } = await handle.stat();
+    const head = Buffer.alloc(4);
+    for (let at = 0; at < total; ) {
+      if (total - at < 4) throw new Error('the file ends inside a frame');
+      await readAt(handle, head, at);
+      const size = head.readUInt32LE(0);
+      // A length past the end (cut short, or not this format) is refused before anything is read.
+      if (size > total - at - 4) throw new Error('the file ends inside a frame');
+      const body = Buffer.allocUnsafe(size);
+      await readAt(handle, body, at + 4);
+      yield restored(v8.deserialize(body));
       at += 4 + size;
     }
-    rest = buf.subarray(at);
+  } finally {
+    await handle.close();
   }
-  if (rest.length) throw new Error('the file ends inside a frame');
+}
+
+/** Fills `into` from the file at `position`. */
+async function readAt(handle: FileHandle, into: Buffer, position: number): Promise<void> {
+  for (let got = 0; got < into.length; ) {
+    const { bytesRead } = await handle.read(into, got, into.length - got, position + got);
+    if (!bytesRead) throw new Error('the file ends inside a frame');
+    got += bytesRead;
+  }
 }
