@@ -4,7 +4,7 @@ import type { Config } from '../lib/config.js';
 import { firstAtLeast } from '../lib/listing.js';
 import { setBounded } from '../lib/maps.js';
 import type { IncidentDoc } from '../incidents/model.js';
-import { availabilityByRange, impactsBySystem, impactWindow, noticedAt, noticedBetween, timeTo, touching, type Range } from './compute.js';
+import { availabilityByRange, impactWindow, noticedAt, noticedBetween, timeTo, type Range } from './compute.js';
 import type { CHART_NAMES } from './schemas.js';
 import type { ActionTimeline, ReportData, ResolvedPeriod } from './period.js';
 import { weekOf, weekRule, type Week } from './weeks.js';
@@ -108,8 +108,7 @@ export function buildChart(name: ChartName, period: ResolvedPeriod, data: Report
     }
     case 'availability': {
       unit = '%';
-      const ofSystem = impactsBySystem(touching(data.facing, period.range, data.now).map((f) => f.impact), data.systems);
-      series = data.systems.map((s, n) => ({ label: s.name, values: availabilityByRange(ofSystem[n]!, weeks.map((w) => w.range), data.now) }));
+      series = data.systems.map((s, n) => ({ label: s.name, values: availabilityByRange(data.bySystem[n]!, weeks.map((w) => w.range), data.now) }));
       break;
     }
   }

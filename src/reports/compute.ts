@@ -58,21 +58,83 @@ export function touching(impacts: FacingImpact[], range: Range, now: number): { 
   return impacts.filter((impact) => endAsOf(impact, until) > range.start && impact.start < range.end).map((impact) => ({ impact, window: windowOf(impact, until) }));
 }
 
-/** Availability over a range from customer-facing impacts (a system's: impactsBySystem). */
-export function downtime(impacts: FacingImpact[], range: Range, now: number): Downtime {
+/**
+ * A system's customer-facing impacts, indexed once for every report asked of them until an incident
+ * changes (src/reports/data.ts): a report of any week then reads its availability, and the year to date's,
+ * in a few binary searches and the impacts that touch it, where reading the year's impacts again for
+ * each week a manager opened cost more than the rest of the report.
+ */
+export interface ImpactIndex {
+  /** The impacts ended (`end` not Infinity), by start, with their starts. */
+  ended: FacingImpact[];
+  starts: Float64Array;
+  /** The longest ended impact: one touching a range starts at most this long before it. */
+  longest: number;
+  /** The impacts not ended, by start. */
+  unended: FacingImpact[];
+  /** The ended impacts merged into sorted, disjoint spans, and how long the spans before each last. */
+  spans: Range[];
+  before: Float64Array;
+  /** Each impact's place in key order, to list the keys of those touching a range in order without comparing them. */
+  rank: Map<FacingImpact, number>;
+  keys: string[];
+}
+
+export function indexImpacts(impacts: FacingImpact[]): ImpactIndex {
+  const byStart = (a: FacingImpact, b: FacingImpact) => a.start - b.start;
+  const ended = impacts.filter((i) => i.end !== Infinity).sort(byStart);
+  const unended = impacts.filter((i) => i.end === Infinity).sort(byStart);
+  const spans = merged(ended.filter((i) => i.end > i.start).map((i) => ({ start: i.start, end: i.end })));
+  const before = new Float64Array(spans.length + 1);
+  spans.forEach((w, i) => (before[i + 1] = before[i]! + w.end - w.start));
+  // The order the report lists keys in (code units, as Array.prototype.sort).
+  const inKeyOrder = impacts.slice().sort((a, b) => (a.doc.key < b.doc.key ? -1 : a.doc.key > b.doc.key ? 1 : 0));
+  return {
+    ended,
+    starts: Float64Array.from(ended, (i) => i.start),
+    longest: ended.reduce((most, i) => Math.max(most, i.end - i.start), 0),
+    unended,
+    spans,
+    before,
+    rank: new Map(inKeyOrder.map((impact, n) => [impact, n])),
+    keys: inKeyOrder.map((i) => i.doc.key),
+  };
+}
+
+/** How long the index's ended spans cover of [a, b). */
+function covered(index: ImpactIndex, a: number, b: number): number {
+  if (b <= a) return 0;
+  const { spans, before } = index;
+  const coveredBy = (t: number) => {
+    const i = firstAtLeast(spans.length, (k) => spans[k]!.start, t) - 1;
+    return i < 0 ? 0 : before[i]! + Math.min(t, spans[i]!.end) - spans[i]!.start;
+  };
+  return coveredBy(b) - coveredBy(a);
+}
+
+/**
+ * Minutes customers were affected in the range (overlapping impacts count once): an impact not ended
+ * lasts until the range's end or now, whichever is first, so together they cover from the earliest
+ * one's start; the ended spans inside that part count once.
+ */
+function downMinutes(index: ImpactIndex, range: Range, now: number): number {
+  const earliest = index.unended[0]?.start ?? Infinity;
+  const [from, to] = [Math.max(earliest, range.start), Math.min(now, range.end)];
+  const down = covered(index, range.start, range.end) + (to > from ? to - from - covered(index, from, to) : 0);
+  return Math.round(down / MINUTE);
+}
+
+/** Availability over a range from a system's impacts (impactsBySystem, indexImpacts): the percent up, the minutes down, and the incidents whose impact touches it. */
+export function downtime(index: ImpactIndex, range: Range, now: number): Downtime {
   const until = Math.min(now, range.end);
-  const windows: Range[] = [];
-  const incidents: string[] = [];
-  let approximate = false;
-  for (const impact of impacts) {
-    const end = endAsOf(impact, until);
-    if (end <= range.start || impact.start >= range.end) continue;
-    windows.push({ start: impact.start, end });
-    incidents.push(impact.doc.key);
-    approximate ||= impact.approximate;
+  const touched: FacingImpact[] = [];
+  for (let i = firstAtLeast(index.starts.length, (k) => index.starts[k]!, range.start - index.longest); i < index.ended.length && index.ended[i]!.start < range.end; i++) {
+    if (index.ended[i]!.end > range.start) touched.push(index.ended[i]!);
   }
-  const downMinutes = unionMinutes(windows, range);
-  return { percent: percentUp(downMinutes, range), downMinutes, approximate, incidents: incidents.sort() };
+  if (until > range.start) for (const impact of index.unended) if (impact.start < range.end) touched.push(impact);
+  const minutes = downMinutes(index, range, now);
+  const ranks = Int32Array.from(touched, (impact) => index.rank.get(impact)!).sort();
+  return { percent: percentUp(minutes, range), downMinutes: minutes, approximate: touched.some((i) => i.approximate), incidents: Array.from(ranks, (n) => index.keys[n]!) };
 }
 
 /**
@@ -104,35 +166,9 @@ function percentUp(downMinutes: number, range: Range): number {
   return totalMinutes > 0 ? round((1 - downMinutes / totalMinutes) * 100, 4) : 100;
 }
 
-/**
- * downtime(…).percent for each of many ranges (a chart's weeks), from one pass over the impacts: the
- * ended ones merged into sorted spans with running totals, and the earliest start of one not ended
- * (it lasts until the range's end or now). Each range is then a few binary searches, where downtime
- * would look at every impact again, and long impacts touch every week.
- */
-export function availabilityByRange(impacts: FacingImpact[], ranges: Range[], now: number): number[] {
-  const ended: Range[] = [];
-  let unended = Infinity;
-  for (const impact of impacts) {
-    if (impact.end === Infinity) unended = Math.min(unended, impact.start);
-    else if (impact.end > impact.start) ended.push({ start: impact.start, end: impact.end });
-  }
-  const spans = merged(ended);
-  // before[i]: how long the spans before span i last.
-  const before = new Float64Array(spans.length + 1);
-  spans.forEach((w, i) => (before[i + 1] = before[i]! + w.end - w.start));
-  // How long the spans last before instant t.
-  const coveredBy = (t: number) => {
-    const i = firstAtLeast(spans.length, (k) => spans[k]!.start, t) - 1;
-    return i < 0 ? 0 : before[i]! + Math.min(t, spans[i]!.end) - spans[i]!.start;
-  };
-  const covered = (a: number, b: number) => (b > a ? coveredBy(b) - coveredBy(a) : 0);
-  return ranges.map((range) => {
-    // The impact not ended counts from its start to the range's end or now; the ended spans inside that part count once.
-    const [from, to] = [Math.max(unended, range.start), Math.min(now, range.end)];
-    const down = covered(range.start, range.end) + (to > from ? to - from - covered(from, to) : 0);
-    return percentUp(Math.round(down / MINUTE), range);
-  });
+/** downtime(…).percent for each of many ranges (a chart's weeks): a few binary searches each. */
+export function availabilityByRange(index: ImpactIndex, ranges: Range[], now: number): number[] {
+  return ranges.map((range) => percentUp(downMinutes(index, range, now), range));
 }
 
 /** Sorted, disjoint spans covering the same time as `windows` (which it sorts). */

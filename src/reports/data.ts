@@ -8,7 +8,8 @@ import type { IncidentsService } from '../incidents/service.js';
 import { compareValues, firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { columnsOf, factsOf, openedAt } from './action-facts.js';
-import { impactWindow, noticedAt, repeatFeatures } from './compute.js';
+import type { AvailabilitySystem } from '../catalog/service.js';
+import { impactsBySystem, impactWindow, indexImpacts, noticedAt, repeatFeatures, type ImpactIndex } from './compute.js';
 import { impactBounds } from '../incidents/convert.js';
 import type { ActionTimeline, FacingImpact, NoticedOrder } from './period.js';
 
@@ -25,13 +26,30 @@ export interface Reads {
 
 /**
  * What a report of [from, to) reads, all from one moment of the read model (nothing is awaited between
- * them): the customer-facing incidents whose impact may touch it, every incident in the order noticed,
- * and the timeline of every action.
+ * them): the customer-facing incidents whose impact may touch it, each system's impacts indexed (for
+ * availability in the period and its year), every incident in the order noticed, and the timeline of
+ * every action.
  */
-export async function readPeriod(reads: Reads, from: Date, to: Date): Promise<{ facing: FacingImpact[]; noticed: NoticedOrder; timeline: ActionTimeline }> {
+export async function readPeriod(
+  reads: Reads,
+  from: Date,
+  to: Date,
+  systems: AvailabilitySystem[],
+): Promise<{ facing: FacingImpact[]; bySystem: ImpactIndex[]; noticed: NoticedOrder; timeline: ActionTimeline }> {
   await reads.mirror.sync();
-  return { facing: facingBetween(reads, from.getTime(), to.getTime()), noticed: noticedOrder(reads), timeline: actionTimeline(reads) };
+  return { facing: facingBetween(reads, from.getTime(), to.getTime()), bySystem: impactsOfSystems(reads, systems), noticed: noticedOrder(reads), timeline: actionTimeline(reads) };
 }
+
+/** Each system's customer-facing impacts, indexed (indexImpacts) until an incident changes; a new mapping of services to systems is kept under its own name. */
+function impactsOfSystems(reads: Reads, systems: AvailabilitySystem[]): ImpactIndex[] {
+  const mapping = JSON.stringify(systems.map((s) => s.services));
+  return reads.mirror.derived(`report-facing-by-system:${mapping}`, ['incident'], () => {
+    const all = reads.mirror.selection<IncidentDoc>('incident', 'report-facing', byImpactStart, isFacing).map(impactOf);
+    return impactsBySystem(all, systems).map(indexImpacts);
+  });
+}
+
+const isFacing = (d: IncidentDoc) => !!d.impact?.customerFacing && !!impactBounds(d);
 
 /** See NoticedOrder: sorted once and patched as incidents change; indexed by feature when they change. */
 function noticedOrder(reads: Reads): NoticedOrder {
@@ -62,7 +80,7 @@ const byNoticed = (a: IncidentDoc, b: IncidentDoc) => noticedAt(a)! - noticedAt(
  * reads at most about twice the impacts that touch the range.
  */
 function facingBetween(reads: Reads, start: number, end: number): FacingImpact[] {
-  const all = reads.mirror.selection<IncidentDoc>('incident', 'report-facing', byImpactStart, (d) => !!d.impact?.customerFacing && !!impactBounds(d));
+  const all = reads.mirror.selection<IncidentDoc>('incident', 'report-facing', byImpactStart, isFacing);
   const groups = reads.mirror.derived('report-facing-by-length', ['incident'], () => {
     const byLength = new Map<number, number[]>();
     all.forEach((d, place) => {

@@ -2,6 +2,7 @@
 import type { ActionDoc } from '../actions/model.js';
 import type { AvailabilitySystem } from '../catalog/service.js';
 import type { IncidentDoc } from '../incidents/model.js';
+import type { ImpactIndex } from './compute.js';
 import type { Week } from './weeks.js';
 
 /**
@@ -106,8 +107,10 @@ export interface FacingImpact {
 
 /** Incidents and actions read once per request; the report and the charts compute from them. */
 export interface ReportData {
-  /** The customer-facing incidents whose impact may touch the period or its year (src/reports/data.ts, facingBetween). */
+  /** The customer-facing incidents whose impact may touch the period (src/reports/data.ts, facingBetween). */
   facing: FacingImpact[];
+  /** Each of `systems`' impacts, indexed for availability in any range (indexImpacts). */
+  bySystem: ImpactIndex[];
   noticed: NoticedOrder;
   timeline: ActionTimeline;
   /** The systems availability is counted for, from the catalog and AVAILABILITY_SYSTEMS (ServiceCatalog.systems). */

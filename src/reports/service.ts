@@ -7,7 +7,7 @@ import { BadRequest } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { buildChart, countedInCharts, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
-import { actionCounts, downtime, durationsOf, impactsBySystem, noticedBetween, repeats, timeTo, touching, unionMinutes, type Range } from './compute.js';
+import { actionCounts, downtime, durationsOf, noticedBetween, repeats, timeTo, touching, unionMinutes } from './compute.js';
 import { incidentActionsBefore, readPeriod, type Reads } from './data.js';
 import type { ReportData, ResolvedPeriod } from './period.js';
 import type { PeriodMetrics } from './metrics.js';
@@ -105,16 +105,9 @@ export class ReportsService {
    * year to its end (availability), every incident in the order noticed, and the timeline of every action.
    */
   async load(period: ResolvedPeriod): Promise<ReportData> {
-    const { start, end } = this.window(period);
     // The mapping first: the period's records then come from one moment of the read model (readPeriod).
     const systems = await this.deps.catalog.systems();
-    return { ...(await readPeriod(this.deps.reads, new Date(start), new Date(end))), systems, now: this.deps.clock.now().getTime() };
-  }
-
-  /** The times whose incidents a report of the period reads (see load). */
-  private window(period: ResolvedPeriod): Range {
-    const yearStart = DateTime.fromISO(period.to, { zone: zoneNamed(period.zone) }).startOf('year').toMillis();
-    return { start: Math.min(yearStart, period.range.start), end: period.range.end };
+    return { ...(await readPeriod(this.deps.reads, new Date(period.range.start), new Date(period.range.end), systems)), systems, now: this.deps.clock.now().getTime() };
   }
 
   async report(q: ReportQuery): Promise<StabilityReport> {
@@ -153,10 +146,9 @@ export class ReportsService {
     const ytd = { start: yearStart, end: Math.min(range.end, Math.max(now, yearStart)) };
     const facing = touching(data.facing, range, now);
     const inPeriod = facing.map((f) => f.impact);
-    const ofSystem = impactsBySystem(data.facing, data.systems);
     const systems = data.systems.map((s, n) => {
-      const yearDown = downtime(ofSystem[n]!, ytd, now);
-      return { name: s.name, services: s.services, period: downtime(ofSystem[n]!, range, now), yearToDate: yearDown, meetsTarget: yearDown.percent >= config.AVAILABILITY_TARGET };
+      const yearDown = downtime(data.bySystem[n]!, ytd, now);
+      return { name: s.name, services: s.services, period: downtime(data.bySystem[n]!, range, now), yearToDate: yearDown, meetsTarget: yearDown.percent >= config.AVAILABILITY_TARGET };
     });
     // Named on the report rather than left out of every system's availability without a word.
     const mapped = new Set(systems.flatMap((s) => s.services));

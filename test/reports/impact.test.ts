@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
-import { availabilityByRange, downtime, impactsBySystem } from '../../src/reports/compute.js';
+import { availabilityByRange, downtime, impactsBySystem, indexImpacts, touching, unionMinutes, type Range } from '../../src/reports/compute.js';
 import type { IncidentDoc } from '../../src/incidents/model.js';
 import type { FacingImpact } from '../../src/reports/period.js';
 
@@ -167,7 +167,7 @@ describe('availability of many weeks at once', () => {
     const length = [0.5, 3, 30, 24 * 9, 24 * 40][i % 5]! * HOUR * next();
     // One in ten not over; one in forty ending before it started (a mistyped time).
     const end = i % 10 === 3 ? Infinity : i % 40 === 7 ? start - HOUR : start + Math.round(length);
-    return { doc: { key: `INC-${i}`, services: [['payment'], ['ledger'], ['payment', 'risk']][i % 3] } as IncidentDoc, start, end, approximate: false };
+    return { doc: { key: `INC-${i}`, services: [['payment'], ['ledger'], ['payment', 'risk']][i % 3] } as IncidentDoc, start, end, approximate: i % 7 === 2 };
   });
   const systems = [{ services: ['payment'] }, { services: ['ledger', 'risk'] }, { services: ['payment', 'risk'] }];
   const weeks = Array.from({ length: 24 }, (_, k) => ({ start: t0 + k * 7 * 24 * HOUR, end: t0 + (k + 1) * 7 * 24 * HOUR }));
@@ -182,10 +182,29 @@ describe('availability of many weeks at once', () => {
     expect(paymentOrRisk).to.have.length(impacts.filter((_, i) => i % 3 !== 1).length);
   });
 
+  // The definition, impact by impact: the union of the windows that touch the range, each lasting until the range's end or now when not ended.
+  const byDefinition = (list: FacingImpact[], range: Range, now: number) => {
+    const touched = touching(list, range, now);
+    const minutes = unionMinutes(touched.map((t) => t.window), range);
+    return {
+      percent: round4(100 * (1 - minutes / ((range.end - range.start) / 60_000))),
+      downMinutes: minutes,
+      approximate: touched.some((t) => t.window.approximate),
+      incidents: touched.map((t) => t.impact.doc.key).sort(),
+    };
+  };
+  // Ranges of every length: the weeks, a quarter, the whole span, and ones starting mid-week.
+  const ranges = [...weeks, { start: t0, end: t0 + 13 * 7 * 24 * HOUR }, { start: t0 - 7 * 24 * HOUR, end: t0 + 30 * 7 * 24 * HOUR }, { start: t0 + 3.5 * 24 * HOUR, end: t0 + 45.25 * 24 * HOUR }];
+
   for (const [label, now] of [['after every week', t0 + 30 * 7 * 24 * HOUR], ['in the middle of a week', t0 + 10.5 * 7 * 24 * HOUR], ['before the first', t0 - HOUR]] as const) {
-    it(`gives each week what downtime gives it, now ${label}`, () => {
+    it(`gives each range the availability, minutes and incidents of the definition, now ${label}`, () => {
       for (const ofSystem of [impacts, ...impactsBySystem(impacts, systems)]) {
-        expect(availabilityByRange(ofSystem, weeks, now)).to.deep.equal(weeks.map((w) => downtime(ofSystem, w, now).percent));
+        const index = indexImpacts(ofSystem);
+        const expected = ranges.map((r) => byDefinition(ofSystem, r, now));
+        expect(ranges.map((r) => downtime(index, r, now))).to.deep.equal(expected);
+        expect(availabilityByRange(index, ranges, now)).to.deep.equal(expected.map((e) => e.percent));
+        // Something to count: the ranges are not all up.
+        if (now > t0) expect(expected.some((e) => e.downMinutes > 0 && e.incidents.length > 1)).to.equal(true);
       }
     });
   }
