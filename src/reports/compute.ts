@@ -75,20 +75,33 @@ export interface ImpactIndex {
   /** The ended impacts merged into sorted, disjoint spans, and how long the spans before each last. */
   spans: Range[];
   before: Float64Array;
-  /** Each impact's place in key order, to list the keys of those touching a range in order without comparing them. */
-  rank: Map<FacingImpact, number>;
-  keys: string[];
+  /** Each impact's place in key order (ended's and unended's, aligned with them), to list touching keys in order without comparing strings. */
+  endedRank: Int32Array;
+  unendedRank: Int32Array;
+  keys: readonly string[];
 }
 
-export function indexImpacts(impacts: FacingImpact[]): ImpactIndex {
+/** Impacts in the order the report lists keys in (code units, as Array.prototype.sort), with each one's place. */
+export interface KeyOrder {
+  rank: Map<FacingImpact, number>;
+  keys: readonly string[];
+}
+
+export const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+export function keyOrder(inKeyOrder: FacingImpact[]): KeyOrder {
+  return { rank: new Map(inKeyOrder.map((impact, n) => [impact, n])), keys: inKeyOrder.map((i) => i.doc.key) };
+}
+
+/** `order` holds every impact given (one order serves every system's index). */
+export function indexImpacts(impacts: FacingImpact[], order: KeyOrder = keyOrder(impacts.slice().sort((a, b) => byKey(a.doc, b.doc)))): ImpactIndex {
   const byStart = (a: FacingImpact, b: FacingImpact) => a.start - b.start;
   const ended = impacts.filter((i) => i.end !== Infinity).sort(byStart);
   const unended = impacts.filter((i) => i.end === Infinity).sort(byStart);
   const spans = merged(ended.filter((i) => i.end > i.start).map((i) => ({ start: i.start, end: i.end })));
   const before = new Float64Array(spans.length + 1);
   spans.forEach((w, i) => (before[i + 1] = before[i]! + w.end - w.start));
-  // The order the report lists keys in (code units, as Array.prototype.sort).
-  const inKeyOrder = impacts.slice().sort((a, b) => (a.doc.key < b.doc.key ? -1 : a.doc.key > b.doc.key ? 1 : 0));
+  const rankOf = (impact: FacingImpact) => order.rank.get(impact)!;
   return {
     ended,
     starts: Float64Array.from(ended, (i) => i.start),
@@ -96,8 +109,9 @@ export function indexImpacts(impacts: FacingImpact[]): ImpactIndex {
     unended,
     spans,
     before,
-    rank: new Map(inKeyOrder.map((impact, n) => [impact, n])),
-    keys: inKeyOrder.map((i) => i.doc.key),
+    endedRank: Int32Array.from(ended, rankOf),
+    unendedRank: Int32Array.from(unended, rankOf),
+    keys: order.keys,
   };
 }
 
@@ -127,14 +141,20 @@ function downMinutes(index: ImpactIndex, range: Range, now: number): number {
 /** Availability over a range from a system's impacts (impactsBySystem, indexImpacts): the percent up, the minutes down, and the incidents whose impact touches it. */
 export function downtime(index: ImpactIndex, range: Range, now: number): Downtime {
   const until = Math.min(now, range.end);
-  const touched: FacingImpact[] = [];
-  for (let i = firstAtLeast(index.starts.length, (k) => index.starts[k]!, range.start - index.longest); i < index.ended.length && index.ended[i]!.start < range.end; i++) {
-    if (index.ended[i]!.end > range.start) touched.push(index.ended[i]!);
+  const ranks: number[] = [];
+  let approximate = false;
+  const { ended, starts, unended } = index;
+  for (let i = firstAtLeast(starts.length, (k) => starts[k]!, range.start - index.longest); i < ended.length && ended[i]!.start < range.end; i++) {
+    if (ended[i]!.end <= range.start) continue;
+    ranks.push(index.endedRank[i]!);
+    approximate ||= ended[i]!.approximate;
   }
-  if (until > range.start) for (const impact of index.unended) if (impact.start < range.end) touched.push(impact);
+  for (let i = 0; until > range.start && i < unended.length && unended[i]!.start < range.end; i++) {
+    ranks.push(index.unendedRank[i]!);
+    approximate ||= unended[i]!.approximate;
+  }
   const minutes = downMinutes(index, range, now);
-  const ranks = Int32Array.from(touched, (impact) => index.rank.get(impact)!).sort();
-  return { percent: percentUp(minutes, range), downMinutes: minutes, approximate: touched.some((i) => i.approximate), incidents: Array.from(ranks, (n) => index.keys[n]!) };
+  return { percent: percentUp(minutes, range), downMinutes: minutes, approximate, incidents: Array.from(Int32Array.from(ranks).sort(), (n) => index.keys[n]!) };
 }
 
 /**

@@ -9,7 +9,7 @@ import { compareValues, firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { columnsOf, factsOf, openedAt } from './action-facts.js';
 import type { AvailabilitySystem } from '../catalog/service.js';
-import { impactsBySystem, impactWindow, indexImpacts, noticedAt, repeatFeatures, type ImpactIndex } from './compute.js';
+import { byKey, impactsBySystem, impactWindow, indexImpacts, keyOrder, noticedAt, repeatFeatures, type ImpactIndex } from './compute.js';
 import { impactBounds } from '../incidents/convert.js';
 import type { ActionTimeline, FacingImpact, NoticedOrder } from './period.js';
 
@@ -45,7 +45,9 @@ function impactsOfSystems(reads: Reads, systems: AvailabilitySystem[]): ImpactIn
   const mapping = JSON.stringify(systems.map((s) => s.services));
   return reads.mirror.derived(`report-facing-by-system:${mapping}`, ['incident'], () => {
     const all = reads.mirror.selection<IncidentDoc>('incident', 'report-facing', byImpactStart, isFacing).map(impactOf);
-    return impactsBySystem(all, systems).map(indexImpacts);
+    // Patched as incidents change, rather than sorted again for each system.
+    const order = keyOrder(reads.mirror.selection<IncidentDoc>('incident', 'report-facing-by-key', byKey, isFacing).map(impactOf));
+    return impactsBySystem(all, systems).map((impacts) => indexImpacts(impacts, order));
   });
 }
 
