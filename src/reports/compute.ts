@@ -5,9 +5,9 @@ import { compareValues, firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { DAY_MS, type Span } from '../lib/time.js';
 import { anyIn, holds } from './action-facts.js';
-import type { ActionColumns, FacingImpact, NoticedOrder, Range } from './period.js';
+import type { ActionColumns, FacingImpact, ImpactIndex, NoticedOrder, Range } from './period.js';
 
-export type { Range };
+export type { ImpactIndex, Range };
 
 /**
  * The period report's numbers, as pure functions of lean incidents and actions: the service reads the
@@ -56,29 +56,6 @@ const endAsOf = (impact: FacingImpact, until: number) => (impact.end === Infinit
 export function touching(impacts: FacingImpact[], range: Range, now: number): { impact: FacingImpact; window: Range & { approximate: boolean } }[] {
   const until = Math.min(now, range.end);
   return impacts.filter((impact) => endAsOf(impact, until) > range.start && impact.start < range.end).map((impact) => ({ impact, window: windowOf(impact, until) }));
-}
-
-/**
- * A system's customer-facing impacts, indexed once for every report asked of them until an incident
- * changes (src/reports/data.ts): a report of any week then reads its availability, and the year to date's,
- * in a few binary searches and the impacts that touch it, where reading the year's impacts again for
- * each week a manager opened cost more than the rest of the report.
- */
-export interface ImpactIndex {
-  /** The impacts ended (`end` not Infinity), by start, with their starts. */
-  ended: FacingImpact[];
-  starts: Float64Array;
-  /** The longest ended impact: one touching a range starts at most this long before it. */
-  longest: number;
-  /** The impacts not ended, by start. */
-  unended: FacingImpact[];
-  /** The ended impacts merged into sorted, disjoint spans, and how long the spans before each last. */
-  spans: Range[];
-  before: Float64Array;
-  /** Each impact's place in key order (ended's and unended's, aligned with them), to list touching keys in order without comparing strings. */
-  endedRank: Int32Array;
-  unendedRank: Int32Array;
-  keys: readonly string[];
 }
 
 /** Impacts in the order the report lists keys in (code units, as Array.prototype.sort), with each one's place. */

@@ -2,7 +2,6 @@
 import type { ActionDoc } from '../actions/model.js';
 import type { AvailabilitySystem } from '../catalog/service.js';
 import type { IncidentDoc } from '../incidents/model.js';
-import type { ImpactIndex } from './compute.js';
 import type { Week } from './weeks.js';
 
 /**
@@ -103,6 +102,29 @@ export interface FacingImpact {
   end: number;
   /** A day-precision start or end. */
   approximate: boolean;
+}
+
+/**
+ * A system's customer-facing impacts, indexed once for every report asked of them until an incident
+ * changes (src/reports/data.ts; built by indexImpacts in src/reports/compute.ts): a report of any week then reads its availability, and the year to date's,
+ * in a few binary searches and the impacts that touch it, where reading the year's impacts again for
+ * each week a manager opened cost more than the rest of the report.
+ */
+export interface ImpactIndex {
+  /** The impacts ended (`end` not Infinity), by start, with their starts. */
+  ended: FacingImpact[];
+  starts: Float64Array;
+  /** The longest ended impact: one touching a range starts at most this long before it. */
+  longest: number;
+  /** The impacts not ended, by start. */
+  unended: FacingImpact[];
+  /** The ended impacts merged into sorted, disjoint spans, and how long the spans before each last. */
+  spans: Range[];
+  before: Float64Array;
+  /** Each impact's place in key order (ended's and unended's, aligned with them), to list touching keys in order without comparing strings. */
+  endedRank: Int32Array;
+  unendedRank: Int32Array;
+  keys: readonly string[];
 }
 
 /** Incidents and actions read once per request; the report and the charts compute from them. */
