@@ -108,7 +108,7 @@ export function buildChart(name: ChartName, period: ResolvedPeriod, data: Report
     }
     case 'availability': {
       unit = '%';
-      series = data.systems.map((s, n) => ({ label: s.name, values: availabilityByRange(data.bySystem[n]!, weeks.map((w) => w.range), data.now) }));
+      series = data.systems.map((s, n) => ({ label: s.name, values: availabilityByRange(data.impacts.bySystem[n]!, weeks.map((w) => w.range), data.now) }));
       break;
     }
   }

@@ -31,12 +31,6 @@ export function impactWindow(doc: IncidentDoc, now: number): (Range & { approxim
   return { start: from.at.getTime(), end: until ? until.at.getTime() : now, approximate: from.precision === 'day' || until?.precision === 'day' };
 }
 
-/** Minutes covered by the union of windows inside `range` (overlapping incidents count once). */
-export function unionMinutes(windows: Range[], range: Range): number {
-  const clipped = windows.map((w) => ({ start: Math.max(w.start, range.start), end: Math.min(w.end, range.end) })).filter((w) => w.end > w.start);
-  return Math.round(merged(clipped).reduce((total, w) => total + w.end - w.start, 0) / MINUTE);
-}
-
 export interface Downtime {
   /** Percent of the range customers were not affected, e.g. 99.988. */
   percent: number;
@@ -45,29 +39,16 @@ export interface Downtime {
   incidents: string[];
 }
 
-/** An impact's window as of `until` (its end, or `until` while it has not ended). */
-export function windowOf(impact: FacingImpact, until: number): Range & { approximate: boolean } {
-  return { start: impact.start, end: endAsOf(impact, until), approximate: impact.approximate };
-}
-
-const endAsOf = (impact: FacingImpact, until: number) => (impact.end === Infinity ? until : impact.end);
-
-/** The impacts whose window (as of the range's end or now, when earlier) touches the range, with the window. */
-export function touching(impacts: FacingImpact[], range: Range, now: number): { impact: FacingImpact; window: Range & { approximate: boolean } }[] {
-  const until = Math.min(now, range.end);
-  return impacts.filter((impact) => endAsOf(impact, until) > range.start && impact.start < range.end).map((impact) => ({ impact, window: windowOf(impact, until) }));
-}
-
 /** Impacts in the order the report lists keys in (code units, as Array.prototype.sort), with each one's place. */
 export interface KeyOrder {
   rank: Map<FacingImpact, number>;
-  keys: readonly string[];
+  impacts: readonly FacingImpact[];
 }
 
 export const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 export function keyOrder(inKeyOrder: FacingImpact[]): KeyOrder {
-  return { rank: new Map(inKeyOrder.map((impact, n) => [impact, n])), keys: inKeyOrder.map((i) => i.doc.key) };
+  return { rank: new Map(inKeyOrder.map((impact, n) => [impact, n])), impacts: inKeyOrder };
 }
 
 /** `order` holds every impact given (one order serves every system's index). */
@@ -88,7 +69,7 @@ export function indexImpacts(impacts: FacingImpact[], order: KeyOrder = keyOrder
     before,
     endedRank: Int32Array.from(ended, rankOf),
     unendedRank: Int32Array.from(unended, rankOf),
-    keys: order.keys,
+    inKeyOrder: order.impacts,
   };
 }
 
@@ -115,8 +96,8 @@ function downMinutes(index: ImpactIndex, range: Range, now: number): number {
   return Math.round(down / MINUTE);
 }
 
-/** Availability over a range from a system's impacts (impactsBySystem, indexImpacts): the percent up, the minutes down, and the incidents whose impact touches it. */
-export function downtime(index: ImpactIndex, range: Range, now: number): Downtime {
+/** The index's impacts whose window (as of the range's end or now, when earlier) touches the range, in key order, and whether any of them is approximate. */
+export function touchingIn(index: ImpactIndex, range: Range, now: number): { impacts: FacingImpact[]; approximate: boolean } {
   const until = Math.min(now, range.end);
   const ranks: number[] = [];
   let approximate = false;
@@ -130,8 +111,14 @@ export function downtime(index: ImpactIndex, range: Range, now: number): Downtim
     ranks.push(index.unendedRank[i]!);
     approximate ||= unended[i]!.approximate;
   }
+  return { impacts: Array.from(Int32Array.from(ranks).sort(), (n) => index.inKeyOrder[n]!), approximate };
+}
+
+/** Availability over a range from an index of impacts (indexImpacts): the percent up, the minutes down (overlaps counted once), and the incidents whose impact touches it. */
+export function downtime(index: ImpactIndex, range: Range, now: number): Downtime {
+  const { impacts, approximate } = touchingIn(index, range, now);
   const minutes = downMinutes(index, range, now);
-  return { percent: percentUp(minutes, range), downMinutes: minutes, approximate, incidents: Array.from(Int32Array.from(ranks).sort(), (n) => index.keys[n]!) };
+  return { percent: percentUp(minutes, range), downMinutes: minutes, approximate, incidents: impacts.map((i) => i.doc.key) };
 }
 
 /**

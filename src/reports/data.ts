@@ -9,9 +9,9 @@ import { compareValues, firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { columnsOf, factsOf, openedAt } from './action-facts.js';
 import type { AvailabilitySystem } from '../catalog/service.js';
-import { byKey, impactsBySystem, impactWindow, indexImpacts, keyOrder, noticedAt, repeatFeatures, type ImpactIndex } from './compute.js';
+import { byKey, impactsBySystem, impactWindow, indexImpacts, keyOrder, noticedAt, repeatFeatures } from './compute.js';
 import { impactBounds } from '../incidents/convert.js';
-import type { ActionTimeline, FacingImpact, NoticedOrder } from './period.js';
+import type { ActionTimeline, FacingImpact, ImpactIndexes, NoticedOrder } from './period.js';
 
 /**
  * Every read the reports, charts and exports make of incidents and actions, in one place: from the
@@ -25,29 +25,28 @@ export interface Reads {
 }
 
 /**
- * What a report of [from, to) reads, all from one moment of the read model (nothing is awaited between
- * them): the customer-facing incidents whose impact may touch it, each system's impacts indexed (for
- * availability in the period and its year), every incident in the order noticed, and the timeline of
- * every action.
+ * What a report reads, all from one moment of the read model (nothing is awaited between them): the
+ * customer-facing impacts indexed (for the period's and the year's availability and impact), every
+ * incident in the order noticed, and the timeline of every action.
  */
-export async function readPeriod(
-  reads: Reads,
-  from: Date,
-  to: Date,
-  systems: AvailabilitySystem[],
-): Promise<{ facing: FacingImpact[]; bySystem: ImpactIndex[]; noticed: NoticedOrder; timeline: ActionTimeline }> {
+export async function readPeriod(reads: Reads, systems: AvailabilitySystem[]): Promise<{ impacts: ImpactIndexes; noticed: NoticedOrder; timeline: ActionTimeline }> {
   await reads.mirror.sync();
-  return { facing: facingBetween(reads, from.getTime(), to.getTime()), bySystem: impactsOfSystems(reads, systems), noticed: noticedOrder(reads), timeline: actionTimeline(reads) };
+  return { impacts: impactIndexes(reads, systems), noticed: noticedOrder(reads), timeline: actionTimeline(reads) };
 }
 
-/** Each system's customer-facing impacts, indexed (indexImpacts) until an incident changes; a new mapping of services to systems is kept under its own name. */
-function impactsOfSystems(reads: Reads, systems: AvailabilitySystem[]): ImpactIndex[] {
+/**
+ * The customer-facing impacts indexed (indexImpacts): every one, each system's, and those in no
+ * system's services; kept until an incident changes, a new mapping of services to systems under its own name.
+ */
+function impactIndexes(reads: Reads, systems: AvailabilitySystem[]): ImpactIndexes {
   const mapping = JSON.stringify(systems.map((s) => s.services));
-  return reads.mirror.derived(`report-facing-by-system:${mapping}`, ['incident'], () => {
+  return reads.mirror.derived(`report-impacts:${mapping}`, ['incident'], () => {
     const all = reads.mirror.selection<IncidentDoc>('incident', 'report-facing', byImpactStart, isFacing).map(impactOf);
-    // Patched as incidents change, rather than sorted again for each system.
+    // Patched as incidents change, rather than sorted again for each index.
     const order = keyOrder(reads.mirror.selection<IncidentDoc>('incident', 'report-facing-by-key', byKey, isFacing).map(impactOf));
-    return impactsBySystem(all, systems).map((impacts) => indexImpacts(impacts, order));
+    const mapped = new Set(systems.flatMap((s) => s.services));
+    const unmapped = all.filter((i) => !i.doc.services?.some((s) => mapped.has(s)));
+    return { all: indexImpacts(all, order), bySystem: impactsBySystem(all, systems).map((impacts) => indexImpacts(impacts, order)), unmapped: indexImpacts(unmapped, order) };
   });
 }
 
@@ -73,32 +72,6 @@ function noticedOrder(reads: Reads): NoticedOrder {
 
 const byNoticed = (a: IncidentDoc, b: IncidentDoc) => noticedAt(a)! - noticedAt(b)! || compareValues(a.key, b.key);
 
-/**
- * The customer-facing impacts that may touch [start, end) (availability checks each one exactly).
- * The read model keeps the customer-facing incidents in order of the impact's start (patched as they
- * change) and, until an incident changes, their places grouped by how long the impact lasted: up to an
- * hour, two, four and so on, and unended. A group whose impacts last at most D is read from its first
- * impact started after start - D to its last started before end, two binary searches, so each group
- * reads at most about twice the impacts that touch the range.
- */
-function facingBetween(reads: Reads, start: number, end: number): FacingImpact[] {
-  const all = reads.mirror.selection<IncidentDoc>('incident', 'report-facing', byImpactStart, isFacing);
-  const groups = reads.mirror.derived('report-facing-by-length', ['incident'], () => {
-    const byLength = new Map<number, number[]>();
-    all.forEach((d, place) => {
-      const { start: from, end: until } = impactOf(d);
-      getOr(byLength, until === Infinity ? Infinity : HOUR_MS * 2 ** Math.max(0, Math.ceil(Math.log2(Math.max(1, until - from) / HOUR_MS))), () => []).push(place);
-    });
-    return [...byLength].map(([reach, places]) => ({ reach, places: Int32Array.from(places), starts: Float64Array.from(places, (place) => impactOf(all[place]!).start) }));
-  });
-  const out: FacingImpact[] = [];
-  for (const { reach, places, starts } of groups) {
-    for (let i = firstAtLeast(starts.length, (k) => starts[k]!, start - reach); i < starts.length && starts[i]! < end; i++) out.push(impactOf(all[places[i]!]!));
-  }
-  return out;
-}
-
-const HOUR_MS = 3_600_000;
 const impactsKept = new WeakMap<IncidentDoc, FacingImpact>();
 
 /** A customer-facing incident's impact, kept per stored version. */

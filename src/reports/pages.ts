@@ -42,7 +42,7 @@ export function reportPages(services: PageContext & { reports: ReportsService; m
     const range: Record<string, string> = week ? { week: week.label } : { from: period.from, to: period.to };
     // A week's charts show the weeks leading up to it; a range's, its own weeks.
     const chartRange = week ? reports.period({ ...reports.lastWeeksBefore(week, CHART_WEEKS), timezone: period.zone }) : period;
-    const data = await reports.load(chartRange);
+    const data = await reports.load();
     const charts = CHART_NAMES.map((name) => {
       const chart = reports.chart(name, chartRange, data, locale);
       return { svg: renderSvg(chart), text: chart.text };

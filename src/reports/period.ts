@@ -105,7 +105,7 @@ export interface FacingImpact {
 }
 
 /**
- * A system's customer-facing impacts, indexed once for every report asked of them until an incident
+ * Customer-facing impacts (every one, a system's, or those of no system), indexed once for every report asked of them until an incident
  * changes (src/reports/data.ts; built by indexImpacts in src/reports/compute.ts): a report of any week then reads its availability, and the year to date's,
  * in a few binary searches and the impacts that touch it, where reading the year's impacts again for
  * each week a manager opened cost more than the rest of the report.
@@ -121,18 +121,23 @@ export interface ImpactIndex {
   /** The ended impacts merged into sorted, disjoint spans, and how long the spans before each last. */
   spans: Range[];
   before: Float64Array;
-  /** Each impact's place in key order (ended's and unended's, aligned with them), to list touching keys in order without comparing strings. */
+  /** Each impact's place in key order (ended's and unended's, aligned with them), to list touching impacts in order without comparing strings. */
   endedRank: Int32Array;
   unendedRank: Int32Array;
-  keys: readonly string[];
+  inKeyOrder: readonly FacingImpact[];
+}
+
+/** The customer-facing impacts indexed (src/reports/data.ts): every one, each of the report's systems', and those of no system. */
+export interface ImpactIndexes {
+  all: ImpactIndex;
+  bySystem: ImpactIndex[];
+  unmapped: ImpactIndex;
 }
 
 /** Incidents and actions read once per request; the report and the charts compute from them. */
 export interface ReportData {
-  /** The customer-facing incidents whose impact may touch the period (src/reports/data.ts, facingBetween). */
-  facing: FacingImpact[];
-  /** Each of `systems`' impacts, indexed for availability in any range (indexImpacts). */
-  bySystem: ImpactIndex[];
+  /** The customer-facing impacts, indexed for any range (indexImpacts): every one, each of `systems`', and those of no system. */
+  impacts: ImpactIndexes;
   noticed: NoticedOrder;
   timeline: ActionTimeline;
   /** The systems availability is counted for, from the catalog and AVAILABILITY_SYSTEMS (ServiceCatalog.systems). */

@@ -115,7 +115,7 @@ export function reportRoutes(api: Api, services: Reads & { reports: ReportsServi
     response: chartView,
     handler: async ({ params, query, res }) => {
       const period = reports.period(query.week || query.from ? query : { ...query, ...reports.lastWeeks(12, query) });
-      const chart = reports.chart(params.name, period, await reports.load(period), query.locale ?? config.DEFAULT_LOCALE);
+      const chart = reports.chart(params.name, period, await reports.load(), query.locale ?? config.DEFAULT_LOCALE);
       if (query.format === 'json') return chart;
       res.type('image/svg+xml; charset=utf-8').set('x-text-alternative', encodeURIComponent(chart.text)).send(renderSvg(chart));
       return undefined;

@@ -7,7 +7,7 @@ import { BadRequest } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../lib/config.js';
 import { buildChart, countedInCharts, escapeHtml, renderSvg, type Chart, type ChartName } from './charts.js';
-import { actionCounts, downtime, durationsOf, noticedBetween, repeats, timeTo, touching, unionMinutes } from './compute.js';
+import { actionCounts, downtime, durationsOf, noticedBetween, repeats, timeTo, touchingIn } from './compute.js';
 import { incidentActionsBefore, readPeriod, type Reads } from './data.js';
 import type { ReportData, ResolvedPeriod } from './period.js';
 import type { PeriodMetrics } from './metrics.js';
@@ -101,18 +101,18 @@ export class ReportsService {
   }
 
   /**
-   * What a report or chart of the period reads: the customer-facing incidents that may touch it or the
-   * year to its end (availability), every incident in the order noticed, and the timeline of every action.
+   * What a report or chart reads: the customer-facing impacts indexed (availability and impact in any
+   * range), every incident in the order noticed, and the timeline of every action.
    */
-  async load(period: ResolvedPeriod): Promise<ReportData> {
-    // The mapping first: the period's records then come from one moment of the read model (readPeriod).
+  async load(): Promise<ReportData> {
+    // The mapping first: the records then come from one moment of the read model (readPeriod).
     const systems = await this.deps.catalog.systems();
-    return { ...(await readPeriod(this.deps.reads, new Date(period.range.start), new Date(period.range.end), systems)), systems, now: this.deps.clock.now().getTime() };
+    return { ...(await readPeriod(this.deps.reads, systems)), systems, now: this.deps.clock.now().getTime() };
   }
 
   async report(q: ReportQuery): Promise<StabilityReport> {
     const period = this.period(q);
-    return this.compute(period, await this.load(period), q.date);
+    return this.compute(period, await this.load(), q.date);
   }
 
   /** The report from data already read. */
@@ -144,18 +144,15 @@ export class ReportsService {
     // Year to date: from 1 January of the period's last day, in the report's zone.
     const yearStart = DateTime.fromISO(period.to, { zone: zoneNamed(zone) }).startOf('year').toMillis();
     const ytd = { start: yearStart, end: Math.min(range.end, Math.max(now, yearStart)) };
-    const facing = touching(data.facing, range, now);
-    const inPeriod = facing.map((f) => f.impact);
+    const { impacts } = data;
     const systems = data.systems.map((s, n) => {
-      const yearDown = downtime(data.bySystem[n]!, ytd, now);
-      return { name: s.name, services: s.services, period: downtime(data.bySystem[n]!, range, now), yearToDate: yearDown, meetsTarget: yearDown.percent >= config.AVAILABILITY_TARGET };
+      const yearDown = downtime(impacts.bySystem[n]!, ytd, now);
+      return { name: s.name, services: s.services, period: downtime(impacts.bySystem[n]!, range, now), yearToDate: yearDown, meetsTarget: yearDown.percent >= config.AVAILABILITY_TARGET };
     });
+    // Every customer-facing impact, whichever system (overlaps counted once).
+    const facing = downtime(impacts.all, range, now);
     // Named on the report rather than left out of every system's availability without a word.
-    const mapped = new Set(systems.flatMap((s) => s.services));
-    const unmapped = inPeriod
-      .filter((f) => !f.doc.services?.some((s) => mapped.has(s)))
-      .map((f) => ({ key: f.doc.key, services: f.doc.services ?? [] }))
-      .sort((a, b) => a.key.localeCompare(b.key));
+    const unmapped = touchingIn(impacts.unmapped, range, now).impacts.map((i) => ({ key: i.doc.key, services: i.doc.services ?? [] }));
 
     // Kept until actions change, for the minute while the period lasts (the open and overdue counts are as of now).
     const counts = this.deps.reads.mirror.derived(`report-counts:${range.start}:${range.end}:${asOfMinute(period, now)}`, ['action'], () => actionCounts(data.timeline.columns, range, now));
@@ -183,11 +180,7 @@ export class ReportsService {
       incidents,
       successRates,
       availability: { target: config.AVAILABILITY_TARGET, systems, unmapped: { count: unmapped.length, incidents: unmapped } },
-      customerFacing: {
-        minutes: unionMinutes(facing.map((f) => f.window), range),
-        approximate: facing.some((f) => f.window.approximate),
-        incidents: facing.map((f) => f.impact.doc.key).sort(),
-      },
+      customerFacing: { minutes: facing.downMinutes, approximate: facing.approximate, incidents: facing.incidents },
       timeTo: timeTo(noticed),
       repeats: [...repeated.values()],
       workItems,
@@ -225,7 +218,7 @@ export class ReportsService {
   async render(q: ReportQuery & { format: 'md' | 'html' }, template: ReportTemplate = 'weekly', shown: { entries?: number } = {}): Promise<{ report: StabilityReport; text: string }> {
     const { renderer, config } = this.deps;
     const period = this.period(q);
-    const data = await this.load(period);
+    const data = await this.load();
     const report = await this.compute(period, data, q.date);
     const locale = q.locale ?? config.DEFAULT_LOCALE;
     const hasEntry = renderer.list().some((t) => t.kind === 'documents' && t.name === 'weekly-entry' && t.format === 'md' && (t.locale === locale || t.locale === null));
@@ -276,7 +269,7 @@ export class ReportsService {
     const period = this.period(q);
     // A week's charts show the twelve weeks up to it; a range's, its own weeks.
     const chartPeriod = period.week ? this.period({ ...this.lastWeeksBefore(period.week, 12), timezone: period.zone }) : period;
-    const data = await this.load(chartPeriod);
+    const data = await this.load();
     const charts = CHARTS_IN_PRINT.map((name) => this.chart(name, chartPeriod, data, locale));
     const figures = charts.map((c) => `<figure>${renderSvg(c)}<figcaption>${escapeHtml(c.text)}</figcaption></figure>`).join('\n');
     return {

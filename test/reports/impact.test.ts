@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
-import { availabilityByRange, downtime, impactsBySystem, indexImpacts, touching, unionMinutes, type Range } from '../../src/reports/compute.js';
+import { availabilityByRange, downtime, impactsBySystem, indexImpacts, type Range } from '../../src/reports/compute.js';
 import type { IncidentDoc } from '../../src/incidents/model.js';
 import type { FacingImpact } from '../../src/reports/period.js';
 
@@ -184,13 +184,24 @@ describe('availability of many weeks at once', () => {
 
   // The definition, impact by impact: the union of the windows that touch the range, each lasting until the range's end or now when not ended.
   const byDefinition = (list: FacingImpact[], range: Range, now: number) => {
-    const touched = touching(list, range, now);
-    const minutes = unionMinutes(touched.map((t) => t.window), range);
+    // An impact not ended lasts until the range's end, or now when earlier.
+    const until = Math.min(now, range.end);
+    const endOf = (i: FacingImpact) => (i.end === Infinity ? until : i.end);
+    const touched = list.filter((i) => endOf(i) > range.start && i.start < range.end);
+    // The windows clipped to the range, in order of start, each adding what it covers past the ones before.
+    const clipped = touched.map((i) => [Math.max(i.start, range.start), Math.min(endOf(i), range.end)] as const).sort((a, b) => a[0] - b[0]);
+    let covered = 0;
+    let reached = -Infinity;
+    for (const [from, to] of clipped) {
+      covered += Math.max(0, to - Math.max(from, reached));
+      reached = Math.max(reached, to);
+    }
+    const minutes = Math.round(covered / 60_000);
     return {
       percent: round4(100 * (1 - minutes / ((range.end - range.start) / 60_000))),
       downMinutes: minutes,
-      approximate: touched.some((t) => t.window.approximate),
-      incidents: touched.map((t) => t.impact.doc.key).sort(),
+      approximate: touched.some((i) => i.approximate),
+      incidents: touched.map((i) => i.doc.key).sort(),
     };
   };
   // Ranges of every length: the weeks, a quarter, the whole span, and ones starting mid-week.
