@@ -51,35 +51,107 @@ export function keyOrder(inKeyOrder: FacingImpact[]): KeyOrder {
   return { rank: new Map(inKeyOrder.map((impact, n) => [impact, n])), impacts: inKeyOrder };
 }
 
-/** `order` holds every impact given (one order serves every system's index). */
-export function indexImpacts(impacts: FacingImpact[], order: KeyOrder = keyOrder(impacts.slice().sort((a, b) => byKey(a.doc, b.doc)))): ImpactIndex {
-  const byStart = (a: FacingImpact, b: FacingImpact) => a.start - b.start;
-  const ended = impacts.filter((i) => i.end !== Infinity).sort(byStart);
-  const unended = impacts.filter((i) => i.end === Infinity).sort(byStart);
-  const spans = merged(ended.filter((i) => i.end > i.start).map((i) => ({ start: i.start, end: i.end })));
-  const before = new Float64Array(spans.length + 1);
-  spans.forEach((w, i) => (before[i + 1] = before[i]! + w.end - w.start));
-  const rankOf = (impact: FacingImpact) => order.rank.get(impact)!;
+/**
+ * Each impact's start, end, place in key order and whether approximate, read from the impacts once:
+ * at 100,000 they lie scattered in memory, and reading them again for each index and each step cost a
+ * third of a second after every incident change.
+ */
+export interface ImpactColumns {
+  start: Float64Array;
+  end: Float64Array;
+  rank: Int32Array;
+  approximate: Uint8Array;
+  inKeyOrder: readonly FacingImpact[];
+}
+
+/** `order` holds every impact given. */
+export function impactColumns(impacts: FacingImpact[], order: KeyOrder = keyOrder(impacts.slice().sort((a, b) => byKey(a.doc, b.doc)))): ImpactColumns {
+  const n = impacts.length;
+  const c = { start: new Float64Array(n), end: new Float64Array(n), rank: new Int32Array(n), approximate: new Uint8Array(n), inKeyOrder: order.impacts };
+  for (let i = 0; i < n; i++) {
+    const impact = impacts[i]!;
+    c.start[i] = impact.start;
+    c.end[i] = impact.end;
+    c.rank[i] = order.rank.get(impact)!;
+    c.approximate[i] = impact.approximate ? 1 : 0;
+  }
+  return c;
+}
+
+/** The impacts at `places` (every one when not given) indexed: by start, ties in the order given. */
+export function indexImpacts(columns: ImpactColumns, places?: Int32Array): ImpactIndex {
+  const { start, end } = columns;
+  let byStart = places ?? everyPlace(start.length);
+  let sorted = true;
+  for (let k = 1; k < byStart.length && sorted; k++) sorted = start[byStart[k]!]! >= start[byStart[k - 1]!]!;
+  // The read model gives them by start already.
+  if (!sorted) byStart = byStart.slice().sort((x, y) => start[x]! - start[y]! || x - y);
+  let unendedCount = 0;
+  for (let k = 0; k < byStart.length; k++) if (end[byStart[k]!] === Infinity) unendedCount++;
+  const ended = new Int32Array(byStart.length - unendedCount);
+  const unended = new Int32Array(unendedCount);
+  for (let k = 0, e = 0, u = 0; k < byStart.length; k++) {
+    const place = byStart[k]!;
+    if (end[place] === Infinity) unended[u++] = place;
+    else ended[e++] = place;
+  }
+  const starts = pick(start, ended);
+  const ends = pick(end, ended);
+  // The ended impacts merged into disjoint spans (those ending before they start cover nothing).
+  const spanStarts: number[] = [];
+  const spanEnds: number[] = [];
+  let longest = 0;
+  for (let k = 0; k < ended.length; k++) {
+    const [from, to] = [starts[k]!, ends[k]!];
+    longest = Math.max(longest, to - from);
+    if (to <= from) continue;
+    const last = spanEnds.length - 1;
+    if (last >= 0 && from <= spanEnds[last]!) spanEnds[last] = Math.max(spanEnds[last]!, to);
+    else {
+      spanStarts.push(from);
+      spanEnds.push(to);
+    }
+  }
+  const before = new Float64Array(spanStarts.length + 1);
+  for (let k = 0; k < spanStarts.length; k++) before[k + 1] = before[k]! + spanEnds[k]! - spanStarts[k]!;
   return {
-    ended,
-    starts: Float64Array.from(ended, (i) => i.start),
-    longest: ended.reduce((most, i) => Math.max(most, i.end - i.start), 0),
-    unended,
-    spans,
+    starts,
+    ends,
+    endedRank: pick(columns.rank, ended),
+    endedApproximate: pick(columns.approximate, ended),
+    longest,
+    unendedStarts: pick(start, unended),
+    unendedRank: pick(columns.rank, unended),
+    unendedApproximate: pick(columns.approximate, unended),
+    spanStarts: Float64Array.from(spanStarts),
+    spanEnds: Float64Array.from(spanEnds),
     before,
-    endedRank: Int32Array.from(ended, rankOf),
-    unendedRank: Int32Array.from(unended, rankOf),
-    inKeyOrder: order.impacts,
+    inKeyOrder: columns.inKeyOrder,
   };
+}
+
+type Column = Float64Array | Int32Array | Uint8Array;
+
+const everyPlace = (n: number) => {
+  const places = new Int32Array(n);
+  for (let i = 0; i < n; i++) places[i] = i;
+  return places;
+};
+
+/** The values of `column` at `places`, as a column of its kind. */
+function pick<C extends Column>(column: C, places: Int32Array): C {
+  const out = new (column.constructor as new (length: number) => C)(places.length);
+  for (let k = 0; k < places.length; k++) out[k] = column[places[k]!]!;
+  return out;
 }
 
 /** How long the index's ended spans cover of [a, b). */
 function covered(index: ImpactIndex, a: number, b: number): number {
   if (b <= a) return 0;
-  const { spans, before } = index;
+  const { spanStarts, spanEnds, before } = index;
   const coveredBy = (t: number) => {
-    const i = firstAtLeast(spans.length, (k) => spans[k]!.start, t) - 1;
-    return i < 0 ? 0 : before[i]! + Math.min(t, spans[i]!.end) - spans[i]!.start;
+    const i = firstAtLeast(spanStarts.length, (k) => spanStarts[k]!, t) - 1;
+    return i < 0 ? 0 : before[i]! + Math.min(t, spanEnds[i]!) - spanStarts[i]!;
   };
   return coveredBy(b) - coveredBy(a);
 }
@@ -90,7 +162,7 @@ function covered(index: ImpactIndex, a: number, b: number): number {
  * one's start; the ended spans inside that part count once.
  */
 function downMinutes(index: ImpactIndex, range: Range, now: number): number {
-  const earliest = index.unended[0]?.start ?? Infinity;
+  const earliest = index.unendedStarts[0] ?? Infinity;
   const [from, to] = [Math.max(earliest, range.start), Math.min(now, range.end)];
   const down = covered(index, range.start, range.end) + (to > from ? to - from - covered(index, from, to) : 0);
   return Math.round(down / MINUTE);
@@ -101,15 +173,15 @@ export function touchingIn(index: ImpactIndex, range: Range, now: number): { imp
   const until = Math.min(now, range.end);
   const ranks: number[] = [];
   let approximate = false;
-  const { ended, starts, unended } = index;
-  for (let i = firstAtLeast(starts.length, (k) => starts[k]!, range.start - index.longest); i < ended.length && ended[i]!.start < range.end; i++) {
-    if (ended[i]!.end <= range.start) continue;
+  const { starts, ends, unendedStarts } = index;
+  for (let i = firstAtLeast(starts.length, (k) => starts[k]!, range.start - index.longest); i < starts.length && starts[i]! < range.end; i++) {
+    if (ends[i]! <= range.start) continue;
     ranks.push(index.endedRank[i]!);
-    approximate ||= ended[i]!.approximate;
+    approximate ||= index.endedApproximate[i] === 1;
   }
-  for (let i = 0; until > range.start && i < unended.length && unended[i]!.start < range.end; i++) {
+  for (let i = 0; until > range.start && i < unendedStarts.length && unendedStarts[i]! < range.end; i++) {
     ranks.push(index.unendedRank[i]!);
-    approximate ||= unended[i]!.approximate;
+    approximate ||= index.unendedApproximate[i] === 1;
   }
   return { impacts: Array.from(Int32Array.from(ranks).sort(), (n) => index.inKeyOrder[n]!), approximate };
 }
@@ -122,26 +194,29 @@ export function downtime(index: ImpactIndex, range: Range, now: number): Downtim
 }
 
 /**
- * Each system's impacts (those naming one of its services), in the order given, from one pass: a year
- * holds thousands of impacts, and looking for each system's services in each of them cost more than the
- * availability itself.
+ * The places (in `impacts`) of each system's impacts, those naming one of its services, in the order
+ * given, and of the impacts naming no system's service; from one pass, reading each impact's services once.
  */
-export function impactsBySystem(impacts: FacingImpact[], systems: { services: string[] }[]): FacingImpact[][] {
+export function impactsBySystem(impacts: FacingImpact[], systems: { services: string[] }[]): { bySystem: Int32Array[]; unmapped: Int32Array } {
   const systemsOf = new Map<string, number[]>();
   systems.forEach((s, n) => new Set(s.services).forEach((service) => getOr(systemsOf, service, () => []).push(n)));
-  const out = systems.map((): FacingImpact[] => []);
+  const bySystem = systems.map((): number[] => []);
+  const unmapped: number[] = [];
   // An impact naming two services of one system is that system's once.
   const lastAdded = new Int32Array(systems.length).fill(-1);
   impacts.forEach((impact, k) => {
+    let mapped = false;
     for (const service of impact.doc.services ?? []) {
       for (const n of systemsOf.get(service) ?? []) {
+        mapped = true;
         if (lastAdded[n] === k) continue;
         lastAdded[n] = k;
-        out[n]!.push(impact);
+        bySystem[n]!.push(k);
       }
     }
+    if (!mapped) unmapped.push(k);
   });
-  return out;
+  return { bySystem: bySystem.map((places) => Int32Array.from(places)), unmapped: Int32Array.from(unmapped) };
 }
 
 /** Percent of the range customers were not affected. */
@@ -153,17 +228,6 @@ function percentUp(downMinutes: number, range: Range): number {
 /** downtime(…).percent for each of many ranges (a chart's weeks): a few binary searches each. */
 export function availabilityByRange(index: ImpactIndex, ranges: Range[], now: number): number[] {
   return ranges.map((range) => percentUp(downMinutes(index, range, now), range));
-}
-
-/** Sorted, disjoint spans covering the same time as `windows` (which it sorts). */
-function merged(windows: Range[]): Range[] {
-  const out: Range[] = [];
-  for (const w of windows.sort((a, b) => a.start - b.start)) {
-    const last = out[out.length - 1];
-    if (last && w.start <= last.end) last.end = Math.max(last.end, w.end);
-    else out.push({ ...w });
-  }
-  return out;
 }
 
 export interface SpanSummary {

@@ -9,7 +9,7 @@ import { compareValues, firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { columnsOf, factsOf, openedAt } from './action-facts.js';
 import type { AvailabilitySystem } from '../catalog/service.js';
-import { byKey, impactsBySystem, impactWindow, indexImpacts, keyOrder, noticedAt, repeatFeatures } from './compute.js';
+import { byKey, impactColumns, impactsBySystem, impactWindow, indexImpacts, keyOrder, noticedAt, repeatFeatures } from './compute.js';
 import { impactBounds } from '../incidents/convert.js';
 import type { ActionTimeline, FacingImpact, ImpactIndexes, NoticedOrder } from './period.js';
 
@@ -42,11 +42,10 @@ function impactIndexes(reads: Reads, systems: AvailabilitySystem[]): ImpactIndex
   const mapping = JSON.stringify(systems.map((s) => s.services));
   return reads.mirror.derived(`report-impacts:${mapping}`, ['incident'], () => {
     const all = reads.mirror.selection<IncidentDoc>('incident', 'report-facing', byImpactStart, isFacing).map(impactOf);
-    // Patched as incidents change, rather than sorted again for each index.
-    const order = keyOrder(reads.mirror.selection<IncidentDoc>('incident', 'report-facing-by-key', byKey, isFacing).map(impactOf));
-    const mapped = new Set(systems.flatMap((s) => s.services));
-    const unmapped = all.filter((i) => !i.doc.services?.some((s) => mapped.has(s)));
-    return { all: indexImpacts(all, order), bySystem: impactsBySystem(all, systems).map((impacts) => indexImpacts(impacts, order)), unmapped: indexImpacts(unmapped, order) };
+    // The key order from a list patched as incidents change, rather than sorted again.
+    const columns = impactColumns(all, keyOrder(reads.mirror.selection<IncidentDoc>('incident', 'report-facing-by-key', byKey, isFacing).map(impactOf)));
+    const { bySystem, unmapped } = impactsBySystem(all, systems);
+    return { all: indexImpacts(columns), bySystem: bySystem.map((places) => indexImpacts(columns, places)), unmapped: indexImpacts(columns, unmapped) };
   });
 }
 

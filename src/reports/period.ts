@@ -111,19 +111,22 @@ export interface FacingImpact {
  * each week a manager opened cost more than the rest of the report.
  */
 export interface ImpactIndex {
-  /** The impacts ended (`end` not Infinity), by start, with their starts. */
-  ended: FacingImpact[];
+  /** The impacts ended (`end` not Infinity), by start: each one's start and end, whether approximate, and its place in key order. */
   starts: Float64Array;
+  ends: Float64Array;
+  endedApproximate: Uint8Array;
+  endedRank: Int32Array;
   /** The longest ended impact: one touching a range starts at most this long before it. */
   longest: number;
-  /** The impacts not ended, by start. */
-  unended: FacingImpact[];
-  /** The ended impacts merged into sorted, disjoint spans, and how long the spans before each last. */
-  spans: Range[];
-  before: Float64Array;
-  /** Each impact's place in key order (ended's and unended's, aligned with them), to list touching impacts in order without comparing strings. */
-  endedRank: Int32Array;
+  /** The impacts not ended, by start, likewise. */
+  unendedStarts: Float64Array;
+  unendedApproximate: Uint8Array;
   unendedRank: Int32Array;
+  /** The ended impacts merged into sorted, disjoint spans, and how long the spans before each last. */
+  spanStarts: Float64Array;
+  spanEnds: Float64Array;
+  before: Float64Array;
+  /** The impacts in key order, which the ranks are places in: touching impacts are listed in order without comparing strings. */
   inKeyOrder: readonly FacingImpact[];
 }
 

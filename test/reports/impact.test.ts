@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { fixture } from '../support/fixtures.js';
-import { availabilityByRange, downtime, impactsBySystem, indexImpacts, type Range } from '../../src/reports/compute.js';
+import { availabilityByRange, downtime, impactColumns, impactsBySystem, indexImpacts, type Range } from '../../src/reports/compute.js';
 import type { IncidentDoc } from '../../src/incidents/model.js';
 import type { FacingImpact } from '../../src/reports/period.js';
 
@@ -172,14 +172,19 @@ describe('availability of many weeks at once', () => {
   const systems = [{ services: ['payment'] }, { services: ['ledger', 'risk'] }, { services: ['payment', 'risk'] }];
   const weeks = Array.from({ length: 24 }, (_, k) => ({ start: t0 + k * 7 * 24 * HOUR, end: t0 + (k + 1) * 7 * 24 * HOUR }));
 
-  it("gives each system the impacts that name one of its services, once each, in the order given", () => {
-    const [payment, ledgerOrRisk, paymentOrRisk] = impactsBySystem(impacts, systems);
+  it("gives each system the impacts that name one of its services, once each, in the order given, and those of no system", () => {
+    const of = (places: Int32Array) => Array.from(places, (p) => impacts[p]);
+    const { bySystem, unmapped } = impactsBySystem(impacts, systems);
+    const [payment, ledgerOrRisk, paymentOrRisk] = bySystem.map(of);
     const naming = (services: string[]) => impacts.filter((i) => i.doc.services!.some((s) => services.includes(s)));
     expect(payment).to.deep.equal(naming(['payment']));
     expect(ledgerOrRisk).to.deep.equal(naming(['ledger', 'risk']));
     // Those naming payment and risk are there once.
     expect(paymentOrRisk).to.deep.equal(naming(['payment', 'risk']));
     expect(paymentOrRisk).to.have.length(impacts.filter((_, i) => i % 3 !== 1).length);
+    expect(of(unmapped)).to.deep.equal([]);
+    // With payment alone mapped, the ledger's impacts are of no system.
+    expect(of(impactsBySystem(impacts, [{ services: ['payment'] }]).unmapped)).to.deep.equal(impacts.filter((i) => !i.doc.services!.includes('payment')));
   });
 
   // The definition, impact by impact: the union of the windows that touch the range, each lasting until the range's end or now when not ended.
@@ -209,9 +214,12 @@ describe('availability of many weeks at once', () => {
 
   for (const [label, now] of [['after every week', t0 + 30 * 7 * 24 * HOUR], ['in the middle of a week', t0 + 10.5 * 7 * 24 * HOUR], ['before the first', t0 - HOUR]] as const) {
     it(`gives each range the availability, minutes and incidents of the definition, now ${label}`, () => {
-      for (const ofSystem of [impacts, ...impactsBySystem(impacts, systems)]) {
-        const index = indexImpacts(ofSystem);
-        const expected = ranges.map((r) => byDefinition(ofSystem, r, now));
+      // One set of columns for every index, as the reports build them.
+      const columns = impactColumns(impacts);
+      const { bySystem, unmapped } = impactsBySystem(impacts, [systems[0]!]);
+      for (const places of [undefined, ...bySystem, unmapped]) {
+        const index = indexImpacts(columns, places);
+        const expected = ranges.map((r) => byDefinition(places ? Array.from(places, (p) => impacts[p]!) : impacts, r, now));
         expect(ranges.map((r) => downtime(index, r, now))).to.deep.equal(expected);
         expect(availabilityByRange(index, ranges, now)).to.deep.equal(expected.map((e) => e.percent));
         // Something to count: the ranges are not all up.
