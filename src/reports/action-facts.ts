@@ -1,7 +1,7 @@
 import type { ActionDoc } from '../actions/model.js';
 import { doneOnTime, overdueFrom } from '../actions/due.js';
 import { isClosed } from '../actions/schemas.js';
-import type { ActionColumns, ActionFacts, Spans } from './period.js';
+import type { ActionColumns, ActionFacts, BlockBounds, Spans } from './period.js';
 
 /**
  * What a report counts of an action, worked out once per stored version from its history: when it was
@@ -123,7 +123,7 @@ function overlap(a: Spans, b: Spans): Spans {
 export function columnsOf(facts: ActionFacts[]): ActionColumns {
   const n = facts.length;
   const column = () => new Float64Array(n);
-  const c: ActionColumns = {
+  const c: Omit<ActionColumns, 'blocks'> = {
     keys: new Array<string>(n),
     facts,
     opened: column(),
@@ -152,5 +152,35 @@ export function columnsOf(facts: ActionFacts[]): ActionColumns {
     c.unownedTo[i] = f.unowned.at(-1) ?? -Infinity;
     c.gaps[i] = (f.open.length > 2 ? 1 : 0) | (f.overdue.length > 2 ? 2 : 0) | (f.unowned.length > 2 ? 4 : 0);
   }
-  return c;
+  return { ...c, blocks: blockBounds(c) };
+}
+
+/** How many rows a block of ActionColumns.blocks holds. */
+export const ACTION_BLOCK = 256;
+
+function blockBounds(c: Omit<ActionColumns, 'blocks'>): BlockBounds {
+  const count = Math.ceil(c.keys.length / ACTION_BLOCK);
+  const least = (column: Float64Array) => bound(column, count, Math.min, Infinity);
+  const most = (column: Float64Array) => bound(column, count, Math.max, -Infinity);
+  const state = (from: Float64Array, to: Float64Array) => ({ fromMin: least(from), fromMax: most(from), toMin: least(to), toMax: most(to) });
+  const gaps = new Uint8Array(count);
+  for (let i = 0; i < c.gaps.length; i++) gaps[Math.floor(i / ACTION_BLOCK)]! |= c.gaps[i]!;
+  return {
+    openedMin: least(c.opened),
+    openedMax: most(c.opened),
+    eventsFrom: least(c.eventsFrom),
+    eventsTo: most(c.eventsTo),
+    states: { open: state(c.openFrom, c.openTo), overdue: state(c.overdueFrom, c.overdueTo), unowned: state(c.unownedFrom, c.unownedTo) },
+    gaps,
+  };
+}
+
+/** `pick` (Math.min or Math.max) of each block's values of a column. */
+function bound(column: Float64Array, count: number, pick: (a: number, b: number) => number, none: number): Float64Array {
+  const out = new Float64Array(count).fill(none);
+  for (let i = 0; i < column.length; i++) {
+    const b = Math.floor(i / ACTION_BLOCK);
+    out[b] = pick(out[b]!, column[i]!);
+  }
+  return out;
 }

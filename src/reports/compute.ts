@@ -4,7 +4,7 @@ import type { IncidentDoc } from '../incidents/model.js';
 import { compareValues, firstAtLeast } from '../lib/listing.js';
 import { getOr } from '../lib/maps.js';
 import { DAY_MS, type Span } from '../lib/time.js';
-import { anyIn, holds } from './action-facts.js';
+import { ACTION_BLOCK, anyIn, holds } from './action-facts.js';
 import type { ActionColumns, FacingImpact, ImpactIndex, NoticedOrder, Range } from './period.js';
 
 export type { ImpactIndex, Range };
@@ -366,22 +366,45 @@ export function actionCounts(rows: ActionColumns, range: Range, now: number): Ac
   const out: ActionCounts = { opened: [], closed: [], closedWithinSla: [], verified: [], open: none(), overdue: none(), unowned: none() };
   const { start, end } = range;
   const asOf = Math.min(end, now) - 1;
-  const { keys, facts, opened, eventsFrom, eventsTo, openFrom, openTo, overdueFrom, overdueTo, unownedFrom, unownedTo, gaps } = rows;
-  // Read row by row from the typed arrays; an action's facts only where the bounds cannot answer.
-  for (let i = 0; i < keys.length; i++) {
-    if (opened[i]! >= end) continue;
-    if (opened[i]! >= start) out.opened.push(keys[i]!);
-    if (eventsFrom[i]! < end && eventsTo[i]! >= start) {
-      const f = facts[i]!;
-      // Closed, reopened and closed again in the range counts once.
-      if (anyIn(f.closings, start, end)) out.closed.push(f.key);
-      if (anyIn(f.doneOnTime, start, end)) out.closedWithinSla.push(f.key);
-      for (const at of f.verified) if (at >= start && at < end) out.verified.push({ key: f.key, title: f.title });
+  const { keys, facts, opened, eventsFrom, eventsTo, openFrom, openTo, overdueFrom, overdueTo, unownedFrom, unownedTo, gaps, blocks } = rows;
+  const STATES = [
+    ['open', 1, openFrom, openTo],
+    ['overdue', 2, overdueFrom, overdueTo],
+    ['unowned', 4, unownedFrom, unownedTo],
+  ] as const;
+  // Block by block, from the bounds of its rows: none of them counted (skipped), all of them in a state
+  // at once (counted without reading them), or read row by row.
+  for (let b = 0; b < blocks.gaps.length; b++) {
+    const [first, last] = [b * ACTION_BLOCK, Math.min(keys.length, (b + 1) * ACTION_BLOCK)];
+    const opens = blocks.openedMin[b]! < end && blocks.openedMax[b]! >= start;
+    const events = blocks.eventsFrom[b]! < end && blocks.eventsTo[b]! >= start;
+    const states = STATES.map(([name, bit]) => {
+      const s = blocks.states[name];
+      if (asOf < s.fromMin[b]! || asOf >= s.toMax[b]!) return 'none';
+      return !(blocks.gaps[b]! & bit) && asOf >= s.fromMax[b]! && asOf < s.toMin[b]! ? 'all' : 'some';
+    });
+    if (!opens && !events && !states.includes('some')) {
+      states.forEach((state, k) => {
+        if (state === 'all') addRows(out[STATES[k]![0]], keys, first, last);
+      });
+      continue;
     }
-    if (!(asOf >= openFrom[i]! && asOf < openTo[i]!) || (gaps[i]! & 1 && !holds(facts[i]!.open, asOf))) continue;
-    add(out.open, keys[i]!);
-    if (asOf >= overdueFrom[i]! && asOf < overdueTo[i]! && !(gaps[i]! & 2 && !holds(facts[i]!.overdue, asOf))) add(out.overdue, keys[i]!);
-    if (asOf >= unownedFrom[i]! && asOf < unownedTo[i]! && !(gaps[i]! & 4 && !holds(facts[i]!.unowned, asOf))) add(out.unowned, keys[i]!);
+    // Read row by row from the typed arrays; an action's facts only where the bounds cannot answer.
+    for (let i = first; i < last; i++) {
+      if (opened[i]! >= end) continue;
+      if (opened[i]! >= start) out.opened.push(keys[i]!);
+      if (eventsFrom[i]! < end && eventsTo[i]! >= start) {
+        const f = facts[i]!;
+        // Closed, reopened and closed again in the range counts once.
+        if (anyIn(f.closings, start, end)) out.closed.push(f.key);
+        if (anyIn(f.doneOnTime, start, end)) out.closedWithinSla.push(f.key);
+        for (const at of f.verified) if (at >= start && at < end) out.verified.push({ key: f.key, title: f.title });
+      }
+      if (!(asOf >= openFrom[i]! && asOf < openTo[i]!) || (gaps[i]! & 1 && !holds(facts[i]!.open, asOf))) continue;
+      add(out.open, keys[i]!);
+      if (asOf >= overdueFrom[i]! && asOf < overdueTo[i]! && !(gaps[i]! & 2 && !holds(facts[i]!.overdue, asOf))) add(out.overdue, keys[i]!);
+      if (asOf >= unownedFrom[i]! && asOf < unownedTo[i]! && !(gaps[i]! & 4 && !holds(facts[i]!.unowned, asOf))) add(out.unowned, keys[i]!);
+    }
   }
   return out;
 }
@@ -390,6 +413,12 @@ const none = (): Named => ({ count: 0, keys: [] });
 
 function add(list: Named, key: string): void {
   if (list.count++ < STATE_KEYS_NAMED) list.keys.push(key);
+}
+
+/** add() of keys[first] to keys[last - 1]. */
+function addRows(list: Named, keys: string[], first: number, last: number): void {
+  for (let i = first; i < last && list.keys.length < STATE_KEYS_NAMED; i++) list.keys.push(keys[i]!);
+  list.count += last - first;
 }
 
 export function round(n: number, digits: number): number {

@@ -64,6 +64,24 @@ export interface ActionColumns {
   unownedTo: Float64Array;
   /** Bit 1 (open), 2 (overdue), 4 (unowned): more than one span of that kind, so its bounds are not its spans. */
   gaps: Uint8Array;
+  /**
+   * The same bounds over each block of ACTION_BLOCK rows (src/reports/action-facts.ts): a report skips a
+   * block none of whose rows it counts, and counts a block whose rows are all in a state at once,
+   * rather than reading every row of the history.
+   */
+  blocks: BlockBounds;
+}
+
+/** For each block, the least and the greatest of its rows' bounds. */
+export interface BlockBounds {
+  openedMin: Float64Array;
+  openedMax: Float64Array;
+  eventsFrom: Float64Array;
+  eventsTo: Float64Array;
+  /** Of each state's first span start (From) and last span end (To). */
+  states: Record<'open' | 'overdue' | 'unowned', { fromMin: Float64Array; fromMax: Float64Array; toMin: Float64Array; toMax: Float64Array }>;
+  /** Its rows' gaps, or'ed. */
+  gaps: Uint8Array;
 }
 
 /** Instants [start, end) in epoch milliseconds. */

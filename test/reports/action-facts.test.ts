@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { ActionDoc } from '../../src/actions/model.js';
-import { columnsOf, factsOf } from '../../src/reports/action-facts.js';
+import { ACTION_BLOCK, columnsOf, factsOf, holds } from '../../src/reports/action-facts.js';
+import type { ActionFacts, Range } from '../../src/reports/period.js';
 import { actionCounts, STATE_KEYS_NAMED } from '../../src/reports/compute.js';
 
 /**
@@ -100,5 +101,75 @@ describe('action counts from an action history', () => {
     expect(got.unowned.count).to.equal((STATE_KEYS_NAMED + 50) / 2);
     expect(got.unowned.keys).to.deep.equal(many.filter((_, i) => i % 2).slice(0, STATE_KEYS_NAMED).map((a) => a.key));
     expect(got.overdue).to.deep.equal({ count: 0, keys: [] });
+  });
+});
+
+describe('action counts over many blocks of actions', () => {
+  // A small generator with a fixed seed: the same actions every run.
+  let seed = 11;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const day = (n: number) => new Date(Date.UTC(2026, 2, 1) + n * 86_400_000 + Math.floor(next() * 86_400_000)).toISOString();
+  const date = (n: number) => new Date(Date.UTC(2026, 2, 1) + n * 86_400_000).toISOString().slice(0, 10);
+  // Runs of blocks open all along, closed early, and of every kind of history mixed.
+  const kinds = ['open', 'closed', 'mixed', 'open', 'mixed'];
+  const many = Array.from({ length: kinds.length * ACTION_BLOCK + 37 }, (_, i): ActionDoc => {
+    const kind = kinds[Math.floor(i / ACTION_BLOCK)] ?? 'mixed';
+    const key = `INC-2026-${String(i + 1).padStart(4, '0')}-A1`;
+    if (kind === 'open') return { ...action({ dueDate: '2027-06-01', history: [] }), key };
+    if (kind === 'closed') return { ...action({ status: 'done', history: [change('status', 'open', 'done', day(2))] }), key };
+    const history: ReturnType<typeof change>[] = [];
+    let status = 'open';
+    let owner: string | undefined = 'li@example.com';
+    let due = date(5 + Math.floor(next() * 10));
+    for (let d = 1; d < 40; d += 1 + Math.floor(next() * 8)) {
+      const r = next();
+      if (r < 0.4) {
+        const to = status === 'open' ? (next() < 0.8 ? 'done' : 'wont_fix') : status === 'done' && next() < 0.5 ? 'verified' : 'open';
+        history.push(change('status', status, to, day(d)));
+        status = to;
+      } else if (r < 0.7) {
+        const to: string | undefined = owner ? undefined : 'wang@example.com';
+        history.push(change('owner', owner, to, day(d)));
+        owner = to;
+      } else {
+        const to = date(d + Math.floor(next() * 10));
+        history.push(change('dueDate', due, to, day(d)));
+        due = to;
+      }
+    }
+    return { ...action({ status, owner, dueDate: due, history }), key };
+  });
+  const facts = many.map(factsOf);
+  const columns = columnsOf(facts);
+
+  // The definition, action by action from its facts.
+  const byDefinition = (list: ActionFacts[], range: Range, now: number) => {
+    const asOf = Math.min(range.end, now) - 1;
+    const inRange = (t: number) => t >= range.start && t < range.end;
+    const named = (holding: ActionFacts[]) => ({ count: holding.length, keys: holding.slice(0, STATE_KEYS_NAMED).map((f) => f.key) });
+    return {
+      opened: list.filter((f) => inRange(f.opened)).map((f) => f.key),
+      closed: list.filter((f) => f.closings.some(inRange)).map((f) => f.key),
+      closedWithinSla: list.filter((f) => f.doneOnTime.some(inRange)).map((f) => f.key),
+      verified: list.flatMap((f) => f.verified.filter(inRange).map(() => ({ key: f.key, title: f.title }))),
+      open: named(list.filter((f) => holds(f.open, asOf))),
+      overdue: named(list.filter((f) => holds(f.overdue, asOf))),
+      unowned: named(list.filter((f) => holds(f.unowned, asOf))),
+    };
+  };
+
+  it("gives every range what each action's facts give, now after, inside and before it", () => {
+    const ranges = [0, 3, 9, 20, 33, 60].flatMap((from) => [1, 7, 30].map((days) => ({ start: at(`${date(from)}T00:00:00Z`), end: at(`${date(from + days)}T00:00:00Z`) })));
+    let counted = 0;
+    for (const range of ranges) {
+      for (const now of [range.end + 86_400_000, (range.start + range.end) / 2, range.start - 1]) {
+        const expected = byDefinition(facts, range, now);
+        expect(actionCounts(columns, range, now)).to.deep.equal(expected);
+        counted += expected.open.count + expected.closed.length;
+      }
+    }
+    // Something to count, in every kind of block.
+    expect(counted).to.be.above(1000);
+    expect(byDefinition(facts, ranges[4]!, ranges[4]!.end).unowned.count).to.be.above(0);
   });
 });
