@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the report's figures from the read model's indexes (impacts, incidents noticed, action blocks), which share their ranges and bounds.
 import { percentile } from '../actions/tally.js';
 import { durations, impactBounds, type Durations } from '../incidents/convert.js';
 import type { IncidentDoc } from '../incidents/model.js';
